@@ -1,0 +1,66 @@
+/* One request on its way through the service: the decoded envelope and
+ * body, the handler's response or error, and the memory both live in.
+ * A call is owned by the server's work item that received it; handlers see
+ * it and nothing else. */
+#ifndef EXE_CALL_H
+#define EXE_CALL_H
+
+#include <libpq-fe.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "validate.h"
+
+struct method;
+
+/* What every handler may read about the running service. */
+struct service_ctx {
+	/* Key of the keyed hashes of secrets (sodium_malloc'd, read-only). */
+	const unsigned char *hash_key;
+};
+
+struct call {
+	const struct service_ctx *svc;
+	const struct method *method;
+	ProtobufCMessage *envelope; /* the unpacked RpcRequest */
+	ProtobufCMessage *request;  /* the unpacked method request */
+	ProtobufCMessage *response; /* set by the handler on success */
+	PGconn *db;                 /* set while running on a database worker */
+	int64_t deadline_ms;        /* 0: none */
+	char *secret;               /* see call_secret */
+	int code;
+	char message[512];
+	/* Response memory, freed when the reply is packed. Keep it last:
+	 * dispatch_end zeroes everything before it. */
+	struct arena arena;
+};
+
+/* call_fail records an error for the reply and returns `code`, so handlers
+ * can write `return call_fail(call, STATUS_NOT_FOUND, "user %s ...", id);` */
+int call_fail(struct call *call, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* call_new allocates a zeroed object of `size` bytes in the call's arena;
+ * NULL when out of memory. */
+void *call_new(struct call *call, size_t size);
+
+/* call_strdup copies `s` into the call's arena ("" for NULL). */
+char *call_strdup(struct call *call, const char *s);
+
+/* call_secret returns `size` bytes of guarded memory (sodium_malloc) for a
+ * secret the response carries. The call owns it: dispatch_end wipes it, and
+ * the arena the reply was packed in, before freeing them. One per call. */
+char *call_secret(struct call *call, size_t size);
+
+/* CALL_MSG allocates a protobuf-c message of TYPE in the arena and runs its
+ * INIT function; evaluates to NULL when out of memory. */
+#define CALL_MSG(call, TYPE, init)                                            \
+	__extension__({                                                       \
+		TYPE *m_ = call_new((call), sizeof(TYPE));                    \
+		if (m_ != NULL)                                               \
+			init(m_);                                             \
+		m_;                                                           \
+	})
+
+#endif

@@ -1,0 +1,316 @@
+/* Option table and its four readers: defaults, ini file, environment, flags. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <ini.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+enum opt_type { OPT_STRING, OPT_LONG, OPT_LIST };
+
+struct opt {
+	const char *name;
+	enum opt_type type;
+	size_t offset;
+	const char *def; /* NULL: unset */
+	long min, max;
+	const char *help;
+};
+
+#define FIELD(f) offsetof(struct config, f)
+
+/* clang-format off */
+static const struct opt opts[] = {
+	{"listen", OPT_LIST, FIELD(listen), "tcp://127.0.0.1:7400", 0, 0,
+	 "URL to serve on: ipc://PATH, tcp://HOST:PORT; repeat for several "
+	 "(comma-separated in the variable and the file)"},
+	{"database-url", OPT_STRING, FIELD(database_url), NULL, 0, 0,
+	 "PostgreSQL connection string; unset: start a private PostgreSQL "
+	 "under --data-dir"},
+	{"data-dir", OPT_STRING, FIELD(data_dir), NULL, 0, 0,
+	 "directory of the embedded PostgreSQL and its hash key (default "
+	 "/var/lib/exe-access as root, else ~/.local/share/exe-access)"},
+	{"embedded-user", OPT_STRING, FIELD(embedded_user), "postgres", 0, 0,
+	 "account that runs the embedded PostgreSQL when started as root"},
+	{"hash-key-file", OPT_STRING, FIELD(hash_key_file), NULL, 0, 0,
+	 "file holding the 64-hex-digit key that secrets are hashed with; "
+	 "required with --database-url (embedded default: created in --data-dir)"},
+	{"workers", OPT_LONG, FIELD(workers), "4", 1, 256,
+	 "database worker threads, one PostgreSQL connection each"},
+	{"max-in-flight", OPT_LONG, FIELD(max_in_flight), "256", 1, 65536,
+	 "requests served at once; more wait in the socket"},
+	{"max-message-bytes", OPT_LONG, FIELD(max_message_bytes), "1048576",
+	 1024, 67108864, "largest request accepted; larger gets RESOURCE_EXHAUSTED"},
+	{"drain-timeout-ms", OPT_LONG, FIELD(drain_timeout_ms), "10000", 0,
+	 600000, "on SIGTERM, how long to wait for in-flight requests"},
+	{"db-connect-timeout", OPT_LONG, FIELD(db_connect_timeout_s), "30", 0,
+	 3600, "seconds start-up waits for PostgreSQL to accept connections"},
+	{"log-level", OPT_STRING, FIELD(log_level), "info", 0, 0,
+	 "debug, info, warn or error"},
+};
+/* clang-format on */
+
+enum { NOPTS = sizeof opts / sizeof opts[0], OPT_HELP = 1000, OPT_VERSION,
+	OPT_CONFIG };
+
+static void
+env_name(const struct opt *o, char *out, size_t size)
+{
+	size_t n = (size_t)snprintf(out, size, "EXE_ACCESS_");
+	for (const char *p = o->name; *p != '\0' && n + 1 < size; p++)
+		out[n++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+	out[n] = '\0';
+}
+
+static void
+list_clear(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->listen_count; i++)
+		free(cfg->listen[i]);
+	cfg->listen_count = 0;
+}
+
+/* set_value stores `value` for option `o`; `append` adds to a list instead
+ * of replacing it. Returns 0, or -1 with `msg` naming the problem. */
+static int
+set_value(struct config *cfg, const struct opt *o, const char *value,
+    const char *source, bool append, char *msg, size_t msg_size)
+{
+	void *field = (char *)cfg + o->offset;
+	switch (o->type) {
+	case OPT_STRING: {
+		char **s = field;
+		free(*s);
+		*s = strdup(value);
+		return 0;
+	}
+	case OPT_LONG: {
+		errno = 0;
+		char *end;
+		long v = strtol(value, &end, 10);
+		if (errno != 0 || end == value || *end != '\0' || v < o->min ||
+		    v > o->max) {
+			snprintf(msg, msg_size,
+			    "%s: --%s must be a whole number from %ld to %ld, "
+			    "not \"%s\"", source, o->name, o->min, o->max, value);
+			return -1;
+		}
+		*(long *)field = v;
+		return 0;
+	}
+	case OPT_LIST: {
+		if (!append)
+			list_clear(cfg);
+		char *copy = strdup(value);
+		char *save = NULL;
+		for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+		     tok = strtok_r(NULL, ",", &save)) {
+			if (cfg->listen_count == CONFIG_MAX_LISTEN) {
+				snprintf(msg, msg_size, "%s: --%s: at most %d URLs",
+				    source, o->name, CONFIG_MAX_LISTEN);
+				free(copy);
+				return -1;
+			}
+			cfg->listen[cfg->listen_count++] = strdup(tok);
+		}
+		free(copy);
+		return 0;
+	}
+	}
+	return -1;
+}
+
+struct ini_ctx {
+	struct config *cfg;
+	char *msg;
+	size_t msg_size;
+	const char *path;
+	bool failed;
+};
+
+static int
+ini_cb(void *user, const char *section, const char *name, const char *value)
+{
+	struct ini_ctx *ctx = user;
+	(void)section;
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (strcmp(opts[i].name, name) == 0) {
+			if (set_value(ctx->cfg, &opts[i], value, ctx->path, false,
+			        ctx->msg, ctx->msg_size) != 0) {
+				ctx->failed = true;
+				return 0;
+			}
+			return 1;
+		}
+	}
+	snprintf(ctx->msg, ctx->msg_size, "%s: unknown option \"%s\"", ctx->path,
+	    name);
+	ctx->failed = true;
+	return 0;
+}
+
+void
+config_usage(FILE *out)
+{
+	fprintf(out,
+	    "Usage: exe-accessd [OPTION]...\n"
+	    "ExE Access: who may do what on the ExE platform.\n\n"
+	    "Every option can also be set by the EXE_ACCESS_* variable shown, "
+	    "or as\n`name = value` in the file given by --config "
+	    "(EXE_ACCESS_CONFIG).\nFlags win over variables, variables over "
+	    "the file.\n\n");
+	for (size_t i = 0; i < NOPTS; i++) {
+		char env[64];
+		env_name(&opts[i], env, sizeof env);
+		fprintf(out, "  --%s=VALUE  (%s)\n      %s", opts[i].name, env,
+		    opts[i].help);
+		if (opts[i].def != NULL)
+			fprintf(out, "; default: %s", opts[i].def);
+		fprintf(out, "\n");
+	}
+	fprintf(out, "  --config=FILE  (EXE_ACCESS_CONFIG)\n"
+	             "      ini file of the options above\n"
+	             "  --help     print this and exit\n"
+	             "  --version  print the version and exit\n");
+}
+
+enum config_result
+config_load(struct config *cfg, int argc, char **argv, char *msg,
+    size_t msg_size)
+{
+	memset(cfg, 0, sizeof *cfg);
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (opts[i].def != NULL &&
+		    set_value(cfg, &opts[i], opts[i].def, "default", false, msg,
+		        msg_size) != 0)
+			return CONFIG_ERROR;
+	}
+
+	struct option longopts[NOPTS + 4];
+	for (size_t i = 0; i < NOPTS; i++)
+		longopts[i] = (struct option){opts[i].name, required_argument,
+		    NULL, (int)i};
+	longopts[NOPTS] = (struct option){"help", no_argument, NULL, OPT_HELP};
+	longopts[NOPTS + 1] = (struct option){"version", no_argument, NULL,
+	    OPT_VERSION};
+	longopts[NOPTS + 2] = (struct option){"config", required_argument, NULL,
+	    OPT_CONFIG};
+	longopts[NOPTS + 3] = (struct option){NULL, 0, NULL, 0};
+
+	/* First pass: --help, --version and --config, which decide what the
+	 * other sources are. */
+	const char *config_file = getenv("EXE_ACCESS_CONFIG");
+	opterr = 0;
+	optind = 1;
+	int c;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (c == OPT_HELP) {
+			config_usage(stdout);
+			return CONFIG_EXIT;
+		}
+		if (c == OPT_VERSION) {
+			printf("exe-accessd %s\n", EXE_ACCESS_VERSION);
+			return CONFIG_EXIT;
+		}
+		if (c == OPT_CONFIG)
+			config_file = optarg;
+		if (c == '?') {
+			snprintf(msg, msg_size, "unknown option \"%s\" (see --help)",
+			    argv[optind - 1]);
+			return CONFIG_ERROR;
+		}
+		if (c == ':') {
+			snprintf(msg, msg_size, "option \"%s\" needs a value",
+			    argv[optind - 1]);
+			return CONFIG_ERROR;
+		}
+	}
+	if (optind < argc) {
+		snprintf(msg, msg_size, "unexpected argument \"%s\" (see --help)",
+		    argv[optind]);
+		return CONFIG_ERROR;
+	}
+
+	if (config_file != NULL && config_file[0] != '\0') {
+		struct ini_ctx ctx = {cfg, msg, msg_size, config_file, false};
+		int line = ini_parse(config_file, ini_cb, &ctx);
+		if (line < 0) {
+			snprintf(msg, msg_size, "--config: cannot read %s",
+			    config_file);
+			return CONFIG_ERROR;
+		}
+		if (ctx.failed)
+			return CONFIG_ERROR;
+		if (line > 0) {
+			snprintf(msg, msg_size, "%s:%d: not `name = value`",
+			    config_file, line);
+			return CONFIG_ERROR;
+		}
+	}
+
+	for (size_t i = 0; i < NOPTS; i++) {
+		char env[64];
+		env_name(&opts[i], env, sizeof env);
+		const char *v = getenv(env);
+		if (v != NULL &&
+		    set_value(cfg, &opts[i], v, env, false, msg, msg_size) != 0)
+			return CONFIG_ERROR;
+	}
+
+	optind = 1;
+	bool listen_from_flags = false;
+	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
+		if (c < 0 || c >= (int)NOPTS)
+			continue;
+		bool append = opts[c].type == OPT_LIST && listen_from_flags;
+		if (set_value(cfg, &opts[c], optarg, "flag", append, msg,
+		        msg_size) != 0)
+			return CONFIG_ERROR;
+		if (opts[c].type == OPT_LIST)
+			listen_from_flags = true;
+	}
+
+	if (cfg->listen_count == 0) {
+		snprintf(msg, msg_size, "--listen: at least one URL is needed");
+		return CONFIG_ERROR;
+	}
+	for (size_t i = 0; i < cfg->listen_count; i++) {
+		const char *u = cfg->listen[i];
+		if (strncmp(u, "ipc://", 6) != 0 && strncmp(u, "tcp://", 6) != 0 &&
+		    strncmp(u, "tcp4://", 7) != 0 && strncmp(u, "tcp6://", 7) != 0) {
+			snprintf(msg, msg_size,
+			    "--listen: \"%s\" is not an ipc:// or tcp:// URL", u);
+			return CONFIG_ERROR;
+		}
+	}
+	enum log_level level;
+	if (log_level_parse(cfg->log_level, &level) != 0) {
+		snprintf(msg, msg_size,
+		    "--log-level: \"%s\" is not debug, info, warn or error",
+		    cfg->log_level);
+		return CONFIG_ERROR;
+	}
+	if (cfg->database_url != NULL && cfg->database_url[0] == '\0') {
+		free(cfg->database_url);
+		cfg->database_url = NULL;
+	}
+	return CONFIG_RUN;
+}
+
+void
+config_free(struct config *cfg)
+{
+	list_clear(cfg);
+	for (size_t i = 0; i < NOPTS; i++) {
+		if (opts[i].type == OPT_STRING) {
+			char **s = (char **)((char *)cfg + opts[i].offset);
+			free(*s);
+			*s = NULL;
+		}
+	}
+}

@@ -1,0 +1,46 @@
+/* exe-accessd's configuration. One table of options drives the command-line
+ * flags (getopt_long), the EXE_ACCESS_* environment variables, the optional
+ * ini file (--config) and --help. Precedence, lowest first: built-in
+ * defaults, the config file, the environment, the flags. */
+#ifndef EXE_CONFIG_H
+#define EXE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+enum { CONFIG_MAX_LISTEN = 8 };
+
+struct config {
+	char *listen[CONFIG_MAX_LISTEN];
+	size_t listen_count;
+	char *database_url;        /* NULL: the embedded default */
+	char *data_dir;            /* embedded PostgreSQL and its secrets */
+	char *embedded_user;       /* account that runs PostgreSQL when root */
+	char *hash_key_file;       /* server-side key for secret hashes */
+	char *log_level;
+	long workers;              /* database connections */
+	long max_in_flight;        /* requests served at once */
+	long max_message_bytes;
+	long drain_timeout_ms;
+	long db_connect_timeout_s; /* how long start-up waits for PostgreSQL */
+};
+
+enum config_result {
+	CONFIG_RUN,   /* start the service */
+	CONFIG_EXIT,  /* --help or --version was printed; exit 0 */
+	CONFIG_ERROR, /* a bad value; the message is in `msg` */
+};
+
+/* config_load fills `cfg` from defaults, file, environment and argv.
+ * On CONFIG_ERROR `msg` names the option and the problem. */
+enum config_result config_load(struct config *cfg, int argc, char **argv,
+    char *msg, size_t msg_size) __attribute__((warn_unused_result));
+
+/* config_free releases every string config_load allocated. */
+void config_free(struct config *cfg);
+
+/* config_usage prints --help: every option, its variable and its default. */
+void config_usage(FILE *out);
+
+#endif

@@ -1,0 +1,146 @@
+/* libpq helpers: statement execution, error mapping, transactions, and the
+ * revision/change-log/activity write. */
+#include "db.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "status.h"
+
+enum { TXN_ATTEMPTS = 5 };
+
+static void
+copy_field(char *dst, size_t size, const PGresult *res, int field)
+{
+	const char *v = res != NULL ? PQresultErrorField(res, field) : NULL;
+	snprintf(dst, size, "%s", v != NULL ? v : "");
+}
+
+int
+db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
+    PGresult **out, struct db_error *err)
+{
+	struct db_error local;
+	if (err == NULL)
+		err = &local;
+	memset(err, 0, sizeof *err);
+
+	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if (out != NULL)
+			*out = res;
+		else
+			PQclear(res);
+		return STATUS_OK;
+	}
+
+	copy_field(err->sqlstate, sizeof err->sqlstate, res, PG_DIAG_SQLSTATE);
+	copy_field(err->constraint, sizeof err->constraint, res,
+	    PG_DIAG_CONSTRAINT_NAME);
+	snprintf(err->message, sizeof err->message, "%s",
+	    res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+	err->message[strcspn(err->message, "\n")] = '\0';
+	PQclear(res);
+
+	if (PQstatus(conn) == CONNECTION_BAD ||
+	    strncmp(err->sqlstate, "08", 2) == 0 ||
+	    strncmp(err->sqlstate, "57P", 3) == 0)
+		return STATUS_UNAVAILABLE;
+	if (strcmp(err->sqlstate, "23505") == 0)
+		return STATUS_ALREADY_EXISTS;
+	if (strcmp(err->sqlstate, "40001") == 0 ||
+	    strcmp(err->sqlstate, "40P01") == 0)
+		return STATUS_ABORTED;
+	/* Constraint violations the handlers did not foresee and all other
+	 * errors are the service's fault: log them, answer INTERNAL. */
+	log_error("db_error", "{s:s, s:s, s:s}", "sqlstate", err->sqlstate,
+	    "constraint", err->constraint, "message", err->message);
+	return STATUS_INTERNAL;
+}
+
+int
+db_txn(PGconn *conn, db_txn_fn fn, void *arg)
+{
+	int rc = STATUS_ABORTED;
+	for (int attempt = 0; attempt < TXN_ATTEMPTS; attempt++) {
+		rc = db_exec(conn, "BEGIN", 0, NULL, NULL, NULL);
+		if (rc != STATUS_OK)
+			return rc;
+		rc = fn(conn, arg);
+		if (rc == STATUS_OK)
+			rc = db_exec(conn, "COMMIT", 0, NULL, NULL, NULL);
+		if (rc == STATUS_OK)
+			return STATUS_OK;
+		if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+			int rb = db_exec(conn, "ROLLBACK", 0, NULL, NULL, NULL);
+			if (rb != STATUS_OK)
+				return rb;
+		}
+		if (rc != STATUS_ABORTED)
+			return rc;
+	}
+	return rc;
+}
+
+int
+db_record_change(PGconn *conn, const struct db_change *c, uint64_t *revision)
+{
+	static const char sql[] =
+	    "WITH r AS (UPDATE revision_counter SET value = value + 1"
+	    "           RETURNING value),"
+	    " c AS (INSERT INTO change_log"
+	    "         (revision, kind, workspace_id, user_id, api_key_id)"
+	    "       SELECT value, $1, $2, $3, $4 FROM r)"
+	    " INSERT INTO activity (workspace_id, actor_user_id,"
+	    "   actor_api_key_id, action, resource_type, resource_id, detail,"
+	    "   revision)"
+	    " SELECT $2, $5, $6, $7, $8, $9, coalesce($10, ''), value FROM r"
+	    " RETURNING revision";
+	const char *params[] = {c->kind, c->workspace_id, c->user_id,
+	    c->api_key_id, c->actor_user_id, c->actor_key_id, c->action,
+	    c->resource_type, c->resource_id, c->detail};
+	PGresult *res;
+	int rc = db_exec(conn, sql, 10, params, &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	*revision = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return STATUS_OK;
+}
+
+int
+db_current_revision(PGconn *conn, uint64_t *revision)
+{
+	PGresult *res;
+	int rc = db_exec(conn, "SELECT value FROM revision_counter", 0, NULL,
+	    &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	*revision = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return STATUS_OK;
+}
+
+void
+db_hex(const unsigned char *bytes, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	*out++ = '\\';
+	*out++ = 'x';
+	for (size_t i = 0; i < n; i++) {
+		*out++ = digits[bytes[i] >> 4];
+		*out++ = digits[bytes[i] & 15];
+	}
+	*out = '\0';
+}
+
+int64_t
+db_time_ms(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return 0;
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}

@@ -1,0 +1,74 @@
+/* Storage primitives over libpq: running a statement with parameters,
+ * mapping PostgreSQL errors onto status codes, transactions with retry on
+ * serialization failures, and the write every change ends with (a new
+ * revision, its change-log row and its activity record). All SQL passes
+ * values as parameters, never by formatting them into the text. */
+#ifndef EXE_DB_H
+#define EXE_DB_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* What went wrong in the database, for handlers that turn a constraint
+ * violation into a message for the caller. */
+struct db_error {
+	char sqlstate[6];
+	char constraint[64];
+	char message[256];
+};
+
+/* db_exec runs `sql` with `nparams` text parameters (NULL for SQL NULL).
+ * On success stores the result in *out (the caller PQclears it; `out` may
+ * be NULL to discard it) and returns STATUS_OK. Otherwise returns
+ * STATUS_ALREADY_EXISTS for a unique violation, STATUS_ABORTED for a
+ * serialization failure or deadlock, STATUS_UNAVAILABLE when the server
+ * cannot be reached, STATUS_INTERNAL for anything else, and fills `err`
+ * (which may be NULL). */
+int db_exec(PGconn *conn, const char *sql, int nparams,
+    const char *const *params, PGresult **out, struct db_error *err)
+    __attribute__((warn_unused_result));
+
+/* db_txn_fn is one attempt at a transaction's body. */
+typedef int (*db_txn_fn)(PGconn *conn, void *arg);
+
+/* db_txn runs fn between BEGIN and COMMIT, retrying the whole transaction
+ * when PostgreSQL reports a serialization failure or deadlock (at most a
+ * few times). fn's non-OK return rolls back and is returned as is. */
+int db_txn(PGconn *conn, db_txn_fn fn, void *arg)
+    __attribute__((warn_unused_result));
+
+/* One change, as it is recorded by db_record_change. Every field may be
+ * NULL except `kind`, `workspace_id` and `action`. */
+struct db_change {
+	const char *kind;          /* change_log kind: "user", "membership" ... */
+	const char *workspace_id;  /* where it happened */
+	const char *user_id;       /* the user it changed, if any */
+	const char *api_key_id;    /* the key it changed, if any */
+	const char *actor_user_id; /* who did it: a user ... */
+	const char *actor_key_id;  /* ... or an API key */
+	const char *action;        /* "user.created", "member.added" ... */
+	const char *resource_type;
+	const char *resource_id;
+	const char *detail;
+};
+
+/* db_record_change bumps the revision and writes the change-log row and
+ * the activity record, in the caller's transaction; returns the new
+ * revision in *revision. Call it last in a transaction: it holds the
+ * revision row lock until COMMIT. */
+int db_record_change(PGconn *conn, const struct db_change *change,
+    uint64_t *revision) __attribute__((warn_unused_result));
+
+/* db_current_revision reads the latest committed revision. */
+int db_current_revision(PGconn *conn, uint64_t *revision)
+    __attribute__((warn_unused_result));
+
+/* db_hex encodes `n` bytes as PostgreSQL's bytea text form "\x..." into
+ * `out`, which must hold 2 * n + 3 bytes. */
+void db_hex(const unsigned char *bytes, size_t n, char *out);
+
+/* db_time_ms parses a column written as milliseconds since the epoch. */
+int64_t db_time_ms(const PGresult *res, int row, int col);
+
+#endif

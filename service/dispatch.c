@@ -1,0 +1,315 @@
+/* The method table and the request pipeline around it. */
+#include "dispatch.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "authz.h"
+#include "exe/access/v1/authz.pb-c.h"
+#include "exe/access/v1/workspace.pb-c.h"
+#include "log.h"
+#include "status.h"
+#include "users.h"
+#include "workspaces.h"
+
+#define AUTHZ(m) "exe.access.v1.AuthzService/" #m
+#define WS(m) "exe.access.v1.WorkspaceService/" #m
+#define D(t) &exe__access__v1__##t##__descriptor
+
+enum {
+	CHECK = METHOD_CHECK_SCOPE,
+	WRITE = METHOD_WRITES,
+	ADMIN = 0,
+};
+
+/* clang-format off */
+const struct method dispatch_methods[] = {
+	{AUTHZ(Check), D(check_request), D(check_response),
+	 authz_check_validate, authz_check, CHECK},
+	{AUTHZ(BatchCheck), D(batch_check_request), D(batch_check_response),
+	 NULL, NULL, CHECK},
+	{AUTHZ(ListPermissions), D(list_permissions_request),
+	 D(list_permissions_response), NULL, NULL, CHECK},
+	{AUTHZ(VerifyApiKey), D(verify_api_key_request),
+	 D(verify_api_key_response), NULL, NULL, CHECK},
+	{AUTHZ(LookupResources), D(lookup_resources_request),
+	 D(lookup_resources_response), NULL, NULL, CHECK},
+
+	{WS(CreateUser), D(create_user_request), D(create_user_response),
+	 users_create_validate, users_create, ADMIN | WRITE},
+	{WS(GetUser), D(get_user_request), D(get_user_response),
+	 users_get_validate, users_get, CHECK},
+	{WS(FindUser), D(find_user_request), D(find_user_response),
+	 users_find_validate, users_find, CHECK},
+
+	{WS(CreateOrganization), D(create_organization_request),
+	 D(create_organization_response), NULL, NULL, ADMIN | WRITE},
+	{WS(AddOrganizationAdmin), D(add_organization_admin_request),
+	 D(write_response), NULL, NULL, ADMIN | WRITE},
+	{WS(RemoveOrganizationAdmin), D(remove_organization_admin_request),
+	 D(write_response), NULL, NULL, ADMIN | WRITE},
+
+	{WS(CreateTeamWorkspace), D(create_team_workspace_request),
+	 D(create_team_workspace_response), NULL, NULL, ADMIN | WRITE},
+	{WS(GetWorkspace), D(get_workspace_request), D(get_workspace_response),
+	 NULL, NULL, CHECK},
+	{WS(ListWorkspaces), D(list_workspaces_request),
+	 D(list_workspaces_response), workspaces_list_validate,
+	 workspaces_list, CHECK},
+	{WS(UpdateWorkspaceSettings), D(update_workspace_settings_request),
+	 D(update_workspace_settings_response), NULL, NULL, ADMIN | WRITE},
+	{WS(DeleteWorkspace), D(delete_workspace_request), D(write_response),
+	 NULL, NULL, ADMIN | WRITE},
+
+	{WS(AddMember), D(add_member_request), D(member_response),
+	 NULL, NULL, ADMIN | WRITE},
+	{WS(ChangeMemberRole), D(change_member_role_request),
+	 D(member_response), NULL, NULL, ADMIN | WRITE},
+	{WS(RemoveMember), D(remove_member_request), D(write_response),
+	 NULL, NULL, ADMIN | WRITE},
+	{WS(ListMembers), D(list_members_request), D(list_members_response),
+	 NULL, NULL, CHECK},
+
+	{WS(CreateInvitation), D(create_invitation_request),
+	 D(create_invitation_response), NULL, NULL, ADMIN | WRITE},
+	{WS(ListInvitations), D(list_invitations_request),
+	 D(list_invitations_response), NULL, NULL, CHECK},
+	{WS(RevokeInvitation), D(revoke_invitation_request), D(write_response),
+	 NULL, NULL, ADMIN | WRITE},
+	{WS(AcceptInvitation), D(accept_invitation_request),
+	 D(member_response), NULL, NULL, ADMIN | WRITE},
+	{WS(DeclineInvitation), D(decline_invitation_request),
+	 D(write_response), NULL, NULL, ADMIN | WRITE},
+
+	{WS(RotateApiKey), D(rotate_api_key_request), D(rotate_api_key_response),
+	 NULL, NULL, ADMIN | WRITE},
+	{WS(GetApiKey), D(get_api_key_request), D(get_api_key_response),
+	 NULL, NULL, CHECK},
+
+	{WS(RegisterResource), D(register_resource_request),
+	 D(register_resource_response), NULL, NULL, ADMIN | WRITE},
+	{WS(DeleteResource), D(delete_resource_request), D(write_response),
+	 NULL, NULL, ADMIN | WRITE},
+	{WS(ListResources), D(list_resources_request),
+	 D(list_resources_response), NULL, NULL, CHECK},
+
+	{WS(RecordActivity), D(record_activity_request),
+	 D(record_activity_response), NULL, NULL, ADMIN | WRITE},
+	{WS(ListActivity), D(list_activity_request), D(list_activity_response),
+	 NULL, NULL, CHECK},
+};
+/* clang-format on */
+
+const size_t dispatch_method_count =
+    sizeof dispatch_methods / sizeof dispatch_methods[0];
+
+const struct method *
+dispatch_lookup(const char *name)
+{
+	/* 32 rows: a linear scan of short strings beats hashing here. */
+	for (size_t i = 0; i < dispatch_method_count; i++) {
+		if (strcmp(dispatch_methods[i].name, name) == 0)
+			return &dispatch_methods[i];
+	}
+	return NULL;
+}
+
+int
+dispatch_check_table(char *msg, size_t msg_size)
+{
+	const ProtobufCServiceDescriptor *services[] = {
+	    &exe__access__v1__authz_service__descriptor,
+	    &exe__access__v1__workspace_service__descriptor,
+	};
+	size_t described = 0;
+	for (size_t s = 0; s < sizeof services / sizeof services[0]; s++) {
+		const ProtobufCServiceDescriptor *sd = services[s];
+		for (unsigned i = 0; i < sd->n_methods; i++) {
+			char name[160];
+			snprintf(name, sizeof name, "%s/%s", sd->name,
+			    sd->methods[i].name);
+			const struct method *m = dispatch_lookup(name);
+			if (m == NULL) {
+				snprintf(msg, msg_size, "%s has no row", name);
+				return -1;
+			}
+			if (m->request != sd->methods[i].input ||
+			    m->response != sd->methods[i].output) {
+				snprintf(msg, msg_size,
+				    "%s: row types differ from the .proto", name);
+				return -1;
+			}
+			described++;
+		}
+	}
+	if (described != dispatch_method_count) {
+		snprintf(msg, msg_size,
+		    "the table has %zu rows, the .proto %zu methods",
+		    dispatch_method_count, described);
+		return -1;
+	}
+	return 0;
+}
+
+int
+call_fail(struct call *call, int code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(call->message, sizeof call->message, fmt, ap);
+	va_end(ap);
+	call->code = code;
+	return code;
+}
+
+void *
+call_new(struct call *call, size_t size)
+{
+	return arena_alloc(&call->arena, size);
+}
+
+char *
+call_strdup(struct call *call, const char *s)
+{
+	return arena_strdup(&call->arena, s != NULL ? s : "");
+}
+
+char *
+call_secret(struct call *call, size_t size)
+{
+	if (call->secret != NULL)
+		return NULL;
+	call->secret = sodium_malloc(size);
+	if (call->secret != NULL)
+		memset(call->secret, 0, size);
+	return call->secret;
+}
+
+static bool
+deadline_passed(const struct call *call)
+{
+	if (call->deadline_ms == 0)
+		return false;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+	return now_ms >= call->deadline_ms;
+}
+
+enum dispatch_next
+dispatch_begin(struct call *call, const uint8_t *buf, size_t len,
+    size_t max_bytes)
+{
+	Exe__Access__V1__RpcRequest *env;
+	call->code = envelope_decode(buf, len, max_bytes, &env, call->message,
+	    sizeof call->message);
+	call->envelope = env != NULL ? &env->base : NULL;
+	if (call->code != STATUS_OK)
+		return DISPATCH_REPLY;
+
+	const struct method *m = dispatch_lookup(env->method);
+	if (m == NULL) {
+		call_fail(call, STATUS_UNIMPLEMENTED,
+		    "unknown method \"%s\" (methods are named like "
+		    "exe.access.v1.AuthzService/Check)", env->method);
+		return DISPATCH_REPLY;
+	}
+	call->method = m;
+	if (m->handle == NULL) {
+		call_fail(call, STATUS_UNIMPLEMENTED, "%s is not implemented yet",
+		    m->name);
+		return DISPATCH_REPLY;
+	}
+	call->deadline_ms = env->deadline_unix_ms;
+	if (deadline_passed(call)) {
+		call_fail(call, STATUS_DEADLINE_EXCEEDED,
+		    "the request's deadline passed before it was served");
+		return DISPATCH_REPLY;
+	}
+	call->request = protobuf_c_message_unpack(m->request, NULL,
+	    env->body.len, env->body.data);
+	if (call->request == NULL) {
+		call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "body: not a valid %s for %s", m->request->name, m->name);
+		return DISPATCH_REPLY;
+	}
+	if (m->validate != NULL && m->validate(call) != STATUS_OK)
+		return DISPATCH_REPLY;
+	return DISPATCH_NEEDS_DB;
+}
+
+void
+dispatch_run(struct call *call, PGconn *db)
+{
+	if (deadline_passed(call)) {
+		call_fail(call, STATUS_DEADLINE_EXCEEDED,
+		    "the request's deadline passed while it waited for a "
+		    "database worker");
+		return;
+	}
+	if (db == NULL) {
+		call_fail(call, STATUS_UNAVAILABLE,
+		    "the database is unavailable; retry later");
+		return;
+	}
+	call->db = db;
+	int rc = call->method->handle(call);
+	call->db = NULL;
+	if (rc == STATUS_OK && call->response == NULL)
+		rc = call_fail(call, STATUS_INTERNAL, "%s produced no response",
+		    call->method->name);
+	if (rc == STATUS_UNAVAILABLE && call->message[0] == '\0')
+		call_fail(call, rc, "the database is unavailable; retry later");
+	else if (rc == STATUS_ABORTED && call->message[0] == '\0')
+		call_fail(call, rc,
+		    "the change conflicted with concurrent changes; retry it");
+	else if (rc == STATUS_INTERNAL && call->message[0] == '\0')
+		call_fail(call, rc, "internal error in %s; see the service log",
+		    call->method->name);
+	call->code = rc;
+}
+
+void
+dispatch_reply(struct call *call, size_t max_bytes, struct envelope_reply *out)
+{
+	memset(out, 0, sizeof *out);
+	const Exe__Access__V1__RpcRequest *env =
+	    (const Exe__Access__V1__RpcRequest *)call->envelope;
+	out->request_id = env != NULL ? env->request_id : NULL;
+	if (call->code == STATUS_OK) {
+		size_t n = protobuf_c_message_get_packed_size(call->response);
+		uint8_t *body = n <= max_bytes ? call_new(call, n) : NULL;
+		if (n > max_bytes)
+			call_fail(call, STATUS_RESOURCE_EXHAUSTED,
+			    "the response would be %zu bytes, over the %zu-byte "
+			    "limit; ask for a smaller page", n, max_bytes);
+		else if (body == NULL)
+			call_fail(call, STATUS_INTERNAL, "out of memory");
+		else {
+			out->body = body;
+			out->body_len =
+			    protobuf_c_message_pack(call->response, body);
+		}
+	}
+	out->code = call->code;
+	out->message = call->code == STATUS_OK ? "" : call->message;
+}
+
+void
+dispatch_end(struct call *call)
+{
+	if (call->request != NULL)
+		protobuf_c_message_free_unpacked(call->request, NULL);
+	envelope_request_free((Exe__Access__V1__RpcRequest *)call->envelope);
+	if (call->secret != NULL) {
+		arena_wipe(&call->arena);
+		sodium_free(call->secret);
+	}
+	arena_reset(&call->arena);
+	const struct service_ctx *svc = call->svc;
+	memset(call, 0, offsetof(struct call, arena));
+	call->svc = svc;
+}

@@ -1,0 +1,216 @@
+/* exe-accessd: start-up, signal handling and orderly shutdown.
+ *
+ * Start: configuration → (embedded PostgreSQL) → hash key → wait for the
+ * database → migrations → database workers → listeners. Then the main
+ * thread waits for signals: SIGTERM or SIGINT drain in-flight requests and
+ * exit 0; SIGHUP is logged (nothing is reloadable yet). */
+#include <errno.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "call.h"
+#include "config.h"
+#include "dispatch.h"
+#include "embedded.h"
+#include "log.h"
+#include "migrate.h"
+#include "server.h"
+#include "status.h"
+#include "workers.h"
+
+/* load_hash_key reads 64 hex digits from `path` into guarded memory. */
+static unsigned char *
+load_hash_key(const char *path, char *msg, size_t msg_size)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(msg, msg_size, "--hash-key-file: cannot read %s: %s",
+		    path, strerror(errno));
+		return NULL;
+	}
+	char *hex = sodium_malloc(130);
+	unsigned char *key = sodium_malloc(crypto_generichash_KEYBYTES);
+	size_t key_len = 0;
+	bool ok = hex != NULL && key != NULL &&
+	    fgets(hex, 130, f) != NULL &&
+	    sodium_hex2bin(key, crypto_generichash_KEYBYTES, hex, strlen(hex),
+	        "\n", &key_len, NULL) == 0 &&
+	    key_len == crypto_generichash_KEYBYTES;
+	fclose(f);
+	if (hex != NULL)
+		sodium_free(hex);
+	if (!ok) {
+		sodium_free(key);
+		snprintf(msg, msg_size,
+		    "--hash-key-file: %s must hold 64 hex digits (32 bytes); "
+		    "make one with: head -c 32 /dev/urandom | xxd -p -c 32",
+		    path);
+		return NULL;
+	}
+	sodium_mprotect_readonly(key);
+	return key;
+}
+
+/* wait_for_database connects, retrying with back-off for up to
+ * `timeout_s` seconds, and applies the migrations. */
+static int
+prepare_database(const char *conninfo, long timeout_s, char *msg,
+    size_t msg_size)
+{
+	time_t give_up = time(NULL) + timeout_s;
+	unsigned delay_ms = 100;
+	PGconn *conn;
+	for (;;) {
+		conn = PQconnectdb(conninfo);
+		if (PQstatus(conn) == CONNECTION_OK)
+			break;
+		char reason[256];
+		snprintf(reason, sizeof reason, "%s", PQerrorMessage(conn));
+		reason[strcspn(reason, "\n")] = '\0';
+		PQfinish(conn);
+		if (time(NULL) >= give_up) {
+			snprintf(msg, msg_size,
+			    "the database did not accept connections within %lds: "
+			    "%s", timeout_s, reason);
+			return -1;
+		}
+		log_info("waiting_for_database", "{s:s, s:i}", "reason", reason,
+		    "retry_ms", (int)delay_ms);
+		usleep(delay_ms * 1000);
+		if (delay_ms < 2000)
+			delay_ms *= 2;
+	}
+	int rc = migrate_run(conn, msg, msg_size);
+	PQfinish(conn);
+	return rc == STATUS_OK ? 0 : -1;
+}
+
+static int
+fail(const char *event, const char *msg)
+{
+	log_error(event, "{s:s}", "message", msg);
+	return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	/* Block the signals we wait for before any thread exists, so every
+	 * thread nng and the workers start inherits the mask. */
+	sigset_t signals;
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	char msg[1024];
+	struct config cfg;
+	switch (config_load(&cfg, argc, argv, msg, sizeof msg)) {
+	case CONFIG_EXIT:
+		config_free(&cfg);
+		return 0;
+	case CONFIG_ERROR:
+		fprintf(stderr, "exe-accessd: %s\n", msg);
+		config_free(&cfg);
+		return 2;
+	case CONFIG_RUN:
+		break;
+	}
+	enum log_level level = LOG_INFO;
+	if (log_level_parse(cfg.log_level, &level) == 0) /* checked by config */
+		log_set_level(level);
+
+	int exit_code = 1;
+	struct embedded *embedded = NULL;
+	unsigned char *hash_key = NULL;
+	struct workers *workers = NULL;
+	struct server *server = NULL;
+
+	if (sodium_init() < 0) {
+		exit_code = fail("start_failed", "libsodium failed to initialize");
+		goto out;
+	}
+	if (dispatch_check_table(msg, sizeof msg) != 0) {
+		exit_code = fail("start_failed", msg);
+		goto out;
+	}
+
+	const char *conninfo = cfg.database_url;
+	const char *key_file = cfg.hash_key_file;
+	if (conninfo == NULL) {
+		if (embedded_start(&embedded, &cfg, msg, sizeof msg) != 0) {
+			exit_code = fail("embedded_failed", msg);
+			goto out;
+		}
+		conninfo = embedded_conninfo(embedded);
+		if (key_file == NULL)
+			key_file = embedded_hash_key_file(embedded);
+	}
+	if (key_file == NULL) {
+		exit_code = fail("start_failed",
+		    "--hash-key-file is required with --database-url: secrets "
+		    "are stored as keyed hashes");
+		goto out;
+	}
+	hash_key = load_hash_key(key_file, msg, sizeof msg);
+	if (hash_key == NULL) {
+		exit_code = fail("start_failed", msg);
+		goto out;
+	}
+	if (prepare_database(conninfo, cfg.db_connect_timeout_s, msg,
+	        sizeof msg) != 0) {
+		exit_code = fail("database_failed", msg);
+		goto out;
+	}
+	if (workers_start(&workers, conninfo, (size_t)cfg.workers) != 0) {
+		exit_code = fail("start_failed", "cannot start database workers");
+		goto out;
+	}
+	struct service_ctx svc = {.hash_key = hash_key};
+	struct server_options opts = {
+	    .listen = (const char *const *)cfg.listen,
+	    .listen_count = cfg.listen_count,
+	    .items = (size_t)cfg.max_in_flight,
+	    .max_bytes = (size_t)cfg.max_message_bytes,
+	};
+	if (server_start(&server, &opts, workers, &svc, msg, sizeof msg) != 0) {
+		exit_code = fail("start_failed", msg);
+		goto out;
+	}
+	log_info("ready", "{s:s, s:i, s:b}", "version", EXE_ACCESS_VERSION,
+	    "workers", (int)cfg.workers, "embedded", embedded != NULL);
+
+	for (;;) {
+		int sig;
+		if (sigwait(&signals, &sig) != 0)
+			continue;
+		if (sig == SIGHUP) {
+			log_info("sighup", "{s:s}", "action", "nothing to reload");
+			continue;
+		}
+		log_info("stopping", "{s:s}", "signal", strsignal(sig));
+		break;
+	}
+	size_t left = server_drain(server, cfg.drain_timeout_ms);
+	if (left > 0)
+		log_warn("drain_incomplete", "{s:i}", "unanswered", (int)left);
+	exit_code = 0;
+
+out:
+	server_free(server);
+	workers_stop(workers);
+	embedded_stop(embedded);
+	if (hash_key != NULL)
+		sodium_free(hash_key);
+	log_info("exited", "{s:i}", "code", exit_code);
+	config_free(&cfg);
+	return exit_code;
+}

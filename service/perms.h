@@ -1,0 +1,44 @@
+/* The permission table of SPEC R5, in one place, as data: which role holds
+ * which permission in a team workspace. A personal workspace's owner holds
+ * every permission; an API key acts with the member column (or read_only
+ * for a read-only key) and never holds a management permission. */
+#ifndef EXE_PERMS_H
+#define EXE_PERMS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum role {
+	ROLE_NONE = 0,
+	ROLE_ADMIN = 1,
+	ROLE_MEMBER = 2,
+	ROLE_READ_ONLY = 3,
+};
+
+struct permission {
+	const char *name;
+	bool admin;
+	bool member;
+	bool read_only;
+	/* Managing members, keys or settings: never held by an API key. */
+	bool management;
+};
+
+/* perms_all is the table itself, in the order of SPEC R5; perms_count rows. */
+extern const struct permission perms_all[];
+extern const size_t perms_count;
+
+/* perms_find returns the row named `name`, or NULL for no such permission. */
+const struct permission *perms_find(const char *name);
+
+/* perms_role_has says whether `role` holds `perm` in a team workspace. */
+bool perms_role_has(enum role role, const struct permission *perm);
+
+/* perms_role_name returns "admin", "member", "read_only" or "none". */
+const char *perms_role_name(enum role role);
+
+/* perms_role_parse turns a role's name back into the role; returns false
+ * for any other text. */
+bool perms_role_parse(const char *name, enum role *out);
+
+#endif

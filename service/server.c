@@ -1,0 +1,281 @@
+/* nng rep0 server: listeners, work items and their state machine. */
+#include "server.h"
+
+#include <errno.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dispatch.h"
+#include "log.h"
+#include "status.h"
+
+enum item_state {
+	ITEM_IDLE, /* not receiving: before start, or drained */
+	ITEM_RECV, /* waiting for a request */
+	ITEM_WORK, /* decoding, queued for or running on a database worker */
+	ITEM_SEND, /* reply handed to nng */
+};
+
+struct item {
+	struct server *srv;
+	nng_aio *aio;
+	nng_ctx ctx;
+	enum item_state state;
+	struct job job;
+	struct call call;
+};
+
+struct server {
+	nng_socket sock;
+	bool sock_open;
+	struct item *items;
+	size_t count;
+	size_t max_bytes;
+	struct workers *workers;
+	/* Guards every item's state and `draining`, so a drain never races
+	 * an item between "receiving" and "working". */
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	size_t busy; /* items in ITEM_WORK or ITEM_SEND */
+	bool draining;
+};
+
+/* item_recv arms the next receive, or parks the item when draining.
+ * Called with srv->lock held. */
+static void
+item_recv_locked(struct item *it)
+{
+	struct server *srv = it->srv;
+	if (srv->draining) {
+		it->state = ITEM_IDLE;
+		return;
+	}
+	it->state = ITEM_RECV;
+	nng_ctx_recv(it->ctx, it->aio);
+}
+
+static void
+item_done(struct item *it)
+{
+	struct server *srv = it->srv;
+	dispatch_end(&it->call);
+	pthread_mutex_lock(&srv->lock);
+	srv->busy--;
+	if (srv->busy == 0)
+		pthread_cond_broadcast(&srv->idle);
+	item_recv_locked(it);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static void
+item_reply(struct item *it)
+{
+	struct server *srv = it->srv;
+	struct envelope_reply reply;
+	dispatch_reply(&it->call, srv->max_bytes, &reply);
+	if (reply.code != STATUS_OK && reply.code != STATUS_UNIMPLEMENTED)
+		log_debug("request_failed", "{s:s, s:s, s:s}", "method",
+		    it->call.method != NULL ? it->call.method->name : "",
+		    "code", status_name(reply.code), "message", reply.message);
+	if (reply.code == STATUS_INTERNAL)
+		log_error("request_internal_error", "{s:s, s:s}", "method",
+		    it->call.method != NULL ? it->call.method->name : "",
+		    "message", reply.message);
+
+	nng_msg *msg;
+	size_t size = envelope_reply_size(&reply);
+	if (nng_msg_alloc(&msg, size) != 0) {
+		log_error("reply_alloc_failed", "{s:i}", "bytes", (int)size);
+		item_done(it);
+		return;
+	}
+	envelope_reply_pack(&reply, nng_msg_body(msg));
+	it->state = ITEM_SEND;
+	nng_aio_set_msg(it->aio, msg);
+	nng_ctx_send(it->ctx, it->aio);
+}
+
+static void
+item_job_run(struct job *job, PGconn *conn)
+{
+	struct item *it = (struct item *)((char *)job - offsetof(struct item, job));
+	dispatch_run(&it->call, conn);
+	item_reply(it);
+}
+
+static void
+item_cb(void *arg)
+{
+	struct item *it = arg;
+	struct server *srv = it->srv;
+	int rv = nng_aio_result(it->aio);
+
+	if (it->state == ITEM_SEND) {
+		if (rv != 0) {
+			/* The reply was not taken (the caller went away): it is
+			 * still ours to free. */
+			nng_msg_free(nng_aio_get_msg(it->aio));
+			log_debug("reply_not_sent", "{s:s}", "reason",
+			    nng_strerror(rv));
+		}
+		item_done(it);
+		return;
+	}
+
+	/* ITEM_RECV */
+	pthread_mutex_lock(&srv->lock);
+	if (rv != 0) {
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED || srv->draining) {
+			it->state = ITEM_IDLE;
+		} else {
+			log_warn("recv_failed", "{s:s}", "reason", nng_strerror(rv));
+			item_recv_locked(it);
+		}
+		pthread_mutex_unlock(&srv->lock);
+		return;
+	}
+	it->state = ITEM_WORK;
+	srv->busy++;
+	pthread_mutex_unlock(&srv->lock);
+
+	nng_msg *msg = nng_aio_get_msg(it->aio);
+	enum dispatch_next next = dispatch_begin(&it->call, nng_msg_body(msg),
+	    nng_msg_len(msg), srv->max_bytes);
+	nng_msg_free(msg);
+	if (next == DISPATCH_NEEDS_DB)
+		workers_submit(srv->workers, &it->job);
+	else
+		item_reply(it);
+}
+
+static void
+server_close(struct server *srv)
+{
+	for (size_t i = 0; i < srv->count; i++) {
+		if (srv->items[i].aio != NULL)
+			nng_aio_stop(srv->items[i].aio);
+	}
+	for (size_t i = 0; i < srv->count; i++) {
+		struct item *it = &srv->items[i];
+		if (it->aio != NULL)
+			nng_aio_free(it->aio);
+		if (nng_ctx_id(it->ctx) > 0)
+			nng_ctx_close(it->ctx);
+		dispatch_end(&it->call);
+	}
+	if (srv->sock_open)
+		nng_close(srv->sock);
+	pthread_cond_destroy(&srv->idle);
+	pthread_mutex_destroy(&srv->lock);
+	free(srv->items);
+	free(srv);
+}
+
+int
+server_start(struct server **out, const struct server_options *opts,
+    struct workers *workers, const struct service_ctx *svc, char *msg,
+    size_t msg_size)
+{
+	struct server *srv = calloc(1, sizeof *srv);
+	if (srv == NULL) {
+		snprintf(msg, msg_size, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_cond_init(&srv->idle, NULL);
+	srv->workers = workers;
+	srv->max_bytes = opts->max_bytes;
+	srv->items = calloc(opts->items, sizeof *srv->items);
+	if (srv->items == NULL) {
+		snprintf(msg, msg_size, "out of memory");
+		server_close(srv);
+		return -1;
+	}
+	srv->count = opts->items;
+
+	int rv = nng_rep0_open(&srv->sock);
+	if (rv != 0) {
+		snprintf(msg, msg_size, "cannot open socket: %s", nng_strerror(rv));
+		server_close(srv);
+		return -1;
+	}
+	srv->sock_open = true;
+	/* Requests up to twice the limit are read and answered
+	 * RESOURCE_EXHAUSTED; larger ones make nng drop the connection
+	 * before buffering them. */
+	nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ,
+	    opts->max_bytes * 2 + 65536);
+
+	for (size_t i = 0; i < srv->count; i++) {
+		struct item *it = &srv->items[i];
+		it->srv = srv;
+		it->call.svc = svc;
+		it->job.run = item_job_run;
+		arena_init(&it->call.arena);
+		if ((rv = nng_aio_alloc(&it->aio, item_cb, it)) != 0 ||
+		    (rv = nng_ctx_open(&it->ctx, srv->sock)) != 0) {
+			snprintf(msg, msg_size, "cannot set up work items: %s",
+			    nng_strerror(rv));
+			server_close(srv);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < opts->listen_count; i++) {
+		rv = nng_listen(srv->sock, opts->listen[i], NULL, 0);
+		if (rv != 0) {
+			snprintf(msg, msg_size, "cannot listen on %s: %s",
+			    opts->listen[i], nng_strerror(rv));
+			server_close(srv);
+			return -1;
+		}
+		log_info("listening", "{s:s}", "url", opts->listen[i]);
+	}
+	pthread_mutex_lock(&srv->lock);
+	for (size_t i = 0; i < srv->count; i++)
+		item_recv_locked(&srv->items[i]);
+	pthread_mutex_unlock(&srv->lock);
+	*out = srv;
+	return 0;
+}
+
+size_t
+server_drain(struct server *srv, long timeout_ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+
+	pthread_mutex_lock(&srv->lock);
+	srv->draining = true;
+	/* Items waiting for a request stop waiting; items with a request
+	 * finish it and then park themselves (item_recv_locked). */
+	for (size_t i = 0; i < srv->count; i++) {
+		if (srv->items[i].state == ITEM_RECV)
+			nng_aio_cancel(srv->items[i].aio);
+	}
+	while (srv->busy > 0) {
+		if (pthread_cond_timedwait(&srv->idle, &srv->lock, &until) ==
+		    ETIMEDOUT)
+			break;
+	}
+	size_t left = srv->busy;
+	pthread_mutex_unlock(&srv->lock);
+	return left;
+}
+
+void
+server_free(struct server *srv)
+{
+	if (srv != NULL)
+		server_close(srv);
+}

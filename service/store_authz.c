@@ -1,0 +1,90 @@
+/* Authorization's SQL: one round trip per question. */
+#include "store_authz.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "status.h"
+
+int
+store_user_standing(struct call *call, const char *workspace_id,
+    const char *user_id, struct standing *out)
+{
+	static const char sql[] =
+	    "SELECT w.kind, m.role, (SELECT value FROM revision_counter)"
+	    " FROM workspaces w"
+	    " LEFT JOIN memberships m"
+	    "   ON m.workspace_id = w.id AND m.user_id = $2"
+	    " WHERE w.id = $1";
+	const char *params[] = {workspace_id, user_id};
+	PGresult *res;
+	int rc = db_exec(call->db, sql, 2, params, &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	memset(out, 0, sizeof *out);
+	if (PQntuples(res) == 1) {
+		out->workspace_exists = true;
+		out->personal = strcmp(PQgetvalue(res, 0, 0), "personal") == 0;
+		if (!PQgetisnull(res, 0, 1))
+			(void)perms_role_parse(PQgetvalue(res, 0, 1), &out->role);
+		out->revision = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+	} else {
+		PQclear(res);
+		rc = db_current_revision(call->db, &out->revision);
+		return rc;
+	}
+	PQclear(res);
+	return STATUS_OK;
+}
+
+int
+store_resource_workspace(struct call *call, const char *type, const char *id,
+    bool *found, char *workspace_id)
+{
+	static const char sql[] =
+	    "SELECT workspace_id FROM resources"
+	    " WHERE type = $1 AND external_id = $2";
+	const char *params[] = {type, id};
+	PGresult *res;
+	int rc = db_exec(call->db, sql, 2, params, &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	*found = PQntuples(res) == 1;
+	if (*found)
+		snprintf(workspace_id, 37, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return STATUS_OK;
+}
+
+int
+store_key_lookup(struct call *call, const char *hash_hex,
+    struct key_standing *out)
+{
+	static const char sql[] =
+	    "SELECT k.id, k.workspace_id, k.read_only, w.kind = 'personal',"
+	    "       (SELECT value FROM revision_counter)"
+	    " FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id"
+	    " WHERE k.key_hash = $1"
+	    "   AND (k.expires_at IS NULL OR k.expires_at > now())";
+	PGresult *res;
+	int rc = db_exec(call->db, sql, 1, &hash_hex, &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	memset(out, 0, sizeof *out);
+	if (PQntuples(res) == 1) {
+		out->found = true;
+		snprintf(out->key_id, sizeof out->key_id, "%s",
+		    PQgetvalue(res, 0, 0));
+		snprintf(out->workspace_id, sizeof out->workspace_id, "%s",
+		    PQgetvalue(res, 0, 1));
+		out->read_only = PQgetvalue(res, 0, 2)[0] == 't';
+		out->workspace_personal = PQgetvalue(res, 0, 3)[0] == 't';
+		out->revision = strtoull(PQgetvalue(res, 0, 4), NULL, 10);
+		PQclear(res);
+		return STATUS_OK;
+	}
+	PQclear(res);
+	return db_current_revision(call->db, &out->revision);
+}

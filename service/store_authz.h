@@ -1,0 +1,47 @@
+/* SQL for authorization decisions: a principal's standing in a workspace,
+ * the workspace of a registered resource, and API keys by hash. */
+#ifndef EXE_STORE_AUTHZ_H
+#define EXE_STORE_AUTHZ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "call.h"
+#include "perms.h"
+
+/* What the database says about a user in a workspace. */
+struct standing {
+	bool workspace_exists;
+	bool personal;
+	enum role role; /* ROLE_NONE: not a member */
+	uint64_t revision;
+};
+
+/* store_user_standing reads the workspace's kind and the user's role in
+ * it, with the revision the read reflects. */
+int store_user_standing(struct call *call, const char *workspace_id,
+    const char *user_id, struct standing *out)
+    __attribute__((warn_unused_result));
+
+/* store_resource_workspace finds the workspace of a registered resource;
+ * *found is false when (type, id) is not registered. The id is written to
+ * `workspace_id` (37 bytes). */
+int store_resource_workspace(struct call *call, const char *type,
+    const char *id, bool *found, char *workspace_id)
+    __attribute__((warn_unused_result));
+
+/* A live API key, found by its keyed hash. */
+struct key_standing {
+	bool found; /* false: unknown, rotated past its grace, or revoked */
+	char key_id[37];
+	char workspace_id[37];
+	bool read_only;
+	bool workspace_personal;
+	uint64_t revision;
+};
+
+/* store_key_lookup finds the key whose hash is `hash_hex` (bytea text). */
+int store_key_lookup(struct call *call, const char *hash_hex,
+    struct key_standing *out) __attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,151 @@
+/* Field-level input validation. Messages always name the field and say
+ * what was expected, so a caller can fix the request without reading code. */
+#include "validate.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "status.h"
+
+bool
+validate_utf8(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		unsigned c = p[i];
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n;
+		uint32_t cp;
+		if (c >= 0xC2 && c <= 0xDF) {
+			n = 1;
+			cp = c & 0x1F;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 2;
+			cp = c & 0x0F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (len - i <= n)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3F);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+static int
+fail(char *msg, size_t msg_size, const char *field, const char *what)
+{
+	snprintf(msg, msg_size, "%s: %s", field, what);
+	return STATUS_INVALID_ARGUMENT;
+}
+
+int
+validate_text(const char *field, const char *value, size_t max, bool required,
+    char *msg, size_t msg_size)
+{
+	size_t len = strlen(value);
+	if (len == 0) {
+		if (required)
+			return fail(msg, msg_size, field, "is required");
+		return STATUS_OK;
+	}
+	if (len > max) {
+		snprintf(msg, msg_size, "%s: is %zu bytes, the limit is %zu",
+		    field, len, max);
+		return STATUS_INVALID_ARGUMENT;
+	}
+	if (!validate_utf8(value, len))
+		return fail(msg, msg_size, field, "is not valid UTF-8");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (c < 0x20 || c == 0x7F)
+			return fail(msg, msg_size, field,
+			    "contains a control character");
+	}
+	return STATUS_OK;
+}
+
+static bool
+is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+int
+validate_uuid(const char *field, const char *value, bool required, char *msg,
+    size_t msg_size)
+{
+	size_t len = strlen(value);
+	if (len == 0)
+		return required ? fail(msg, msg_size, field, "is required")
+		                : STATUS_OK;
+	bool ok = len == 36;
+	for (size_t i = 0; ok && i < len; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+			ok = value[i] == '-';
+		else
+			ok = is_hex(value[i]);
+	}
+	if (!ok)
+		return fail(msg, msg_size, field,
+		    "is not an id (expected a UUID such as "
+		    "3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c90)");
+	return STATUS_OK;
+}
+
+int
+validate_username(const char *field, const char *value, char *msg,
+    size_t msg_size)
+{
+	int rc = validate_text(field, value, LIMIT_USERNAME, true, msg, msg_size);
+	if (rc != STATUS_OK)
+		return rc;
+	for (const char *p = value; *p != '\0'; p++) {
+		char c = *p;
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9');
+		if (p == value && !alnum)
+			return fail(msg, msg_size, field,
+			    "must start with a letter or digit");
+		if (!alnum && c != '.' && c != '-' && c != '_')
+			return fail(msg, msg_size, field,
+			    "may contain only letters, digits, '.', '-' and '_'");
+	}
+	return STATUS_OK;
+}
+
+int
+validate_email(const char *field, const char *value, char *msg,
+    size_t msg_size)
+{
+	int rc = validate_text(field, value, LIMIT_EMAIL, true, msg, msg_size);
+	if (rc != STATUS_OK)
+		return rc;
+	const char *at = strchr(value, '@');
+	if (at == NULL || at == value || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL)
+		return fail(msg, msg_size, field,
+		    "is not an email address (expected name@domain)");
+	if (strchr(value, ' ') != NULL)
+		return fail(msg, msg_size, field, "must not contain spaces");
+	return STATUS_OK;
+}

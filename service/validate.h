@@ -1,0 +1,53 @@
+/* Input checks shared by every method's validation: string lengths, UTF-8,
+ * ids, names. Each check that fails writes a message naming the field and
+ * the limit into `msg` and returns STATUS_INVALID_ARGUMENT. */
+#ifndef EXE_VALIDATE_H
+#define EXE_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Limits on every string field, in bytes. */
+enum {
+	LIMIT_USERNAME = 64,
+	LIMIT_EMAIL = 254,
+	LIMIT_DISPLAY_NAME = 200,
+	LIMIT_NAME = 200,
+	LIMIT_PERMISSION = 64,
+	LIMIT_RESOURCE_ID = 200,
+	LIMIT_API_KEY = 128,
+	LIMIT_DETAIL = 2000,
+	LIMIT_PAGE_TOKEN = 200,
+	LIMIT_REQUEST_ID = 128,
+	LIMIT_TOKEN = 256,
+	LIMIT_METHOD = 128,
+	PAGE_SIZE_DEFAULT = 100,
+	PAGE_SIZE_MAX = 1000,
+};
+
+/* validate_utf8 returns true when `len` bytes at `s` are well-formed UTF-8
+ * (no overlongs, no surrogates, nothing above U+10FFFF) with no NUL. */
+bool validate_utf8(const char *s, size_t len);
+
+/* validate_text checks a required or optional text field: at most `max`
+ * bytes, valid UTF-8, no control characters; required means non-empty. */
+int validate_text(const char *field, const char *value, size_t max,
+    bool required, char *msg, size_t msg_size)
+    __attribute__((warn_unused_result));
+
+/* validate_uuid checks that `value` is a UUID in canonical text form
+ * (8-4-4-4-12 hex digits); required means non-empty. */
+int validate_uuid(const char *field, const char *value, bool required,
+    char *msg, size_t msg_size) __attribute__((warn_unused_result));
+
+/* validate_username checks a username: 1 to 64 bytes of letters, digits,
+ * '.', '-' and '_', starting with a letter or digit. */
+int validate_username(const char *field, const char *value, char *msg,
+    size_t msg_size) __attribute__((warn_unused_result));
+
+/* validate_email checks an email address: at most 254 bytes of valid UTF-8
+ * with no spaces or controls, one '@' with text on both sides. */
+int validate_email(const char *field, const char *value, char *msg,
+    size_t msg_size) __attribute__((warn_unused_result));
+
+#endif

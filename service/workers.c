@@ -1,0 +1,147 @@
+/* Worker threads with a connection each, and the queue feeding them. */
+#include "workers.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct worker {
+	struct workers *pool;
+	pthread_t thread;
+	PGconn *conn;
+	size_t index;
+};
+
+struct workers {
+	pthread_mutex_t lock;
+	pthread_cond_t ready;
+	struct job *head;
+	struct job *tail;
+	bool stopping;
+	char *conninfo;
+	size_t count;
+	struct worker *workers;
+};
+
+/* connect_worker (re)opens the worker's connection if it is missing or
+ * broken; leaves conn NULL while PostgreSQL cannot be reached. */
+static void
+connect_worker(struct worker *w)
+{
+	if (w->conn != NULL && PQstatus(w->conn) == CONNECTION_OK)
+		return;
+	if (w->conn != NULL) {
+		PQfinish(w->conn);
+		w->conn = NULL;
+	}
+	PGconn *conn = PQconnectdb(w->pool->conninfo);
+	if (PQstatus(conn) != CONNECTION_OK) {
+		char reason[256];
+		strncpy(reason, PQerrorMessage(conn), sizeof reason - 1);
+		reason[sizeof reason - 1] = '\0';
+		reason[strcspn(reason, "\n")] = '\0';
+		log_warn("db_connect_failed", "{s:i, s:s}", "worker",
+		    (int)w->index, "reason", reason);
+		PQfinish(conn);
+		return;
+	}
+	w->conn = conn;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct workers *pool = w->pool;
+	connect_worker(w);
+	for (;;) {
+		pthread_mutex_lock(&pool->lock);
+		while (pool->head == NULL && !pool->stopping)
+			pthread_cond_wait(&pool->ready, &pool->lock);
+		struct job *job = pool->head;
+		if (job == NULL) {
+			pthread_mutex_unlock(&pool->lock);
+			break;
+		}
+		pool->head = job->next;
+		if (pool->head == NULL)
+			pool->tail = NULL;
+		pthread_mutex_unlock(&pool->lock);
+
+		connect_worker(w);
+		job->next = NULL;
+		job->run(job, w->conn);
+		/* A handler must leave no transaction open; if one did (or the
+		 * connection broke mid-way), start the next job clean. */
+		if (w->conn != NULL &&
+		    PQtransactionStatus(w->conn) != PQTRANS_IDLE) {
+			PQclear(PQexec(w->conn, "ROLLBACK"));
+		}
+	}
+	PQfinish(w->conn);
+	w->conn = NULL;
+	return NULL;
+}
+
+int
+workers_start(struct workers **out, const char *conninfo, size_t count)
+{
+	struct workers *pool = calloc(1, sizeof *pool);
+	if (pool == NULL)
+		return -1;
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->ready, NULL);
+	pool->conninfo = strdup(conninfo);
+	pool->workers = calloc(count, sizeof *pool->workers);
+	if (pool->conninfo == NULL || pool->workers == NULL) {
+		workers_stop(pool);
+		return -1;
+	}
+	for (size_t i = 0; i < count; i++) {
+		struct worker *w = &pool->workers[i];
+		w->pool = pool;
+		w->index = i;
+		if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+			workers_stop(pool);
+			return -1;
+		}
+		pool->count++;
+	}
+	*out = pool;
+	return 0;
+}
+
+void
+workers_submit(struct workers *pool, struct job *job)
+{
+	job->next = NULL;
+	pthread_mutex_lock(&pool->lock);
+	if (pool->tail != NULL)
+		pool->tail->next = job;
+	else
+		pool->head = job;
+	pool->tail = job;
+	pthread_cond_signal(&pool->ready);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+void
+workers_stop(struct workers *pool)
+{
+	if (pool == NULL)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	pool->stopping = true;
+	pthread_cond_broadcast(&pool->ready);
+	pthread_mutex_unlock(&pool->lock);
+	for (size_t i = 0; i < pool->count; i++)
+		pthread_join(pool->workers[i].thread, NULL);
+	pthread_cond_destroy(&pool->ready);
+	pthread_mutex_destroy(&pool->lock);
+	free(pool->workers);
+	free(pool->conninfo);
+	free(pool);
+}
