@@ -1,0 +1,317 @@
+/* libexeaccess: envelopes over an nng req0 socket, one context per call. */
+#include "exe/access.h"
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/util/platform.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "exe/access/v1/rpc.pb-c.h"
+
+enum { DEFAULT_TIMEOUT_MS = 5000, MAX_ENDPOINTS = 16 };
+
+struct exa_client {
+	nng_socket sock;
+	char *token;
+	int timeout_ms;
+	char urls[512];
+};
+
+static exa_status
+fail(exa_error *err, exa_status code, const char *fmt, ...)
+{
+	if (err != NULL) {
+		err->code = code;
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err->message, sizeof err->message, fmt, ap);
+		va_end(ap);
+	}
+	return code;
+}
+
+const char *
+exa_status_name(int code)
+{
+	switch (code) {
+	case EXA_OK: return "OK";
+	case EXA_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+	case EXA_DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+	case EXA_NOT_FOUND: return "NOT_FOUND";
+	case EXA_ALREADY_EXISTS: return "ALREADY_EXISTS";
+	case EXA_PERMISSION_DENIED: return "PERMISSION_DENIED";
+	case EXA_RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+	case EXA_FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+	case EXA_ABORTED: return "ABORTED";
+	case EXA_UNIMPLEMENTED: return "UNIMPLEMENTED";
+	case EXA_INTERNAL: return "INTERNAL";
+	case EXA_UNAVAILABLE: return "UNAVAILABLE";
+	case EXA_UNAUTHENTICATED: return "UNAUTHENTICATED";
+	}
+	return "UNKNOWN";
+}
+
+exa_status
+exa_client_open(const char *urls, const char *token,
+    const exa_client_options *opts, exa_client **out, exa_error *err)
+{
+	if (urls == NULL || urls[0] == '\0')
+		return fail(err, EXA_INVALID_ARGUMENT, "url: is required");
+	if (strlen(urls) >= sizeof ((exa_client *)0)->urls)
+		return fail(err, EXA_INVALID_ARGUMENT, "url: too long");
+	exa_client *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return fail(err, EXA_INTERNAL, "out of memory");
+	c->timeout_ms = opts != NULL && opts->timeout_ms > 0 ? opts->timeout_ms
+	                                                     : DEFAULT_TIMEOUT_MS;
+	c->token = strdup(token != NULL ? token : "");
+	snprintf(c->urls, sizeof c->urls, "%s", urls);
+	int rv = nng_req0_open(&c->sock);
+	if (c->token == NULL || rv != 0) {
+		free(c->token);
+		free(c);
+		return fail(err, EXA_INTERNAL, "cannot open a socket: %s",
+		    nng_strerror(rv));
+	}
+	/* Reconnect quickly after a server restart. Requests are not resent
+	 * automatically: a write must not be applied twice behind the
+	 * caller's back, so the caller decides what to retry. */
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 20);
+	nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 1000);
+	nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+
+	char list[sizeof c->urls];
+	snprintf(list, sizeof list, "%s", urls);
+	char *save = NULL;
+	int dialers = 0;
+	for (char *u = strtok_r(list, ",", &save); u != NULL;
+	     u = strtok_r(NULL, ",", &save)) {
+		/* Non-blocking: the dialer keeps trying in the background, and
+		 * a call waits (within its timeout) for a connection. */
+		rv = nng_dial(c->sock, u, NULL, NNG_FLAG_NONBLOCK);
+		if (rv != 0 || ++dialers > MAX_ENDPOINTS) {
+			nng_close(c->sock);
+			free(c->token);
+			free(c);
+			return fail(err, EXA_INVALID_ARGUMENT,
+			    rv != 0 ? "url: cannot dial \"%s\": %s"
+			            : "url: at most 16 endpoints (\"%s\")",
+			    u, nng_strerror(rv));
+		}
+	}
+	*out = c;
+	return EXA_OK;
+}
+
+void
+exa_client_close(exa_client *c)
+{
+	if (c == NULL)
+		return;
+	nng_close(c->sock);
+	free(c->token);
+	free(c);
+}
+
+void
+exa_free(void *response)
+{
+	if (response != NULL)
+		protobuf_c_message_free_unpacked(response, NULL);
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* transport_status maps an nng error onto a status for the caller. */
+static exa_status
+transport_fail(exa_client *c, exa_error *err, int rv, int timeout_ms,
+    const char *method)
+{
+	if (rv == NNG_ETIMEDOUT)
+		return fail(err, EXA_DEADLINE_EXCEEDED,
+		    "%s: no reply from %s within %d ms", method, c->urls,
+		    timeout_ms);
+	return fail(err, EXA_UNAVAILABLE, "%s: %s: %s", method, c->urls,
+	    nng_strerror(rv));
+}
+
+/* round_trip sends `req` bytes on a fresh context and waits for the reply
+ * message until `deadline`. */
+static int
+round_trip(exa_client *c, nng_msg *req, int timeout_ms, nng_msg **reply)
+{
+	nng_ctx ctx;
+	nng_aio *aio;
+	int rv = nng_ctx_open(&ctx, c->sock);
+	if (rv != 0) {
+		nng_msg_free(req);
+		return rv;
+	}
+	rv = nng_aio_alloc(&aio, NULL, NULL);
+	if (rv != 0) {
+		nng_ctx_close(ctx);
+		nng_msg_free(req);
+		return rv;
+	}
+	nng_aio_set_timeout(aio, timeout_ms);
+	nng_aio_set_msg(aio, req);
+	nng_ctx_send(ctx, aio);
+	nng_aio_wait(aio);
+	rv = nng_aio_result(aio);
+	if (rv != 0) {
+		nng_msg_free(nng_aio_get_msg(aio));
+	} else {
+		nng_ctx_recv(ctx, aio);
+		nng_aio_wait(aio);
+		rv = nng_aio_result(aio);
+		if (rv == 0)
+			*reply = nng_aio_get_msg(aio);
+	}
+	nng_aio_free(aio);
+	nng_ctx_close(ctx);
+	return rv;
+}
+
+exa_status
+exa_client_call(exa_client *c, const char *method,
+    const ProtobufCMessage *request,
+    const ProtobufCMessageDescriptor *response_type, int timeout_ms,
+    ProtobufCMessage **response, exa_error *err)
+{
+	if (c == NULL || method == NULL || request == NULL ||
+	    response_type == NULL || response == NULL)
+		return fail(err, EXA_INVALID_ARGUMENT,
+		    "exa_client_call: client, method, request, response type "
+		    "and response are required");
+	if (timeout_ms <= 0)
+		timeout_ms = c->timeout_ms;
+
+	size_t body_len = protobuf_c_message_get_packed_size(request);
+	uint8_t *body = malloc(body_len > 0 ? body_len : 1);
+	if (body == NULL)
+		return fail(err, EXA_INTERNAL, "out of memory");
+	protobuf_c_message_pack(request, body);
+
+	char request_id[17];
+	snprintf(request_id, sizeof request_id, "%08x%08x",
+	    (unsigned)nng_random(), (unsigned)nng_random());
+	Exe__Access__V1__RpcRequest env = EXE__ACCESS__V1__RPC_REQUEST__INIT;
+	env.method = (char *)method;
+	env.body.data = body;
+	env.body.len = body_len;
+	env.request_id = request_id;
+	env.deadline_unix_ms = now_ms() + timeout_ms;
+	env.token = c->token;
+
+	nng_msg *msg;
+	size_t len = exe__access__v1__rpc_request__get_packed_size(&env);
+	if (nng_msg_alloc(&msg, len) != 0) {
+		free(body);
+		return fail(err, EXA_INTERNAL, "out of memory");
+	}
+	exe__access__v1__rpc_request__pack(&env, nng_msg_body(msg));
+	free(body);
+
+	nng_msg *reply = NULL;
+	int rv = round_trip(c, msg, timeout_ms, &reply);
+	if (rv != 0)
+		return transport_fail(c, err, rv, timeout_ms, method);
+
+	Exe__Access__V1__RpcResponse *resp = exe__access__v1__rpc_response__unpack(
+	    NULL, nng_msg_len(reply), nng_msg_body(reply));
+	nng_msg_free(reply);
+	if (resp == NULL)
+		return fail(err, EXA_INTERNAL,
+		    "%s: the reply is not an exe.access.v1.RpcResponse", method);
+	exa_status code = (exa_status)resp->code;
+	if (code != EXA_OK) {
+		fail(err, code, "%s", resp->message);
+		exe__access__v1__rpc_response__free_unpacked(resp, NULL);
+		return code;
+	}
+	*response = protobuf_c_message_unpack(response_type, NULL,
+	    resp->body.len, resp->body.data);
+	exe__access__v1__rpc_response__free_unpacked(resp, NULL);
+	if (*response == NULL)
+		return fail(err, EXA_INTERNAL, "%s: the reply's body is not a %s",
+		    method, response_type->name);
+	return EXA_OK;
+}
+
+exa_status
+exa_check(exa_client *c, const char *user_id, const char *permission,
+    const char *workspace_id, exa_decision *d, exa_error *err)
+{
+	Exe__Access__V1__Principal principal = EXE__ACCESS__V1__PRINCIPAL__INIT;
+	principal.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
+	principal.user_id = (char *)user_id;
+	Exe__Access__V1__CheckRequest req = EXE__ACCESS__V1__CHECK_REQUEST__INIT;
+	req.principal = &principal;
+	req.permission = (char *)permission;
+	req.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
+	req.workspace_id = (char *)workspace_id;
+	Exe__Access__V1__CheckResponse *resp = NULL;
+	exa_status rc = exa_authz_check(c, &req, &resp, err);
+	if (rc != EXA_OK)
+		return rc;
+	d->allowed = resp->allowed;
+	d->role = resp->role;
+	d->revision = resp->revision;
+	snprintf(d->reason, sizeof d->reason, "%s", resp->reason);
+	exa_free(resp);
+	return EXA_OK;
+}
+
+#define EXA_METHOD_DEF(fn, Svc, Method, Req, Resp, resp_desc)                 \
+	exa_status fn(exa_client *c, const Exe__Access__V1__##Req *request,   \
+	    Exe__Access__V1__##Resp **response, exa_error *err)               \
+	{                                                                     \
+		return exa_client_call(c, "exe.access.v1." #Svc "/" #Method,  \
+		    &request->base, &exe__access__v1__##resp_desc##__descriptor, \
+		    0, (ProtobufCMessage **)response, err);                   \
+	}
+
+/* clang-format off */
+EXA_METHOD_DEF(exa_authz_check, AuthzService, Check, CheckRequest, CheckResponse, check_response)
+EXA_METHOD_DEF(exa_batch_check, AuthzService, BatchCheck, BatchCheckRequest, BatchCheckResponse, batch_check_response)
+EXA_METHOD_DEF(exa_list_permissions, AuthzService, ListPermissions, ListPermissionsRequest, ListPermissionsResponse, list_permissions_response)
+EXA_METHOD_DEF(exa_verify_api_key, AuthzService, VerifyApiKey, VerifyApiKeyRequest, VerifyApiKeyResponse, verify_api_key_response)
+EXA_METHOD_DEF(exa_lookup_resources, AuthzService, LookupResources, LookupResourcesRequest, LookupResourcesResponse, lookup_resources_response)
+EXA_METHOD_DEF(exa_create_user, WorkspaceService, CreateUser, CreateUserRequest, CreateUserResponse, create_user_response)
+EXA_METHOD_DEF(exa_get_user, WorkspaceService, GetUser, GetUserRequest, GetUserResponse, get_user_response)
+EXA_METHOD_DEF(exa_find_user, WorkspaceService, FindUser, FindUserRequest, FindUserResponse, find_user_response)
+EXA_METHOD_DEF(exa_create_organization, WorkspaceService, CreateOrganization, CreateOrganizationRequest, CreateOrganizationResponse, create_organization_response)
+EXA_METHOD_DEF(exa_add_organization_admin, WorkspaceService, AddOrganizationAdmin, AddOrganizationAdminRequest, WriteResponse, write_response)
+EXA_METHOD_DEF(exa_remove_organization_admin, WorkspaceService, RemoveOrganizationAdmin, RemoveOrganizationAdminRequest, WriteResponse, write_response)
+EXA_METHOD_DEF(exa_create_team_workspace, WorkspaceService, CreateTeamWorkspace, CreateTeamWorkspaceRequest, CreateTeamWorkspaceResponse, create_team_workspace_response)
+EXA_METHOD_DEF(exa_get_workspace, WorkspaceService, GetWorkspace, GetWorkspaceRequest, GetWorkspaceResponse, get_workspace_response)
+EXA_METHOD_DEF(exa_list_workspaces, WorkspaceService, ListWorkspaces, ListWorkspacesRequest, ListWorkspacesResponse, list_workspaces_response)
+EXA_METHOD_DEF(exa_update_workspace_settings, WorkspaceService, UpdateWorkspaceSettings, UpdateWorkspaceSettingsRequest, UpdateWorkspaceSettingsResponse, update_workspace_settings_response)
+EXA_METHOD_DEF(exa_delete_workspace, WorkspaceService, DeleteWorkspace, DeleteWorkspaceRequest, WriteResponse, write_response)
+EXA_METHOD_DEF(exa_add_member, WorkspaceService, AddMember, AddMemberRequest, MemberResponse, member_response)
+EXA_METHOD_DEF(exa_change_member_role, WorkspaceService, ChangeMemberRole, ChangeMemberRoleRequest, MemberResponse, member_response)
+EXA_METHOD_DEF(exa_remove_member, WorkspaceService, RemoveMember, RemoveMemberRequest, WriteResponse, write_response)
+EXA_METHOD_DEF(exa_list_members, WorkspaceService, ListMembers, ListMembersRequest, ListMembersResponse, list_members_response)
+EXA_METHOD_DEF(exa_create_invitation, WorkspaceService, CreateInvitation, CreateInvitationRequest, CreateInvitationResponse, create_invitation_response)
+EXA_METHOD_DEF(exa_list_invitations, WorkspaceService, ListInvitations, ListInvitationsRequest, ListInvitationsResponse, list_invitations_response)
+EXA_METHOD_DEF(exa_revoke_invitation, WorkspaceService, RevokeInvitation, RevokeInvitationRequest, WriteResponse, write_response)
+EXA_METHOD_DEF(exa_accept_invitation, WorkspaceService, AcceptInvitation, AcceptInvitationRequest, MemberResponse, member_response)
+EXA_METHOD_DEF(exa_decline_invitation, WorkspaceService, DeclineInvitation, DeclineInvitationRequest, WriteResponse, write_response)
+EXA_METHOD_DEF(exa_rotate_api_key, WorkspaceService, RotateApiKey, RotateApiKeyRequest, RotateApiKeyResponse, rotate_api_key_response)
+EXA_METHOD_DEF(exa_get_api_key, WorkspaceService, GetApiKey, GetApiKeyRequest, GetApiKeyResponse, get_api_key_response)
+EXA_METHOD_DEF(exa_register_resource, WorkspaceService, RegisterResource, RegisterResourceRequest, RegisterResourceResponse, register_resource_response)
+EXA_METHOD_DEF(exa_delete_resource, WorkspaceService, DeleteResource, DeleteResourceRequest, WriteResponse, write_response)
+EXA_METHOD_DEF(exa_list_resources, WorkspaceService, ListResources, ListResourcesRequest, ListResourcesResponse, list_resources_response)
+EXA_METHOD_DEF(exa_record_activity, WorkspaceService, RecordActivity, RecordActivityRequest, RecordActivityResponse, record_activity_response)
+EXA_METHOD_DEF(exa_list_activity, WorkspaceService, ListActivity, ListActivityRequest, ListActivityResponse, list_activity_response)
+/* clang-format on */

@@ -1,0 +1,168 @@
+/* libexeaccess: the C client of ExE Access.
+ *
+ * Link it (pkg-config libexeaccess) to ask the service who may do what, and
+ * to administer users, workspaces, members, invitations, keys, resources
+ * and activity. Requests and responses are the protobuf-c messages
+ * generated from the exe/access/v1 .proto files, installed beside this
+ * header.
+ *
+ *     exa_client *c;
+ *     exa_error err;
+ *     if (exa_client_open("tcp://127.0.0.1:7400", token, NULL, &c, &err))
+ *         fail(err.message);
+ *     exa_decision d;
+ *     if (exa_check(c, user_id, "experiment.create", workspace_id, &d, &err))
+ *         fail(err.message);
+ *     if (!d.allowed) deny(d.reason);
+ *     exa_client_close(c);
+ *
+ * A client is safe to share between threads: every call uses its own nng
+ * context. Every call is bounded by a timeout and returns an exa_status;
+ * on anything but EXA_OK, `err` (if not NULL) holds the code and a message
+ * a person can act on, and no response is returned. */
+#ifndef EXE_ACCESS_H
+#define EXE_ACCESS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <exe/access/v1/authz.pb-c.h>
+#include <exe/access/v1/workspace.pb-c.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The gRPC canonical status codes the service answers with. */
+typedef enum exa_status {
+	EXA_OK = 0,
+	EXA_INVALID_ARGUMENT = 3,
+	EXA_DEADLINE_EXCEEDED = 4,
+	EXA_NOT_FOUND = 5,
+	EXA_ALREADY_EXISTS = 6,
+	EXA_PERMISSION_DENIED = 7,
+	EXA_RESOURCE_EXHAUSTED = 8,
+	EXA_FAILED_PRECONDITION = 9,
+	EXA_ABORTED = 10,
+	EXA_UNIMPLEMENTED = 12,
+	EXA_INTERNAL = 13,
+	EXA_UNAVAILABLE = 14,
+	EXA_UNAUTHENTICATED = 16,
+} exa_status;
+
+typedef struct exa_error {
+	exa_status code;
+	char message[512];
+} exa_error;
+
+typedef struct exa_client exa_client;
+
+typedef struct exa_client_options {
+	/* Default bound of every call, in milliseconds; 0 means 5000. */
+	int timeout_ms;
+} exa_client_options;
+
+/* exa_status_name returns "NOT_FOUND" and so on; "UNKNOWN" otherwise. */
+const char *exa_status_name(int code);
+
+/* exa_client_open connects (in the background, reconnecting as needed) to
+ * `urls`: one nng URL, or several separated by commas, among which calls
+ * are spread. `token` is the caller's service token (may be NULL).
+ * `opts` may be NULL. The client is returned in *out. */
+exa_status exa_client_open(const char *urls, const char *token,
+    const exa_client_options *opts, exa_client **out, exa_error *err);
+
+/* exa_client_close closes the connections and frees the client. Calls in
+ * progress on other threads must have returned. NULL is fine. */
+void exa_client_close(exa_client *c);
+
+/* exa_client_call sends `request` to `method` ("exe.access.v1.AuthzService/
+ * Check") and unpacks the reply as `response_type` into *response (free it
+ * with exa_free). timeout_ms 0 uses the client's default. */
+exa_status exa_client_call(exa_client *c, const char *method,
+    const ProtobufCMessage *request,
+    const ProtobufCMessageDescriptor *response_type, int timeout_ms,
+    ProtobufCMessage **response, exa_error *err);
+
+/* exa_free frees a response returned by any call. NULL is fine. */
+void exa_free(void *response);
+
+/* An authorization decision, as the hot path wants it. */
+typedef struct exa_decision {
+	bool allowed;
+	Exe__Access__V1__Role role;
+	uint64_t revision;
+	char reason[320]; /* why not, when !allowed */
+} exa_decision;
+
+/* exa_check asks whether user `user_id` holds `permission` in workspace
+ * `workspace_id`. A denial is EXA_OK with d->allowed false and a reason. */
+exa_status exa_check(exa_client *c, const char *user_id,
+    const char *permission, const char *workspace_id, exa_decision *d,
+    exa_error *err);
+
+/* One typed function per RPC method: exa_<method>(client, request,
+ * &response, err). The response is the method's generated message; free it
+ * with exa_free. */
+#define EXA_METHOD_DECL(fn, Req, Resp)                                        \
+	exa_status fn(exa_client *c, const Exe__Access__V1__##Req *request,   \
+	    Exe__Access__V1__##Resp **response, exa_error *err);
+
+/* AuthzService */
+EXA_METHOD_DECL(exa_authz_check, CheckRequest, CheckResponse)
+EXA_METHOD_DECL(exa_batch_check, BatchCheckRequest, BatchCheckResponse)
+EXA_METHOD_DECL(exa_list_permissions, ListPermissionsRequest,
+    ListPermissionsResponse)
+EXA_METHOD_DECL(exa_verify_api_key, VerifyApiKeyRequest, VerifyApiKeyResponse)
+EXA_METHOD_DECL(exa_lookup_resources, LookupResourcesRequest,
+    LookupResourcesResponse)
+/* WorkspaceService */
+EXA_METHOD_DECL(exa_create_user, CreateUserRequest, CreateUserResponse)
+EXA_METHOD_DECL(exa_get_user, GetUserRequest, GetUserResponse)
+EXA_METHOD_DECL(exa_find_user, FindUserRequest, FindUserResponse)
+EXA_METHOD_DECL(exa_create_organization, CreateOrganizationRequest,
+    CreateOrganizationResponse)
+EXA_METHOD_DECL(exa_add_organization_admin, AddOrganizationAdminRequest,
+    WriteResponse)
+EXA_METHOD_DECL(exa_remove_organization_admin, RemoveOrganizationAdminRequest,
+    WriteResponse)
+EXA_METHOD_DECL(exa_create_team_workspace, CreateTeamWorkspaceRequest,
+    CreateTeamWorkspaceResponse)
+EXA_METHOD_DECL(exa_get_workspace, GetWorkspaceRequest, GetWorkspaceResponse)
+EXA_METHOD_DECL(exa_list_workspaces, ListWorkspacesRequest,
+    ListWorkspacesResponse)
+EXA_METHOD_DECL(exa_update_workspace_settings, UpdateWorkspaceSettingsRequest,
+    UpdateWorkspaceSettingsResponse)
+EXA_METHOD_DECL(exa_delete_workspace, DeleteWorkspaceRequest, WriteResponse)
+EXA_METHOD_DECL(exa_add_member, AddMemberRequest, MemberResponse)
+EXA_METHOD_DECL(exa_change_member_role, ChangeMemberRoleRequest,
+    MemberResponse)
+EXA_METHOD_DECL(exa_remove_member, RemoveMemberRequest, WriteResponse)
+EXA_METHOD_DECL(exa_list_members, ListMembersRequest, ListMembersResponse)
+EXA_METHOD_DECL(exa_create_invitation, CreateInvitationRequest,
+    CreateInvitationResponse)
+EXA_METHOD_DECL(exa_list_invitations, ListInvitationsRequest,
+    ListInvitationsResponse)
+EXA_METHOD_DECL(exa_revoke_invitation, RevokeInvitationRequest, WriteResponse)
+EXA_METHOD_DECL(exa_accept_invitation, AcceptInvitationRequest,
+    MemberResponse)
+EXA_METHOD_DECL(exa_decline_invitation, DeclineInvitationRequest,
+    WriteResponse)
+EXA_METHOD_DECL(exa_rotate_api_key, RotateApiKeyRequest, RotateApiKeyResponse)
+EXA_METHOD_DECL(exa_get_api_key, GetApiKeyRequest, GetApiKeyResponse)
+EXA_METHOD_DECL(exa_register_resource, RegisterResourceRequest,
+    RegisterResourceResponse)
+EXA_METHOD_DECL(exa_delete_resource, DeleteResourceRequest, WriteResponse)
+EXA_METHOD_DECL(exa_list_resources, ListResourcesRequest,
+    ListResourcesResponse)
+EXA_METHOD_DECL(exa_record_activity, RecordActivityRequest,
+    RecordActivityResponse)
+EXA_METHOD_DECL(exa_list_activity, ListActivityRequest, ListActivityResponse)
+
+#undef EXA_METHOD_DECL
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,45 @@
+#!/bin/sh
+# The one list of packages ExE Access builds and runs with, and the install
+# step that every entry point shares (tools/run.sh, tools/test.sh, the
+# Dockerfile). Run as root to install what is missing; as another user it
+# only checks, and says what to install.
+#
+#   tools/deps.sh build     compilers, libraries, PostgreSQL: to build and test
+#   tools/deps.sh runtime   shared libraries and PostgreSQL: to run
+#   tools/deps.sh list-build | list-runtime   print the package names
+set -eu
+
+BUILD_PACKAGES="build-essential cmake pkg-config protobuf-c-compiler
+libprotobuf-c-dev libnng-dev libpq-dev libsodium-dev libjansson-dev
+libinih-dev postgresql postgresql-contrib openssl ca-certificates"
+RUNTIME_PACKAGES="libprotobuf-c1 libnng1 libpq5 libsodium23 libjansson4
+libinih1 postgresql"
+
+case "${1:-build}" in
+build) packages=$BUILD_PACKAGES ;;
+runtime) packages=$RUNTIME_PACKAGES ;;
+list-build) echo $BUILD_PACKAGES; exit 0 ;;
+list-runtime) echo $RUNTIME_PACKAGES; exit 0 ;;
+*) echo "usage: $0 build|runtime|list-build|list-runtime" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $packages; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*" installed") ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "missing packages:$missing" >&2
+	echo "install them as root: apt-get install$missing" >&2
+	exit 1
+fi
+echo "installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
