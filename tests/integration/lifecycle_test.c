@@ -1,0 +1,294 @@
+/* The daemon's life: replicas that start together and race to migrate one
+ * database, SIGTERM in the middle of traffic (every request answered,
+ * every acknowledged write kept, exit 0), refusal of bad configuration,
+ * the embedded default, and the client's bounded wait for a server that
+ * is not there. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "unit/unit.h"
+
+static exa_status
+sign_up(exa_client *c, const char *name, char *id_out, exa_error *err)
+{
+	char email[128];
+	snprintf(email, sizeof email, "%s@example.com", name);
+	Exe__Access__V1__CreateUserRequest req =
+	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
+	req.username = (char *)name;
+	req.email = email;
+	Exe__Access__V1__CreateUserResponse *r = NULL;
+	exa_status rc = exa_create_user(c, &req, &r, err);
+	if (rc == EXA_OK && id_out != NULL)
+		snprintf(id_out, 40, "%s", r->user->id);
+	exa_free(r);
+	return rc;
+}
+
+static void
+replicas_starting_together_migrate_once(void)
+{
+	struct harness hs[3];
+	harness_start_together(hs, 3, "together");
+	EXPECT_INT(harness_sql_long(&hs[0],
+	    "SELECT count(*) FROM schema_migrations", NULL),
+	    harness_sql_long(&hs[0],
+	        "SELECT max(version) FROM schema_migrations", NULL));
+	/* All three serve the same data. */
+	exa_error err;
+	char id[40];
+	EXPECT_INT(sign_up(hs[1].client, "together1", id, &err), EXA_OK);
+	EXPECT_INT(sign_up(hs[2].client, "TOGETHER1", NULL, &err),
+	    EXA_ALREADY_EXISTS);
+	exa_decision d;
+	Exe__Access__V1__ListWorkspacesRequest req =
+	    EXE__ACCESS__V1__LIST_WORKSPACES_REQUEST__INIT;
+	req.user_id = id;
+	Exe__Access__V1__ListWorkspacesResponse *ws = NULL;
+	EXPECT_INT(exa_list_workspaces(hs[0].client, &req, &ws, &err), EXA_OK);
+	if (ws != NULL && ws->n_workspaces == 1) {
+		EXPECT_INT(exa_check(hs[2].client, id, "workspace.delete",
+		    ws->workspaces[0]->workspace->id, &d, &err), EXA_OK);
+		EXPECT(d.allowed);
+	}
+	exa_free(ws);
+	for (int i = 2; i >= 0; i--)
+		EXPECT_INT(harness_stop(&hs[i]), 0);
+}
+
+struct writer {
+	exa_client *client;
+	int index;
+	atomic_bool *stop;
+	int ok;
+	int failed_cleanly; /* UNAVAILABLE or DEADLINE_EXCEEDED */
+	int other;
+	char ok_names[400][40];
+};
+
+static void *
+write_until_stopped(void *arg)
+{
+	struct writer *w = arg;
+	for (int i = 0; i < 400 && !atomic_load(w->stop); i++) {
+		char name[40];
+		snprintf(name, sizeof name, "drain%dw%di%d", (int)getpid(),
+		    w->index, i);
+		exa_error err;
+		exa_status rc = sign_up(w->client, name, NULL, &err);
+		if (rc == EXA_OK)
+			snprintf(w->ok_names[w->ok++], 40, "%s", name);
+		else if (rc == EXA_UNAVAILABLE || rc == EXA_DEADLINE_EXCEEDED)
+			w->failed_cleanly++;
+		else
+			w->other++;
+	}
+	return NULL;
+}
+
+static void
+sigterm_answers_in_flight_requests_and_exits_zero(void)
+{
+	enum { WRITERS = 6 };
+	struct harness h;
+	harness_start(&h, "drain", NULL);
+	atomic_bool stop = false;
+	static struct writer writers[WRITERS];
+	pthread_t threads[WRITERS];
+	exa_client *clients[WRITERS];
+	for (int i = 0; i < WRITERS; i++) {
+		exa_error err;
+		exa_client_options opts = {.timeout_ms = 3000};
+		EXPECT_INT(exa_client_open(h.url, NULL, &opts, &clients[i], &err),
+		    EXA_OK);
+		writers[i] = (struct writer){.client = clients[i], .index = i,
+		    .stop = &stop};
+		pthread_create(&threads[i], NULL, write_until_stopped, &writers[i]);
+	}
+	/* Let traffic build, then stop the daemon under it. */
+	usleep(300 * 1000);
+	int status = harness_stop(&h);
+	atomic_store(&stop, true);
+	int ok = 0, other = 0;
+	for (int i = 0; i < WRITERS; i++) {
+		pthread_join(threads[i], NULL);
+		ok += writers[i].ok;
+		other += writers[i].other;
+		exa_client_close(clients[i]);
+	}
+	int refused = 0;
+	for (int i = 0; i < WRITERS; i++)
+		refused += writers[i].failed_cleanly;
+	printf("  drain: %d sign-ups acknowledged, %d refused cleanly after "
+	       "the stop\n", ok, refused);
+	EXPECT_INT(status, 0);
+	EXPECT(ok > 0);
+	EXPECT_INT(other, 0);
+
+	/* Every acknowledged sign-up is in the database, whole. */
+	PGconn *db = PQconnectdb(h.conninfo);
+	EXPECT_INT(PQstatus(db), CONNECTION_OK);
+	int missing = 0;
+	for (int i = 0; i < WRITERS; i++) {
+		for (int j = 0; j < writers[i].ok; j++) {
+			const char *p[] = {writers[i].ok_names[j]};
+			PGresult *res = PQexecParams(db,
+			    "SELECT count(*) FROM users u JOIN workspaces w"
+			    " ON w.owner_user_id = u.id WHERE u.username = $1",
+			    1, NULL, p, NULL, NULL, 0);
+			if (PQresultStatus(res) != PGRES_TUPLES_OK ||
+			    strcmp(PQgetvalue(res, 0, 0), "1") != 0)
+				missing++;
+			PQclear(res);
+		}
+	}
+	PQfinish(db);
+	EXPECT_INT(missing, 0);
+}
+
+/* run_daemon runs exe-accessd with `args` to completion (it should refuse
+ * to start) and returns its exit status, its output in `out`. */
+static int
+run_daemon(const char *const *args, char *out, size_t out_size)
+{
+	int fds[2];
+	if (pipe(fds) != 0)
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(fds[1], STDERR_FILENO);
+		dup2(fds[1], STDOUT_FILENO);
+		close(fds[0]);
+		const char *argv[16] = {getenv("EXA_TEST_DAEMON")};
+		for (int i = 0; args[i] != NULL && i < 14; i++)
+			argv[i + 1] = args[i];
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(fds[1]);
+	size_t n = 0;
+	ssize_t r;
+	while (n + 1 < out_size && (r = read(fds[0], out + n, out_size - 1 - n)) > 0)
+		n += (size_t)r;
+	out[n] = '\0';
+	close(fds[0]);
+	int status;
+	waitpid(pid, &status, 0);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+bad_configuration_is_refused_with_the_option_named(void)
+{
+	char out[4096];
+	EXPECT_INT(run_daemon((const char *const[]){"--workers=0", NULL}, out,
+	    sizeof out), 2);
+	EXPECT_CONTAINS(out, "--workers");
+	EXPECT_INT(run_daemon((const char *const[]){"--listen=http://x", NULL},
+	    out, sizeof out), 2);
+	EXPECT_CONTAINS(out, "--listen");
+	EXPECT_INT(run_daemon((const char *const[]){"--no-such-flag", NULL}, out,
+	    sizeof out), 2);
+	EXPECT_CONTAINS(out, "--no-such-flag");
+	EXPECT_INT(run_daemon((const char *const[]){"--log-level=loud", NULL},
+	    out, sizeof out), 2);
+	EXPECT_CONTAINS(out, "--log-level");
+	EXPECT_INT(run_daemon((const char *const[]){
+	    "--database-url=host=/nonexistent", NULL}, out, sizeof out), 1);
+	EXPECT_CONTAINS(out, "--hash-key-file");
+	EXPECT_INT(run_daemon((const char *const[]){"--database-url=host=/x",
+	    "--hash-key-file=/nonexistent/key", NULL}, out, sizeof out), 1);
+	EXPECT_CONTAINS(out, "/nonexistent/key");
+	EXPECT_INT(run_daemon((const char *const[]){"--help", NULL}, out,
+	    sizeof out), 0);
+	EXPECT_CONTAINS(out, "EXE_ACCESS_DATABASE_URL");
+}
+
+static void
+embedded_default_runs_its_own_postgresql(void)
+{
+	char dir[] = "/tmp/exa-embedded.XXXXXX";
+	if (mkdtemp(dir) == NULL) {
+		EXPECT(!"mkdtemp");
+		return;
+	}
+	/* As root, PostgreSQL runs as another account that must reach it. */
+	chmod(dir, 0755);
+	char data[300], pidfile[400];
+	snprintf(data, sizeof data, "%s/data", dir);
+	snprintf(pidfile, sizeof pidfile, "%s/pg/postmaster.pid", data);
+
+	struct harness h;
+	harness_start_embedded(&h, data);
+	EXPECT(harness_log_contains(&h, "embedded_started"));
+	exa_error err;
+	EXPECT_INT(sign_up(h.client, "embedded1", NULL, &err), EXA_OK);
+	EXPECT(access(pidfile, F_OK) == 0);
+	/* PostgreSQL stops with the daemon. */
+	EXPECT_INT(harness_stop(&h), 0);
+	EXPECT(access(pidfile, F_OK) != 0);
+
+	/* Started again on the same directory, the data is still there. */
+	harness_start_embedded(&h, data);
+	Exe__Access__V1__FindUserRequest find =
+	    EXE__ACCESS__V1__FIND_USER_REQUEST__INIT;
+	find.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_USERNAME;
+	find.username = "embedded1";
+	Exe__Access__V1__FindUserResponse *found = NULL;
+	EXPECT_INT(exa_find_user(h.client, &find, &found, &err), EXA_OK);
+	exa_free(found);
+	EXPECT_INT(harness_stop(&h), 0);
+	harness_remove_tree(dir);
+}
+
+static void
+client_gives_up_within_its_timeout(void)
+{
+	exa_client *c;
+	exa_error err;
+	exa_client_options opts = {.timeout_ms = 300};
+	EXPECT_INT(exa_client_open("ipc:///tmp/exa-nobody-listens-here.sock",
+	    NULL, &opts, &c, &err), EXA_OK);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_INT(sign_up(c, "nobody", NULL, &err), EXA_DEADLINE_EXCEEDED);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1000 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	EXPECT(ms < 3000);
+	EXPECT_CONTAINS(err.message, "no reply");
+	exa_client_close(c);
+	EXPECT_INT(exa_client_open("", NULL, NULL, &c, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_INT(exa_client_open("bogus://x", NULL, NULL, &c, &err),
+	    EXA_INVALID_ARGUMENT);
+}
+
+static const struct unit_case cases[] = {
+    {"replicas starting together migrate once",
+        replicas_starting_together_migrate_once},
+    {"SIGTERM answers in-flight requests and exits 0",
+        sigterm_answers_in_flight_requests_and_exits_zero},
+    {"bad configuration is refused with the option named",
+        bad_configuration_is_refused_with_the_option_named},
+    {"embedded default runs its own PostgreSQL",
+        embedded_default_runs_its_own_postgresql},
+    {"client gives up within its timeout", client_gives_up_within_its_timeout},
+};
+
+UNIT_STATE
+
+int
+main(void)
+{
+	return unit_run(cases, sizeof cases / sizeof cases[0]) == 0 ? 0 : 1;
+}

@@ -1,0 +1,412 @@
+/* Sign-up (SPEC R1), user look-ups and the workspace switcher (R11),
+ * through the client library against a real exe-accessd. */
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness.h"
+#include "unit/unit.h"
+
+static struct harness h;
+
+/* create_user signs up `username` and returns the status; on success the
+ * response is stored in *out (may be NULL to discard). */
+static exa_status
+create_user(const char *username, const char *email, const char *display,
+    Exe__Access__V1__CreateUserResponse **out, exa_error *err)
+{
+	Exe__Access__V1__CreateUserRequest req =
+	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
+	req.username = (char *)username;
+	req.email = (char *)email;
+	req.display_name = (char *)(display != NULL ? display : "");
+	Exe__Access__V1__CreateUserResponse *resp = NULL;
+	exa_status rc = exa_create_user(h.client, &req, &resp, err);
+	if (out != NULL)
+		*out = resp;
+	else
+		exa_free(resp);
+	return rc;
+}
+
+static char email_buf[8][128];
+static unsigned email_next;
+
+static const char *
+email_for(const char *username)
+{
+	char *e = email_buf[email_next++ % 8];
+	snprintf(e, 128, "%s@example.com", username);
+	return e;
+}
+
+static void
+signup_creates_user_workspace_membership_and_key(void)
+{
+	const char *name = harness_unique("alice");
+	Exe__Access__V1__CreateUserResponse *r;
+	exa_error err;
+	EXPECT_INT(create_user(name, email_for(name), "Alice A.", &r, &err),
+	    EXA_OK);
+	if (r == NULL)
+		return;
+	EXPECT_STR(r->user->username, name);
+	EXPECT_STR(r->user->display_name, "Alice A.");
+	EXPECT(r->user->created_unix_ms > 0);
+	char expected[128];
+	snprintf(expected, sizeof expected, "%s's Workspace", name);
+	EXPECT_STR(r->personal_workspace->name, expected);
+	EXPECT_INT(r->personal_workspace->kind,
+	    EXE__ACCESS__V1__WORKSPACE_KIND__WORKSPACE_KIND_PERSONAL);
+	EXPECT_STR(r->personal_workspace->owner_user_id, r->user->id);
+	EXPECT(strncmp(r->api_key, "exa_live_", 9) == 0);
+	EXPECT_INT(strlen(r->api_key), 45);
+	EXPECT(r->revision > 0);
+
+	/* What the database holds: one admin membership, one key stored as a
+	 * hash (never the secret), one activity record. */
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM memberships m JOIN workspaces w"
+	    " ON w.id = m.workspace_id WHERE m.user_id = $1 AND w.kind ="
+	    " 'personal' AND m.role = 'admin'", r->user->id, NULL), 1);
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM api_keys WHERE workspace_id = $1"
+	    " AND expires_at IS NULL", r->personal_workspace->id, NULL), 1);
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM api_keys WHERE position($1 in"
+	    " encode(key_hash, 'escape')) > 0 OR position($1 in display_prefix)"
+	    " > 0", r->api_key, NULL), 0);
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM activity WHERE actor_user_id = $1"
+	    " AND action = 'user.created'", r->user->id, NULL), 1);
+	char revision[32];
+	snprintf(revision, sizeof revision, "%llu",
+	    (unsigned long long)r->revision);
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM change_log WHERE revision = $1::bigint"
+	    " AND kind = 'user' AND user_id = $2", revision, r->user->id, NULL),
+	    1);
+	exa_free(r);
+}
+
+static void
+no_user_exists_without_a_personal_workspace(void)
+{
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM users u WHERE NOT EXISTS (SELECT 1 FROM"
+	    " workspaces w JOIN memberships m ON m.workspace_id = w.id AND"
+	    " m.user_id = w.owner_user_id AND m.role = 'admin'"
+	    " WHERE w.owner_user_id = u.id AND w.kind = 'personal')", NULL), 0);
+	EXPECT(harness_sql_long(&h, "SELECT count(*) FROM users", NULL) > 0);
+}
+
+static void
+usernames_are_unique_whatever_their_case(void)
+{
+	const char *name = harness_unique("Bob");
+	exa_error err;
+	EXPECT_INT(create_user(name, email_for(name), NULL, NULL, &err), EXA_OK);
+	char upper[64];
+	snprintf(upper, sizeof upper, "%s", name);
+	for (char *p = upper; *p; p++)
+		if (*p >= 'a' && *p <= 'z')
+			*p = (char)(*p - 'a' + 'A');
+	EXPECT_INT(create_user(upper, "other-bob@example.com", NULL, NULL, &err),
+	    EXA_ALREADY_EXISTS);
+	EXPECT_CONTAINS(err.message, "username");
+	EXPECT_CONTAINS(err.message, "is taken");
+	/* The failed sign-up left nothing behind. */
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM users WHERE email = 'other-bob@example.com'",
+	    NULL), 0);
+}
+
+static void
+emails_are_unique(void)
+{
+	const char *a = harness_unique("carol");
+	const char *b = harness_unique("carol");
+	exa_error err;
+	EXPECT_INT(create_user(a, "carol@example.com", NULL, NULL, &err), EXA_OK);
+	EXPECT_INT(create_user(b, "CAROL@example.com", NULL, NULL, &err),
+	    EXA_ALREADY_EXISTS);
+	EXPECT_CONTAINS(err.message, "email");
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM users WHERE username = $1", b, NULL), 0);
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM workspaces WHERE name = $1 || '''s Workspace'",
+	    b, NULL), 0);
+}
+
+struct bad_signup {
+	const char *username;
+	const char *email;
+	const char *display;
+	const char *field;
+};
+
+static void
+bad_signups_name_the_field(void)
+{
+	char long_name[80], long_email[300], long_display[300];
+	memset(long_name, 'a', 65);
+	long_name[65] = '\0';
+	memset(long_email, 'e', 250);
+	strcpy(long_email + 250, "@example.com");
+	memset(long_display, 'd', 201);
+	long_display[201] = '\0';
+	const struct bad_signup cases[] = {
+	    {"", "x@example.com", NULL, "username"},
+	    {long_name, "x@example.com", NULL, "username"},
+	    {"bad\xff\xfename", "x@example.com", NULL, "username"},
+	    {"has space", "x@example.com", NULL, "username"},
+	    {"-dash", "x@example.com", NULL, "username"},
+	    {"validname1", "", NULL, "email"},
+	    {"validname1", "no-at-sign", NULL, "email"},
+	    {"validname1", long_email, NULL, "email"},
+	    {"validname1", "\xc3\x28@example.com", NULL, "email"},
+	    {"validname1", "x@example.com", long_display, "display_name"},
+	    {"validname1", "x@example.com", "tab\there", "display_name"},
+	    {"validname1", "x@example.com", "bad \xed\xa0\x80 utf8", "display_name"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		exa_error err;
+		exa_status rc = create_user(cases[i].username, cases[i].email,
+		    cases[i].display, NULL, &err);
+		EXPECT_INT(rc, EXA_INVALID_ARGUMENT);
+		if (rc == EXA_INVALID_ARGUMENT &&
+		    strncmp(err.message, cases[i].field, strlen(cases[i].field)) != 0) {
+			fprintf(stderr, "  case %zu: message \"%s\" does not start "
+			    "with \"%s\"\n", i, err.message, cases[i].field);
+			unit_case_failed = 1;
+		}
+	}
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM users WHERE username = 'validname1'", NULL), 0);
+}
+
+struct race {
+	const char *username;
+	exa_status rc;
+};
+
+static void *
+race_signup(void *arg)
+{
+	struct race *r = arg;
+	exa_error err;
+	char email[128];
+	snprintf(email, sizeof email, "%s-%p@example.com", r->username,
+	    (void *)r);
+	r->rc = create_user(r->username, email, NULL, NULL, &err);
+	return NULL;
+}
+
+static void
+concurrent_duplicate_signups_leave_one_user(void)
+{
+	enum { N = 8 };
+	const char *name = harness_unique("dave");
+	pthread_t threads[N];
+	struct race races[N];
+	for (int i = 0; i < N; i++) {
+		races[i] = (struct race){name, -1};
+		pthread_create(&threads[i], NULL, race_signup, &races[i]);
+	}
+	int ok = 0, exists = 0;
+	for (int i = 0; i < N; i++) {
+		pthread_join(threads[i], NULL);
+		ok += races[i].rc == EXA_OK;
+		exists += races[i].rc == EXA_ALREADY_EXISTS;
+	}
+	EXPECT_INT(ok, 1);
+	EXPECT_INT(exists, N - 1);
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM users WHERE lower(username) = lower($1)", name,
+	    NULL), 1);
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM workspaces WHERE name = $1 || '''s Workspace'",
+	    name, NULL), 1);
+}
+
+static void
+get_and_find_user(void)
+{
+	const char *name = harness_unique("erin");
+	Exe__Access__V1__CreateUserResponse *r;
+	exa_error err;
+	EXPECT_INT(create_user(name, email_for(name), NULL, &r, &err), EXA_OK);
+	if (r == NULL)
+		return;
+
+	Exe__Access__V1__GetUserRequest get = EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
+	get.user_id = r->user->id;
+	Exe__Access__V1__GetUserResponse *got = NULL;
+	EXPECT_INT(exa_get_user(h.client, &get, &got, &err), EXA_OK);
+	if (got != NULL)
+		EXPECT_STR(got->user->username, name);
+	exa_free(got);
+
+	get.user_id = "00000000-0000-4000-8000-000000000000";
+	EXPECT_INT(exa_get_user(h.client, &get, &got, &err), EXA_NOT_FOUND);
+	get.user_id = "not-a-uuid";
+	EXPECT_INT(exa_get_user(h.client, &get, &got, &err), EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "user_id");
+
+	char upper[64];
+	snprintf(upper, sizeof upper, "%s", name);
+	upper[0] = 'E';
+	Exe__Access__V1__FindUserRequest find = EXE__ACCESS__V1__FIND_USER_REQUEST__INIT;
+	find.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_USERNAME;
+	find.username = upper;
+	Exe__Access__V1__FindUserResponse *found = NULL;
+	EXPECT_INT(exa_find_user(h.client, &find, &found, &err), EXA_OK);
+	if (found != NULL)
+		EXPECT_STR(found->user->id, r->user->id);
+	exa_free(found);
+
+	find.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_EMAIL;
+	find.email = (char *)email_for(name);
+	EXPECT_INT(exa_find_user(h.client, &find, &found, &err), EXA_OK);
+	exa_free(found);
+	find.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY__NOT_SET;
+	EXPECT_INT(exa_find_user(h.client, &find, &found, &err),
+	    EXA_INVALID_ARGUMENT);
+	exa_free(r);
+}
+
+/* add_team puts `user_id` into a new team workspace named `name` with
+ * `role`, directly in the database (the team API is not this test's
+ * subject); returns nothing, exits on error through harness_sql_long. */
+static void
+add_team(const char *user_id, const char *name, const char *role)
+{
+	harness_sql_long(&h,
+	    "WITH o AS (INSERT INTO organizations (name) VALUES ('Org')"
+	    "           RETURNING id),"
+	    " w AS (INSERT INTO workspaces (kind, name, organization_id)"
+	    "       SELECT 'team', $2, id FROM o RETURNING id)"
+	    " INSERT INTO memberships (workspace_id, user_id, role)"
+	    " SELECT id, $1, $3 FROM w RETURNING 0",
+	    user_id, name, role, NULL);
+}
+
+static void
+workspace_switcher_lists_personal_first_with_roles(void)
+{
+	const char *name = harness_unique("zed");
+	Exe__Access__V1__CreateUserResponse *r;
+	exa_error err;
+	EXPECT_INT(create_user(name, email_for(name), NULL, &r, &err), EXA_OK);
+	if (r == NULL)
+		return;
+	/* Team names sort before "zed's Workspace": personal must still be
+	 * first. */
+	add_team(r->user->id, "Alpha team", "read_only");
+	add_team(r->user->id, "Beta team", "member");
+	add_team(r->user->id, "Gamma team", "admin");
+
+	Exe__Access__V1__ListWorkspacesRequest req =
+	    EXE__ACCESS__V1__LIST_WORKSPACES_REQUEST__INIT;
+	req.user_id = r->user->id;
+	Exe__Access__V1__ListWorkspacesResponse *page = NULL;
+	EXPECT_INT(exa_list_workspaces(h.client, &req, &page, &err), EXA_OK);
+	if (page == NULL)
+		return;
+	EXPECT_INT(page->n_workspaces, 4);
+	EXPECT_STR(page->next_page_token, "");
+	if (page->n_workspaces == 4) {
+		EXPECT_INT(page->workspaces[0]->workspace->kind,
+		    EXE__ACCESS__V1__WORKSPACE_KIND__WORKSPACE_KIND_PERSONAL);
+		EXPECT_INT(page->workspaces[0]->role, EXE__ACCESS__V1__ROLE__ROLE_ADMIN);
+		EXPECT_STR(page->workspaces[1]->workspace->name, "Alpha team");
+		EXPECT_INT(page->workspaces[1]->role,
+		    EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY);
+		EXPECT_INT(page->workspaces[1]->workspace->kind,
+		    EXE__ACCESS__V1__WORKSPACE_KIND__WORKSPACE_KIND_TEAM);
+		EXPECT_INT(page->workspaces[2]->role, EXE__ACCESS__V1__ROLE__ROLE_MEMBER);
+		EXPECT_INT(page->workspaces[3]->role, EXE__ACCESS__V1__ROLE__ROLE_ADMIN);
+	}
+	exa_free(page);
+
+	/* Paged two at a time: the same four, in the same order, no repeats. */
+	req.page_size = 2;
+	const char *expect[] = {NULL, "Alpha team", "Beta team", "Gamma team"};
+	int seen = 0;
+	char token[256] = "";
+	for (int pages = 0; pages < 4; pages++) {
+		req.page_token = token;
+		page = NULL;
+		EXPECT_INT(exa_list_workspaces(h.client, &req, &page, &err), EXA_OK);
+		if (page == NULL)
+			break;
+		for (size_t i = 0; i < page->n_workspaces && seen < 4; i++, seen++) {
+			if (expect[seen] != NULL)
+				EXPECT_STR(page->workspaces[i]->workspace->name,
+				    expect[seen]);
+		}
+		snprintf(token, sizeof token, "%s", page->next_page_token);
+		exa_free(page);
+		if (token[0] == '\0')
+			break;
+	}
+	EXPECT_INT(seen, 4);
+	EXPECT_STR(token, "");
+	exa_free(r);
+}
+
+static void
+workspace_switcher_refuses_bad_input(void)
+{
+	Exe__Access__V1__ListWorkspacesRequest req =
+	    EXE__ACCESS__V1__LIST_WORKSPACES_REQUEST__INIT;
+	Exe__Access__V1__ListWorkspacesResponse *page = NULL;
+	exa_error err;
+	req.user_id = "00000000-0000-4000-8000-000000000000";
+	EXPECT_INT(exa_list_workspaces(h.client, &req, &page, &err), EXA_NOT_FOUND);
+	req.user_id = "nope";
+	EXPECT_INT(exa_list_workspaces(h.client, &req, &page, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "user_id");
+	req.user_id = "00000000-0000-4000-8000-000000000000";
+	req.page_size = 1001;
+	EXPECT_INT(exa_list_workspaces(h.client, &req, &page, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "page_size");
+	req.page_size = 0;
+	req.page_token = "definitely not a token";
+	EXPECT_INT(exa_list_workspaces(h.client, &req, &page, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "page_token");
+}
+
+static const struct unit_case cases[] = {
+    {"signup creates user, workspace, membership and key",
+        signup_creates_user_workspace_membership_and_key},
+    {"usernames are unique whatever their case",
+        usernames_are_unique_whatever_their_case},
+    {"emails are unique", emails_are_unique},
+    {"bad sign-ups name the field", bad_signups_name_the_field},
+    {"concurrent duplicate sign-ups leave one user",
+        concurrent_duplicate_signups_leave_one_user},
+    {"get and find user", get_and_find_user},
+    {"workspace switcher lists personal first with roles",
+        workspace_switcher_lists_personal_first_with_roles},
+    {"workspace switcher refuses bad input",
+        workspace_switcher_refuses_bad_input},
+    {"no user exists without a personal workspace",
+        no_user_exists_without_a_personal_workspace},
+};
+
+UNIT_STATE
+
+int
+main(void)
+{
+	harness_start(&h, "users", NULL);
+	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
+	int status = harness_stop(&h);
+	if (status != 0)
+		fprintf(stderr, "exe-accessd exited with %d after SIGTERM\n", status);
+	return failed == 0 && status == 0 ? 0 : 1;
+}

@@ -1,0 +1,274 @@
+/* What the service does with bytes that are not a good request: an empty
+ * message, random bytes, a truncated envelope, an unknown method, a body
+ * that is not the method's message, an expired deadline, oversized
+ * messages. Each gets the right code (or, past the socket's own limit, is
+ * dropped), the request id is echoed, and the very next valid request is
+ * answered. */
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "exe/access/v1/rpc.pb-c.h"
+#include "exe/access/v1/workspace.pb-c.h"
+#include "harness.h"
+#include "unit/unit.h"
+
+enum { MAX_BYTES = 4096 };
+
+static struct harness h;
+
+struct reply {
+	bool received;
+	int code;
+	char message[512];
+	char request_id[64];
+};
+
+/* send_raw sends `len` bytes on a fresh socket and waits up to `ms` for
+ * the reply. */
+static struct reply
+send_raw(const void *buf, size_t len, int ms)
+{
+	struct reply r = {0};
+	nng_socket s;
+	if (nng_req0_open(&s) != 0)
+		return r;
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, ms);
+	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, ms);
+	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	if (nng_dial(s, h.url, NULL, 0) != 0) {
+		nng_close(s);
+		return r;
+	}
+	nng_msg *msg;
+	nng_msg_alloc(&msg, len);
+	if (len > 0)
+		memcpy(nng_msg_body(msg), buf, len);
+	if (nng_sendmsg(s, msg, 0) != 0) {
+		nng_msg_free(msg);
+		nng_close(s);
+		return r;
+	}
+	nng_msg *in;
+	if (nng_recvmsg(s, &in, 0) == 0) {
+		Exe__Access__V1__RpcResponse *resp =
+		    exe__access__v1__rpc_response__unpack(NULL, nng_msg_len(in),
+		        nng_msg_body(in));
+		if (resp != NULL) {
+			r.received = true;
+			r.code = resp->code;
+			snprintf(r.message, sizeof r.message, "%s", resp->message);
+			snprintf(r.request_id, sizeof r.request_id, "%s",
+			    resp->request_id);
+			exe__access__v1__rpc_response__free_unpacked(resp, NULL);
+		}
+		nng_msg_free(in);
+	}
+	nng_close(s);
+	return r;
+}
+
+/* envelope packs an RpcRequest into `out` (malloc'd) and returns its size. */
+static size_t
+envelope(const char *method, const void *body, size_t body_len,
+    const char *request_id, int64_t deadline, uint8_t **out)
+{
+	Exe__Access__V1__RpcRequest req = EXE__ACCESS__V1__RPC_REQUEST__INIT;
+	req.method = (char *)method;
+	req.body.data = (uint8_t *)body;
+	req.body.len = body_len;
+	req.request_id = (char *)request_id;
+	req.deadline_unix_ms = deadline;
+	size_t n = exe__access__v1__rpc_request__get_packed_size(&req);
+	*out = malloc(n);
+	exe__access__v1__rpc_request__pack(&req, *out);
+	return n;
+}
+
+/* expect_service_alive sends a valid GetUser and expects NOT_FOUND: the
+ * service read it, ran it on the database and answered. */
+static void
+expect_service_alive(void)
+{
+	Exe__Access__V1__GetUserRequest get = EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
+	get.user_id = "00000000-0000-4000-8000-000000000000";
+	uint8_t body[128];
+	size_t body_len = exe__access__v1__get_user_request__pack(&get, body);
+	uint8_t *buf;
+	size_t n = envelope("exe.access.v1.WorkspaceService/GetUser", body,
+	    body_len, "alive", 0, &buf);
+	struct reply r = send_raw(buf, n, 5000);
+	free(buf);
+	EXPECT(r.received);
+	EXPECT_INT(r.code, 5);
+	EXPECT_STR(r.request_id, "alive");
+}
+
+static void
+empty_message_is_invalid(void)
+{
+	struct reply r = send_raw("", 0, 5000);
+	EXPECT(r.received);
+	EXPECT_INT(r.code, 3);
+	EXPECT_CONTAINS(r.message, "empty");
+	expect_service_alive();
+}
+
+static void
+random_bytes_are_invalid(void)
+{
+	srand(42);
+	for (int i = 0; i < 50; i++) {
+		uint8_t buf[512];
+		size_t len = 1 + (size_t)rand() % sizeof buf;
+		for (size_t k = 0; k < len; k++)
+			buf[k] = (uint8_t)rand();
+		struct reply r = send_raw(buf, len, 5000);
+		EXPECT(r.received);
+		EXPECT(r.code == 3 || r.code == 12);
+	}
+	expect_service_alive();
+}
+
+static void
+truncated_envelope_is_invalid(void)
+{
+	uint8_t body[64] = {0};
+	uint8_t *buf;
+	size_t n = envelope("exe.access.v1.WorkspaceService/GetUser", body,
+	    sizeof body, "cut", 0, &buf);
+	struct reply r = send_raw(buf, n / 2, 5000);
+	free(buf);
+	EXPECT(r.received);
+	EXPECT_INT(r.code, 3);
+	EXPECT_CONTAINS(r.message, "RpcRequest");
+	expect_service_alive();
+}
+
+static void
+unknown_method_is_unimplemented(void)
+{
+	uint8_t *buf;
+	size_t n = envelope("exe.access.v1.WorkspaceService/LaunchRocket", "", 0,
+	    "rocket", 0, &buf);
+	struct reply r = send_raw(buf, n, 5000);
+	free(buf);
+	EXPECT(r.received);
+	EXPECT_INT(r.code, 12);
+	EXPECT_CONTAINS(r.message, "LaunchRocket");
+	EXPECT_STR(r.request_id, "rocket");
+	expect_service_alive();
+}
+
+static void
+method_not_built_yet_names_itself(void)
+{
+	uint8_t *buf;
+	size_t n = envelope("exe.access.v1.WorkspaceService/AddMember", "", 0,
+	    "", 0, &buf);
+	struct reply r = send_raw(buf, n, 5000);
+	free(buf);
+	EXPECT(r.received);
+	EXPECT_INT(r.code, 12);
+	EXPECT_CONTAINS(r.message, "exe.access.v1.WorkspaceService/AddMember");
+}
+
+static void
+body_of_the_wrong_shape_is_invalid(void)
+{
+	/* Field 1 as a varint where GetUserRequest wants a string, then
+	 * truncated garbage. */
+	const uint8_t body[] = {0x08, 0x96, 0x01, 0x12, 0xff, 0xff};
+	uint8_t *buf;
+	size_t n = envelope("exe.access.v1.WorkspaceService/GetUser", body,
+	    sizeof body, "shape", 0, &buf);
+	struct reply r = send_raw(buf, n, 5000);
+	free(buf);
+	EXPECT(r.received);
+	EXPECT_INT(r.code, 3);
+	EXPECT_CONTAINS(r.message, "body");
+	expect_service_alive();
+}
+
+static void
+expired_deadline_is_refused(void)
+{
+	Exe__Access__V1__GetUserRequest get = EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
+	get.user_id = "00000000-0000-4000-8000-000000000000";
+	uint8_t body[128];
+	size_t body_len = exe__access__v1__get_user_request__pack(&get, body);
+	uint8_t *buf;
+	size_t n = envelope("exe.access.v1.WorkspaceService/GetUser", body,
+	    body_len, "late", 1000, &buf);
+	struct reply r = send_raw(buf, n, 5000);
+	free(buf);
+	EXPECT(r.received);
+	EXPECT_INT(r.code, 4);
+	EXPECT_CONTAINS(r.message, "deadline");
+}
+
+static void
+oversized_message_is_refused(void)
+{
+	/* Over the service's limit but within what the socket reads:
+	 * answered RESOURCE_EXHAUSTED. */
+	size_t len = MAX_BYTES + 100;
+	uint8_t *big = calloc(1, len);
+	struct reply r = send_raw(big, len, 5000);
+	EXPECT(r.received);
+	EXPECT_INT(r.code, 8);
+	EXPECT_CONTAINS(r.message, "4096");
+	free(big);
+	expect_service_alive();
+
+	/* Far over it: the socket drops it unread, no reply; the service
+	 * goes on serving. */
+	len = 1u << 20;
+	big = calloc(1, len);
+	r = send_raw(big, len, 1000);
+	EXPECT(!r.received);
+	free(big);
+	expect_service_alive();
+}
+
+static void
+request_id_is_echoed_even_on_errors(void)
+{
+	uint8_t *buf;
+	size_t n = envelope("", "", 0, "id-123", 0, &buf);
+	struct reply r = send_raw(buf, n, 5000);
+	free(buf);
+	EXPECT(r.received);
+	EXPECT_INT(r.code, 3);
+	EXPECT_CONTAINS(r.message, "method");
+	EXPECT_STR(r.request_id, "id-123");
+}
+
+static const struct unit_case cases[] = {
+    {"empty message is invalid", empty_message_is_invalid},
+    {"random bytes are invalid", random_bytes_are_invalid},
+    {"truncated envelope is invalid", truncated_envelope_is_invalid},
+    {"unknown method is unimplemented", unknown_method_is_unimplemented},
+    {"method not built yet names itself", method_not_built_yet_names_itself},
+    {"body of the wrong shape is invalid", body_of_the_wrong_shape_is_invalid},
+    {"expired deadline is refused", expired_deadline_is_refused},
+    {"oversized message is refused", oversized_message_is_refused},
+    {"request id is echoed even on errors",
+        request_id_is_echoed_even_on_errors},
+};
+
+UNIT_STATE
+
+int
+main(void)
+{
+	harness_start(&h, "wire",
+	    (const char *const[]){"--max-message-bytes=4096", NULL});
+	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
+	int status = harness_stop(&h);
+	if (status != 0)
+		fprintf(stderr, "exe-accessd exited with %d after SIGTERM\n", status);
+	return failed == 0 && status == 0 ? 0 : 1;
+}
