@@ -49,7 +49,8 @@ load_hash_key(const char *path, char *msg, size_t msg_size)
 		sodium_free(key);
 		snprintf(msg, msg_size,
 		    "--hash-key-file: %s must hold 64 hex digits (32 bytes); "
-		    "make one with: head -c 32 /dev/urandom | xxd -p -c 32",
+		    "make one with: head -c 32 /dev/urandom | od -An -tx1 | "
+		    "tr -d ' \\n'",
 		    path);
 		return NULL;
 	}
