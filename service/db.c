@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "call.h"
 #include "log.h"
 #include "status.h"
 
@@ -86,24 +87,36 @@ db_txn(PGconn *conn, db_txn_fn fn, void *arg)
 }
 
 int
+db_call_txn(struct call *call, ProtobufCMessage *resp, db_txn_fn fn)
+{
+	if (resp == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	call->response = resp;
+	int rc = db_txn(call->db, fn, call);
+	if (rc != STATUS_OK)
+		call->response = NULL;
+	return rc;
+}
+
+int
 db_record_change(PGconn *conn, const struct db_change *c, uint64_t *revision)
 {
 	static const char sql[] =
 	    "WITH r AS (UPDATE revision_counter SET value = value + 1"
 	    "           RETURNING value),"
-	    " c AS (INSERT INTO change_log"
-	    "         (revision, kind, workspace_id, user_id, api_key_id)"
-	    "       SELECT value, $1, $2, $3, $4 FROM r)"
-	    " INSERT INTO activity (workspace_id, actor_user_id,"
-	    "   actor_api_key_id, action, resource_type, resource_id, detail,"
-	    "   revision)"
-	    " SELECT $2, $5, $6, $7, $8, $9, coalesce($10, ''), value FROM r"
-	    " RETURNING revision";
+	    " c AS (INSERT INTO change_log (revision, kind, workspace_id,"
+	    "         user_id, api_key_id, organization_id)"
+	    "       SELECT value, $1, $2, $3, $4, $11 FROM r)"
+	    " INSERT INTO activity (workspace_id, organization_id,"
+	    "   actor_user_id, actor_api_key_id, action, resource_type,"
+	    "   resource_id, detail, revision)"
+	    " SELECT $2, $11, $5, $6, $7, $8, $9, coalesce($10, ''), value"
+	    " FROM r RETURNING revision";
 	const char *params[] = {c->kind, c->workspace_id, c->user_id,
 	    c->api_key_id, c->actor_user_id, c->actor_key_id, c->action,
-	    c->resource_type, c->resource_id, c->detail};
+	    c->resource_type, c->resource_id, c->detail, c->organization_id};
 	PGresult *res;
-	int rc = db_exec(conn, sql, 10, params, &res, NULL);
+	int rc = db_exec(conn, sql, 11, params, &res, NULL);
 	if (rc != STATUS_OK)
 		return rc;
 	*revision = strtoull(PQgetvalue(res, 0, 0), NULL, 10);

@@ -7,6 +7,7 @@
 #define EXE_DB_H
 
 #include <libpq-fe.h>
+#include <protobuf-c/protobuf-c.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -38,11 +39,21 @@ typedef int (*db_txn_fn)(PGconn *conn, void *arg);
 int db_txn(PGconn *conn, db_txn_fn fn, void *arg)
     __attribute__((warn_unused_result));
 
+struct call;
+
+/* db_call_txn runs fn(conn, call) as the call's transaction with `resp`
+ * as the call's response; the response stays set only if the transaction
+ * commits. A NULL resp (an allocation that failed) is INTERNAL. */
+int db_call_txn(struct call *call, ProtobufCMessage *resp, db_txn_fn fn)
+    __attribute__((warn_unused_result));
+
 /* One change, as it is recorded by db_record_change. Every field may be
- * NULL except `kind`, `workspace_id` and `action`. */
+ * NULL except `kind`, `action`, an actor, and one of `workspace_id` and
+ * `organization_id`. */
 struct db_change {
 	const char *kind;          /* change_log kind: "user", "membership" ... */
-	const char *workspace_id;  /* where it happened */
+	const char *workspace_id;  /* where it happened ... */
+	const char *organization_id; /* ... or in which organisation */
 	const char *user_id;       /* the user it changed, if any */
 	const char *api_key_id;    /* the key it changed, if any */
 	const char *actor_user_id; /* who did it: a user ... */

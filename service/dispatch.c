@@ -7,10 +7,16 @@
 #include <string.h>
 #include <time.h>
 
+#include "activity.h"
+#include "apikeys.h"
 #include "authz.h"
 #include "exe/access/v1/authz.pb-c.h"
 #include "exe/access/v1/workspace.pb-c.h"
 #include "log.h"
+#include "invitations.h"
+#include "members.h"
+#include "orgs.h"
+#include "resources.h"
 #include "status.h"
 #include "users.h"
 #include "workspaces.h"
@@ -46,60 +52,73 @@ const struct method dispatch_methods[] = {
 	 users_find_validate, users_find, CHECK},
 
 	{WS(CreateOrganization), D(create_organization_request),
-	 D(create_organization_response), NULL, NULL, ADMIN | WRITE},
+	 D(create_organization_response), orgs_create_validate, orgs_create,
+	 ADMIN | WRITE},
 	{WS(AddOrganizationAdmin), D(add_organization_admin_request),
-	 D(write_response), NULL, NULL, ADMIN | WRITE},
+	 D(write_response), orgs_admin_validate, orgs_admin_change,
+	 ADMIN | WRITE},
 	{WS(RemoveOrganizationAdmin), D(remove_organization_admin_request),
-	 D(write_response), NULL, NULL, ADMIN | WRITE},
+	 D(write_response), orgs_admin_validate, orgs_admin_change,
+	 ADMIN | WRITE},
 
 	{WS(CreateTeamWorkspace), D(create_team_workspace_request),
-	 D(create_team_workspace_response), NULL, NULL, ADMIN | WRITE},
+	 D(create_team_workspace_response), workspaces_create_team_validate,
+	 workspaces_create_team, ADMIN | WRITE},
 	{WS(GetWorkspace), D(get_workspace_request), D(get_workspace_response),
-	 NULL, NULL, CHECK},
+	 workspaces_get_validate, workspaces_get, CHECK},
 	{WS(ListWorkspaces), D(list_workspaces_request),
 	 D(list_workspaces_response), workspaces_list_validate,
 	 workspaces_list, CHECK},
 	{WS(UpdateWorkspaceSettings), D(update_workspace_settings_request),
-	 D(update_workspace_settings_response), NULL, NULL, ADMIN | WRITE},
+	 D(update_workspace_settings_response), workspaces_update_validate,
+	 workspaces_update, ADMIN | WRITE},
 	{WS(DeleteWorkspace), D(delete_workspace_request), D(write_response),
-	 NULL, NULL, ADMIN | WRITE},
+	 workspaces_delete_validate, workspaces_delete, ADMIN | WRITE},
 
 	{WS(AddMember), D(add_member_request), D(member_response),
-	 NULL, NULL, ADMIN | WRITE},
+	 members_change_validate, members_add, ADMIN | WRITE},
 	{WS(ChangeMemberRole), D(change_member_role_request),
-	 D(member_response), NULL, NULL, ADMIN | WRITE},
+	 D(member_response), members_change_validate, members_change_role,
+	 ADMIN | WRITE},
 	{WS(RemoveMember), D(remove_member_request), D(write_response),
-	 NULL, NULL, ADMIN | WRITE},
+	 members_change_validate, members_remove, ADMIN | WRITE},
 	{WS(ListMembers), D(list_members_request), D(list_members_response),
-	 NULL, NULL, CHECK},
+	 members_list_validate, members_list, CHECK},
 
 	{WS(CreateInvitation), D(create_invitation_request),
-	 D(create_invitation_response), NULL, NULL, ADMIN | WRITE},
+	 D(create_invitation_response), invitations_create_validate,
+	 invitations_create, ADMIN | WRITE},
 	{WS(ListInvitations), D(list_invitations_request),
-	 D(list_invitations_response), NULL, NULL, CHECK},
+	 D(list_invitations_response), invitations_list_validate,
+	 invitations_list, CHECK},
 	{WS(RevokeInvitation), D(revoke_invitation_request), D(write_response),
-	 NULL, NULL, ADMIN | WRITE},
+	 invitations_revoke_validate, invitations_revoke, ADMIN | WRITE},
 	{WS(AcceptInvitation), D(accept_invitation_request),
-	 D(member_response), NULL, NULL, ADMIN | WRITE},
+	 D(member_response), invitations_answer_validate, invitations_accept,
+	 ADMIN | WRITE},
 	{WS(DeclineInvitation), D(decline_invitation_request),
-	 D(write_response), NULL, NULL, ADMIN | WRITE},
+	 D(write_response), invitations_answer_validate, invitations_decline,
+	 ADMIN | WRITE},
 
 	{WS(RotateApiKey), D(rotate_api_key_request), D(rotate_api_key_response),
-	 NULL, NULL, ADMIN | WRITE},
+	 apikeys_rotate_validate, apikeys_rotate, ADMIN | WRITE},
 	{WS(GetApiKey), D(get_api_key_request), D(get_api_key_response),
-	 NULL, NULL, CHECK},
+	 apikeys_get_validate, apikeys_get, CHECK},
 
 	{WS(RegisterResource), D(register_resource_request),
-	 D(register_resource_response), NULL, NULL, ADMIN | WRITE},
+	 D(register_resource_response), resources_register_validate,
+	 resources_register, ADMIN | WRITE},
 	{WS(DeleteResource), D(delete_resource_request), D(write_response),
-	 NULL, NULL, ADMIN | WRITE},
+	 resources_delete_validate, resources_delete, ADMIN | WRITE},
 	{WS(ListResources), D(list_resources_request),
-	 D(list_resources_response), NULL, NULL, CHECK},
+	 D(list_resources_response), resources_list_validate, resources_list,
+	 CHECK},
 
 	{WS(RecordActivity), D(record_activity_request),
-	 D(record_activity_response), NULL, NULL, ADMIN | WRITE},
+	 D(record_activity_response), activity_record_validate,
+	 activity_record, ADMIN | WRITE},
 	{WS(ListActivity), D(list_activity_request), D(list_activity_response),
-	 NULL, NULL, CHECK},
+	 activity_list_validate, activity_list, CHECK},
 };
 /* clang-format on */
 

@@ -10,31 +10,46 @@
 
 int
 store_user_standing(struct call *call, const char *workspace_id,
-    const char *user_id, struct standing *out)
+    const char *user_id, enum store_lock lock, struct standing *out)
 {
-	static const char sql[] =
-	    "SELECT w.kind, m.role, (SELECT value FROM revision_counter)"
-	    " FROM workspaces w"
-	    " LEFT JOIN memberships m"
-	    "   ON m.workspace_id = w.id AND m.user_id = $2"
-	    " WHERE w.id = $1";
+	static const char *const sql[] = {
+	    [STORE_LOCK_NONE] =
+	        "SELECT w.kind, coalesce(w.organization_id::text, ''), m.role,"
+	        "       (SELECT value FROM revision_counter)"
+	        " FROM workspaces w"
+	        " LEFT JOIN memberships m"
+	        "   ON m.workspace_id = w.id AND m.user_id = $2"
+	        " WHERE w.id = $1",
+	    [STORE_LOCK_SHARE] =
+	        "SELECT w.kind, coalesce(w.organization_id::text, ''),"
+	        "       (SELECT role FROM memberships"
+	        "        WHERE workspace_id = w.id AND user_id = $2),"
+	        "       (SELECT value FROM revision_counter)"
+	        " FROM workspaces w WHERE w.id = $1 FOR SHARE",
+	    [STORE_LOCK_UPDATE] =
+	        "SELECT w.kind, coalesce(w.organization_id::text, ''),"
+	        "       (SELECT role FROM memberships"
+	        "        WHERE workspace_id = w.id AND user_id = $2),"
+	        "       (SELECT value FROM revision_counter)"
+	        " FROM workspaces w WHERE w.id = $1 FOR UPDATE",
+	};
 	const char *params[] = {workspace_id, user_id};
 	PGresult *res;
-	int rc = db_exec(call->db, sql, 2, params, &res, NULL);
+	int rc = db_exec(call->db, sql[lock], 2, params, &res, NULL);
 	if (rc != STATUS_OK)
 		return rc;
 	memset(out, 0, sizeof *out);
-	if (PQntuples(res) == 1) {
-		out->workspace_exists = true;
-		out->personal = strcmp(PQgetvalue(res, 0, 0), "personal") == 0;
-		if (!PQgetisnull(res, 0, 1))
-			(void)perms_role_parse(PQgetvalue(res, 0, 1), &out->role);
-		out->revision = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
-	} else {
+	if (PQntuples(res) != 1) {
 		PQclear(res);
-		rc = db_current_revision(call->db, &out->revision);
-		return rc;
+		return db_current_revision(call->db, &out->revision);
 	}
+	out->workspace_exists = true;
+	out->personal = strcmp(PQgetvalue(res, 0, 0), "personal") == 0;
+	snprintf(out->organization_id, sizeof out->organization_id, "%s",
+	    PQgetvalue(res, 0, 1));
+	if (!PQgetisnull(res, 0, 2))
+		(void)perms_role_parse(PQgetvalue(res, 0, 2), &out->role);
+	out->revision = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
 	PQclear(res);
 	return STATUS_OK;
 }

@@ -13,14 +13,26 @@
 struct standing {
 	bool workspace_exists;
 	bool personal;
-	enum role role; /* ROLE_NONE: not a member */
+	char organization_id[37]; /* team workspaces */
+	enum role role;           /* ROLE_NONE: not a member */
 	uint64_t revision;
 };
 
-/* store_user_standing reads the workspace's kind and the user's role in
- * it, with the revision the read reflects. */
+/* How a read inside a write transaction locks the workspace row. Every
+ * change to a workspace's memberships takes STORE_LOCK_UPDATE first, so a
+ * write that took STORE_LOCK_SHARE knows its actor's role cannot change
+ * before it commits. */
+enum store_lock {
+	STORE_LOCK_NONE,
+	STORE_LOCK_SHARE,
+	STORE_LOCK_UPDATE,
+};
+
+/* store_user_standing reads the workspace's kind, organisation and the
+ * user's role in it, with the revision the read reflects, locking the
+ * workspace row as `lock` says. */
 int store_user_standing(struct call *call, const char *workspace_id,
-    const char *user_id, struct standing *out)
+    const char *user_id, enum store_lock lock, struct standing *out)
     __attribute__((warn_unused_result));
 
 /* store_resource_workspace finds the workspace of a registered resource;

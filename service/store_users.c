@@ -134,3 +134,19 @@ store_user_get(struct call *call, enum user_key by, const char *value,
 	PQclear(res);
 	return rc;
 }
+
+int
+store_user_require(struct call *call, const char *field, const char *user_id)
+{
+	PGresult *res;
+	int rc = db_exec(call->db, "SELECT 1 FROM users WHERE id = $1", 1,
+	    &user_id, &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	bool found = PQntuples(res) == 1;
+	PQclear(res);
+	if (!found)
+		return call_fail(call, STATUS_NOT_FOUND, "%s: no user %s", field,
+		    user_id);
+	return STATUS_OK;
+}

@@ -29,4 +29,9 @@ enum user_key { USER_BY_ID, USER_BY_USERNAME, USER_BY_EMAIL };
 int store_user_get(struct call *call, enum user_key by, const char *value,
     Exe__Access__V1__User **out) __attribute__((warn_unused_result));
 
+/* store_user_require returns STATUS_OK if user `user_id` exists, else
+ * STATUS_NOT_FOUND with a message naming `field`. */
+int store_user_require(struct call *call, const char *field,
+    const char *user_id) __attribute__((warn_unused_result));
+
 #endif

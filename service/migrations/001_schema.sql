@@ -21,6 +21,7 @@ CREATE TABLE change_log (
     revision bigint PRIMARY KEY,
     at timestamptz NOT NULL DEFAULT now(),
     kind text NOT NULL,
+    organization_id uuid,
     workspace_id uuid,
     user_id uuid,
     api_key_id uuid
@@ -129,7 +130,10 @@ CREATE INDEX resources_workspace ON resources (workspace_id, type, external_id);
 -- records outlive the member's removal and the workspace's deletion.
 CREATE TABLE activity (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    workspace_id uuid NOT NULL,
+    -- Where it happened: a workspace, or (for organisation changes) only
+    -- an organisation.
+    workspace_id uuid,
+    organization_id uuid,
     actor_user_id uuid,
     actor_api_key_id uuid,
     action text NOT NULL,
@@ -138,6 +142,8 @@ CREATE TABLE activity (
     detail text NOT NULL DEFAULT '',
     revision bigint NOT NULL,
     at timestamptz NOT NULL DEFAULT now(),
-    CHECK (actor_user_id IS NOT NULL OR actor_api_key_id IS NOT NULL)
+    CHECK (actor_user_id IS NOT NULL OR actor_api_key_id IS NOT NULL),
+    CHECK (workspace_id IS NOT NULL OR organization_id IS NOT NULL)
 );
 CREATE INDEX activity_workspace ON activity (workspace_id, id DESC);
+CREATE INDEX activity_organization ON activity (organization_id, id DESC);

@@ -166,13 +166,13 @@ static void
 method_not_built_yet_names_itself(void)
 {
 	uint8_t *buf;
-	size_t n = envelope("exe.access.v1.WorkspaceService/AddMember", "", 0,
+	size_t n = envelope("exe.access.v1.AuthzService/BatchCheck", "", 0,
 	    "", 0, &buf);
 	struct reply r = send_raw(buf, n, 5000);
 	free(buf);
 	EXPECT(r.received);
 	EXPECT_INT(r.code, 12);
-	EXPECT_CONTAINS(r.message, "exe.access.v1.WorkspaceService/AddMember");
+	EXPECT_CONTAINS(r.message, "exe.access.v1.AuthzService/BatchCheck");
 }
 
 static void

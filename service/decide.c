@@ -1,0 +1,114 @@
+/* Decisions and their reasons, from the permission table and the
+ * principal's standing in the workspace. */
+#include "decide.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "apikey.h"
+#include "db.h"
+#include "status.h"
+
+/* granted_by writes which roles hold `perm`, e.g. "admin or member". */
+static void
+granted_by(const struct permission *perm, char *out, size_t size)
+{
+	snprintf(out, size, "%s%s%s", perm->admin ? "admin" : "",
+	    perm->member ? " or member" : "",
+	    perm->read_only ? " or read_only" : "");
+}
+
+int
+decide_user(struct call *call, const char *user_id, const char *workspace_id,
+    const struct permission *perm, enum store_lock lock, struct decision *d)
+{
+	memset(d, 0, sizeof *d);
+	snprintf(d->workspace_id, sizeof d->workspace_id, "%s", workspace_id);
+	struct standing *st = &d->standing;
+	int rc = store_user_standing(call, workspace_id, user_id, lock, st);
+	if (rc != STATUS_OK)
+		return rc;
+	d->revision = st->revision;
+	d->role = st->role;
+	if (!st->workspace_exists) {
+		snprintf(d->reason, sizeof d->reason,
+		    "workspace %s does not exist", workspace_id);
+	} else if (st->role == ROLE_NONE) {
+		snprintf(d->reason, sizeof d->reason,
+		    st->personal ? "user %s is not the owner of workspace %s; "
+		                   "a personal workspace is visible to its owner "
+		                   "only"
+		                 : "user %s is not a member of workspace %s; ask "
+		                   "one of its admins for an invitation",
+		    user_id, workspace_id);
+	} else if (!perms_role_has(st->role, perm)) {
+		char who[40];
+		granted_by(perm, who, sizeof who);
+		snprintf(d->reason, sizeof d->reason,
+		    "user %s has role %s in workspace %s, which does not grant "
+		    "%s (%s does); ask an admin of the workspace",
+		    user_id, perms_role_name(st->role), workspace_id, perm->name,
+		    who);
+	} else {
+		d->allowed = true;
+	}
+	return STATUS_OK;
+}
+
+int
+decide_key(struct call *call, const char *secret, const char *workspace_id,
+    const struct permission *perm, enum store_lock lock, struct decision *d)
+{
+	memset(d, 0, sizeof *d);
+	snprintf(d->workspace_id, sizeof d->workspace_id, "%s", workspace_id);
+	size_t len = strlen(secret);
+	if (!apikey_well_formed(secret, len)) {
+		snprintf(d->reason, sizeof d->reason,
+		    "the API key is malformed (wrong prefix, length or "
+		    "checksum)");
+		return db_current_revision(call->db, &d->revision);
+	}
+	unsigned char hash[APIKEY_HASH_BYTES];
+	char hash_hex[2 * APIKEY_HASH_BYTES + 3];
+	apikey_hash(secret, len, call->svc->hash_key, hash);
+	db_hex(hash, sizeof hash, hash_hex);
+	int rc = store_key_lookup(call, hash_hex, &d->key);
+	if (rc != STATUS_OK)
+		return rc;
+	d->revision = d->key.revision;
+	if (!d->key.found) {
+		snprintf(d->reason, sizeof d->reason,
+		    "the API key is unknown, revoked, or rotated and past its "
+		    "grace period");
+		return STATUS_OK;
+	}
+	if (strcmp(d->key.workspace_id, workspace_id) != 0) {
+		snprintf(d->reason, sizeof d->reason,
+		    "the API key belongs to workspace %s; a key acts only in "
+		    "its own workspace", d->key.workspace_id);
+		return STATUS_OK;
+	}
+	if (lock != STORE_LOCK_NONE) {
+		/* Inside a write: lock the workspace as a user actor would. */
+		rc = store_user_standing(call, workspace_id,
+		    "00000000-0000-0000-0000-000000000000", lock, &d->standing);
+		if (rc != STATUS_OK)
+			return rc;
+	} else {
+		d->standing.workspace_exists = true;
+		d->standing.personal = d->key.workspace_personal;
+	}
+	d->role = d->key.read_only ? ROLE_READ_ONLY : ROLE_MEMBER;
+	if (perm->management) {
+		snprintf(d->reason, sizeof d->reason,
+		    "API keys never hold %s; a workspace admin must do this",
+		    perm->name);
+	} else if (!perms_role_has(d->role, perm)) {
+		snprintf(d->reason, sizeof d->reason,
+		    "the API key is %s, which does not grant %s",
+		    d->key.read_only ? "read-only" : "a member key", perm->name);
+	} else {
+		d->allowed = true;
+	}
+	return STATUS_OK;
+}

@@ -1,0 +1,42 @@
+/* The authorization decision itself: given a principal (a user, or an API
+ * key secret), a workspace and a permission, is it allowed, with which
+ * role, and if not, why (SPEC R5, R12, R13). Used by AuthzService/Check and
+ * by every WorkspaceService call that authorizes its actor. */
+#ifndef EXE_DECIDE_H
+#define EXE_DECIDE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "call.h"
+#include "perms.h"
+#include "store_authz.h"
+
+struct decision {
+	bool allowed;
+	enum role role;
+	uint64_t revision;
+	char workspace_id[37];
+	struct standing standing; /* the workspace as the decision saw it */
+	struct key_standing key;  /* for an API key principal */
+	char reason[320];         /* why not, when !allowed */
+};
+
+/* decide_user decides for user `user_id` in `workspace_id`, reading the
+ * workspace with `lock`. Fills *d; returns a status only for failures to
+ * decide (database errors). */
+int decide_user(struct call *call, const char *user_id,
+    const char *workspace_id, const struct permission *perm,
+    enum store_lock lock, struct decision *d)
+    __attribute__((warn_unused_result));
+
+/* decide_key decides for the API key `secret`: malformed keys are refused
+ * by checksum without a database access; a key acts in its own workspace
+ * with the member column (read_only for a read-only key) and never holds a
+ * management permission. */
+int decide_key(struct call *call, const char *secret,
+    const char *workspace_id, const struct permission *perm,
+    enum store_lock lock, struct decision *d)
+    __attribute__((warn_unused_result));
+
+#endif
