@@ -4,6 +4,8 @@
 
 #include <string.h>
 
+#include "validate.h"
+
 enum { RAW_BYTES = APIKEY_RANDOM_BYTES + APIKEY_CHECK_BYTES };
 
 static const size_t prefix_len = sizeof APIKEY_PREFIX - 1;
@@ -33,7 +35,8 @@ bool
 apikey_well_formed(const char *secret, size_t len)
 {
 	if (len != APIKEY_SECRET_LEN ||
-	    memcmp(secret, APIKEY_PREFIX, prefix_len) != 0)
+	    memcmp(secret, APIKEY_PREFIX, prefix_len) != 0 ||
+	    !validate_base64url(secret + prefix_len, len - prefix_len))
 		return false;
 	unsigned char raw[RAW_BYTES];
 	size_t raw_len = 0;

@@ -54,6 +54,8 @@ arena_wipe(struct arena *a)
 void *
 arena_alloc(struct arena *a, size_t size)
 {
+	if (size > SIZE_MAX - sizeof(struct arena_block) - alignof(max_align_t))
+		return NULL;
 	size = align_up(size == 0 ? 1 : size);
 	if (size <= sizeof a->inline_buf - a->inline_used) {
 		void *p = a->inline_buf + a->inline_used;

@@ -108,8 +108,8 @@ set_value(struct config *cfg, const struct opt *o, const char *value,
 			list_clear(cfg);
 		char *copy = strdup(value);
 		char *save = NULL;
-		for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
-		     tok = strtok_r(NULL, ",", &save)) {
+		for (char *tok = strtok_r(copy, ", \t", &save); tok != NULL;
+		     tok = strtok_r(NULL, ", \t", &save)) {
 			if (cfg->listen_count == CONFIG_MAX_LISTEN) {
 				snprintf(msg, msg_size, "%s: --%s: at most %d URLs",
 				    source, o->name, CONFIG_MAX_LISTEN);
@@ -206,7 +206,7 @@ config_load(struct config *cfg, int argc, char **argv, char *msg,
 	 * other sources are. */
 	const char *config_file = getenv("EXE_ACCESS_CONFIG");
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* 0, not 1: also forgets a half-read "-xy" cluster */
 	int c;
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		if (c == OPT_HELP) {
@@ -220,8 +220,13 @@ config_load(struct config *cfg, int argc, char **argv, char *msg,
 		if (c == OPT_CONFIG)
 			config_file = optarg;
 		if (c == '?') {
-			snprintf(msg, msg_size, "unknown option \"%s\" (see --help)",
-			    argv[optind - 1]);
+			if (optopt != 0)
+				snprintf(msg, msg_size,
+				    "unknown option \"-%c\" (see --help)", optopt);
+			else
+				snprintf(msg, msg_size,
+				    "unknown option \"%s\" (see --help)",
+				    argv[optind - 1]);
 			return CONFIG_ERROR;
 		}
 		if (c == ':') {
@@ -262,7 +267,7 @@ config_load(struct config *cfg, int argc, char **argv, char *msg,
 			return CONFIG_ERROR;
 	}
 
-	optind = 1;
+	optind = 0;
 	bool listen_from_flags = false;
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		if (c < 0 || c >= (int)NOPTS)

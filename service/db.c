@@ -19,6 +19,25 @@ copy_field(char *dst, size_t size, const PGresult *res, int field)
 	snprintf(dst, size, "%s", v != NULL ? v : "");
 }
 
+static void
+notice_cb(void *arg, const char *message)
+{
+	(void)arg;
+	char text[512];
+	snprintf(text, sizeof text, "%s", message);
+	text[strcspn(text, "\n")] = '\0';
+	log_debug("db_notice", "{s:s}", "message", text);
+}
+
+PGconn *
+db_connect(const char *conninfo)
+{
+	PGconn *conn = PQconnectdb(conninfo);
+	if (conn != NULL)
+		PQsetNoticeProcessor(conn, notice_cb, NULL);
+	return conn;
+}
+
 int
 db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
     PGresult **out, struct db_error *err)

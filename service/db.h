@@ -19,6 +19,11 @@ struct db_error {
 	char message[256];
 };
 
+/* db_connect opens a connection with `conninfo` whose server notices go
+ * to the JSON log (at debug level) instead of raw lines on stderr. The
+ * caller checks PQstatus and PQfinishes it. */
+PGconn *db_connect(const char *conninfo);
+
 /* db_exec runs `sql` with `nparams` text parameters (NULL for SQL NULL).
  * On success stores the result in *out (the caller PQclears it; `out` may
  * be NULL to discard it) and returns STATUS_OK. Otherwise returns

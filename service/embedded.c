@@ -18,6 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "db.h"
 #include "log.h"
 
 struct embedded {
@@ -67,8 +68,17 @@ find_bin_dir(struct embedded *e, char *msg, size_t msg_size)
 static int
 run(const struct embedded *e, char *const argv[])
 {
+	/* The full path also as argv[0]: the PostgreSQL tools find their
+	 * siblings (postgres, initdb) next to their own argv[0], and
+	 * Debian's bin directory is not on PATH. */
 	char path[PATH_MAX];
 	snprintf(path, sizeof path, "%s/%s", e->bin_dir, argv[0]);
+	char *args[16];
+	size_t n = 0;
+	args[n++] = path;
+	for (size_t i = 1; argv[i] != NULL && n < 15; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
 	pid_t pid = fork();
 	if (pid < 0)
 		return -1;
@@ -88,7 +98,7 @@ run(const struct embedded *e, char *const argv[])
 			dup2(null, STDIN_FILENO);
 			close(null);
 		}
-		execv(path, argv);
+		execv(path, args);
 		_exit(127);
 	}
 	int status;
@@ -178,7 +188,7 @@ create_database(struct embedded *e, char *msg, size_t msg_size)
 	char conninfo[PATH_MAX + 64];
 	snprintf(conninfo, sizeof conninfo,
 	    "host=%s dbname=postgres user=exe_access", e->sock_dir);
-	PGconn *conn = PQconnectdb(conninfo);
+	PGconn *conn = db_connect(conninfo);
 	int rc = 0;
 	if (PQstatus(conn) != CONNECTION_OK) {
 		snprintf(msg, msg_size, "cannot connect to the embedded "

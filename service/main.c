@@ -18,6 +18,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "embedded.h"
+#include "db.h"
 #include "log.h"
 #include "migrate.h"
 #include "server.h"
@@ -68,7 +69,7 @@ prepare_database(const char *conninfo, long timeout_s, char *msg,
 	unsigned delay_ms = 100;
 	PGconn *conn;
 	for (;;) {
-		conn = PQconnectdb(conninfo);
+		conn = db_connect(conninfo);
 		if (PQstatus(conn) == CONNECTION_OK)
 			break;
 		char reason[256];

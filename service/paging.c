@@ -61,7 +61,8 @@ paging_decode(struct call *call, const char *token, char **parts, size_t n)
 	size_t len = 0;
 	if (raw == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
-	if (sodium_base642bin((unsigned char *)raw, tlen, token, tlen, NULL,
+	if (!validate_base64url(token, tlen) ||
+	    sodium_base642bin((unsigned char *)raw, tlen, token, tlen, NULL,
 	        &len, NULL, sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
 		goto bad;
 	raw[len] = '\0';
@@ -71,7 +72,7 @@ paging_decode(struct call *call, const char *token, char **parts, size_t n)
 		if (sep == NULL)
 			goto bad;
 		*sep = '\0';
-		if (!validate_utf8(p, strlen(p)))
+		if (!validate_utf8(p, (size_t)(sep - p)))
 			goto bad;
 		parts[i] = p;
 		p = sep + 1;

@@ -50,6 +50,18 @@ validate_utf8(const char *s, size_t len)
 	return true;
 }
 
+bool
+validate_base64url(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		        (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
 static int
 fail(char *msg, size_t msg_size, const char *field, const char *what)
 {
@@ -76,7 +88,9 @@ validate_text(const char *field, const char *value, size_t max, bool required,
 		return fail(msg, msg_size, field, "is not valid UTF-8");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)value[i];
-		if (c < 0x20 || c == 0x7F)
+		bool c1 = c == 0xC2 && i + 1 < len &&
+		    (unsigned char)value[i + 1] <= 0x9F;
+		if (c < 0x20 || c == 0x7F || c1)
 			return fail(msg, msg_size, field,
 			    "contains a control character");
 	}

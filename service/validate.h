@@ -17,7 +17,7 @@ enum {
 	LIMIT_RESOURCE_ID = 200,
 	LIMIT_API_KEY = 128,
 	LIMIT_DETAIL = 2000,
-	LIMIT_PAGE_TOKEN = 200,
+	LIMIT_PAGE_TOKEN = 512,
 	LIMIT_REQUEST_ID = 128,
 	LIMIT_TOKEN = 256,
 	LIMIT_METHOD = 128,
@@ -28,6 +28,11 @@ enum {
 /* validate_utf8 returns true when `len` bytes at `s` are well-formed UTF-8
  * (no overlongs, no surrogates, nothing above U+10FFFF) with no NUL. */
 bool validate_utf8(const char *s, size_t len);
+
+/* validate_base64url says whether `len` bytes at `s` are all of the
+ * base64url alphabet (A-Z a-z 0-9 - _). libsodium's decoder is lenient
+ * about bytes above 0x7F, so callers check this first. */
+bool validate_base64url(const char *s, size_t len);
 
 /* validate_text checks a required or optional text field: at most `max`
  * bytes, valid UTF-8, no control characters; required means non-empty. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "log.h"
 
 struct worker {
@@ -37,7 +38,7 @@ connect_worker(struct worker *w)
 		PQfinish(w->conn);
 		w->conn = NULL;
 	}
-	PGconn *conn = PQconnectdb(w->pool->conninfo);
+	PGconn *conn = db_connect(w->pool->conninfo);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		char reason[256];
 		strncpy(reason, PQerrorMessage(conn), sizeof reason - 1);

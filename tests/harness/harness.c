@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -90,6 +91,28 @@ harness_log_contains(const struct harness *h, const char *text)
 	return found;
 }
 
+/* log_not_json says whether any line of the daemon's log is not a JSON
+ * object, printing the first such line. */
+static bool
+log_not_json(const struct harness *h)
+{
+	FILE *f = fopen(h->log_path, "r");
+	if (f == NULL)
+		return false;
+	char line[8192];
+	bool bad = false;
+	while (!bad && fgets(line, sizeof line, f) != NULL) {
+		json_error_t error;
+		json_t *v = json_loads(line, JSON_DISABLE_EOF_CHECK, &error);
+		bad = !json_is_object(v);
+		if (bad)
+			fprintf(stderr, "harness: log line is not JSON: %s", line);
+		json_decref(v);
+	}
+	fclose(f);
+	return bad;
+}
+
 static void
 print_log(const struct harness *h)
 {
@@ -139,6 +162,10 @@ spawn_begin(struct harness *h, const char *const *args)
 			dup2(fd, STDOUT_FILENO);
 			close(fd);
 		}
+		/* Debian keeps the PostgreSQL tools off PATH; the embedded
+		 * default must not depend on finding them there. */
+		if (h->bare_path)
+			setenv("PATH", "/usr/bin:/bin", 1);
 		execv(daemon, (char *const *)argv);
 		_exit(127);
 	}
@@ -272,6 +299,7 @@ void
 harness_start_embedded(struct harness *h, const char *data_dir)
 {
 	memset(h, 0, sizeof *h);
+	h->bare_path = true;
 	make_dir(h);
 	char data[400], listen[400];
 	snprintf(data, sizeof data, "--data-dir=%s", data_dir);
@@ -310,6 +338,8 @@ harness_stop(struct harness *h)
 		}
 		h->pid = 0;
 	}
+	if (result == 0 && log_not_json(h))
+		result = 100;
 	if (result != 0)
 		print_log(h);
 	if (h->db != NULL) {

@@ -21,6 +21,7 @@ struct harness {
 	char key_path[300];
 	exa_client *client;
 	PGconn *db;          /* direct connection, for inspecting state */
+	bool bare_path;      /* run the daemon with PATH=/usr/bin:/bin */
 };
 
 /* harness_start creates a database named after `name`, starts exe-accessd
@@ -54,8 +55,9 @@ void harness_launch_replica(struct harness *h2, const struct harness *h,
     const char *const *extra_args);
 
 /* harness_stop sends SIGTERM, waits for the daemon to exit, and returns
- * its exit status (0 for a clean drain); -1 if it had to be killed. Prints
- * the daemon's log when the status is not 0. */
+ * its exit status (0 for a clean drain); -1 if it had to be killed, and
+ * 100 if its log held a line that is not a JSON object (the log contract).
+ * Prints the daemon's log when the result is not 0. */
 int harness_stop(struct harness *h);
 
 /* harness_sql runs a statement on the direct connection and returns the

@@ -1,0 +1,712 @@
+/* Organisations, team workspaces and their members (SPEC R2, R3, R4, R5,
+ * R7, R8, R13), settings and deletion, through the client library against
+ * a real exe-accessd. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "unit/unit.h"
+
+static struct harness h;
+
+struct user {
+	char id[40];
+	char name[64];
+	char personal[40];
+	char key[64];
+};
+
+static void
+sign_up(const char *prefix, struct user *u)
+{
+	memset(u, 0, sizeof *u);
+	snprintf(u->name, sizeof u->name, "%s", harness_unique(prefix));
+	char email[128];
+	snprintf(email, sizeof email, "%s@example.com", u->name);
+	Exe__Access__V1__CreateUserRequest req =
+	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
+	req.username = u->name;
+	req.email = email;
+	Exe__Access__V1__CreateUserResponse *r = NULL;
+	exa_error err;
+	if (exa_create_user(h.client, &req, &r, &err) != EXA_OK) {
+		fprintf(stderr, "  sign-up failed: %s\n", err.message);
+		unit_case_failed = 1;
+		return;
+	}
+	snprintf(u->id, sizeof u->id, "%s", r->user->id);
+	snprintf(u->personal, sizeof u->personal, "%s", r->personal_workspace->id);
+	snprintf(u->key, sizeof u->key, "%s", r->api_key);
+	exa_free(r);
+}
+
+static Exe__Access__V1__Principal
+as_user(const struct user *u)
+{
+	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
+	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
+	p.user_id = (char *)u->id;
+	return p;
+}
+
+static exa_status
+create_org(const struct user *actor, const char *name, char *org_id,
+    exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__CreateOrganizationRequest req =
+	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
+	req.actor = &p;
+	req.name = (char *)name;
+	Exe__Access__V1__CreateOrganizationResponse *r = NULL;
+	exa_status rc = exa_create_organization(h.client, &req, &r, err);
+	if (rc == EXA_OK) {
+		snprintf(org_id, 40, "%s", r->organization->id);
+		EXPECT_INT(r->organization->n_admin_user_ids, 1);
+		EXPECT(r->revision > 0);
+	}
+	exa_free(r);
+	return rc;
+}
+
+static exa_status
+create_team(const struct user *actor, const char *org, const char *name,
+    const struct user *first_admin, char *ws_id, exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__CreateTeamWorkspaceRequest req =
+	    EXE__ACCESS__V1__CREATE_TEAM_WORKSPACE_REQUEST__INIT;
+	req.actor = &p;
+	req.organization_id = (char *)org;
+	req.name = (char *)name;
+	if (first_admin != NULL)
+		req.first_admin_user_id = (char *)first_admin->id;
+	Exe__Access__V1__CreateTeamWorkspaceResponse *r = NULL;
+	exa_status rc = exa_create_team_workspace(h.client, &req, &r, err);
+	if (rc == EXA_OK)
+		snprintf(ws_id, 40, "%s", r->workspace->id);
+	exa_free(r);
+	return rc;
+}
+
+static exa_status
+add_member(exa_client *c, const struct user *actor, const char *ws,
+    const struct user *who, Exe__Access__V1__Role role, exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__AddMemberRequest req =
+	    EXE__ACCESS__V1__ADD_MEMBER_REQUEST__INIT;
+	req.actor = &p;
+	req.workspace_id = (char *)ws;
+	req.user_id = (char *)who->id;
+	req.role = role;
+	Exe__Access__V1__MemberResponse *r = NULL;
+	exa_status rc = exa_add_member(c, &req, &r, err);
+	exa_free(r);
+	return rc;
+}
+
+static exa_status
+change_role(exa_client *c, const struct user *actor, const char *ws,
+    const struct user *who, Exe__Access__V1__Role role, exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__ChangeMemberRoleRequest req =
+	    EXE__ACCESS__V1__CHANGE_MEMBER_ROLE_REQUEST__INIT;
+	req.actor = &p;
+	req.workspace_id = (char *)ws;
+	req.user_id = (char *)who->id;
+	req.role = role;
+	Exe__Access__V1__MemberResponse *r = NULL;
+	exa_status rc = exa_change_member_role(c, &req, &r, err);
+	exa_free(r);
+	return rc;
+}
+
+static exa_status
+remove_member(exa_client *c, const struct user *actor, const char *ws,
+    const struct user *who, exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__RemoveMemberRequest req =
+	    EXE__ACCESS__V1__REMOVE_MEMBER_REQUEST__INIT;
+	req.actor = &p;
+	req.workspace_id = (char *)ws;
+	req.user_id = (char *)who->id;
+	Exe__Access__V1__WriteResponse *r = NULL;
+	exa_status rc = exa_remove_member(c, &req, &r, err);
+	exa_free(r);
+	return rc;
+}
+
+static bool
+allowed(const struct user *u, const char *permission, const char *ws)
+{
+	exa_decision d;
+	exa_error err;
+	if (exa_check(h.client, u->id, permission, ws, &d, &err) != EXA_OK) {
+		fprintf(stderr, "  check failed: %s\n", err.message);
+		unit_case_failed = 1;
+		return false;
+	}
+	return d.allowed;
+}
+
+static long
+admins_of(const char *ws)
+{
+	return harness_sql_long(&h,
+	    "SELECT count(*) FROM memberships WHERE workspace_id = $1"
+	    " AND role = 'admin'", ws, NULL);
+}
+
+/* A team with an organisation admin (`org_admin`, not a member) and the
+ * team's first admin. */
+struct team {
+	struct user org_admin, admin;
+	char org[40], ws[40];
+};
+
+static void
+make_team(struct team *t, const char *name)
+{
+	exa_error err;
+	sign_up("orgadm", &t->org_admin);
+	sign_up("teamadm", &t->admin);
+	EXPECT_INT(create_org(&t->org_admin, "Acme", t->org, &err), EXA_OK);
+	EXPECT_INT(create_team(&t->org_admin, t->org, name, &t->admin, t->ws,
+	    &err), EXA_OK);
+}
+
+static void
+organisations_keep_an_admin(void)
+{
+	struct user a, b, stranger;
+	sign_up("oa", &a);
+	sign_up("ob", &b);
+	sign_up("os", &stranger);
+	char org[40];
+	exa_error err;
+	EXPECT_INT(create_org(&a, "Org One", org, &err), EXA_OK);
+
+	Exe__Access__V1__Principal pa = as_user(&a), ps = as_user(&stranger);
+	Exe__Access__V1__AddOrganizationAdminRequest add =
+	    EXE__ACCESS__V1__ADD_ORGANIZATION_ADMIN_REQUEST__INIT;
+	add.organization_id = org;
+	add.user_id = b.id;
+	Exe__Access__V1__WriteResponse *w = NULL;
+	add.actor = &ps;
+	EXPECT_INT(exa_add_organization_admin(h.client, &add, &w, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "not an admin of organisation");
+	add.actor = &pa;
+	EXPECT_INT(exa_add_organization_admin(h.client, &add, &w, &err), EXA_OK);
+	exa_free(w);
+	EXPECT_INT(exa_add_organization_admin(h.client, &add, &w, &err),
+	    EXA_ALREADY_EXISTS);
+
+	Exe__Access__V1__RemoveOrganizationAdminRequest rm =
+	    EXE__ACCESS__V1__REMOVE_ORGANIZATION_ADMIN_REQUEST__INIT;
+	rm.actor = &pa;
+	rm.organization_id = org;
+	rm.user_id = a.id;
+	EXPECT_INT(exa_remove_organization_admin(h.client, &rm, &w, &err), EXA_OK);
+	exa_free(w);
+	/* b is now the only admin and cannot leave. */
+	Exe__Access__V1__Principal pb = as_user(&b);
+	rm.actor = &pb;
+	rm.user_id = b.id;
+	EXPECT_INT(exa_remove_organization_admin(h.client, &rm, &w, &err),
+	    EXA_FAILED_PRECONDITION);
+	EXPECT_CONTAINS(err.message, "last admin");
+	EXPECT_INT(harness_sql_long(&h, "SELECT count(*) FROM organization_admins"
+	    " WHERE organization_id = $1", org, NULL), 1);
+
+	/* Only people create organisations, and names are required. */
+	Exe__Access__V1__Principal key = EXE__ACCESS__V1__PRINCIPAL__INIT;
+	key.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
+	key.api_key = a.key;
+	Exe__Access__V1__CreateOrganizationRequest co =
+	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
+	co.actor = &key;
+	co.name = "Keyed";
+	Exe__Access__V1__CreateOrganizationResponse *cr = NULL;
+	EXPECT_INT(exa_create_organization(h.client, &co, &cr, &err),
+	    EXA_PERMISSION_DENIED);
+	co.actor = &pa;
+	co.name = "";
+	EXPECT_INT(exa_create_organization(h.client, &co, &cr, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "name");
+	co.actor = NULL;
+	co.name = "No actor";
+	EXPECT_INT(exa_create_organization(h.client, &co, &cr, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "actor");
+}
+
+static void
+organisation_admins_create_teams(void)
+{
+	struct user boss, lead, nobody;
+	sign_up("boss", &boss);
+	sign_up("lead", &lead);
+	sign_up("nobody", &nobody);
+	char org[40], ws[40], ws2[40];
+	exa_error err;
+	EXPECT_INT(create_org(&boss, "Labs", org, &err), EXA_OK);
+	EXPECT_INT(create_team(&nobody, org, "Sneaky", NULL, ws, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_INT(create_team(&boss, "00000000-0000-4000-8000-000000000000",
+	    "Ghost", NULL, ws, &err), EXA_NOT_FOUND);
+	/* Default first admin: the creator. */
+	EXPECT_INT(create_team(&boss, org, "Chemistry", NULL, ws, &err), EXA_OK);
+	EXPECT(allowed(&boss, "workspace.delete", ws));
+	/* Named first admin. */
+	EXPECT_INT(create_team(&boss, org, "Physics", &lead, ws2, &err), EXA_OK);
+	EXPECT(allowed(&lead, "members.invite", ws2));
+	EXPECT(!allowed(&boss, "workspace.view", ws2));
+	EXPECT_INT(admins_of(ws2), 1);
+
+	Exe__Access__V1__ListWorkspacesRequest req =
+	    EXE__ACCESS__V1__LIST_WORKSPACES_REQUEST__INIT;
+	req.user_id = lead.id;
+	Exe__Access__V1__ListWorkspacesResponse *list = NULL;
+	EXPECT_INT(exa_list_workspaces(h.client, &req, &list, &err), EXA_OK);
+	if (list != NULL) {
+		EXPECT_INT(list->n_workspaces, 2);
+		if (list->n_workspaces == 2) {
+			EXPECT_STR(list->workspaces[1]->workspace->name, "Physics");
+			EXPECT_INT(list->workspaces[1]->role,
+			    EXE__ACCESS__V1__ROLE__ROLE_ADMIN);
+			EXPECT_STR(list->workspaces[1]->workspace->organization_id,
+			    org);
+		}
+	}
+	exa_free(list);
+}
+
+static void
+organisation_admins_manage_members(void)
+{
+	struct team t;
+	make_team(&t, "Biology");
+	struct user carol, dave;
+	sign_up("carol", &carol);
+	sign_up("dave", &dave);
+	exa_error err;
+	/* A team admin does not add members directly: they invite (R4). */
+	EXPECT_INT(add_member(h.client, &t.admin, t.ws, &carol,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &carol,
+	    EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED, &err), EXA_OK);
+	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &dave,
+	    EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &err), EXA_OK);
+	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &dave,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_ALREADY_EXISTS);
+	EXPECT_CONTAINS(err.message, "read_only");
+
+	/* Default role member: creates experiments, does not delete them. */
+	EXPECT(allowed(&carol, "experiment.create", t.ws));
+	EXPECT(!allowed(&carol, "experiment.delete", t.ws));
+	EXPECT(allowed(&dave, "experiment.view", t.ws));
+	EXPECT(!allowed(&dave, "experiment.create", t.ws));
+
+	/* Role changes take effect on the next check. */
+	EXPECT_INT(change_role(h.client, &t.org_admin, t.ws, &dave,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_OK);
+	EXPECT(allowed(&dave, "experiment.create", t.ws));
+	EXPECT_INT(change_role(h.client, &t.admin, t.ws, &dave,
+	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(change_role(h.client, &t.org_admin, t.ws, &dave,
+	    EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED, &err), EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "role");
+
+	/* Nobody changes their own role, not even an organisation admin. */
+	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &t.org_admin,
+	    EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &err), EXA_OK);
+	EXPECT_INT(change_role(h.client, &t.org_admin, t.ws, &t.org_admin,
+	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &err), EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "own role");
+
+	/* Team admins remove members; read_only and members cannot. */
+	EXPECT_INT(remove_member(h.client, &carol, t.ws, &dave, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "does not grant members.remove");
+	EXPECT_INT(remove_member(h.client, &t.admin, t.ws, &dave, &err), EXA_OK);
+	EXPECT(!allowed(&dave, "workspace.view", t.ws));
+	EXPECT_INT(remove_member(h.client, &t.admin, t.ws, &dave, &err),
+	    EXA_NOT_FOUND);
+	/* An organisation admin who is not a team admin may also remove. */
+	EXPECT_INT(remove_member(h.client, &t.org_admin, t.ws, &carol, &err),
+	    EXA_OK);
+
+	/* Every change is recorded with who made it (R7). */
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM activity WHERE workspace_id = $1"
+	    " AND action = 'member.added' AND actor_user_id = $2", t.ws,
+	    t.org_admin.id, NULL), 3);
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM activity WHERE workspace_id = $1"
+	    " AND action = 'member.removed' AND actor_user_id = $2", t.ws,
+	    t.admin.id, NULL), 1);
+
+	Exe__Access__V1__Principal p = as_user(&t.admin);
+	Exe__Access__V1__ListMembersRequest lm =
+	    EXE__ACCESS__V1__LIST_MEMBERS_REQUEST__INIT;
+	lm.actor = &p;
+	lm.workspace_id = t.ws;
+	Exe__Access__V1__ListMembersResponse *members = NULL;
+	EXPECT_INT(exa_list_members(h.client, &lm, &members, &err), EXA_OK);
+	if (members != NULL)
+		EXPECT_INT(members->n_members, 2); /* admin and org_admin */
+	exa_free(members);
+}
+
+static void
+personal_workspaces_have_one_member(void)
+{
+	struct user owner, other;
+	sign_up("solo", &owner);
+	sign_up("guest", &other);
+	struct user fake_owner_view = owner;
+	snprintf(fake_owner_view.id, sizeof fake_owner_view.id, "%s", owner.id);
+	exa_error err;
+	EXPECT_INT(add_member(h.client, &owner, owner.personal, &other,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_CONTAINS(err.message, "personal workspace");
+	EXPECT_INT(change_role(h.client, &other, owner.personal, &owner,
+	    EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(remove_member(h.client, &owner, owner.personal, &owner, &err),
+	    EXA_FAILED_PRECONDITION);
+	EXPECT_CONTAINS(err.message, "personal workspace");
+
+	Exe__Access__V1__Principal p = as_user(&owner);
+	Exe__Access__V1__DeleteWorkspaceRequest del =
+	    EXE__ACCESS__V1__DELETE_WORKSPACE_REQUEST__INIT;
+	del.actor = &p;
+	del.workspace_id = owner.personal;
+	Exe__Access__V1__WriteResponse *w = NULL;
+	EXPECT_INT(exa_delete_workspace(h.client, &del, &w, &err),
+	    EXA_FAILED_PRECONDITION);
+	Exe__Access__V1__Principal po = as_user(&other);
+	del.actor = &po;
+	EXPECT_INT(exa_delete_workspace(h.client, &del, &w, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_INT(harness_sql_long(&h, "SELECT count(*) FROM memberships"
+	    " WHERE workspace_id = $1", owner.personal, NULL), 1);
+	EXPECT(allowed(&owner, "workspace.delete", owner.personal));
+}
+
+static void
+last_admin_cannot_be_demoted_or_removed(void)
+{
+	struct team t;
+	make_team(&t, "Geology");
+	exa_error err;
+	EXPECT_INT(change_role(h.client, &t.org_admin, t.ws, &t.admin,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_CONTAINS(err.message, "last admin");
+	EXPECT_INT(remove_member(h.client, &t.org_admin, t.ws, &t.admin, &err),
+	    EXA_FAILED_PRECONDITION);
+	EXPECT_INT(admins_of(t.ws), 1);
+	/* With a second admin, one of them may go. */
+	struct user second;
+	sign_up("second", &second);
+	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &second,
+	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &err), EXA_OK);
+	EXPECT_INT(change_role(h.client, &t.org_admin, t.ws, &t.admin,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_OK);
+	EXPECT_INT(admins_of(t.ws), 1);
+}
+
+struct racer {
+	exa_client *client;
+	const struct user *actor;
+	const struct user *target;
+	const char *ws;
+	bool demote; /* ChangeMemberRole to member; else RemoveMember */
+	exa_status rc;
+	pthread_barrier_t *go;
+};
+
+static void *
+race(void *arg)
+{
+	struct racer *r = arg;
+	exa_error err;
+	pthread_barrier_wait(r->go);
+	r->rc = r->demote
+	    ? change_role(r->client, r->actor, r->ws, r->target,
+	          EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err)
+	    : remove_member(r->client, r->actor, r->ws, r->target, &err);
+	return NULL;
+}
+
+/* run_race runs two conflicting changes at the same moment on two
+ * connections; returns how many succeeded. */
+static int
+run_race(struct racer *a, struct racer *b)
+{
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, 2);
+	a->go = b->go = &go;
+	pthread_t ta, tb;
+	pthread_create(&ta, NULL, race, a);
+	pthread_create(&tb, NULL, race, b);
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	pthread_barrier_destroy(&go);
+	int ok = (a->rc == EXA_OK) + (b->rc == EXA_OK);
+	/* The loser of a demotion race is the last admin's guard
+	 * (FAILED_PRECONDITION); the loser of a removal race may instead
+	 * have been removed first and so no longer be a member at all
+	 * (PERMISSION_DENIED). */
+	exa_status lost = a->demote ? EXA_FAILED_PRECONDITION : EXA_PERMISSION_DENIED;
+	bool clean = (a->rc == EXA_OK || a->rc == EXA_FAILED_PRECONDITION ||
+	                 a->rc == lost) &&
+	    (b->rc == EXA_OK || b->rc == EXA_FAILED_PRECONDITION ||
+	        b->rc == lost);
+	if (!clean) {
+		fprintf(stderr, "  race results %s, %s\n", exa_status_name(a->rc),
+		    exa_status_name(b->rc));
+		unit_case_failed = 1;
+	}
+	return ok;
+}
+
+static void
+concurrent_admin_removals_keep_an_admin(void)
+{
+	enum { ROUNDS = 15 };
+	exa_client *c1, *c2;
+	exa_error err;
+	EXPECT_INT(exa_client_open(h.url, NULL, NULL, &c1, &err), EXA_OK);
+	EXPECT_INT(exa_client_open(h.url, NULL, NULL, &c2, &err), EXA_OK);
+	int exactly_one = 0;
+	for (int round = 0; round < ROUNDS; round++) {
+		struct team t;
+		make_team(&t, "Race");
+		struct user b;
+		sign_up("racer", &b);
+		EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &b,
+		    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &err), EXA_OK);
+		/* Odd rounds: the two team admins remove each other. Even
+		 * rounds: the organisation admin demotes both at once. */
+		bool demote = round % 2 == 0;
+		struct racer ra = {c1, demote ? &t.org_admin : &t.admin, &b, t.ws,
+		    demote, -1, NULL};
+		struct racer rb = {c2, demote ? &t.org_admin : &b, &t.admin, t.ws,
+		    demote, -1, NULL};
+		int ok = run_race(&ra, &rb);
+		exactly_one += ok == 1;
+		EXPECT_INT(admins_of(t.ws), 1);
+	}
+	EXPECT_INT(exactly_one, ROUNDS);
+	exa_client_close(c1);
+	exa_client_close(c2);
+}
+
+static void
+roles_apply_only_inside_their_workspace(void)
+{
+	struct team a, b;
+	make_team(&a, "Team A");
+	make_team(&b, "Team B");
+	EXPECT(allowed(&a.admin, "members.remove", a.ws));
+	EXPECT(!allowed(&a.admin, "workspace.view", b.ws));
+	EXPECT(!allowed(&a.admin, "workspace.view", b.admin.personal));
+	struct user m;
+	sign_up("both", &m);
+	exa_error err;
+	EXPECT_INT(add_member(h.client, &a.org_admin, a.ws, &m,
+	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &err), EXA_OK);
+	EXPECT_INT(add_member(h.client, &b.org_admin, b.ws, &m,
+	    EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &err), EXA_OK);
+	EXPECT(allowed(&m, "project.delete", a.ws));
+	EXPECT(!allowed(&m, "project.delete", b.ws));
+	EXPECT(allowed(&m, "project.view", b.ws));
+	/* An admin of organisation A is nobody in organisation B's team. */
+	EXPECT_INT(add_member(h.client, &a.org_admin, b.ws, &m,
+	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &err), EXA_PERMISSION_DENIED);
+}
+
+static exa_status
+update(const struct user *actor, const char *ws, const char *name,
+    Exe__Access__V1__Setting **set, size_t n_set, char **unset,
+    size_t n_unset, Exe__Access__V1__UpdateWorkspaceSettingsResponse **out,
+    exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__UpdateWorkspaceSettingsRequest req =
+	    EXE__ACCESS__V1__UPDATE_WORKSPACE_SETTINGS_REQUEST__INIT;
+	req.actor = &p;
+	req.workspace_id = (char *)ws;
+	req.name = (char *)(name != NULL ? name : "");
+	req.set = set;
+	req.n_set = n_set;
+	req.unset = unset;
+	req.n_unset = n_unset;
+	Exe__Access__V1__UpdateWorkspaceSettingsResponse *r = NULL;
+	exa_status rc = exa_update_workspace_settings(h.client, &req, &r, err);
+	if (out != NULL)
+		*out = r;
+	else
+		exa_free(r);
+	return rc;
+}
+
+static void
+admins_update_settings(void)
+{
+	struct team t;
+	make_team(&t, "Settings");
+	struct user member;
+	sign_up("setmem", &member);
+	exa_error err;
+	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &member,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_OK);
+
+	/* Values come back verbatim, whatever SQL or JSON they resemble. */
+	const char *tricky = "it's 100% \"fine\"; DROP TABLE users; -- \\ _ \xc3\xa9";
+	Exe__Access__V1__Setting s1 = EXE__ACCESS__V1__SETTING__INIT;
+	s1.key = "default.units";
+	s1.value = (char *)tricky;
+	Exe__Access__V1__Setting *set[] = {&s1};
+	Exe__Access__V1__UpdateWorkspaceSettingsResponse *r = NULL;
+	EXPECT_INT(update(&t.admin, t.ws, "Settings 'Renamed' %_", set, 1, NULL, 0,
+	    &r, &err), EXA_OK);
+	if (r != NULL) {
+		EXPECT_STR(r->workspace->name, "Settings 'Renamed' %_");
+		EXPECT_INT(r->workspace->n_settings, 1);
+		if (r->workspace->n_settings == 1)
+			EXPECT_STR(r->workspace->settings[0]->value, tricky);
+		EXPECT(r->revision > 0);
+	}
+	exa_free(r);
+
+	Exe__Access__V1__Principal pm = as_user(&member);
+	Exe__Access__V1__GetWorkspaceRequest get =
+	    EXE__ACCESS__V1__GET_WORKSPACE_REQUEST__INIT;
+	get.actor = &pm;
+	get.workspace_id = t.ws;
+	Exe__Access__V1__GetWorkspaceResponse *g = NULL;
+	EXPECT_INT(exa_get_workspace(h.client, &get, &g, &err), EXA_OK);
+	if (g != NULL) {
+		EXPECT_INT(g->role, EXE__ACCESS__V1__ROLE__ROLE_MEMBER);
+		EXPECT_INT(g->workspace->n_settings, 1);
+	}
+	exa_free(g);
+
+	EXPECT_INT(update(&member, t.ws, "Mine now", NULL, 0, NULL, 0, NULL, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "workspace.settings.update");
+
+	char *unset[] = {"default.units"};
+	EXPECT_INT(update(&t.admin, t.ws, NULL, NULL, 0, unset, 1, &r, &err),
+	    EXA_OK);
+	if (r != NULL)
+		EXPECT_INT(r->workspace->n_settings, 0);
+	exa_free(r);
+
+	/* Bounded: keys, values, count. */
+	Exe__Access__V1__Setting bad = EXE__ACCESS__V1__SETTING__INIT;
+	bad.key = "has space";
+	bad.value = "x";
+	Exe__Access__V1__Setting *badset[] = {&bad};
+	EXPECT_INT(update(&t.admin, t.ws, NULL, badset, 1, NULL, 0, NULL, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "set[0].key");
+	static Exe__Access__V1__Setting many[65];
+	static Exe__Access__V1__Setting *many_p[65];
+	static char keys[65][16];
+	for (int i = 0; i < 65; i++) {
+		exe__access__v1__setting__init(&many[i]);
+		snprintf(keys[i], sizeof keys[i], "k%d", i);
+		many[i].key = keys[i];
+		many[i].value = "v";
+		many_p[i] = &many[i];
+	}
+	EXPECT_INT(update(&t.admin, t.ws, NULL, many_p, 65, NULL, 0, NULL, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_INT(update(&t.admin, t.ws, NULL, many_p, 64, NULL, 0, NULL, &err),
+	    EXA_OK);
+	Exe__Access__V1__Setting extra = EXE__ACCESS__V1__SETTING__INIT;
+	extra.key = "one.more";
+	extra.value = "v";
+	Exe__Access__V1__Setting *extra_p[] = {&extra};
+	EXPECT_INT(update(&t.admin, t.ws, NULL, extra_p, 1, NULL, 0, NULL, &err),
+	    EXA_FAILED_PRECONDITION);
+	EXPECT_INT(harness_sql_long(&h, "SELECT count(*) FROM jsonb_object_keys("
+	    "(SELECT settings FROM workspaces WHERE id = $1))", t.ws, NULL), 64);
+
+	/* A personal workspace keeps its name. */
+	EXPECT_INT(update(&member, member.personal, "Renamed", NULL, 0, NULL, 0,
+	    NULL, &err), EXA_FAILED_PRECONDITION);
+}
+
+static void
+team_workspaces_can_be_deleted_and_their_records_stay(void)
+{
+	struct team t;
+	make_team(&t, "Doomed");
+	struct user m;
+	sign_up("doomed", &m);
+	exa_error err;
+	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &m,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_OK);
+	Exe__Access__V1__DeleteWorkspaceRequest del =
+	    EXE__ACCESS__V1__DELETE_WORKSPACE_REQUEST__INIT;
+	Exe__Access__V1__Principal pm = as_user(&m), pa = as_user(&t.admin);
+	del.workspace_id = t.ws;
+	del.actor = &pm;
+	Exe__Access__V1__WriteResponse *w = NULL;
+	EXPECT_INT(exa_delete_workspace(h.client, &del, &w, &err),
+	    EXA_PERMISSION_DENIED);
+	del.actor = &pa;
+	EXPECT_INT(exa_delete_workspace(h.client, &del, &w, &err), EXA_OK);
+	exa_free(w);
+	EXPECT(!allowed(&t.admin, "workspace.view", t.ws));
+	EXPECT_INT(harness_sql_long(&h, "SELECT count(*) FROM memberships"
+	    " WHERE workspace_id = $1", t.ws, NULL), 0);
+	EXPECT(harness_sql_long(&h, "SELECT count(*) FROM activity"
+	    " WHERE workspace_id = $1", t.ws, NULL) >= 3);
+	Exe__Access__V1__GetWorkspaceRequest get =
+	    EXE__ACCESS__V1__GET_WORKSPACE_REQUEST__INIT;
+	get.actor = &pa;
+	get.workspace_id = t.ws;
+	Exe__Access__V1__GetWorkspaceResponse *g = NULL;
+	EXPECT_INT(exa_get_workspace(h.client, &get, &g, &err), EXA_NOT_FOUND);
+}
+
+static const struct unit_case cases[] = {
+    {"organisations keep an admin", organisations_keep_an_admin},
+    {"organisation admins create teams", organisation_admins_create_teams},
+    {"organisation admins manage members", organisation_admins_manage_members},
+    {"personal workspaces have one member",
+        personal_workspaces_have_one_member},
+    {"last admin cannot be demoted or removed",
+        last_admin_cannot_be_demoted_or_removed},
+    {"concurrent admin removals keep an admin",
+        concurrent_admin_removals_keep_an_admin},
+    {"roles apply only inside their workspace",
+        roles_apply_only_inside_their_workspace},
+    {"admins update settings", admins_update_settings},
+    {"team workspaces can be deleted and their records stay",
+        team_workspaces_can_be_deleted_and_their_records_stay},
+};
+
+UNIT_STATE
+
+int
+main(void)
+{
+	harness_start(&h, "teams", NULL);
+	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
+	int status = harness_stop(&h);
+	if (status != 0)
+		fprintf(stderr, "exe-accessd exited with %d after SIGTERM\n", status);
+	return failed == 0 && status == 0 ? 0 : 1;
+}
