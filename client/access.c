@@ -252,6 +252,14 @@ exa_status
 exa_check(exa_client *c, const char *user_id, const char *permission,
     const char *workspace_id, exa_decision *d, exa_error *err)
 {
+	return exa_check_fresh(c, user_id, permission, workspace_id, 0, d, err);
+}
+
+exa_status
+exa_check_fresh(exa_client *c, const char *user_id, const char *permission,
+    const char *workspace_id, uint64_t revision, exa_decision *d,
+    exa_error *err)
+{
 	Exe__Access__V1__Principal principal = EXE__ACCESS__V1__PRINCIPAL__INIT;
 	principal.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
 	principal.user_id = (char *)user_id;
@@ -260,6 +268,7 @@ exa_check(exa_client *c, const char *user_id, const char *permission,
 	req.permission = (char *)permission;
 	req.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
 	req.workspace_id = (char *)workspace_id;
+	req.at_least_as_fresh = revision;
 	Exe__Access__V1__CheckResponse *resp = NULL;
 	exa_status rc = exa_authz_check(c, &req, &resp, err);
 	if (rc != EXA_OK)

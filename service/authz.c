@@ -1,18 +1,25 @@
-/* Check: resolve the target workspace, the principal's role there (a
- * membership, or an API key's scope), then read the permission table. */
+/* AuthzService: Check, BatchCheck and ListPermissions (VerifyApiKey and
+ * LookupResources to come). One decision path, check_decide, serves all
+ * of them: from the cache alone on nng's callback thread (the fast path:
+ * no hand-off to a database worker), or from the cache and then the
+ * database on a worker. */
 #include "authz.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "apikey.h"
+#include "cache.h"
 #include "db.h"
 #include "decide.h"
+#include "dispatch.h"
 #include "exe/access/v1/authz.pb-c.h"
 #include "perms.h"
 #include "status.h"
 #include "validate.h"
 
-/* Resource types registered in a workspace, and their view permissions. */
+enum { BATCH_MAX = 1000 };
+
 static bool
 resource_type_known(const char *type)
 {
@@ -74,68 +81,290 @@ check_request_validate(const Exe__Access__V1__CheckRequest *req, char *msg,
 int
 authz_check_validate(struct call *call)
 {
-	call->code = check_request_validate(
-	    (const Exe__Access__V1__CheckRequest *)call->request, call->message,
-	    sizeof call->message);
+	call->code = check_request_validate((const void *)call->request,
+	    call->message, sizeof call->message);
 	return call->code;
 }
 
-/* decide resolves the target workspace (a resource's, if the target is
- * a resource) and decides there. */
+/* Where a decision may come from. */
+enum source {
+	CACHE_ONLY,  /* on nng's thread: a miss is DISPATCH_MISS */
+	CACHE_OR_DB, /* on a database worker */
+};
+
+/* check_decide decides one request. With CACHE_ONLY it returns
+ * DISPATCH_MISS when the cache cannot answer (or is not fresh enough for
+ * at_least_as_fresh); otherwise a status, with *d filled on STATUS_OK. */
 static int
-decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
-    struct decision *d)
+check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
+    enum source src, struct decision *d)
 {
+	struct cache *cache = call->svc->cache;
+	bool cached = cache_usable(cache, req->at_least_as_fresh);
 	const struct permission *perm = perms_find(req->permission);
-	char workspace_id[37];
+	memset(d, 0, sizeof *d);
+	if (cached)
+		d->revision = cache_revision(cache);
+
 	if (req->target_case == EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE) {
-		bool found;
-		int rc = store_resource_workspace(call, req->resource->type,
-		    req->resource->id, &found, workspace_id);
-		if (rc != STATUS_OK)
-			return rc;
-		if (!found) {
-			memset(d, 0, sizeof *d);
-			snprintf(d->reason, sizeof d->reason,
-			    "%s \"%s\" is not registered; it is unknown to ExE "
-			    "Access", req->resource->type, req->resource->id);
-			return db_current_revision(call->db, &d->revision);
+		const char *type = req->resource->type, *id = req->resource->id;
+		if (!cached ||
+		    !cache_get_resource(cache, type, id, d->workspace_id)) {
+			if (src == CACHE_ONLY)
+				return DISPATCH_MISS;
+			bool found;
+			uint64_t rev;
+			int rc = store_resource_workspace(call, type, id, &found,
+			    d->workspace_id, &rev);
+			if (rc != STATUS_OK)
+				return rc;
+			d->revision = rev;
+			if (!found) {
+				snprintf(d->reason, sizeof d->reason,
+				    "%s \"%s\" is not registered; it is unknown "
+				    "to ExE Access", type, id);
+				return STATUS_OK;
+			}
+			if (cache != NULL)
+				cache_put_resource(cache, type, id,
+				    d->workspace_id, rev);
 		}
 	} else {
-		snprintf(workspace_id, sizeof workspace_id, "%s",
+		snprintf(d->workspace_id, sizeof d->workspace_id, "%s",
 		    req->workspace_id);
 	}
-	if (req->principal->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID)
-		return decide_user(call, req->principal->user_id, workspace_id,
-		    perm, STORE_LOCK_NONE, d);
-	return decide_key(call, req->principal->api_key, workspace_id, perm,
-	    STORE_LOCK_NONE, d);
+
+	const Exe__Access__V1__Principal *p = req->principal;
+	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
+		struct cache_membership m;
+		if (cached && cache_get_membership(cache, p->user_id,
+		                  d->workspace_id, &m)) {
+			d->standing.workspace_exists = m.workspace_exists;
+			d->standing.personal = m.personal;
+			d->standing.role = m.role;
+			decide_from_standing(p->user_id, perm, d);
+			return STATUS_OK;
+		}
+		if (src == CACHE_ONLY)
+			return DISPATCH_MISS;
+		char ws[37];
+		memcpy(ws, d->workspace_id, sizeof ws);
+		return decide_user(call, p->user_id, ws, perm, STORE_LOCK_NONE, d);
+	}
+
+	/* A malformed key is refused by its checksum, database or not. */
+	if (!apikey_well_formed(p->api_key, strlen(p->api_key))) {
+		if (!cached && cache != NULL)
+			d->revision = cache_revision(cache);
+		snprintf(d->reason, sizeof d->reason,
+		    "the API key is malformed (wrong prefix, length or "
+		    "checksum)");
+		return STATUS_OK;
+	}
+	if (src == CACHE_ONLY)
+		return DISPATCH_MISS;
+	char ws[37];
+	memcpy(ws, d->workspace_id, sizeof ws);
+	return decide_key(call, p->api_key, ws, perm, STORE_LOCK_NONE, d);
+}
+
+/* check_result fills a CheckResponse from a decision, refusing one that
+ * is older than the caller asked for. */
+static int
+check_result(struct call *call, const Exe__Access__V1__CheckRequest *req,
+    const struct decision *d, Exe__Access__V1__CheckResponse **out)
+{
+	if (req->at_least_as_fresh > d->revision)
+		return call_fail(call, STATUS_FAILED_PRECONDITION,
+		    "at_least_as_fresh: revision %llu has not been written "
+		    "(the latest is %llu)",
+		    (unsigned long long)req->at_least_as_fresh,
+		    (unsigned long long)d->revision);
+	Exe__Access__V1__CheckResponse *resp = CALL_MSG(call,
+	    Exe__Access__V1__CheckResponse, exe__access__v1__check_response__init);
+	if (resp == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	resp->allowed = d->allowed;
+	resp->role = (Exe__Access__V1__Role)d->role;
+	resp->reason = call_strdup(call, d->allowed ? "" : d->reason);
+	resp->revision = d->revision;
+	resp->workspace_id = call_strdup(call, d->workspace_id);
+	*out = resp;
+	return STATUS_OK;
+}
+
+static int
+check(struct call *call, enum source src)
+{
+	const Exe__Access__V1__CheckRequest *req = (const void *)call->request;
+	struct decision d;
+	int rc = check_decide(call, req, src, &d);
+	Exe__Access__V1__CheckResponse *resp;
+	if (rc == STATUS_OK)
+		rc = check_result(call, req, &d, &resp);
+	if (rc == STATUS_OK)
+		call->response = &resp->base;
+	return rc;
+}
+
+int
+authz_check_fast(struct call *call)
+{
+	return check(call, CACHE_ONLY);
 }
 
 int
 authz_check(struct call *call)
 {
-	const Exe__Access__V1__CheckRequest *req =
-	    (const Exe__Access__V1__CheckRequest *)call->request;
+	return check(call, CACHE_OR_DB);
+}
+
+int
+authz_batch_validate(struct call *call)
+{
+	const Exe__Access__V1__BatchCheckRequest *req =
+	    (const void *)call->request;
+	if (req->n_checks > BATCH_MAX)
+		return call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "checks: %zu items, the limit is %d", req->n_checks,
+		    BATCH_MAX);
+	return STATUS_OK;
+}
+
+/* batch answers every item in order; each item fails alone. With
+ * CACHE_ONLY one miss sends the whole batch to a worker. */
+static int
+batch(struct call *call, enum source src)
+{
+	const Exe__Access__V1__BatchCheckRequest *req =
+	    (const void *)call->request;
+	Exe__Access__V1__BatchCheckResponse *resp = CALL_MSG(call,
+	    Exe__Access__V1__BatchCheckResponse,
+	    exe__access__v1__batch_check_response__init);
+	Exe__Access__V1__BatchCheckResult *items =
+	    call_new(call, sizeof *items * (req->n_checks + 1));
+	Exe__Access__V1__BatchCheckResult **list =
+	    call_new(call, sizeof *list * (req->n_checks + 1));
+	if (resp == NULL || items == NULL || list == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	for (size_t i = 0; i < req->n_checks; i++) {
+		const Exe__Access__V1__CheckRequest *item = req->checks[i];
+		Exe__Access__V1__BatchCheckResult *r = &items[i];
+		exe__access__v1__batch_check_result__init(r);
+		list[i] = r;
+		char msg[sizeof call->message];
+		int rc = check_request_validate(item, msg, sizeof msg);
+		if (rc == STATUS_OK) {
+			struct decision d;
+			rc = check_decide(call, item, src, &d);
+			if (rc == DISPATCH_MISS)
+				return rc;
+			if (rc == STATUS_OK)
+				rc = check_result(call, item, &d, &r->result);
+			if (rc != STATUS_OK)
+				snprintf(msg, sizeof msg, "%s", call->message);
+		}
+		if (rc == STATUS_UNAVAILABLE || rc == STATUS_INTERNAL)
+			return rc; /* the whole batch cannot be answered */
+		r->code = rc;
+		if (rc != STATUS_OK) {
+			char prefixed[sizeof msg + 32];
+			snprintf(prefixed, sizeof prefixed, "checks[%zu].%.*s", i,
+			    (int)sizeof msg - 1, msg);
+			r->message = call_strdup(call, prefixed);
+		}
+		call->code = STATUS_OK;
+		call->message[0] = '\0';
+	}
+	resp->results = list;
+	resp->n_results = req->n_checks;
+	call->response = &resp->base;
+	return STATUS_OK;
+}
+
+int
+authz_batch_fast(struct call *call)
+{
+	return batch(call, CACHE_ONLY);
+}
+
+int
+authz_batch(struct call *call)
+{
+	return batch(call, CACHE_OR_DB);
+}
+
+int
+authz_permissions_validate(struct call *call)
+{
+	const Exe__Access__V1__ListPermissionsRequest *req =
+	    (const void *)call->request;
+	int rc = validate_principal(req->principal, call->message,
+	    sizeof call->message);
+	if (rc == STATUS_OK)
+		rc = validate_uuid("workspace_id", req->workspace_id, true,
+		    call->message, sizeof call->message);
+	call->code = rc;
+	return rc;
+}
+
+/* permissions lists what the principal holds: the decision for
+ * workspace.view tells the role (or the key's scope); the table the rest. */
+static int
+permissions(struct call *call, enum source src)
+{
+	const Exe__Access__V1__ListPermissionsRequest *req =
+	    (const void *)call->request;
+	Exe__Access__V1__CheckRequest probe = EXE__ACCESS__V1__CHECK_REQUEST__INIT;
+	probe.principal = req->principal;
+	probe.permission = "workspace.view";
+	probe.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
+	probe.workspace_id = req->workspace_id;
+	probe.at_least_as_fresh = req->at_least_as_fresh;
 	struct decision d;
-	int rc = decide(call, req, &d);
+	int rc = check_decide(call, &probe, src, &d);
 	if (rc != STATUS_OK)
 		return rc;
+	bool is_user = req->principal->kind_case ==
+	    EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
+	if (is_user && !d.standing.workspace_exists)
+		return call_fail(call, STATUS_NOT_FOUND,
+		    "workspace_id: no workspace %s", req->workspace_id);
 	if (req->at_least_as_fresh > d.revision)
 		return call_fail(call, STATUS_FAILED_PRECONDITION,
 		    "at_least_as_fresh: revision %llu has not been written "
 		    "(the latest is %llu)",
 		    (unsigned long long)req->at_least_as_fresh,
 		    (unsigned long long)d.revision);
-	Exe__Access__V1__CheckResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__CheckResponse, exe__access__v1__check_response__init);
-	if (resp == NULL)
+	Exe__Access__V1__ListPermissionsResponse *resp = CALL_MSG(call,
+	    Exe__Access__V1__ListPermissionsResponse,
+	    exe__access__v1__list_permissions_response__init);
+	char **names = call_new(call, sizeof *names * (perms_count + 1));
+	if (resp == NULL || names == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
-	resp->allowed = d.allowed;
-	resp->role = (Exe__Access__V1__Role)d.role;
-	resp->reason = call_strdup(call, d.reason);
+	if (d.allowed) {
+		resp->role = (Exe__Access__V1__Role)d.role;
+		for (size_t i = 0; i < perms_count; i++) {
+			const struct permission *perm = &perms_all[i];
+			if (perms_role_has(d.role, perm) &&
+			    (is_user || !perm->management))
+				names[resp->n_permissions++] = (char *)perm->name;
+		}
+	}
+	resp->permissions = names;
 	resp->revision = d.revision;
-	resp->workspace_id = call_strdup(call, d.workspace_id);
 	call->response = &resp->base;
 	return STATUS_OK;
+}
+
+int
+authz_permissions_fast(struct call *call)
+{
+	return permissions(call, CACHE_ONLY);
+}
+
+int
+authz_permissions(struct call *call)
+{
+	return permissions(call, CACHE_OR_DB);
 }

@@ -6,7 +6,17 @@
 
 #include "call.h"
 
+/* Each method: a validate function, a fast path that answers from the
+ * cache on nng's thread or returns DISPATCH_MISS, and a handler for a
+ * database worker. */
 int authz_check_validate(struct call *call);
+int authz_check_fast(struct call *call);
 int authz_check(struct call *call);
+int authz_batch_validate(struct call *call);
+int authz_batch_fast(struct call *call);
+int authz_batch(struct call *call);
+int authz_permissions_validate(struct call *call);
+int authz_permissions_fast(struct call *call);
+int authz_permissions(struct call *call);
 
 #endif

@@ -14,10 +14,14 @@
 
 struct method;
 
+struct cache;
+
 /* What every handler may read about the running service. */
 struct service_ctx {
 	/* Key of the keyed hashes of secrets (sodium_malloc'd, read-only). */
 	const unsigned char *hash_key;
+	/* The authorization cache; NULL in tools that run without one. */
+	struct cache *cache;
 };
 
 struct call {

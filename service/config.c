@@ -50,6 +50,15 @@ static const struct opt opts[] = {
 	 600000, "on SIGTERM, how long to wait for in-flight requests"},
 	{"db-connect-timeout", OPT_LONG, FIELD(db_connect_timeout_s), "30", 0,
 	 3600, "seconds start-up waits for PostgreSQL to accept connections"},
+	{"cache-size", OPT_LONG, FIELD(cache_size), "100000", 0, 50000000,
+	 "authorization cache entries (memberships, API keys, resources); "
+	 "0 disables the cache"},
+	{"cache-refresh-ms", OPT_LONG, FIELD(cache_refresh_ms), "100", 5,
+	 60000, "how often the change log is read when no notification "
+	 "arrives"},
+	{"cache-max-staleness-ms", OPT_LONG, FIELD(cache_max_staleness_ms),
+	 "1000", 50, 600000, "the cache is not used when the change log could "
+	 "not be read for this long: the bound on a cached answer's age"},
 	{"log-level", OPT_STRING, FIELD(log_level), "info", 0, 0,
 	 "debug, info, warn or error"},
 };
@@ -292,6 +301,13 @@ config_load(struct config *cfg, int argc, char **argv, char *msg,
 			    "--listen: \"%s\" is not an ipc:// or tcp:// URL", u);
 			return CONFIG_ERROR;
 		}
+	}
+	if (cfg->cache_max_staleness_ms <= cfg->cache_refresh_ms) {
+		snprintf(msg, msg_size,
+		    "--cache-max-staleness-ms (%ld) must be more than "
+		    "--cache-refresh-ms (%ld)", cfg->cache_max_staleness_ms,
+		    cfg->cache_refresh_ms);
+		return CONFIG_ERROR;
 	}
 	enum log_level level;
 	if (log_level_parse(cfg->log_level, &level) != 0) {

@@ -24,6 +24,9 @@ struct config {
 	long max_message_bytes;
 	long drain_timeout_ms;
 	long db_connect_timeout_s; /* how long start-up waits for PostgreSQL */
+	long cache_size;           /* entries; 0 disables the cache */
+	long cache_refresh_ms;     /* change-log poll interval */
+	long cache_max_staleness_ms; /* no sync for this long: stop using it */
 };
 
 enum config_result {

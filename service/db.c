@@ -124,13 +124,15 @@ db_record_change(PGconn *conn, const struct db_change *c, uint64_t *revision)
 	    "WITH r AS (UPDATE revision_counter SET value = value + 1"
 	    "           RETURNING value),"
 	    " c AS (INSERT INTO change_log (revision, kind, workspace_id,"
-	    "         user_id, api_key_id, organization_id)"
-	    "       SELECT value, $1, $2, $3, $4, $11 FROM r)"
+	    "         user_id, api_key_id, organization_id, resource_type,"
+	    "         resource_id)"
+	    "       SELECT value, $1, $2, $3, $4, $11, $8, $9 FROM r),"
+	    " n AS (SELECT pg_notify('exe_access_changes', value::text) FROM r)"
 	    " INSERT INTO activity (workspace_id, organization_id,"
 	    "   actor_user_id, actor_api_key_id, action, resource_type,"
 	    "   resource_id, detail, revision)"
 	    " SELECT $2, $11, $5, $6, $7, $8, $9, coalesce($10, ''), value"
-	    " FROM r RETURNING revision";
+	    " FROM r, (SELECT count(*) FROM n) AS notified RETURNING revision";
 	const char *params[] = {c->kind, c->workspace_id, c->user_id,
 	    c->api_key_id, c->actor_user_id, c->actor_key_id, c->action,
 	    c->resource_type, c->resource_id, c->detail, c->organization_id};

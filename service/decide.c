@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "apikey.h"
+#include "cache.h"
 #include "db.h"
 #include "status.h"
 
@@ -16,6 +17,37 @@ granted_by(const struct permission *perm, char *out, size_t size)
 	snprintf(out, size, "%s%s%s", perm->admin ? "admin" : "",
 	    perm->member ? " or member" : "",
 	    perm->read_only ? " or read_only" : "");
+}
+
+void
+decide_from_standing(const char *user_id, const struct permission *perm,
+    struct decision *d)
+{
+	const struct standing *st = &d->standing;
+	d->role = st->role;
+	d->allowed = false;
+	if (!st->workspace_exists) {
+		snprintf(d->reason, sizeof d->reason,
+		    "workspace %s does not exist", d->workspace_id);
+	} else if (st->role == ROLE_NONE) {
+		snprintf(d->reason, sizeof d->reason,
+		    st->personal ? "user %s is not the owner of workspace %s; "
+		                   "a personal workspace is visible to its owner "
+		                   "only"
+		                 : "user %s is not a member of workspace %s; ask "
+		                   "one of its admins for an invitation",
+		    user_id, d->workspace_id);
+	} else if (!perms_role_has(st->role, perm)) {
+		char who[40];
+		granted_by(perm, who, sizeof who);
+		snprintf(d->reason, sizeof d->reason,
+		    "user %s has role %s in workspace %s, which does not grant "
+		    "%s (%s does); ask an admin of the workspace",
+		    user_id, perms_role_name(st->role), d->workspace_id,
+		    perm->name, who);
+	} else {
+		d->allowed = true;
+	}
 }
 
 int
@@ -29,30 +61,38 @@ decide_user(struct call *call, const char *user_id, const char *workspace_id,
 	if (rc != STATUS_OK)
 		return rc;
 	d->revision = st->revision;
-	d->role = st->role;
-	if (!st->workspace_exists) {
+	if (lock == STORE_LOCK_NONE && call->svc->cache != NULL) {
+		struct cache_membership m = {st->workspace_exists, st->personal,
+		    st->role};
+		cache_put_membership(call->svc->cache, user_id, workspace_id, &m,
+		    st->revision);
+	}
+	decide_from_standing(user_id, perm, d);
+	return STATUS_OK;
+}
+
+void
+decide_from_key(const struct permission *perm, struct decision *d)
+{
+	d->allowed = false;
+	if (strcmp(d->key.workspace_id, d->workspace_id) != 0) {
 		snprintf(d->reason, sizeof d->reason,
-		    "workspace %s does not exist", workspace_id);
-	} else if (st->role == ROLE_NONE) {
+		    "the API key belongs to workspace %s; a key acts only in "
+		    "its own workspace", d->key.workspace_id);
+		return;
+	}
+	d->role = d->key.read_only ? ROLE_READ_ONLY : ROLE_MEMBER;
+	if (perm->management) {
 		snprintf(d->reason, sizeof d->reason,
-		    st->personal ? "user %s is not the owner of workspace %s; "
-		                   "a personal workspace is visible to its owner "
-		                   "only"
-		                 : "user %s is not a member of workspace %s; ask "
-		                   "one of its admins for an invitation",
-		    user_id, workspace_id);
-	} else if (!perms_role_has(st->role, perm)) {
-		char who[40];
-		granted_by(perm, who, sizeof who);
+		    "API keys never hold %s; a workspace admin must do this",
+		    perm->name);
+	} else if (!perms_role_has(d->role, perm)) {
 		snprintf(d->reason, sizeof d->reason,
-		    "user %s has role %s in workspace %s, which does not grant "
-		    "%s (%s does); ask an admin of the workspace",
-		    user_id, perms_role_name(st->role), workspace_id, perm->name,
-		    who);
+		    "the API key is %s, which does not grant %s",
+		    d->key.read_only ? "read-only" : "a member key", perm->name);
 	} else {
 		d->allowed = true;
 	}
-	return STATUS_OK;
 }
 
 int
@@ -82,13 +122,8 @@ decide_key(struct call *call, const char *secret, const char *workspace_id,
 		    "grace period");
 		return STATUS_OK;
 	}
-	if (strcmp(d->key.workspace_id, workspace_id) != 0) {
-		snprintf(d->reason, sizeof d->reason,
-		    "the API key belongs to workspace %s; a key acts only in "
-		    "its own workspace", d->key.workspace_id);
-		return STATUS_OK;
-	}
-	if (lock != STORE_LOCK_NONE) {
+	if (lock != STORE_LOCK_NONE &&
+	    strcmp(d->key.workspace_id, workspace_id) == 0) {
 		/* Inside a write: lock the workspace as a user actor would. */
 		rc = store_user_standing(call, workspace_id,
 		    "00000000-0000-0000-0000-000000000000", lock, &d->standing);
@@ -98,17 +133,6 @@ decide_key(struct call *call, const char *secret, const char *workspace_id,
 		d->standing.workspace_exists = true;
 		d->standing.personal = d->key.workspace_personal;
 	}
-	d->role = d->key.read_only ? ROLE_READ_ONLY : ROLE_MEMBER;
-	if (perm->management) {
-		snprintf(d->reason, sizeof d->reason,
-		    "API keys never hold %s; a workspace admin must do this",
-		    perm->name);
-	} else if (!perms_role_has(d->role, perm)) {
-		snprintf(d->reason, sizeof d->reason,
-		    "the API key is %s, which does not grant %s",
-		    d->key.read_only ? "read-only" : "a member key", perm->name);
-	} else {
-		d->allowed = true;
-	}
+	decide_from_key(perm, d);
 	return STATUS_OK;
 }

@@ -22,8 +22,19 @@ struct decision {
 	char reason[320];         /* why not, when !allowed */
 };
 
+/* decide_from_standing decides for user `user_id` from what is known of
+ * them in d->workspace_id (d->standing, d->revision already set): no
+ * database, so it serves cache hits and database reads alike. */
+void decide_from_standing(const char *user_id, const struct permission *perm,
+    struct decision *d);
+
+/* decide_from_key decides for the API key d->key (already found, live)
+ * in d->workspace_id. */
+void decide_from_key(const struct permission *perm, struct decision *d);
+
 /* decide_user decides for user `user_id` in `workspace_id`, reading the
- * workspace with `lock`. Fills *d; returns a status only for failures to
+ * workspace with `lock` (and, for an unlocked read, storing what it read
+ * in the call's cache). Fills *d; returns a status only for failures to
  * decide (database errors). */
 int decide_user(struct call *call, const char *user_id,
     const char *workspace_id, const struct permission *perm,

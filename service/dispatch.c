@@ -34,91 +34,92 @@ enum {
 /* clang-format off */
 const struct method dispatch_methods[] = {
 	{AUTHZ(Check), D(check_request), D(check_response),
-	 authz_check_validate, authz_check, CHECK},
+	 authz_check_validate, authz_check, CHECK, authz_check_fast},
 	{AUTHZ(BatchCheck), D(batch_check_request), D(batch_check_response),
-	 NULL, NULL, CHECK},
+	 authz_batch_validate, authz_batch, CHECK, authz_batch_fast},
 	{AUTHZ(ListPermissions), D(list_permissions_request),
-	 D(list_permissions_response), NULL, NULL, CHECK},
+	 D(list_permissions_response), authz_permissions_validate,
+	 authz_permissions, CHECK, authz_permissions_fast},
 	{AUTHZ(VerifyApiKey), D(verify_api_key_request),
-	 D(verify_api_key_response), NULL, NULL, CHECK},
+	 D(verify_api_key_response), NULL, NULL, CHECK, NULL},
 	{AUTHZ(LookupResources), D(lookup_resources_request),
-	 D(lookup_resources_response), NULL, NULL, CHECK},
+	 D(lookup_resources_response), NULL, NULL, CHECK, NULL},
 
 	{WS(CreateUser), D(create_user_request), D(create_user_response),
-	 users_create_validate, users_create, ADMIN | WRITE},
+	 users_create_validate, users_create, ADMIN | WRITE, NULL},
 	{WS(GetUser), D(get_user_request), D(get_user_response),
-	 users_get_validate, users_get, CHECK},
+	 users_get_validate, users_get, CHECK, NULL},
 	{WS(FindUser), D(find_user_request), D(find_user_response),
-	 users_find_validate, users_find, CHECK},
+	 users_find_validate, users_find, CHECK, NULL},
 
 	{WS(CreateOrganization), D(create_organization_request),
 	 D(create_organization_response), orgs_create_validate, orgs_create,
-	 ADMIN | WRITE},
+	 ADMIN | WRITE, NULL},
 	{WS(AddOrganizationAdmin), D(add_organization_admin_request),
 	 D(write_response), orgs_admin_validate, orgs_admin_change,
-	 ADMIN | WRITE},
+	 ADMIN | WRITE, NULL},
 	{WS(RemoveOrganizationAdmin), D(remove_organization_admin_request),
 	 D(write_response), orgs_admin_validate, orgs_admin_change,
-	 ADMIN | WRITE},
+	 ADMIN | WRITE, NULL},
 
 	{WS(CreateTeamWorkspace), D(create_team_workspace_request),
 	 D(create_team_workspace_response), workspaces_create_team_validate,
-	 workspaces_create_team, ADMIN | WRITE},
+	 workspaces_create_team, ADMIN | WRITE, NULL},
 	{WS(GetWorkspace), D(get_workspace_request), D(get_workspace_response),
-	 workspaces_get_validate, workspaces_get, CHECK},
+	 workspaces_get_validate, workspaces_get, CHECK, NULL},
 	{WS(ListWorkspaces), D(list_workspaces_request),
 	 D(list_workspaces_response), workspaces_list_validate,
-	 workspaces_list, CHECK},
+	 workspaces_list, CHECK, NULL},
 	{WS(UpdateWorkspaceSettings), D(update_workspace_settings_request),
 	 D(update_workspace_settings_response), workspaces_update_validate,
-	 workspaces_update, ADMIN | WRITE},
+	 workspaces_update, ADMIN | WRITE, NULL},
 	{WS(DeleteWorkspace), D(delete_workspace_request), D(write_response),
-	 workspaces_delete_validate, workspaces_delete, ADMIN | WRITE},
+	 workspaces_delete_validate, workspaces_delete, ADMIN | WRITE, NULL},
 
 	{WS(AddMember), D(add_member_request), D(member_response),
-	 members_change_validate, members_add, ADMIN | WRITE},
+	 members_change_validate, members_add, ADMIN | WRITE, NULL},
 	{WS(ChangeMemberRole), D(change_member_role_request),
 	 D(member_response), members_change_validate, members_change_role,
-	 ADMIN | WRITE},
+	 ADMIN | WRITE, NULL},
 	{WS(RemoveMember), D(remove_member_request), D(write_response),
-	 members_change_validate, members_remove, ADMIN | WRITE},
+	 members_change_validate, members_remove, ADMIN | WRITE, NULL},
 	{WS(ListMembers), D(list_members_request), D(list_members_response),
-	 members_list_validate, members_list, CHECK},
+	 members_list_validate, members_list, CHECK, NULL},
 
 	{WS(CreateInvitation), D(create_invitation_request),
 	 D(create_invitation_response), invitations_create_validate,
-	 invitations_create, ADMIN | WRITE},
+	 invitations_create, ADMIN | WRITE, NULL},
 	{WS(ListInvitations), D(list_invitations_request),
 	 D(list_invitations_response), invitations_list_validate,
-	 invitations_list, CHECK},
+	 invitations_list, CHECK, NULL},
 	{WS(RevokeInvitation), D(revoke_invitation_request), D(write_response),
-	 invitations_revoke_validate, invitations_revoke, ADMIN | WRITE},
+	 invitations_revoke_validate, invitations_revoke, ADMIN | WRITE, NULL},
 	{WS(AcceptInvitation), D(accept_invitation_request),
 	 D(member_response), invitations_answer_validate, invitations_accept,
-	 ADMIN | WRITE},
+	 ADMIN | WRITE, NULL},
 	{WS(DeclineInvitation), D(decline_invitation_request),
 	 D(write_response), invitations_answer_validate, invitations_decline,
-	 ADMIN | WRITE},
+	 ADMIN | WRITE, NULL},
 
 	{WS(RotateApiKey), D(rotate_api_key_request), D(rotate_api_key_response),
-	 apikeys_rotate_validate, apikeys_rotate, ADMIN | WRITE},
+	 apikeys_rotate_validate, apikeys_rotate, ADMIN | WRITE, NULL},
 	{WS(GetApiKey), D(get_api_key_request), D(get_api_key_response),
-	 apikeys_get_validate, apikeys_get, CHECK},
+	 apikeys_get_validate, apikeys_get, CHECK, NULL},
 
 	{WS(RegisterResource), D(register_resource_request),
 	 D(register_resource_response), resources_register_validate,
-	 resources_register, ADMIN | WRITE},
+	 resources_register, ADMIN | WRITE, NULL},
 	{WS(DeleteResource), D(delete_resource_request), D(write_response),
-	 resources_delete_validate, resources_delete, ADMIN | WRITE},
+	 resources_delete_validate, resources_delete, ADMIN | WRITE, NULL},
 	{WS(ListResources), D(list_resources_request),
 	 D(list_resources_response), resources_list_validate, resources_list,
-	 CHECK},
+	 CHECK, NULL},
 
 	{WS(RecordActivity), D(record_activity_request),
 	 D(record_activity_response), activity_record_validate,
-	 activity_record, ADMIN | WRITE},
+	 activity_record, ADMIN | WRITE, NULL},
 	{WS(ListActivity), D(list_activity_request), D(list_activity_response),
-	 activity_list_validate, activity_list, CHECK},
+	 activity_list_validate, activity_list, CHECK, NULL},
 };
 /* clang-format on */
 
@@ -257,6 +258,18 @@ dispatch_begin(struct call *call, const uint8_t *buf, size_t len,
 	}
 	if (m->validate != NULL && m->validate(call) != STATUS_OK)
 		return DISPATCH_REPLY;
+	if (m->fast != NULL) {
+		int rc = m->fast(call);
+		if (rc != DISPATCH_MISS) {
+			call->code = rc;
+			return DISPATCH_REPLY;
+		}
+		/* Start the database path clean: the fast path may have
+		 * allocated, but it answered nothing. */
+		call->response = NULL;
+		call->code = STATUS_OK;
+		call->message[0] = '\0';
+	}
 	return DISPATCH_NEEDS_DB;
 }
 

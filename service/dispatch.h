@@ -22,6 +22,9 @@ enum method_flags {
 /* A handler returns a status; on STATUS_OK it has set call->response. */
 typedef int (*method_fn)(struct call *call);
 
+/* What a fast path returns when it cannot answer without the database. */
+enum { DISPATCH_MISS = -1 };
+
 struct method {
 	const char *name; /* "exe.access.v1.AuthzService/Check" */
 	const ProtobufCMessageDescriptor *request;
@@ -29,6 +32,9 @@ struct method {
 	method_fn validate; /* checks call->request; no database; may be NULL */
 	method_fn handle;   /* runs with call->db; NULL: not implemented yet */
 	unsigned flags;
+	/* Answers from memory on nng's callback thread, or DISPATCH_MISS to
+	 * hand the call to a database worker; may be NULL. Never blocks. */
+	method_fn fast;
 };
 
 /* dispatch_methods is the table; dispatch_method_count rows. */

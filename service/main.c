@@ -14,6 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cache.h"
+#include "cache_feed.h"
 #include "call.h"
 #include "config.h"
 #include "dispatch.h"
@@ -59,11 +61,12 @@ load_hash_key(const char *path, char *msg, size_t msg_size)
 	return key;
 }
 
-/* wait_for_database connects, retrying with back-off for up to
- * `timeout_s` seconds, and applies the migrations. */
+/* prepare_database connects, retrying with back-off for up to
+ * `timeout_s` seconds, applies the migrations, and reads the revision the
+ * change log stands at. */
 static int
-prepare_database(const char *conninfo, long timeout_s, char *msg,
-    size_t msg_size)
+prepare_database(const char *conninfo, long timeout_s, uint64_t *revision,
+    char *msg, size_t msg_size)
 {
 	time_t give_up = time(NULL) + timeout_s;
 	unsigned delay_ms = 100;
@@ -89,6 +92,11 @@ prepare_database(const char *conninfo, long timeout_s, char *msg,
 			delay_ms *= 2;
 	}
 	int rc = migrate_run(conn, msg, msg_size);
+	if (rc == STATUS_OK && db_current_revision(conn, revision) != STATUS_OK) {
+		snprintf(msg, msg_size, "cannot read the revision: %s",
+		    PQerrorMessage(conn));
+		rc = STATUS_INTERNAL;
+	}
 	PQfinish(conn);
 	return rc == STATUS_OK ? 0 : -1;
 }
@@ -135,6 +143,8 @@ main(int argc, char **argv)
 	unsigned char *hash_key = NULL;
 	struct workers *workers = NULL;
 	struct server *server = NULL;
+	struct cache *cache = NULL;
+	struct cache_feed *feed = NULL;
 
 	if (sodium_init() < 0) {
 		exit_code = fail("start_failed", "libsodium failed to initialize");
@@ -167,16 +177,23 @@ main(int argc, char **argv)
 		exit_code = fail("start_failed", msg);
 		goto out;
 	}
-	if (prepare_database(conninfo, cfg.db_connect_timeout_s, msg,
+	uint64_t revision = 0;
+	if (prepare_database(conninfo, cfg.db_connect_timeout_s, &revision, msg,
 	        sizeof msg) != 0) {
 		exit_code = fail("database_failed", msg);
+		goto out;
+	}
+	if (cache_new(&cache, (size_t)cfg.cache_size, cfg.cache_max_staleness_ms,
+	        revision) != 0 ||
+	    cache_feed_start(&feed, cache, conninfo, cfg.cache_refresh_ms) != 0) {
+		exit_code = fail("start_failed", "cannot start the cache");
 		goto out;
 	}
 	if (workers_start(&workers, conninfo, (size_t)cfg.workers) != 0) {
 		exit_code = fail("start_failed", "cannot start database workers");
 		goto out;
 	}
-	struct service_ctx svc = {.hash_key = hash_key};
+	struct service_ctx svc = {.hash_key = hash_key, .cache = cache};
 	struct server_options opts = {
 	    .listen = (const char *const *)cfg.listen,
 	    .listen_count = cfg.listen_count,
@@ -187,8 +204,9 @@ main(int argc, char **argv)
 		exit_code = fail("start_failed", msg);
 		goto out;
 	}
-	log_info("ready", "{s:s, s:i, s:b}", "version", EXE_ACCESS_VERSION,
-	    "workers", (int)cfg.workers, "embedded", embedded != NULL);
+	log_info("ready", "{s:s, s:i, s:b, s:i}", "version", EXE_ACCESS_VERSION,
+	    "workers", (int)cfg.workers, "embedded", embedded != NULL,
+	    "cache_size", (int)cfg.cache_size);
 
 	for (;;) {
 		int sig;
@@ -209,6 +227,8 @@ main(int argc, char **argv)
 out:
 	server_free(server);
 	workers_stop(workers);
+	cache_feed_stop(feed);
+	cache_free(cache);
 	embedded_stop(embedded);
 	if (hash_key != NULL)
 		sodium_free(hash_key);

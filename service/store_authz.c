@@ -56,19 +56,21 @@ store_user_standing(struct call *call, const char *workspace_id,
 
 int
 store_resource_workspace(struct call *call, const char *type, const char *id,
-    bool *found, char *workspace_id)
+    bool *found, char *workspace_id, uint64_t *revision)
 {
 	static const char sql[] =
-	    "SELECT workspace_id FROM resources"
-	    " WHERE type = $1 AND external_id = $2";
+	    "SELECT (SELECT value FROM revision_counter),"
+	    "       (SELECT workspace_id FROM resources"
+	    "        WHERE type = $1 AND external_id = $2)";
 	const char *params[] = {type, id};
 	PGresult *res;
 	int rc = db_exec(call->db, sql, 2, params, &res, NULL);
 	if (rc != STATUS_OK)
 		return rc;
-	*found = PQntuples(res) == 1;
+	*revision = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	*found = !PQgetisnull(res, 0, 1);
 	if (*found)
-		snprintf(workspace_id, 37, "%s", PQgetvalue(res, 0, 0));
+		snprintf(workspace_id, 37, "%s", PQgetvalue(res, 0, 1));
 	PQclear(res);
 	return STATUS_OK;
 }
@@ -77,12 +79,28 @@ int
 store_key_lookup(struct call *call, const char *hash_hex,
     struct key_standing *out)
 {
+	/* One round trip also records the key's last use, at most once a
+	 * minute per key: only a stale last_used_at is written, and a row
+	 * another transaction holds is skipped rather than waited for, so a
+	 * check never queues behind a write. */
 	static const char sql[] =
-	    "SELECT k.id, k.workspace_id, k.read_only, w.kind = 'personal',"
-	    "       (SELECT value FROM revision_counter)"
-	    " FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id"
-	    " WHERE k.key_hash = $1"
-	    "   AND (k.expires_at IS NULL OR k.expires_at > now())";
+	    "WITH k AS ("
+	    "  SELECT k.id, k.workspace_id, k.read_only,"
+	    "         w.kind = 'personal' AS personal,"
+	    "         (k.last_used_at IS NULL OR"
+	    "          k.last_used_at < now() - interval '1 minute') AS stale"
+	    "  FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id"
+	    "  WHERE k.key_hash = $1"
+	    "    AND (k.expires_at IS NULL OR k.expires_at > now())),"
+	    " used AS ("
+	    "  UPDATE api_keys SET last_used_at = now()"
+	    "  WHERE id IN (SELECT l.id FROM api_keys l JOIN k ON k.id = l.id"
+	    "               WHERE k.stale AND (l.last_used_at IS NULL OR"
+	    "                 l.last_used_at < now() - interval '1 minute')"
+	    "               FOR UPDATE OF l SKIP LOCKED))"
+	    " SELECT k.id, k.workspace_id, k.read_only, k.personal,"
+	    "        (SELECT value FROM revision_counter)"
+	    " FROM k";
 	PGresult *res;
 	int rc = db_exec(call->db, sql, 1, &hash_hex, &res, NULL);
 	if (rc != STATUS_OK)

@@ -37,9 +37,9 @@ int store_user_standing(struct call *call, const char *workspace_id,
 
 /* store_resource_workspace finds the workspace of a registered resource;
  * *found is false when (type, id) is not registered. The id is written to
- * `workspace_id` (37 bytes). */
+ * `workspace_id` (37 bytes), the revision the read reflects to *revision. */
 int store_resource_workspace(struct call *call, const char *type,
-    const char *id, bool *found, char *workspace_id)
+    const char *id, bool *found, char *workspace_id, uint64_t *revision)
     __attribute__((warn_unused_result));
 
 /* A live API key, found by its keyed hash. */

@@ -11,9 +11,10 @@ set -eu
 
 BUILD_PACKAGES="build-essential cmake pkg-config protobuf-c-compiler
 libprotobuf-c-dev libnng-dev libpq-dev libsodium-dev libjansson-dev
-libinih-dev postgresql postgresql-contrib openssl ca-certificates"
+libinih-dev liburcu-dev postgresql postgresql-contrib openssl
+ca-certificates"
 RUNTIME_PACKAGES="libprotobuf-c1 libnng1 libpq5 libsodium23 libjansson4
-libinih1 postgresql"
+libinih1 liburcu8 postgresql"
 
 case "${1:-build}" in
 build) packages=$BUILD_PACKAGES ;;

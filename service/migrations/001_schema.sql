@@ -24,7 +24,9 @@ CREATE TABLE change_log (
     organization_id uuid,
     workspace_id uuid,
     user_id uuid,
-    api_key_id uuid
+    api_key_id uuid,
+    resource_type text,
+    resource_id text
 );
 
 CREATE TABLE users (

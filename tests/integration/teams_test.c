@@ -11,6 +11,17 @@
 
 static struct harness h;
 
+/* The newest revision a write in this test returned: checks pass it, as a
+ * caller that wants to read its own writes does (SPEC §4). */
+static uint64_t last_revision;
+
+static void
+saw(uint64_t revision)
+{
+	if (revision > last_revision)
+		last_revision = revision;
+}
+
 struct user {
 	char id[40];
 	char name[64];
@@ -63,6 +74,7 @@ create_org(const struct user *actor, const char *name, char *org_id,
 	Exe__Access__V1__CreateOrganizationResponse *r = NULL;
 	exa_status rc = exa_create_organization(h.client, &req, &r, err);
 	if (rc == EXA_OK) {
+		saw(r->revision);
 		snprintf(org_id, 40, "%s", r->organization->id);
 		EXPECT_INT(r->organization->n_admin_user_ids, 1);
 		EXPECT(r->revision > 0);
@@ -85,8 +97,10 @@ create_team(const struct user *actor, const char *org, const char *name,
 		req.first_admin_user_id = (char *)first_admin->id;
 	Exe__Access__V1__CreateTeamWorkspaceResponse *r = NULL;
 	exa_status rc = exa_create_team_workspace(h.client, &req, &r, err);
-	if (rc == EXA_OK)
+	if (rc == EXA_OK) {
+		saw(r->revision);
 		snprintf(ws_id, 40, "%s", r->workspace->id);
+	}
 	exa_free(r);
 	return rc;
 }
@@ -104,6 +118,8 @@ add_member(exa_client *c, const struct user *actor, const char *ws,
 	req.role = role;
 	Exe__Access__V1__MemberResponse *r = NULL;
 	exa_status rc = exa_add_member(c, &req, &r, err);
+	if (rc == EXA_OK)
+		saw(r->revision);
 	exa_free(r);
 	return rc;
 }
@@ -121,6 +137,8 @@ change_role(exa_client *c, const struct user *actor, const char *ws,
 	req.role = role;
 	Exe__Access__V1__MemberResponse *r = NULL;
 	exa_status rc = exa_change_member_role(c, &req, &r, err);
+	if (rc == EXA_OK)
+		saw(r->revision);
 	exa_free(r);
 	return rc;
 }
@@ -137,6 +155,8 @@ remove_member(exa_client *c, const struct user *actor, const char *ws,
 	req.user_id = (char *)who->id;
 	Exe__Access__V1__WriteResponse *r = NULL;
 	exa_status rc = exa_remove_member(c, &req, &r, err);
+	if (rc == EXA_OK)
+		saw(r->revision);
 	exa_free(r);
 	return rc;
 }
@@ -146,7 +166,8 @@ allowed(const struct user *u, const char *permission, const char *ws)
 {
 	exa_decision d;
 	exa_error err;
-	if (exa_check(h.client, u->id, permission, ws, &d, &err) != EXA_OK) {
+	if (exa_check_fresh(h.client, u->id, permission, ws, last_revision, &d,
+	        &err) != EXA_OK) {
 		fprintf(stderr, "  check failed: %s\n", err.message);
 		unit_case_failed = 1;
 		return false;
@@ -667,6 +688,8 @@ team_workspaces_can_be_deleted_and_their_records_stay(void)
 	    EXA_PERMISSION_DENIED);
 	del.actor = &pa;
 	EXPECT_INT(exa_delete_workspace(h.client, &del, &w, &err), EXA_OK);
+	if (w != NULL)
+		saw(w->revision);
 	exa_free(w);
 	EXPECT(!allowed(&t.admin, "workspace.view", t.ws));
 	EXPECT_INT(harness_sql_long(&h, "SELECT count(*) FROM memberships"

@@ -163,19 +163,6 @@ unknown_method_is_unimplemented(void)
 }
 
 static void
-method_not_built_yet_names_itself(void)
-{
-	uint8_t *buf;
-	size_t n = envelope("exe.access.v1.AuthzService/BatchCheck", "", 0,
-	    "", 0, &buf);
-	struct reply r = send_raw(buf, n, 5000);
-	free(buf);
-	EXPECT(r.received);
-	EXPECT_INT(r.code, 12);
-	EXPECT_CONTAINS(r.message, "exe.access.v1.AuthzService/BatchCheck");
-}
-
-static void
 body_of_the_wrong_shape_is_invalid(void)
 {
 	/* Field 1 as a varint where GetUserRequest wants a string, then
@@ -251,7 +238,6 @@ static const struct unit_case cases[] = {
     {"random bytes are invalid", random_bytes_are_invalid},
     {"truncated envelope is invalid", truncated_envelope_is_invalid},
     {"unknown method is unimplemented", unknown_method_is_unimplemented},
-    {"method not built yet names itself", method_not_built_yet_names_itself},
     {"body of the wrong shape is invalid", body_of_the_wrong_shape_is_invalid},
     {"expired deadline is refused", expired_deadline_is_refused},
     {"oversized message is refused", oversized_message_is_refused},

@@ -96,10 +96,18 @@ typedef struct exa_decision {
 } exa_decision;
 
 /* exa_check asks whether user `user_id` holds `permission` in workspace
- * `workspace_id`. A denial is EXA_OK with d->allowed false and a reason. */
+ * `workspace_id`. A denial is EXA_OK with d->allowed false and a reason.
+ * The answer may come from the service's cache: a change made moments ago
+ * may not be reflected yet (see exa_check_fresh). */
 exa_status exa_check(exa_client *c, const char *user_id,
     const char *permission, const char *workspace_id, exa_decision *d,
     exa_error *err);
+
+/* exa_check_fresh is exa_check reflecting every write up to `revision`
+ * (the revision a write returned; 0 for none): read-your-writes. */
+exa_status exa_check_fresh(exa_client *c, const char *user_id,
+    const char *permission, const char *workspace_id, uint64_t revision,
+    exa_decision *d, exa_error *err);
 
 /* One typed function per RPC method: exa_<method>(client, request,
  * &response, err). The response is the method's generated message; free it

@@ -1,0 +1,440 @@
+/* The authorization cache on liburcu's lock-free hash table. Readers take
+ * only an RCU read lock; writers (stores, invalidations, eviction) share
+ * one mutex; removed entries are freed after a grace period (call_rcu). */
+#include "cache.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <urcu/urcu-bp.h>
+#include <urcu/rculfhash.h>
+
+enum entry_kind { ENTRY_MEMBERSHIP = 'M', ENTRY_KEY = 'K', ENTRY_RESOURCE = 'R' };
+
+struct entry {
+	struct cds_lfht_node node;
+	struct rcu_head rcu;
+	atomic_uchar ref; /* CLOCK bit: set on every hit */
+	unsigned char workspace[16]; /* whose entry this is, for scans */
+	union {
+		struct cache_membership m;
+		struct cache_key k;
+	} v;
+	size_t key_len;
+	unsigned char key[]; /* kind byte, then the kind's key bytes */
+};
+
+struct cache {
+	struct cds_lfht *ht;
+	size_t capacity;
+	long max_staleness_ms;
+	unsigned char seed[crypto_shorthash_KEYBYTES];
+	pthread_mutex_t write_lock;
+	size_t count; /* under write_lock */
+	_Atomic uint64_t applied;
+	_Atomic int64_t synced_ms;
+	_Atomic uint64_t hits, misses, evictions;
+};
+
+struct lookup_key {
+	const unsigned char *bytes;
+	size_t len;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* uuid_bytes parses a UUID's text (any case) into 16 bytes, so that the
+ * same id spelled in upper or lower case is one key. */
+static bool
+uuid_bytes(const char *text, unsigned char out[16])
+{
+	size_t n = 0;
+	for (const char *p = text; *p != '\0'; p++) {
+		if (*p == '-')
+			continue;
+		int v;
+		if (*p >= '0' && *p <= '9')
+			v = *p - '0';
+		else if (*p >= 'a' && *p <= 'f')
+			v = *p - 'a' + 10;
+		else if (*p >= 'A' && *p <= 'F')
+			v = *p - 'A' + 10;
+		else
+			return false;
+		if (n == 32)
+			return false;
+		if (n % 2 == 0)
+			out[n / 2] = (unsigned char)(v << 4);
+		else
+			out[n / 2] |= (unsigned char)v;
+		n++;
+	}
+	return n == 32;
+}
+
+static unsigned long
+hash_of(const struct cache *c, const unsigned char *key, size_t len)
+{
+	unsigned char h[crypto_shorthash_BYTES];
+	crypto_shorthash(h, key, len, c->seed);
+	unsigned long v;
+	memcpy(&v, h, sizeof v);
+	return v;
+}
+
+static int
+match(struct cds_lfht_node *node, const void *arg)
+{
+	const struct entry *e = caa_container_of(node, struct entry, node);
+	const struct lookup_key *k = arg;
+	return e->key_len == k->len && memcmp(e->key, k->bytes, k->len) == 0;
+}
+
+static void
+free_entry(struct rcu_head *head)
+{
+	free(caa_container_of(head, struct entry, rcu));
+}
+
+/* remove_locked deletes `e` from the table (writer lock held, inside an
+ * RCU read-side section) and frees it after a grace period. */
+static void
+remove_locked(struct cache *c, struct entry *e)
+{
+	if (cds_lfht_del(c->ht, &e->node) == 0) {
+		c->count--;
+		urcu_bp_call_rcu(&e->rcu, free_entry);
+	}
+}
+
+int
+cache_new(struct cache **out, size_t capacity, long max_staleness_ms,
+    uint64_t revision)
+{
+	struct cache *c = calloc(1, sizeof *c);
+	if (c == NULL)
+		return -1;
+	c->capacity = capacity;
+	c->max_staleness_ms = max_staleness_ms;
+	randombytes_buf(c->seed, sizeof c->seed);
+	pthread_mutex_init(&c->write_lock, NULL);
+	atomic_store(&c->applied, revision);
+	atomic_store(&c->synced_ms, now_ms());
+	if (capacity > 0) {
+		c->ht = cds_lfht_new_flavor(1024, 1024, 0,
+		    CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, &urcu_bp_flavor,
+		    NULL);
+		if (c->ht == NULL) {
+			pthread_mutex_destroy(&c->write_lock);
+			free(c);
+			return -1;
+		}
+	}
+	*out = c;
+	return 0;
+}
+
+void
+cache_free(struct cache *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ht != NULL) {
+		struct cds_lfht_iter iter;
+		struct entry *e;
+		pthread_mutex_lock(&c->write_lock);
+		urcu_bp_read_lock();
+		cds_lfht_for_each_entry(c->ht, &iter, e, node)
+			remove_locked(c, e);
+		urcu_bp_read_unlock();
+		pthread_mutex_unlock(&c->write_lock);
+		cds_lfht_destroy(c->ht, NULL);
+		urcu_bp_barrier(); /* every call_rcu free has run */
+	}
+	pthread_mutex_destroy(&c->write_lock);
+	free(c);
+}
+
+bool
+cache_usable(struct cache *c, uint64_t min_revision)
+{
+	if (c == NULL || c->capacity == 0)
+		return false;
+	if (now_ms() - atomic_load(&c->synced_ms) > c->max_staleness_ms)
+		return false;
+	return atomic_load(&c->applied) >= min_revision;
+}
+
+uint64_t
+cache_revision(struct cache *c)
+{
+	return atomic_load(&c->applied);
+}
+
+/* get copies the first `size` bytes of the value of the entry with `key`
+ * into `out`; true on a hit. */
+static bool
+get(struct cache *c, const unsigned char *key, size_t len, void *out,
+    size_t size)
+{
+	if (c->capacity == 0)
+		return false;
+	struct lookup_key k = {key, len};
+	struct cds_lfht_iter iter;
+	bool hit = false;
+	urcu_bp_read_lock();
+	cds_lfht_lookup(c->ht, hash_of(c, key, len), match, &k, &iter);
+	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
+	if (node != NULL) {
+		struct entry *e = caa_container_of(node, struct entry, node);
+		if (atomic_load_explicit(&e->ref, memory_order_relaxed) == 0)
+			atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
+		memcpy(out, &e->v, size);
+		hit = true;
+	}
+	urcu_bp_read_unlock();
+	atomic_fetch_add_explicit(hit ? &c->hits : &c->misses, 1,
+	    memory_order_relaxed);
+	return hit;
+}
+
+/* evict_locked runs the CLOCK hand over the table until it is a tenth
+ * under capacity: an entry hit since the last pass gets a second chance. */
+static void
+evict_locked(struct cache *c)
+{
+	size_t target = c->capacity - c->capacity / 10;
+	if (target == c->capacity && target > 0)
+		target--;
+	for (int pass = 0; pass < 2 && c->count > target; pass++) {
+		struct cds_lfht_iter iter;
+		struct entry *e;
+		cds_lfht_for_each_entry(c->ht, &iter, e, node) {
+			if (c->count <= target)
+				break;
+			if (atomic_exchange(&e->ref, 0) == 0) {
+				remove_locked(c, e);
+				atomic_fetch_add(&c->evictions, 1);
+			}
+		}
+	}
+}
+
+static void
+put(struct cache *c, const unsigned char *key, size_t len,
+    const unsigned char workspace[16], const void *value, size_t size,
+    uint64_t read_revision)
+{
+	if (c->capacity == 0)
+		return;
+	struct entry *e = calloc(1, sizeof *e + len);
+	if (e == NULL)
+		return;
+	cds_lfht_node_init(&e->node);
+	memcpy(e->workspace, workspace, 16);
+	memcpy(&e->v, value, size);
+	memcpy(e->key, key, len);
+	e->key_len = len;
+	struct lookup_key k = {key, len};
+
+	pthread_mutex_lock(&c->write_lock);
+	if (read_revision < atomic_load(&c->applied)) {
+		/* Read before a change the cache already applied: it may be
+		 * stale, and nothing would ever drop it. */
+		pthread_mutex_unlock(&c->write_lock);
+		free(e);
+		return;
+	}
+	urcu_bp_read_lock();
+	struct cds_lfht_node *old = cds_lfht_add_replace(c->ht,
+	    hash_of(c, key, len), match, &k, &e->node);
+	if (old != NULL)
+		urcu_bp_call_rcu(&caa_container_of(old, struct entry, node)->rcu,
+		    free_entry);
+	else
+		c->count++;
+	if (c->count > c->capacity)
+		evict_locked(c);
+	urcu_bp_read_unlock();
+	pthread_mutex_unlock(&c->write_lock);
+}
+
+/* Keys: a kind byte, then the kind's identity. */
+enum { MEMBERSHIP_KEY = 1 + 32, RESOURCE_KEY_MAX = 1 + 16 + 1 + 256 };
+
+static bool
+membership_key(const char *user_id, const char *workspace_id,
+    unsigned char key[MEMBERSHIP_KEY])
+{
+	key[0] = ENTRY_MEMBERSHIP;
+	return uuid_bytes(user_id, key + 1) && uuid_bytes(workspace_id, key + 17);
+}
+
+static size_t
+resource_key(const char *type, const char *id, unsigned char *key)
+{
+	size_t tl = strlen(type), il = strlen(id);
+	if (1 + tl + 1 + il > RESOURCE_KEY_MAX)
+		return 0;
+	key[0] = ENTRY_RESOURCE;
+	memcpy(key + 1, type, tl);
+	key[1 + tl] = '\0';
+	memcpy(key + 2 + tl, id, il);
+	return 2 + tl + il;
+}
+
+bool
+cache_get_membership(struct cache *c, const char *user_id,
+    const char *workspace_id, struct cache_membership *out)
+{
+	unsigned char key[MEMBERSHIP_KEY];
+	return membership_key(user_id, workspace_id, key) &&
+	    get(c, key, sizeof key, out, sizeof *out);
+}
+
+void
+cache_put_membership(struct cache *c, const char *user_id,
+    const char *workspace_id, const struct cache_membership *m,
+    uint64_t read_revision)
+{
+	unsigned char key[MEMBERSHIP_KEY];
+	if (membership_key(user_id, workspace_id, key))
+		put(c, key, sizeof key, key + 17, m, sizeof *m, read_revision);
+}
+
+bool
+cache_get_key(struct cache *c, const unsigned char *hash, size_t len,
+    struct cache_key *out)
+{
+	unsigned char key[1 + 64];
+	if (len > 64)
+		return false;
+	key[0] = ENTRY_KEY;
+	memcpy(key + 1, hash, len);
+	return get(c, key, 1 + len, out, sizeof *out);
+}
+
+void
+cache_put_key(struct cache *c, const unsigned char *hash, size_t len,
+    const struct cache_key *k, uint64_t read_revision)
+{
+	unsigned char key[1 + 64];
+	unsigned char workspace[16];
+	if (len > 64 || !uuid_bytes(k->workspace_id, workspace))
+		return;
+	key[0] = ENTRY_KEY;
+	memcpy(key + 1, hash, len);
+	put(c, key, 1 + len, workspace, k, sizeof *k, read_revision);
+}
+
+bool
+cache_get_resource(struct cache *c, const char *type, const char *id,
+    char workspace_id[37])
+{
+	unsigned char key[RESOURCE_KEY_MAX];
+	size_t len = resource_key(type, id, key);
+	char value[37];
+	if (len == 0 || !get(c, key, len, value, sizeof value))
+		return false;
+	memcpy(workspace_id, value, sizeof value);
+	return true;
+}
+
+void
+cache_put_resource(struct cache *c, const char *type, const char *id,
+    const char *workspace_id, uint64_t read_revision)
+{
+	unsigned char key[RESOURCE_KEY_MAX];
+	unsigned char workspace[16];
+	size_t len = resource_key(type, id, key);
+	if (len == 0 || !uuid_bytes(workspace_id, workspace))
+		return;
+	char value[37] = {0};
+	strncpy(value, workspace_id, 36);
+	put(c, key, len, workspace, value, sizeof value, read_revision);
+}
+
+/* remove_key_locked deletes the entry with `key`, if any. */
+static void
+remove_key_locked(struct cache *c, const unsigned char *key, size_t len)
+{
+	struct lookup_key k = {key, len};
+	struct cds_lfht_iter iter;
+	cds_lfht_lookup(c->ht, hash_of(c, key, len), match, &k, &iter);
+	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
+	if (node != NULL)
+		remove_locked(c, caa_container_of(node, struct entry, node));
+}
+
+/* scan_locked deletes every entry of workspace `ws` (any kind), or, with
+ * `key_id`, every API key entry of that key. */
+static void
+scan_locked(struct cache *c, const unsigned char *ws, const char *key_id)
+{
+	struct cds_lfht_iter iter;
+	struct entry *e;
+	cds_lfht_for_each_entry(c->ht, &iter, e, node) {
+		bool drop = key_id != NULL
+		    ? e->key[0] == ENTRY_KEY && strcmp(e->v.k.key_id, key_id) == 0
+		    : memcmp(e->workspace, ws, 16) == 0;
+		if (drop)
+			remove_locked(c, e);
+	}
+}
+
+void
+cache_apply(struct cache *c, const struct cache_change *changes, size_t n,
+    uint64_t up_to)
+{
+	pthread_mutex_lock(&c->write_lock);
+	if (c->capacity > 0) {
+		urcu_bp_read_lock();
+		for (size_t i = 0; i < n; i++) {
+			const struct cache_change *ch = &changes[i];
+			unsigned char key[RESOURCE_KEY_MAX];
+			unsigned char ws[16];
+			if (ch->user_id != NULL && ch->workspace_id != NULL &&
+			    membership_key(ch->user_id, ch->workspace_id, key))
+				remove_key_locked(c, key, MEMBERSHIP_KEY);
+			if (ch->api_key_id != NULL)
+				scan_locked(c, NULL, ch->api_key_id);
+			size_t len;
+			if (ch->resource_type != NULL && ch->resource_id != NULL &&
+			    (len = resource_key(ch->resource_type, ch->resource_id,
+			         key)) > 0)
+				remove_key_locked(c, key, len);
+			/* A workspace created, changed or deleted: drop all it
+			 * had (rare, and simpler than being clever). */
+			if (strcmp(ch->kind, "workspace") == 0 &&
+			    ch->workspace_id != NULL &&
+			    uuid_bytes(ch->workspace_id, ws))
+				scan_locked(c, ws, NULL);
+		}
+		urcu_bp_read_unlock();
+	}
+	if (up_to > atomic_load(&c->applied))
+		atomic_store(&c->applied, up_to);
+	atomic_store(&c->synced_ms, now_ms());
+	pthread_mutex_unlock(&c->write_lock);
+}
+
+void
+cache_stats(struct cache *c, struct cache_stats *out)
+{
+	pthread_mutex_lock(&c->write_lock);
+	out->entries = c->count;
+	pthread_mutex_unlock(&c->write_lock);
+	out->hits = atomic_load(&c->hits);
+	out->misses = atomic_load(&c->misses);
+	out->evictions = atomic_load(&c->evictions);
+	out->revision = atomic_load(&c->applied);
+}
