@@ -1,5 +1,5 @@
-/* AuthzService: Check, BatchCheck and ListPermissions (VerifyApiKey and
- * LookupResources to come). One decision path, check_decide, serves all
+/* AuthzService: Check, BatchCheck, ListPermissions, VerifyApiKey and
+ * LookupResources. One decision path, check_decide, serves all
  * of them: from the cache alone on nng's callback thread (the fast path:
  * no hand-off to a database worker), or from the cache and then the
  * database on a worker. */
@@ -14,8 +14,10 @@
 #include "decide.h"
 #include "dispatch.h"
 #include "exe/access/v1/authz.pb-c.h"
+#include "paging.h"
 #include "perms.h"
 #include "status.h"
+#include "store_lookup.h"
 #include "validate.h"
 
 enum { BATCH_MAX = 1000 };
@@ -367,4 +369,139 @@ int
 authz_permissions(struct call *call)
 {
 	return permissions(call, CACHE_OR_DB);
+}
+
+int
+authz_verify_validate(struct call *call)
+{
+	const Exe__Access__V1__VerifyApiKeyRequest *req =
+	    (const void *)call->request;
+	int rc = validate_text("secret", req->secret, LIMIT_API_KEY, true,
+	    call->message, sizeof call->message);
+	/* Refused by its checksum, before any database access. */
+	if (rc == STATUS_OK && !apikey_well_formed(req->secret, strlen(req->secret)))
+		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "secret: not an ExE Access API key (wrong prefix, length or "
+		    "checksum)");
+	call->code = rc;
+	return rc;
+}
+
+int
+authz_verify(struct call *call)
+{
+	const Exe__Access__V1__VerifyApiKeyRequest *req =
+	    (const void *)call->request;
+	unsigned char hash[APIKEY_HASH_BYTES];
+	char hash_hex[2 * APIKEY_HASH_BYTES + 3];
+	apikey_hash(req->secret, strlen(req->secret), call->svc->hash_key, hash);
+	db_hex(hash, sizeof hash, hash_hex);
+	struct key_standing key;
+	int rc = store_key_lookup(call, hash_hex, &key);
+	if (rc != STATUS_OK)
+		return rc;
+	if (!key.found)
+		return call_fail(call, STATUS_NOT_FOUND,
+		    "secret: no live API key has this secret (unknown, revoked, "
+		    "or rotated and past its grace period)");
+	Exe__Access__V1__VerifyApiKeyResponse *resp = CALL_MSG(call,
+	    Exe__Access__V1__VerifyApiKeyResponse,
+	    exe__access__v1__verify_api_key_response__init);
+	if (resp == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	resp->workspace_id = call_strdup(call, key.workspace_id);
+	resp->key_id = call_strdup(call, key.key_id);
+	resp->scope = key.read_only
+	    ? EXE__ACCESS__V1__API_KEY_SCOPE__API_KEY_SCOPE_READ_ONLY
+	    : EXE__ACCESS__V1__API_KEY_SCOPE__API_KEY_SCOPE_READ_WRITE;
+	call->response = &resp->base;
+	return STATUS_OK;
+}
+
+int
+authz_lookup_validate(struct call *call)
+{
+	const Exe__Access__V1__LookupResourcesRequest *req =
+	    (const void *)call->request;
+	uint32_t size;
+	int rc = validate_principal(req->principal, call->message,
+	    sizeof call->message);
+	if (rc == STATUS_OK && !resource_type_known(req->resource_type))
+		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "resource_type: must be experiment, dataset or project");
+	if (rc == STATUS_OK && perms_find(req->permission) == NULL)
+		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "permission: \"%.64s\" is not a permission",
+		    req->permission);
+	if (rc == STATUS_OK)
+		rc = paging_size(call, req->page_size, &size);
+	call->code = rc;
+	return rc;
+}
+
+/* roles_granting writes the PostgreSQL array literal of the roles that
+ * hold `perm`, e.g. "{admin,member}". */
+static void
+roles_granting(const struct permission *perm, char *out, size_t size)
+{
+	snprintf(out, size, "{%s%s%s}", perm->admin ? "admin" : "",
+	    perm->member ? ",member" : "", perm->read_only ? ",read_only" : "");
+}
+
+int
+authz_lookup(struct call *call)
+{
+	const Exe__Access__V1__LookupResourcesRequest *req =
+	    (const void *)call->request;
+	const struct permission *perm = perms_find(req->permission);
+	Exe__Access__V1__LookupResourcesResponse *resp = CALL_MSG(call,
+	    Exe__Access__V1__LookupResourcesResponse,
+	    exe__access__v1__lookup_resources_response__init);
+	if (resp == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	uint32_t size;
+	char *after;
+	int rc = paging_size(call, req->page_size, &size);
+	if (rc == STATUS_OK)
+		rc = paging_decode(call, req->page_token, &after, 1);
+	if (rc != STATUS_OK)
+		return rc;
+
+	const Exe__Access__V1__Principal *p = req->principal;
+	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
+		char roles[40];
+		roles_granting(perm, roles, sizeof roles);
+		rc = store_lookup_for_user(call, p->user_id, req->resource_type,
+		    roles, after, size, resp);
+	} else {
+		/* A key sees its own workspace, with the member (or read_only)
+		 * column, and never through a management permission. */
+		struct decision d;
+		if (!apikey_well_formed(p->api_key, strlen(p->api_key)))
+			return call_fail(call, STATUS_PERMISSION_DENIED,
+			    "principal.api_key: malformed (wrong prefix, length "
+			    "or checksum)");
+		unsigned char hash[APIKEY_HASH_BYTES];
+		char hash_hex[2 * APIKEY_HASH_BYTES + 3];
+		apikey_hash(p->api_key, strlen(p->api_key), call->svc->hash_key,
+		    hash);
+		db_hex(hash, sizeof hash, hash_hex);
+		memset(&d, 0, sizeof d);
+		rc = store_key_lookup(call, hash_hex, &d.key);
+		if (rc != STATUS_OK)
+			return rc;
+		if (!d.key.found)
+			return call_fail(call, STATUS_PERMISSION_DENIED,
+			    "principal.api_key: unknown, revoked, or rotated and "
+			    "past its grace period");
+		snprintf(d.workspace_id, sizeof d.workspace_id, "%s",
+		    d.key.workspace_id);
+		decide_from_key(perm, &d);
+		if (d.allowed)
+			rc = store_lookup_in_workspace(call, d.key.workspace_id,
+			    req->resource_type, after, size, resp);
+	}
+	if (rc == STATUS_OK)
+		call->response = &resp->base;
+	return rc;
 }

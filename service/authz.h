@@ -18,5 +18,9 @@ int authz_batch(struct call *call);
 int authz_permissions_validate(struct call *call);
 int authz_permissions_fast(struct call *call);
 int authz_permissions(struct call *call);
+int authz_verify_validate(struct call *call);
+int authz_verify(struct call *call);
+int authz_lookup_validate(struct call *call);
+int authz_lookup(struct call *call);
 
 #endif

@@ -41,9 +41,11 @@ const struct method dispatch_methods[] = {
 	 D(list_permissions_response), authz_permissions_validate,
 	 authz_permissions, CHECK, authz_permissions_fast},
 	{AUTHZ(VerifyApiKey), D(verify_api_key_request),
-	 D(verify_api_key_response), NULL, NULL, CHECK, NULL},
+	 D(verify_api_key_response), authz_verify_validate, authz_verify, CHECK,
+	 NULL},
 	{AUTHZ(LookupResources), D(lookup_resources_request),
-	 D(lookup_resources_response), NULL, NULL, CHECK, NULL},
+	 D(lookup_resources_response), authz_lookup_validate, authz_lookup,
+	 CHECK, NULL},
 
 	{WS(CreateUser), D(create_user_request), D(create_user_response),
 	 users_create_validate, users_create, ADMIN | WRITE, NULL},
@@ -249,8 +251,8 @@ dispatch_begin(struct call *call, const uint8_t *buf, size_t len,
 		    "the request's deadline passed before it was served");
 		return DISPATCH_REPLY;
 	}
-	call->request = protobuf_c_message_unpack(m->request, NULL,
-	    env->body.len, env->body.data);
+	call->request = protobuf_c_message_unpack(m->request,
+	    &envelope_allocator, env->body.len, env->body.data);
 	if (call->request == NULL) {
 		call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "body: not a valid %s for %s", m->request->name, m->name);
@@ -334,7 +336,8 @@ void
 dispatch_end(struct call *call)
 {
 	if (call->request != NULL)
-		protobuf_c_message_free_unpacked(call->request, NULL);
+		protobuf_c_message_free_unpacked(call->request,
+		    &envelope_allocator);
 	envelope_request_free((Exe__Access__V1__RpcRequest *)call->envelope);
 	if (call->secret != NULL) {
 		arena_wipe(&call->arena);

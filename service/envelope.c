@@ -1,11 +1,46 @@
 /* RpcRequest decoding and RpcResponse encoding with protobuf-c. */
 #include "envelope.h"
 
+#include <sodium.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "status.h"
 #include "validate.h"
+
+/* Each block carries its size in front, for the wipe. */
+enum { HEADER = sizeof(max_align_t) };
+
+static void *
+wipe_alloc(void *data, size_t size)
+{
+	(void)data;
+	if (size > SIZE_MAX - HEADER)
+		return NULL;
+	char *base = malloc(HEADER + size);
+	if (base == NULL)
+		return NULL;
+	memcpy(base, &size, sizeof size);
+	return base + HEADER;
+}
+
+static void
+wipe_free(void *data, void *ptr)
+{
+	(void)data;
+	if (ptr == NULL)
+		return;
+	char *base = (char *)ptr - HEADER;
+	size_t size;
+	memcpy(&size, base, sizeof size);
+	sodium_memzero(ptr, size);
+	free(base);
+}
+
+ProtobufCAllocator envelope_allocator = {wipe_alloc, wipe_free, NULL};
 
 int
 envelope_decode(const uint8_t *buf, size_t len, size_t max_bytes,
@@ -24,7 +59,7 @@ envelope_decode(const uint8_t *buf, size_t len, size_t max_bytes,
 		return STATUS_RESOURCE_EXHAUSTED;
 	}
 	Exe__Access__V1__RpcRequest *req =
-	    exe__access__v1__rpc_request__unpack(NULL, len, buf);
+	    exe__access__v1__rpc_request__unpack(&envelope_allocator, len, buf);
 	if (req == NULL) {
 		snprintf(msg, msg_size,
 		    "malformed message: not an exe.access.v1.RpcRequest");
@@ -55,7 +90,7 @@ void
 envelope_request_free(Exe__Access__V1__RpcRequest *req)
 {
 	if (req != NULL)
-		exe__access__v1__rpc_request__free_unpacked(req, NULL);
+		exe__access__v1__rpc_request__free_unpacked(req, &envelope_allocator);
 }
 
 static void

@@ -10,6 +10,12 @@
 
 #include "exe/access/v1/rpc.pb-c.h"
 
+/* envelope_allocator is the protobuf-c allocator for every request the
+ * service unpacks: it zeroes memory before freeing it, so secrets that
+ * arrive in requests (API keys, invitation tokens) do not linger in freed
+ * heap. Unpack and free with it. */
+extern ProtobufCAllocator envelope_allocator;
+
 /* envelope_decode unpacks `len` bytes into *out (free it with
  * envelope_request_free). Checks the size limit, the envelope's form and
  * its own fields (method present, request_id and token bounded and UTF-8).

@@ -5,6 +5,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
 #include <pthread.h>
+#include <sodium.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,8 @@ item_cb(void *arg)
 	nng_msg *msg = nng_aio_get_msg(it->aio);
 	enum dispatch_next next = dispatch_begin(&it->call, nng_msg_body(msg),
 	    nng_msg_len(msg), srv->max_bytes);
+	/* The request may carry a secret: leave none in freed memory. */
+	sodium_memzero(nng_msg_body(msg), nng_msg_len(msg));
 	nng_msg_free(msg);
 	if (next == DISPATCH_NEEDS_DB)
 		workers_submit(srv->workers, &it->job);

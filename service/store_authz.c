@@ -12,30 +12,30 @@ int
 store_user_standing(struct call *call, const char *workspace_id,
     const char *user_id, enum store_lock lock, struct standing *out)
 {
-	static const char *const sql[] = {
-	    [STORE_LOCK_NONE] =
-	        "SELECT w.kind, coalesce(w.organization_id::text, ''), m.role,"
-	        "       (SELECT value FROM revision_counter)"
-	        " FROM workspaces w"
-	        " LEFT JOIN memberships m"
-	        "   ON m.workspace_id = w.id AND m.user_id = $2"
-	        " WHERE w.id = $1",
-	    [STORE_LOCK_SHARE] =
-	        "SELECT w.kind, coalesce(w.organization_id::text, ''),"
-	        "       (SELECT role FROM memberships"
-	        "        WHERE workspace_id = w.id AND user_id = $2),"
-	        "       (SELECT value FROM revision_counter)"
-	        " FROM workspaces w WHERE w.id = $1 FOR SHARE",
-	    [STORE_LOCK_UPDATE] =
-	        "SELECT w.kind, coalesce(w.organization_id::text, ''),"
-	        "       (SELECT role FROM memberships"
-	        "        WHERE workspace_id = w.id AND user_id = $2),"
-	        "       (SELECT value FROM revision_counter)"
-	        " FROM workspaces w WHERE w.id = $1 FOR UPDATE",
+	static const char *const lock_sql[] = {
+	    [STORE_LOCK_SHARE] = "SELECT 1 FROM workspaces WHERE id = $1"
+	                         " FOR SHARE",
+	    [STORE_LOCK_UPDATE] = "SELECT 1 FROM workspaces WHERE id = $1"
+	                          " FOR UPDATE",
 	};
+	static const char sql[] =
+	    "SELECT w.kind, coalesce(w.organization_id::text, ''), m.role,"
+	    "       (SELECT value FROM revision_counter)"
+	    " FROM workspaces w"
+	    " LEFT JOIN memberships m"
+	    "   ON m.workspace_id = w.id AND m.user_id = $2"
+	    " WHERE w.id = $1";
 	const char *params[] = {workspace_id, user_id};
 	PGresult *res;
-	int rc = db_exec(call->db, sql[lock], 2, params, &res, NULL);
+	int rc;
+	/* Lock first, read after: a read in the locking statement would use
+	 * the snapshot from before any wait for the lock, and could miss the
+	 * change that the lock holder just committed. */
+	if (lock != STORE_LOCK_NONE &&
+	    (rc = db_exec(call->db, lock_sql[lock], 1, params, NULL, NULL)) !=
+	        STATUS_OK)
+		return rc;
+	rc = db_exec(call->db, sql, 2, params, &res, NULL);
 	if (rc != STATUS_OK)
 		return rc;
 	memset(out, 0, sizeof *out);
