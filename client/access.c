@@ -281,6 +281,135 @@ exa_check_fresh(exa_client *c, const char *user_id, const char *permission,
 	return EXA_OK;
 }
 
+enum { BATCH_MAX = 1000 };
+
+struct exa_batch {
+	Exe__Access__V1__CheckRequest items[BATCH_MAX];
+	Exe__Access__V1__Principal principals[BATCH_MAX];
+	Exe__Access__V1__CheckRequest *list[BATCH_MAX];
+	char *strings[BATCH_MAX][3];
+	size_t n;
+	Exe__Access__V1__BatchCheckResponse *results;
+};
+
+exa_batch *
+exa_batch_new(void)
+{
+	return calloc(1, sizeof(exa_batch));
+}
+
+static long
+batch_add(exa_batch *b, bool key, const char *who, const char *permission,
+    const char *workspace_id)
+{
+	if (b == NULL || b->n == BATCH_MAX || who == NULL ||
+	    permission == NULL || workspace_id == NULL)
+		return -1;
+	size_t i = b->n;
+	char **s = b->strings[i];
+	s[0] = strdup(who);
+	s[1] = strdup(permission);
+	s[2] = strdup(workspace_id);
+	if (s[0] == NULL || s[1] == NULL || s[2] == NULL) {
+		for (int k = 0; k < 3; k++) {
+			free(s[k]);
+			s[k] = NULL;
+		}
+		return -1;
+	}
+	Exe__Access__V1__Principal *p = &b->principals[i];
+	exe__access__v1__principal__init(p);
+	if (key) {
+		p->kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
+		p->api_key = s[0];
+	} else {
+		p->kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
+		p->user_id = s[0];
+	}
+	Exe__Access__V1__CheckRequest *r = &b->items[i];
+	exe__access__v1__check_request__init(r);
+	r->principal = p;
+	r->permission = s[1];
+	r->target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
+	r->workspace_id = s[2];
+	b->list[i] = r;
+	b->n++;
+	return (long)i;
+}
+
+long
+exa_batch_add_user(exa_batch *b, const char *user_id, const char *permission,
+    const char *workspace_id)
+{
+	return batch_add(b, false, user_id, permission, workspace_id);
+}
+
+long
+exa_batch_add_key(exa_batch *b, const char *api_key, const char *permission,
+    const char *workspace_id)
+{
+	return batch_add(b, true, api_key, permission, workspace_id);
+}
+
+size_t
+exa_batch_size(const exa_batch *b)
+{
+	return b != NULL ? b->n : 0;
+}
+
+exa_status
+exa_batch_run(exa_client *c, exa_batch *b, uint64_t revision, exa_error *err)
+{
+	if (b == NULL)
+		return fail(err, EXA_INVALID_ARGUMENT, "batch: is required");
+	exa_free(b->results);
+	b->results = NULL;
+	for (size_t i = 0; i < b->n; i++)
+		b->items[i].at_least_as_fresh = revision;
+	Exe__Access__V1__BatchCheckRequest req =
+	    EXE__ACCESS__V1__BATCH_CHECK_REQUEST__INIT;
+	req.checks = b->list;
+	req.n_checks = b->n;
+	exa_status rc = exa_batch_check(c, &req, &b->results, err);
+	if (rc == EXA_OK && b->results->n_results != b->n) {
+		size_t got = b->results->n_results;
+		exa_free(b->results);
+		b->results = NULL;
+		return fail(err, EXA_INTERNAL,
+		    "BatchCheck answered %zu items for %zu", got, b->n);
+	}
+	return rc;
+}
+
+exa_status
+exa_batch_result(const exa_batch *b, size_t i, exa_decision *d,
+    exa_error *item_err)
+{
+	if (b == NULL || b->results == NULL || i >= b->results->n_results)
+		return fail(item_err, EXA_FAILED_PRECONDITION,
+		    "no result %zu: run the batch first", i);
+	const Exe__Access__V1__BatchCheckResult *r = b->results->results[i];
+	if (r->code != EXA_OK || r->result == NULL)
+		return fail(item_err, (exa_status)r->code, "%s", r->message);
+	d->allowed = r->result->allowed;
+	d->role = r->result->role;
+	d->revision = r->result->revision;
+	snprintf(d->reason, sizeof d->reason, "%s", r->result->reason);
+	return EXA_OK;
+}
+
+void
+exa_batch_free(exa_batch *b)
+{
+	if (b == NULL)
+		return;
+	for (size_t i = 0; i < b->n; i++)
+		for (int k = 0; k < 3; k++)
+			free(b->strings[i][k]);
+	exa_free(b->results);
+	free(b);
+}
+
 #define EXA_METHOD_DEF(fn, Svc, Method, Req, Resp, resp_desc)                 \
 	exa_status fn(exa_client *c, const Exe__Access__V1__##Req *request,   \
 	    Exe__Access__V1__##Resp **response, exa_error *err)               \

@@ -109,6 +109,46 @@ exa_status exa_check_fresh(exa_client *c, const char *user_id,
     const char *permission, const char *workspace_id, uint64_t revision,
     exa_decision *d, exa_error *err);
 
+/* A batch of checks sent as one BatchCheck (at most 1000), answered in
+ * order, each item on its own: one bad item does not fail the others.
+ *
+ *     exa_batch *b = exa_batch_new();
+ *     exa_batch_add_user(b, alice, "experiment.view", ws);
+ *     exa_batch_add_key(b, secret, "measurement.add", ws);
+ *     if (exa_batch_run(client, b, 0, &err) == EXA_OK)
+ *         for (size_t i = 0; i < exa_batch_size(b); i++)
+ *             if (exa_batch_result(b, i, &d, &item_err) == EXA_OK) ...
+ *     exa_batch_free(b);
+ */
+typedef struct exa_batch exa_batch;
+
+/* exa_batch_new returns an empty batch (NULL when out of memory). */
+exa_batch *exa_batch_new(void);
+
+/* exa_batch_add_user and exa_batch_add_key append a check for a user or an
+ * API key on a workspace; the strings are copied. Returns the item's
+ * index, or -1 when out of memory or the batch is full (1000). */
+long exa_batch_add_user(exa_batch *b, const char *user_id,
+    const char *permission, const char *workspace_id);
+long exa_batch_add_key(exa_batch *b, const char *api_key,
+    const char *permission, const char *workspace_id);
+
+/* exa_batch_size is the number of items added. */
+size_t exa_batch_size(const exa_batch *b);
+
+/* exa_batch_run sends every item, with at_least_as_fresh `revision` (0:
+ * none), and keeps the results in the batch. */
+exa_status exa_batch_run(exa_client *c, exa_batch *b, uint64_t revision,
+    exa_error *err);
+
+/* exa_batch_result gives item i's decision after exa_batch_run: EXA_OK
+ * with *d filled, or the item's own error in *item_err. */
+exa_status exa_batch_result(const exa_batch *b, size_t i, exa_decision *d,
+    exa_error *item_err);
+
+/* exa_batch_free frees the batch and its results. NULL is fine. */
+void exa_batch_free(exa_batch *b);
+
 /* One typed function per RPC method: exa_<method>(client, request,
  * &response, err). The response is the method's generated message; free it
  * with exa_free. */
