@@ -10,14 +10,19 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "tokens.h"
 #include "validate.h"
 
 struct method;
 
 struct cache;
+struct tokens;
 
 /* What every handler may read about the running service. */
 struct service_ctx {
+	/* The callers allowed in; NULL only in tools and tests that run the
+	 * pipeline without authentication. */
+	struct tokens *tokens;
 	/* Key of the keyed hashes of secrets (sodium_malloc'd, read-only). */
 	const unsigned char *hash_key;
 	/* The authorization cache; NULL in tools that run without one. */
@@ -33,6 +38,7 @@ struct call {
 	PGconn *db;                 /* set while running on a database worker */
 	int64_t deadline_ms;        /* 0: none */
 	char *secret;               /* see call_secret */
+	struct caller caller;       /* who called (when tokens are on) */
 	int code;
 	char message[512];
 	/* Response memory, freed when the reply is packed. Keep it last:

@@ -5,11 +5,13 @@
 #include <errno.h>
 #include <getopt.h>
 #include <ini.h>
+#include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "log.h"
+#include "tokens.h"
 
 enum opt_type { OPT_STRING, OPT_LONG, OPT_LIST };
 
@@ -40,6 +42,10 @@ static const struct opt opts[] = {
 	{"hash-key-file", OPT_STRING, FIELD(hash_key_file), NULL, 0, 0,
 	 "file holding the 64-hex-digit key that secrets are hashed with; "
 	 "required with --database-url (embedded default: created in --data-dir)"},
+	{"token-file", OPT_STRING, FIELD(token_file), NULL, 0, 0,
+	 "file of callers' token hashes, `name scope hash` a line (make "
+	 "lines with --mint-token); required with --database-url (embedded "
+	 "default: created in --data-dir with a development admin token)"},
 	{"workers", OPT_LONG, FIELD(workers), "4", 1, 256,
 	 "database worker threads, one PostgreSQL connection each"},
 	{"max-in-flight", OPT_LONG, FIELD(max_in_flight), "256", 1, 65536,
@@ -65,7 +71,7 @@ static const struct opt opts[] = {
 /* clang-format on */
 
 enum { NOPTS = sizeof opts / sizeof opts[0], OPT_HELP = 1000, OPT_VERSION,
-	OPT_CONFIG };
+	OPT_CONFIG, OPT_MINT };
 
 static void
 env_name(const struct opt *o, char *out, size_t size)
@@ -163,6 +169,32 @@ ini_cb(void *user, const char *section, const char *name, const char *value)
 	return 0;
 }
 
+/* mint prints a new caller token and its token-file line for
+ * --mint-token NAME:SCOPE. */
+static enum config_result
+mint(const char *arg, char *msg, size_t msg_size)
+{
+	const char *colon = strchr(arg, ':');
+	size_t name_len = colon != NULL ? (size_t)(colon - arg) : 0;
+	const char *scope = colon != NULL ? colon + 1 : "";
+	if (name_len == 0 || name_len > TOKENS_NAME_MAX ||
+	    strcspn(arg, " \t#") < name_len ||
+	    (strcmp(scope, "check") != 0 && strcmp(scope, "admin") != 0)) {
+		snprintf(msg, msg_size,
+		    "--mint-token: expected NAME:check or NAME:admin (NAME at "
+		    "most %d characters, no spaces), not \"%s\"", TOKENS_NAME_MAX,
+		    arg);
+		return CONFIG_ERROR;
+	}
+	char token[TOKENS_LEN + 1], hash[TOKENS_HASH_HEX + 1];
+	tokens_mint(token, hash);
+	printf("token (give it to the caller; it is not stored): %s\n"
+	       "line for the token file: %.*s %s %s\n",
+	    token, (int)name_len, arg, scope, hash);
+	sodium_memzero(token, sizeof token);
+	return CONFIG_EXIT;
+}
+
 void
 config_usage(FILE *out)
 {
@@ -184,6 +216,9 @@ config_usage(FILE *out)
 	}
 	fprintf(out, "  --config=FILE  (EXE_ACCESS_CONFIG)\n"
 	             "      ini file of the options above\n"
+	             "  --mint-token=NAME:SCOPE\n"
+	             "      print a new caller token (scope check or admin) "
+	             "and its token-file line, and exit\n"
 	             "  --help     print this and exit\n"
 	             "  --version  print the version and exit\n");
 }
@@ -200,7 +235,7 @@ config_load(struct config *cfg, int argc, char **argv, char *msg,
 			return CONFIG_ERROR;
 	}
 
-	struct option longopts[NOPTS + 4];
+	struct option longopts[NOPTS + 5];
 	for (size_t i = 0; i < NOPTS; i++)
 		longopts[i] = (struct option){opts[i].name, required_argument,
 		    NULL, (int)i};
@@ -209,7 +244,9 @@ config_load(struct config *cfg, int argc, char **argv, char *msg,
 	    OPT_VERSION};
 	longopts[NOPTS + 2] = (struct option){"config", required_argument, NULL,
 	    OPT_CONFIG};
-	longopts[NOPTS + 3] = (struct option){NULL, 0, NULL, 0};
+	longopts[NOPTS + 3] = (struct option){"mint-token", required_argument,
+	    NULL, OPT_MINT};
+	longopts[NOPTS + 4] = (struct option){NULL, 0, NULL, 0};
 
 	/* First pass: --help, --version and --config, which decide what the
 	 * other sources are. */
@@ -228,6 +265,8 @@ config_load(struct config *cfg, int argc, char **argv, char *msg,
 		}
 		if (c == OPT_CONFIG)
 			config_file = optarg;
+		if (c == OPT_MINT)
+			return mint(optarg, msg, msg_size);
 		if (c == '?') {
 			if (optopt != 0)
 				snprintf(msg, msg_size,

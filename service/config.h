@@ -18,6 +18,7 @@ struct config {
 	char *data_dir;            /* embedded PostgreSQL and its secrets */
 	char *embedded_user;       /* account that runs PostgreSQL when root */
 	char *hash_key_file;       /* server-side key for secret hashes */
+	char *token_file;          /* callers' token hashes */
 	char *log_level;
 	long workers;              /* database connections */
 	long max_in_flight;        /* requests served at once */

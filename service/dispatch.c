@@ -232,6 +232,22 @@ dispatch_begin(struct call *call, const uint8_t *buf, size_t len,
 	if (call->code != STATUS_OK)
 		return DISPATCH_REPLY;
 
+	struct tokens *tokens = call->svc != NULL ? call->svc->tokens : NULL;
+	if (tokens != NULL) {
+		if (env->token[0] == '\0') {
+			call_fail(call, STATUS_UNAUTHENTICATED,
+			    "token: missing; every call carries the calling "
+			    "service's token (RpcRequest.token)");
+			return DISPATCH_REPLY;
+		}
+		if (!tokens_authenticate(tokens, env->token, &call->caller)) {
+			call_fail(call, STATUS_UNAUTHENTICATED,
+			    "token: not recognized; ask the operators for a "
+			    "token of this service");
+			return DISPATCH_REPLY;
+		}
+	}
+
 	const struct method *m = dispatch_lookup(env->method);
 	if (m == NULL) {
 		call_fail(call, STATUS_UNIMPLEMENTED,
@@ -240,6 +256,14 @@ dispatch_begin(struct call *call, const uint8_t *buf, size_t len,
 		return DISPATCH_REPLY;
 	}
 	call->method = m;
+	if (tokens != NULL && !(m->flags & METHOD_CHECK_SCOPE) &&
+	    call->caller.scope != TOKEN_SCOPE_ADMIN) {
+		call_fail(call, STATUS_PERMISSION_DENIED,
+		    "token \"%s\" has scope %s, which does not cover %s; it "
+		    "needs an admin token", call->caller.name,
+		    tokens_scope_name(call->caller.scope), m->name);
+		return DISPATCH_REPLY;
+	}
 	if (m->handle == NULL) {
 		call_fail(call, STATUS_UNIMPLEMENTED, "%s is not implemented yet",
 		    m->name);

@@ -20,6 +20,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "tokens.h"
 
 struct embedded {
 	char data_dir[PATH_MAX / 2];
@@ -27,6 +28,8 @@ struct embedded {
 	char sock_dir[PATH_MAX];
 	char log_file[PATH_MAX];
 	char key_file[PATH_MAX];
+	char token_file[PATH_MAX];
+	char dev_token_file[PATH_MAX];
 	char bin_dir[PATH_MAX / 2];
 	char conninfo[PATH_MAX + 64];
 	bool as_other; /* root: run PostgreSQL as uid/gid */
@@ -246,6 +249,49 @@ write_hash_key(const struct embedded *e, char *msg, size_t msg_size)
 	return 0;
 }
 
+/* write_dev_token creates the token file with one admin token, and the
+ * token itself beside it, both readable by this account only. */
+static int
+write_dev_token(const struct embedded *e, char *msg, size_t msg_size)
+{
+	if (access(e->token_file, F_OK) == 0)
+		return 0;
+	char token[TOKENS_LEN + 1], hash[TOKENS_HASH_HEX + 1];
+	tokens_mint(token, hash);
+	int rc = -1;
+	int fd = open(e->dev_token_file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (f != NULL) {
+		fprintf(f, "%s\n", token);
+		if (fclose(f) == 0)
+			rc = 0;
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	sodium_memzero(token, sizeof token);
+	if (rc == 0) {
+		fd = open(e->token_file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+		f = fd >= 0 ? fdopen(fd, "w") : NULL;
+		rc = -1;
+		if (f != NULL) {
+			fprintf(f, "# Callers of this exe-accessd: name scope "
+			           "hash (see --mint-token).\n"
+			           "development admin %s\n", hash);
+			if (fclose(f) == 0)
+				rc = 0;
+		} else if (fd >= 0) {
+			close(fd);
+		}
+	}
+	if (rc != 0) {
+		snprintf(msg, msg_size, "cannot write %s: %s", e->token_file,
+		    strerror(errno));
+		return -1;
+	}
+	log_info("dev_token_written", "{s:s}", "path", e->dev_token_file);
+	return 0;
+}
+
 static int
 resolve_account(struct embedded *e, const struct config *cfg, char *msg,
     size_t msg_size)
@@ -299,6 +345,9 @@ embedded_start(struct embedded **out, const struct config *cfg, char *msg,
 	snprintf(e->log_file, sizeof e->log_file, "%s/log/postgresql.log",
 	    e->data_dir);
 	snprintf(e->key_file, sizeof e->key_file, "%s/hash.key", e->data_dir);
+	snprintf(e->token_file, sizeof e->token_file, "%s/tokens", e->data_dir);
+	snprintf(e->dev_token_file, sizeof e->dev_token_file, "%s/dev-token",
+	    e->data_dir);
 	char log_dir[PATH_MAX];
 	snprintf(log_dir, sizeof log_dir, "%s/log", e->data_dir);
 
@@ -320,7 +369,8 @@ embedded_start(struct embedded **out, const struct config *cfg, char *msg,
 	    init_cluster(e, msg, msg_size) != 0 ||
 	    start_cluster(e, msg, msg_size) != 0 ||
 	    create_database(e, msg, msg_size) != 0 ||
-	    write_hash_key(e, msg, msg_size) != 0) {
+	    write_hash_key(e, msg, msg_size) != 0 ||
+	    write_dev_token(e, msg, msg_size) != 0) {
 		embedded_stop(e);
 		return -1;
 	}
@@ -338,6 +388,18 @@ const char *
 embedded_hash_key_file(const struct embedded *e)
 {
 	return e->key_file;
+}
+
+const char *
+embedded_token_file(const struct embedded *e)
+{
+	return e->token_file;
+}
+
+const char *
+embedded_dev_token_file(const struct embedded *e)
+{
+	return e->dev_token_file;
 }
 
 void

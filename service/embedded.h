@@ -24,6 +24,13 @@ const char *embedded_conninfo(const struct embedded *e);
 /* embedded_hash_key_file is the path of the hash key in the data dir. */
 const char *embedded_hash_key_file(const struct embedded *e);
 
+/* embedded_token_file is the token file in the data dir. On first start
+ * it is created with one development admin token, whose secret is written
+ * (mode 0600) to embedded_dev_token_file, so the quick start works in one
+ * command: EXE_ACCESS_TOKEN=$(cat <data-dir>/dev-token). */
+const char *embedded_token_file(const struct embedded *e);
+const char *embedded_dev_token_file(const struct embedded *e);
+
 /* embedded_stop stops the cluster if this process started it, and frees
  * `e`. NULL is fine. */
 void embedded_stop(struct embedded *e);

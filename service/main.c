@@ -3,7 +3,7 @@
  * Start: configuration → (embedded PostgreSQL) → hash key → wait for the
  * database → migrations → database workers → listeners. Then the main
  * thread waits for signals: SIGTERM or SIGINT drain in-flight requests and
- * exit 0; SIGHUP is logged (nothing is reloadable yet). */
+ * exit 0; SIGHUP reloads the token file. */
 #include <errno.h>
 #include <libpq-fe.h>
 #include <signal.h>
@@ -25,6 +25,7 @@
 #include "migrate.h"
 #include "server.h"
 #include "status.h"
+#include "tokens.h"
 #include "workers.h"
 
 /* load_hash_key reads 64 hex digits from `path` into guarded memory. */
@@ -145,6 +146,7 @@ main(int argc, char **argv)
 	struct server *server = NULL;
 	struct cache *cache = NULL;
 	struct cache_feed *feed = NULL;
+	struct tokens *tokens = NULL;
 
 	if (sodium_init() < 0) {
 		exit_code = fail("start_failed", "libsodium failed to initialize");
@@ -157,6 +159,7 @@ main(int argc, char **argv)
 
 	const char *conninfo = cfg.database_url;
 	const char *key_file = cfg.hash_key_file;
+	const char *token_file = cfg.token_file;
 	if (conninfo == NULL) {
 		if (embedded_start(&embedded, &cfg, msg, sizeof msg) != 0) {
 			exit_code = fail("embedded_failed", msg);
@@ -165,7 +168,10 @@ main(int argc, char **argv)
 		conninfo = embedded_conninfo(embedded);
 		if (key_file == NULL)
 			key_file = embedded_hash_key_file(embedded);
+		if (token_file == NULL)
+			token_file = embedded_token_file(embedded);
 	}
+
 	if (key_file == NULL) {
 		exit_code = fail("start_failed",
 		    "--hash-key-file is required with --database-url: secrets "
@@ -177,6 +183,18 @@ main(int argc, char **argv)
 		exit_code = fail("start_failed", msg);
 		goto out;
 	}
+	if (token_file == NULL) {
+		exit_code = fail("start_failed",
+		    "--token-file is required with --database-url: every caller "
+		    "authenticates (make entries with --mint-token NAME:SCOPE)");
+		goto out;
+	}
+	if (tokens_open(&tokens, token_file, msg, sizeof msg) != 0) {
+		exit_code = fail("start_failed", msg);
+		goto out;
+	}
+	if (tokens_count(tokens) == 0)
+		log_warn("no_callers", "{s:s}", "token_file", token_file);
 	uint64_t revision = 0;
 	if (prepare_database(conninfo, cfg.db_connect_timeout_s, &revision, msg,
 	        sizeof msg) != 0) {
@@ -193,7 +211,8 @@ main(int argc, char **argv)
 		exit_code = fail("start_failed", "cannot start database workers");
 		goto out;
 	}
-	struct service_ctx svc = {.hash_key = hash_key, .cache = cache};
+	struct service_ctx svc = {.tokens = tokens, .hash_key = hash_key,
+	    .cache = cache};
 	struct server_options opts = {
 	    .listen = (const char *const *)cfg.listen,
 	    .listen_count = cfg.listen_count,
@@ -213,7 +232,12 @@ main(int argc, char **argv)
 		if (sigwait(&signals, &sig) != 0)
 			continue;
 		if (sig == SIGHUP) {
-			log_info("sighup", "{s:s}", "action", "nothing to reload");
+			if (tokens_reload(tokens, msg, sizeof msg) == 0)
+				log_info("tokens_reloaded", "{s:i}", "callers",
+				    (int)tokens_count(tokens));
+			else
+				log_error("tokens_reload_failed", "{s:s}",
+				    "message", msg);
 			continue;
 		}
 		log_info("stopping", "{s:s}", "signal", strsignal(sig));
@@ -229,6 +253,7 @@ out:
 	workers_stop(workers);
 	cache_feed_stop(feed);
 	cache_free(cache);
+	tokens_close(tokens);
 	embedded_stop(embedded);
 	if (hash_key != NULL)
 		sodium_free(hash_key);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <sodium.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -191,9 +192,19 @@ spawn_wait_ready(struct harness *h)
 		kill(h->pid, SIGKILL);
 		die("exe-accessd did not become ready");
 	}
+	/* The embedded default wrote its development token: use it, as the
+	 * README tells people to. */
+	if (h->token[0] == '\0' && h->dev_token_path[0] != '\0') {
+		FILE *f = fopen(h->dev_token_path, "r");
+		if (f == NULL || fgets(h->token, sizeof h->token, f) == NULL)
+			die("cannot read the development token %s",
+			    h->dev_token_path);
+		fclose(f);
+		h->token[strcspn(h->token, "\n")] = '\0';
+	}
 	exa_error err;
 	exa_client_options opts = {.timeout_ms = 10000};
-	if (exa_client_open(h->url, NULL, &opts, &h->client, &err) != EXA_OK)
+	if (exa_client_open(h->url, h->token, &opts, &h->client, &err) != EXA_OK)
 		die("client: %s", err.message);
 }
 
@@ -201,17 +212,44 @@ spawn_wait_ready(struct harness *h)
 static void
 spawn_with_db(struct harness *h, const char *const *extra_args)
 {
-	char listen[400], db[600], key[400];
+	char listen[400], db[600], key[400], tokens[400];
 	snprintf(listen, sizeof listen, "--listen=%s", h->url);
 	snprintf(db, sizeof db, "--database-url=%s", h->conninfo);
 	snprintf(key, sizeof key, "--hash-key-file=%s", h->key_path);
-	const char *args[32] = {listen, db, key, "--log-level=debug"};
-	size_t n = 4;
+	snprintf(tokens, sizeof tokens, "--token-file=%s", h->token_path);
+	const char *args[32] = {listen, db, key, tokens, "--log-level=debug"};
+	size_t n = 5;
 	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 31;
 	     i++)
 		args[n++] = extra_args[i];
 	args[n] = NULL;
 	spawn_begin(h, args);
+}
+
+/* write_tokens gives the test two callers: "tests" (admin) and "checker"
+ * (check), with fixed tokens whose hashes go in the token file. */
+static void
+write_tokens(struct harness *h)
+{
+	snprintf(h->token, sizeof h->token, "exa_svc_%s",
+	    "testsAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	snprintf(h->check_token, sizeof h->check_token, "exa_svc_%s",
+	    "checkBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB");
+	snprintf(h->token_path, sizeof h->token_path, "%s/tokens", h->dir);
+	FILE *f = fopen(h->token_path, "w");
+	if (f == NULL)
+		die("cannot write %s", h->token_path);
+	const char *names[] = {"tests admin", "checker check"};
+	const char *tokens[] = {h->token, h->check_token};
+	for (int i = 0; i < 2; i++) {
+		unsigned char hash[32];
+		char hex[65];
+		crypto_generichash(hash, sizeof hash,
+		    (const unsigned char *)tokens[i], strlen(tokens[i]), NULL, 0);
+		sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+		fprintf(f, "%s %s\n", names[i], hex);
+	}
+	fclose(f);
 }
 
 static void
@@ -250,6 +288,7 @@ harness_start_db(struct harness *h, const char *name)
 	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
 	fclose(f);
 
+	write_tokens(h);
 	h->db = PQconnectdb(h->conninfo);
 	if (PQstatus(h->db) != CONNECTION_OK)
 		die("cannot connect to %s: %s", h->dbname, PQerrorMessage(h->db));
@@ -262,6 +301,9 @@ harness_share_db(struct harness *h2, const struct harness *h)
 	snprintf(h2->dbname, sizeof h2->dbname, "%s", h->dbname);
 	snprintf(h2->conninfo, sizeof h2->conninfo, "%s", h->conninfo);
 	snprintf(h2->key_path, sizeof h2->key_path, "%s", h->key_path);
+	snprintf(h2->token_path, sizeof h2->token_path, "%s", h->token_path);
+	snprintf(h2->token, sizeof h2->token, "%s", h->token);
+	snprintf(h2->check_token, sizeof h2->check_token, "%s", h->check_token);
 	make_dir(h2);
 }
 
@@ -304,6 +346,8 @@ harness_start_embedded(struct harness *h, const char *data_dir)
 	char data[400], listen[400];
 	snprintf(data, sizeof data, "--data-dir=%s", data_dir);
 	snprintf(listen, sizeof listen, "--listen=%s", h->url);
+	snprintf(h->dev_token_path, sizeof h->dev_token_path, "%s/dev-token",
+	    data_dir);
 	const char *args[] = {listen, data, NULL};
 	spawn_begin(h, args);
 	spawn_wait_ready(h);

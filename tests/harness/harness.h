@@ -19,6 +19,10 @@ struct harness {
 	char conninfo[512];
 	char log_path[300];
 	char key_path[300];
+	char token_path[300];
+	char token[64];       /* an admin caller token the daemon accepts */
+	char check_token[64]; /* a check-scoped one */
+	char dev_token_path[320]; /* embedded default: its development token */
 	exa_client *client;
 	PGconn *db;          /* direct connection, for inspecting state */
 	bool bare_path;      /* run the daemon with PATH=/usr/bin:/bin */

@@ -108,7 +108,7 @@ sigterm_answers_in_flight_requests_and_exits_zero(void)
 	for (int i = 0; i < WRITERS; i++) {
 		exa_error err;
 		exa_client_options opts = {.timeout_ms = 3000};
-		EXPECT_INT(exa_client_open(h.url, NULL, &opts, &clients[i], &err),
+		EXPECT_INT(exa_client_open(h.url, h.token, &opts, &clients[i], &err),
 		    EXA_OK);
 		writers[i] = (struct writer){.client = clients[i], .index = i,
 		    .stop = &stop};
@@ -211,6 +211,34 @@ bad_configuration_is_refused_with_the_option_named(void)
 	EXPECT_INT(run_daemon((const char *const[]){"--help", NULL}, out,
 	    sizeof out), 0);
 	EXPECT_CONTAINS(out, "EXE_ACCESS_DATABASE_URL");
+	EXPECT_CONTAINS(out, "EXE_ACCESS_TOKEN_FILE");
+
+	/* Every caller authenticates: no token file, no start. */
+	char key[] = "/tmp/exa-lifecycle-key.XXXXXX";
+	int fd = mkstemp(key);
+	EXPECT(fd >= 0);
+	dprintf(fd, "%s\n", "0011223344556677889900112233445566778899001122"
+	                    "334455667788990011");
+	close(fd);
+	char key_flag[64];
+	snprintf(key_flag, sizeof key_flag, "--hash-key-file=%s", key);
+	EXPECT_INT(run_daemon((const char *const[]){"--database-url=host=/x",
+	    key_flag, NULL}, out, sizeof out), 1);
+	EXPECT_CONTAINS(out, "--token-file");
+	EXPECT_INT(run_daemon((const char *const[]){"--database-url=host=/x",
+	    key_flag, "--token-file=/nonexistent/tokens", NULL}, out,
+	    sizeof out), 1);
+	EXPECT_CONTAINS(out, "/nonexistent/tokens");
+	unlink(key);
+
+	/* Minting prints a token and the line that admits it. */
+	EXPECT_INT(run_daemon((const char *const[]){"--mint-token=web:check",
+	    NULL}, out, sizeof out), 0);
+	EXPECT_CONTAINS(out, "exa_svc_");
+	EXPECT_CONTAINS(out, "web check ");
+	EXPECT_INT(run_daemon((const char *const[]){"--mint-token=web:root",
+	    NULL}, out, sizeof out), 2);
+	EXPECT_CONTAINS(out, "--mint-token");
 }
 
 static void

@@ -504,8 +504,8 @@ concurrent_admin_removals_keep_an_admin(void)
 	enum { ROUNDS = 15 };
 	exa_client *c1, *c2;
 	exa_error err;
-	EXPECT_INT(exa_client_open(h.url, NULL, NULL, &c1, &err), EXA_OK);
-	EXPECT_INT(exa_client_open(h.url, NULL, NULL, &c2, &err), EXA_OK);
+	EXPECT_INT(exa_client_open(h.url, h.token, NULL, &c1, &err), EXA_OK);
+	EXPECT_INT(exa_client_open(h.url, h.token, NULL, &c2, &err), EXA_OK);
 	int exactly_one = 0;
 	for (int round = 0; round < ROUNDS; round++) {
 		struct team t;

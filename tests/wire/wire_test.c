@@ -81,6 +81,7 @@ envelope(const char *method, const void *body, size_t body_len,
 	req.body.len = body_len;
 	req.request_id = (char *)request_id;
 	req.deadline_unix_ms = deadline;
+	req.token = h.token;
 	size_t n = exe__access__v1__rpc_request__get_packed_size(&req);
 	*out = malloc(n);
 	exe__access__v1__rpc_request__pack(&req, *out);

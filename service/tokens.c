@@ -1,0 +1,207 @@
+/* The token file, its table, and authentication against it. */
+#include "tokens.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct entry {
+	struct caller caller;
+	unsigned char hash[crypto_generichash_BYTES];
+};
+
+struct table {
+	struct entry *entries;
+	size_t count;
+};
+
+struct tokens {
+	char *path;
+	pthread_rwlock_t lock;
+	struct table table;
+};
+
+const char *
+tokens_scope_name(enum token_scope scope)
+{
+	return scope == TOKEN_SCOPE_ADMIN ? "admin" : "check";
+}
+
+static void
+hash_bytes(const char *token, unsigned char out[crypto_generichash_BYTES])
+{
+	crypto_generichash(out, crypto_generichash_BYTES,
+	    (const unsigned char *)token, strlen(token), NULL, 0);
+}
+
+void
+tokens_hash(const char *token, char *hash_hex)
+{
+	unsigned char h[crypto_generichash_BYTES];
+	hash_bytes(token, h);
+	sodium_bin2hex(hash_hex, TOKENS_HASH_HEX + 1, h, sizeof h);
+}
+
+void
+tokens_mint(char *token, char *hash_hex)
+{
+	unsigned char raw[32];
+	randombytes_buf(raw, sizeof raw);
+	memcpy(token, TOKENS_PREFIX, 8);
+	sodium_bin2base64(token + 8, TOKENS_LEN - 8 + 1, raw, sizeof raw,
+	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	sodium_memzero(raw, sizeof raw);
+	tokens_hash(token, hash_hex);
+}
+
+/* parse reads the file into `out`. */
+static int
+parse(const char *path, struct table *out, char *msg, size_t msg_size)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL) {
+		snprintf(msg, msg_size, "--token-file: cannot read %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	struct table t = {NULL, 0};
+	size_t cap = 0;
+	char line[512];
+	int lineno = 0;
+	int rc = 0;
+	while (rc == 0 && fgets(line, sizeof line, f) != NULL) {
+		lineno++;
+		char *p = line + strspn(line, " \t");
+		if (*p == '#' || *p == '\n' || *p == '\0')
+			continue;
+		char name[TOKENS_NAME_MAX + 2], scope[16], hex[TOKENS_HASH_HEX + 2];
+		char extra[2];
+		int n = sscanf(p, "%65s %15s %65s %1s", name, scope, hex, extra);
+		struct entry e;
+		memset(&e, 0, sizeof e);
+		size_t hash_len = 0;
+		if (n != 3 || strlen(name) > TOKENS_NAME_MAX) {
+			snprintf(msg, msg_size,
+			    "%s:%d: expected `name scope hash` (name at most %d "
+			    "characters)", path, lineno, TOKENS_NAME_MAX);
+			rc = -1;
+		} else if (strcmp(scope, "check") != 0 &&
+		    strcmp(scope, "admin") != 0) {
+			snprintf(msg, msg_size,
+			    "%s:%d: scope \"%s\" is not check or admin", path,
+			    lineno, scope);
+			rc = -1;
+		} else if (strlen(hex) != TOKENS_HASH_HEX ||
+		    sodium_hex2bin(e.hash, sizeof e.hash, hex, strlen(hex), NULL,
+		        &hash_len, NULL) != 0 ||
+		    hash_len != sizeof e.hash) {
+			snprintf(msg, msg_size,
+			    "%s:%d: the hash must be 64 hex digits (see "
+			    "exe-accessd --mint-token)", path, lineno);
+			rc = -1;
+		} else {
+			if (t.count == cap) {
+				cap = cap ? 2 * cap : 8;
+				struct entry *grown =
+				    realloc(t.entries, cap * sizeof *grown);
+				if (grown == NULL) {
+					snprintf(msg, msg_size, "out of memory");
+					rc = -1;
+					break;
+				}
+				t.entries = grown;
+			}
+			snprintf(e.caller.name, sizeof e.caller.name, "%s", name);
+			e.caller.scope = strcmp(scope, "admin") == 0
+			    ? TOKEN_SCOPE_ADMIN
+			    : TOKEN_SCOPE_CHECK;
+			t.entries[t.count++] = e;
+		}
+	}
+	fclose(f);
+	if (rc != 0) {
+		free(t.entries);
+		return rc;
+	}
+	*out = t;
+	return 0;
+}
+
+int
+tokens_open(struct tokens **out, const char *path, char *msg, size_t msg_size)
+{
+	struct tokens *t = calloc(1, sizeof *t);
+	if (t == NULL || (t->path = strdup(path)) == NULL) {
+		free(t);
+		snprintf(msg, msg_size, "out of memory");
+		return -1;
+	}
+	if (parse(path, &t->table, msg, msg_size) != 0) {
+		free(t->path);
+		free(t);
+		return -1;
+	}
+	pthread_rwlock_init(&t->lock, NULL);
+	*out = t;
+	return 0;
+}
+
+int
+tokens_reload(struct tokens *t, char *msg, size_t msg_size)
+{
+	struct table fresh;
+	if (parse(t->path, &fresh, msg, msg_size) != 0)
+		return -1;
+	pthread_rwlock_wrlock(&t->lock);
+	struct table old = t->table;
+	t->table = fresh;
+	pthread_rwlock_unlock(&t->lock);
+	free(old.entries);
+	return 0;
+}
+
+size_t
+tokens_count(struct tokens *t)
+{
+	pthread_rwlock_rdlock(&t->lock);
+	size_t n = t->table.count;
+	pthread_rwlock_unlock(&t->lock);
+	return n;
+}
+
+bool
+tokens_authenticate(struct tokens *t, const char *token, struct caller *out)
+{
+	if (token == NULL || strlen(token) != TOKENS_LEN ||
+	    memcmp(token, TOKENS_PREFIX, 8) != 0)
+		return false;
+	unsigned char h[crypto_generichash_BYTES];
+	hash_bytes(token, h);
+	bool found = false;
+	pthread_rwlock_rdlock(&t->lock);
+	/* Look at every entry, so the time taken says nothing about which
+	 * one matched. */
+	for (size_t i = 0; i < t->table.count; i++) {
+		if (sodium_memcmp(h, t->table.entries[i].hash, sizeof h) == 0 &&
+		    !found) {
+			*out = t->table.entries[i].caller;
+			found = true;
+		}
+	}
+	pthread_rwlock_unlock(&t->lock);
+	return found;
+}
+
+void
+tokens_close(struct tokens *t)
+{
+	if (t == NULL)
+		return;
+	pthread_rwlock_destroy(&t->lock);
+	free(t->table.entries);
+	free(t->path);
+	free(t);
+}
