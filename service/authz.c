@@ -163,6 +163,23 @@ check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
 		    "checksum)");
 		return STATUS_OK;
 	}
+	if (cached) {
+		unsigned char hash[APIKEY_HASH_BYTES];
+		apikey_hash(p->api_key, strlen(p->api_key), call->svc->hash_key,
+		    hash);
+		if (decide_key_from_cache(cache, hash, d)) {
+			if (!d->key.found) {
+				snprintf(d->reason, sizeof d->reason,
+				    "the API key is unknown, revoked, or rotated "
+				    "and past its grace period");
+				return STATUS_OK;
+			}
+			d->standing.workspace_exists = true;
+			d->standing.personal = d->key.workspace_personal;
+			decide_from_key(perm, d);
+			return STATUS_OK;
+		}
+	}
 	if (src == CACHE_ONLY)
 		return DISPATCH_MISS;
 	char ws[37];

@@ -96,7 +96,9 @@ match(struct cds_lfht_node *node, const void *arg)
 {
 	const struct entry *e = caa_container_of(node, struct entry, node);
 	const struct lookup_key *k = arg;
-	return e->key_len == k->len && memcmp(e->key, k->bytes, k->len) == 0;
+	/* Constant time: an API key entry's key is the hash of a secret. */
+	return e->key_len == k->len &&
+	    sodium_memcmp(e->key, k->bytes, k->len) == 0;
 }
 
 static void

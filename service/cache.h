@@ -36,6 +36,7 @@ struct cache_key {
 	bool read_only;
 	bool personal;
 	int64_t expires_ms; /* 0: current key; else end of its grace period */
+	int64_t read_ms;    /* when it was read from the database */
 };
 
 /* One row of the change log, as cache_apply needs it. NULL: absent. */

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "apikey.h"
 #include "cache.h"
@@ -95,6 +96,52 @@ decide_from_key(const struct permission *perm, struct decision *d)
 	}
 }
 
+int64_t
+decide_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void
+decide_cache_key(struct cache *cache, const unsigned char *hash,
+    const struct key_standing *k)
+{
+	struct cache_key entry;
+	memset(&entry, 0, sizeof entry);
+	memcpy(entry.key_id, k->key_id, sizeof entry.key_id);
+	memcpy(entry.workspace_id, k->workspace_id, sizeof entry.workspace_id);
+	entry.read_only = k->read_only;
+	entry.personal = k->workspace_personal;
+	entry.expires_ms = k->expires_ms;
+	entry.read_ms = decide_now_ms();
+	cache_put_key(cache, hash, APIKEY_HASH_BYTES, &entry, k->revision);
+}
+
+bool
+decide_key_from_cache(struct cache *cache, const unsigned char *hash,
+    struct decision *d)
+{
+	struct cache_key entry;
+	if (!cache_get_key(cache, hash, APIKEY_HASH_BYTES, &entry))
+		return false;
+	int64_t now = decide_now_ms();
+	/* Go back to the database once a minute per key: that is when its
+	 * last use is recorded. */
+	if (now - entry.read_ms > 60 * 1000)
+		return false;
+	memset(&d->key, 0, sizeof d->key);
+	d->key.found = entry.expires_ms == 0 || now < entry.expires_ms;
+	memcpy(d->key.key_id, entry.key_id, sizeof d->key.key_id);
+	memcpy(d->key.workspace_id, entry.workspace_id,
+	    sizeof d->key.workspace_id);
+	d->key.read_only = entry.read_only;
+	d->key.workspace_personal = entry.personal;
+	d->key.expires_ms = entry.expires_ms;
+	return true;
+}
+
 int
 decide_key(struct call *call, const char *secret, const char *workspace_id,
     const struct permission *perm, enum store_lock lock, struct decision *d)
@@ -116,6 +163,8 @@ decide_key(struct call *call, const char *secret, const char *workspace_id,
 	if (rc != STATUS_OK)
 		return rc;
 	d->revision = d->key.revision;
+	if (d->key.found && lock == STORE_LOCK_NONE && call->svc->cache != NULL)
+		decide_cache_key(call->svc->cache, hash, &d->key);
 	if (!d->key.found) {
 		snprintf(d->reason, sizeof d->reason,
 		    "the API key is unknown, revoked, or rotated and past its "

@@ -50,4 +50,19 @@ int decide_key(struct call *call, const char *secret,
     enum store_lock lock, struct decision *d)
     __attribute__((warn_unused_result));
 
+struct cache;
+
+/* decide_cache_key stores a key read from the database in the cache. */
+void decide_cache_key(struct cache *cache, const unsigned char *hash,
+    const struct key_standing *k);
+
+/* decide_key_from_cache fills d->key from the cache for the key whose
+ * hash is `hash`; false on a miss (or an entry due for a database read).
+ * d->key.found is false for a key whose grace period has ended. */
+bool decide_key_from_cache(struct cache *cache, const unsigned char *hash,
+    struct decision *d);
+
+/* decide_now_ms is the wall clock in milliseconds since the epoch. */
+int64_t decide_now_ms(void);
+
 #endif

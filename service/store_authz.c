@@ -87,6 +87,7 @@ store_key_lookup(struct call *call, const char *hash_hex,
 	    "WITH k AS ("
 	    "  SELECT k.id, k.workspace_id, k.read_only,"
 	    "         w.kind = 'personal' AS personal,"
+	    "         coalesce(unix_ms(k.expires_at), 0) AS expires_ms,"
 	    "         (k.last_used_at IS NULL OR"
 	    "          k.last_used_at < now() - interval '1 minute') AS stale"
 	    "  FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id"
@@ -99,7 +100,7 @@ store_key_lookup(struct call *call, const char *hash_hex,
 	    "                 l.last_used_at < now() - interval '1 minute')"
 	    "               FOR UPDATE OF l SKIP LOCKED))"
 	    " SELECT k.id, k.workspace_id, k.read_only, k.personal,"
-	    "        (SELECT value FROM revision_counter)"
+	    "        (SELECT value FROM revision_counter), k.expires_ms"
 	    " FROM k";
 	PGresult *res;
 	int rc = db_exec(call->db, sql, 1, &hash_hex, &res, NULL);
@@ -115,6 +116,7 @@ store_key_lookup(struct call *call, const char *hash_hex,
 		out->read_only = PQgetvalue(res, 0, 2)[0] == 't';
 		out->workspace_personal = PQgetvalue(res, 0, 3)[0] == 't';
 		out->revision = strtoull(PQgetvalue(res, 0, 4), NULL, 10);
+		out->expires_ms = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
 		PQclear(res);
 		return STATUS_OK;
 	}

@@ -49,6 +49,7 @@ struct key_standing {
 	char workspace_id[37];
 	bool read_only;
 	bool workspace_personal;
+	int64_t expires_ms; /* 0: current; else the end of its grace period */
 	uint64_t revision;
 };
 

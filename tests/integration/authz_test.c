@@ -408,6 +408,36 @@ rotated_keys_stop_on_every_replica(void)
 }
 
 static void
+grace_periods_end_on_time_in_the_cache(void)
+{
+	struct user owner;
+	sign_up("grace", &owner);
+	Exe__Access__V1__Principal p = as_user(&owner);
+	Exe__Access__V1__RotateApiKeyRequest req =
+	    EXE__ACCESS__V1__ROTATE_API_KEY_REQUEST__INIT;
+	req.actor = &p;
+	req.workspace_id = owner.personal;
+	req.grace_seconds = 2;
+	Exe__Access__V1__RotateApiKeyResponse *r = NULL;
+	exa_error err;
+	must(exa_rotate_api_key(a.client, &req, &r, &err), &err, "rotate");
+	uint64_t rev = r->revision;
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Within the grace, twice: the second answer from the cache. */
+	EXPECT(allowed(&a, NULL, owner.key, "experiment.view", owner.personal,
+	    rev));
+	EXPECT(allowed(&a, NULL, owner.key, "experiment.view", owner.personal, 0));
+	EXPECT(allowed(&a, NULL, r->secret, "experiment.view", owner.personal, 0));
+	while (ms_since(&t0) < 2300)
+		usleep(50 * 1000);
+	EXPECT(!allowed(&a, NULL, owner.key, "experiment.view", owner.personal, 0));
+	EXPECT(!allowed(&b, NULL, owner.key, "experiment.view", owner.personal, 0));
+	EXPECT(allowed(&a, NULL, r->secret, "experiment.view", owner.personal, 0));
+	exa_free(r);
+}
+
+static void
 batch_answers_each_item_in_order(void)
 {
 	struct user u;
@@ -656,6 +686,8 @@ static const struct unit_case cases[] = {
         every_cell_of_r5_with_and_without_cache},
     {"changes reach the other replica", changes_reach_the_other_replica},
     {"rotated keys stop on every replica", rotated_keys_stop_on_every_replica},
+    {"grace periods end on time, also in the cache",
+        grace_periods_end_on_time_in_the_cache},
     {"BatchCheck answers each item in order", batch_answers_each_item_in_order},
     {"the client's batch builder", batch_builder},
     {"ListPermissions follows the table", list_permissions_follows_the_table},
