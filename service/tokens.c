@@ -114,7 +114,8 @@ parse(const char *path, struct table *out, char *msg, size_t msg_size)
 				}
 				t.entries = grown;
 			}
-			snprintf(e.caller.name, sizeof e.caller.name, "%s", name);
+			snprintf(e.caller.name, sizeof e.caller.name, "%.*s",
+			    TOKENS_NAME_MAX, name);
 			e.caller.scope = strcmp(scope, "admin") == 0
 			    ? TOKEN_SCOPE_ADMIN
 			    : TOKEN_SCOPE_CHECK;
