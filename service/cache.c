@@ -429,6 +429,12 @@ cache_apply(struct cache *c, const struct cache_change *changes, size_t n,
 	pthread_mutex_unlock(&c->write_lock);
 }
 
+int64_t
+cache_sync_age_ms(struct cache *c)
+{
+	return now_ms() - atomic_load(&c->synced_ms);
+}
+
 void
 cache_stats(struct cache *c, struct cache_stats *out)
 {

@@ -90,6 +90,11 @@ void cache_put_resource(struct cache *c, const char *type, const char *id,
 void cache_apply(struct cache *c, const struct cache_change *changes,
     size_t n, uint64_t up_to);
 
+/* cache_sync_age_ms is how long ago the change log was last read (the
+ * database reachable and migrated): what /readyz and the lag metric use,
+ * whether or not the cache stores anything. */
+int64_t cache_sync_age_ms(struct cache *c);
+
 /* Counters for metrics and tests. */
 struct cache_stats {
 	uint64_t hits;

@@ -37,6 +37,7 @@ struct call {
 	ProtobufCMessage *response; /* set by the handler on success */
 	PGconn *db;                 /* set while running on a database worker */
 	int64_t deadline_ms;        /* 0: none */
+	uint64_t started_ns;        /* monotonic, when the request arrived */
 	char *secret;               /* see call_secret */
 	struct caller caller;       /* who called (when tokens are on) */
 	int code;

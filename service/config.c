@@ -65,6 +65,9 @@ static const struct opt opts[] = {
 	{"cache-max-staleness-ms", OPT_LONG, FIELD(cache_max_staleness_ms),
 	 "1000", 50, 600000, "the cache is not used when the change log could "
 	 "not be read for this long: the bound on a cached answer's age"},
+	{"metrics-address", OPT_STRING, FIELD(metrics_address), NULL, 0, 0,
+	 "http://HOST:PORT serving /healthz, /readyz and /metrics; unset: "
+	 "off"},
 	{"log-level", OPT_STRING, FIELD(log_level), "info", 0, 0,
 	 "debug, info, warn or error"},
 };

@@ -20,6 +20,7 @@ struct config {
 	char *hash_key_file;       /* server-side key for secret hashes */
 	char *token_file;          /* callers' token hashes */
 	char *log_level;
+	char *metrics_address;     /* http://HOST:PORT; NULL: off */
 	long workers;              /* database connections */
 	long max_in_flight;        /* requests served at once */
 	long max_message_bytes;

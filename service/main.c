@@ -20,6 +20,7 @@
 #include "config.h"
 #include "dispatch.h"
 #include "embedded.h"
+#include "http.h"
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
@@ -147,6 +148,7 @@ main(int argc, char **argv)
 	struct cache *cache = NULL;
 	struct cache_feed *feed = NULL;
 	struct tokens *tokens = NULL;
+	struct http *http = NULL;
 
 	if (sodium_init() < 0) {
 		exit_code = fail("start_failed", "libsodium failed to initialize");
@@ -223,6 +225,14 @@ main(int argc, char **argv)
 		exit_code = fail("start_failed", msg);
 		goto out;
 	}
+	struct http_sources http_src = {.cache = cache, .workers = workers,
+	    .ready_within_ms = cfg.cache_max_staleness_ms};
+	if (cfg.metrics_address != NULL &&
+	    http_start(&http, cfg.metrics_address, &http_src, msg,
+	        sizeof msg) != 0) {
+		exit_code = fail("start_failed", msg);
+		goto out;
+	}
 	log_info("ready", "{s:s, s:i, s:b, s:i}", "version", EXE_ACCESS_VERSION,
 	    "workers", (int)cfg.workers, "embedded", embedded != NULL,
 	    "cache_size", (int)cfg.cache_size);
@@ -249,6 +259,7 @@ main(int argc, char **argv)
 	exit_code = 0;
 
 out:
+	http_stop(http);
 	server_free(server);
 	workers_stop(workers);
 	cache_feed_stop(feed);

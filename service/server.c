@@ -13,6 +13,7 @@
 
 #include "dispatch.h"
 #include "log.h"
+#include "metrics.h"
 #include "status.h"
 
 enum item_state {
@@ -88,6 +89,14 @@ item_reply(struct item *it)
 		    it->call.method != NULL ? it->call.method->name : "",
 		    "message", reply.message);
 
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	metrics_request(it->call.method != NULL
+	        ? (int)(it->call.method - dispatch_methods)
+	        : -1,
+	    reply.code, (now_ns - it->call.started_ns) / 1000);
+
 	nng_msg *msg;
 	size_t size = envelope_reply_size(&reply);
 	if (nng_msg_alloc(&msg, size) != 0) {
@@ -144,6 +153,10 @@ item_cb(void *arg)
 	srv->busy++;
 	pthread_mutex_unlock(&srv->lock);
 
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	it->call.started_ns =
+	    (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	nng_msg *msg = nng_aio_get_msg(it->aio);
 	enum dispatch_next next = dispatch_begin(&it->call, nng_msg_body(msg),
 	    nng_msg_len(msg), srv->max_bytes);

@@ -22,6 +22,8 @@ struct workers {
 	struct job *head;
 	struct job *tail;
 	bool stopping;
+	size_t busy;   /* under lock */
+	size_t queued; /* under lock */
 	char *conninfo;
 	size_t count;
 	struct worker *workers;
@@ -70,6 +72,8 @@ worker_main(void *arg)
 		pool->head = job->next;
 		if (pool->head == NULL)
 			pool->tail = NULL;
+		pool->queued--;
+		pool->busy++;
 		pthread_mutex_unlock(&pool->lock);
 
 		connect_worker(w);
@@ -81,6 +85,9 @@ worker_main(void *arg)
 		    PQtransactionStatus(w->conn) != PQTRANS_IDLE) {
 			PQclear(PQexec(w->conn, "ROLLBACK"));
 		}
+		pthread_mutex_lock(&pool->lock);
+		pool->busy--;
+		pthread_mutex_unlock(&pool->lock);
 	}
 	PQfinish(w->conn);
 	w->conn = NULL;
@@ -125,7 +132,19 @@ workers_submit(struct workers *pool, struct job *job)
 	else
 		pool->head = job;
 	pool->tail = job;
+	pool->queued++;
 	pthread_cond_signal(&pool->ready);
+	pthread_mutex_unlock(&pool->lock);
+}
+
+void
+workers_stats(struct workers *pool, size_t *total, size_t *busy,
+    size_t *queued)
+{
+	pthread_mutex_lock(&pool->lock);
+	*total = pool->count;
+	*busy = pool->busy;
+	*queued = pool->queued;
 	pthread_mutex_unlock(&pool->lock);
 }
 

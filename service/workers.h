@@ -25,6 +25,11 @@ int workers_start(struct workers **out, const char *conninfo, size_t count)
 /* workers_submit queues `job`; it runs on some worker. Never blocks long. */
 void workers_submit(struct workers *w, struct job *job);
 
+/* workers_stats reports the pool's size, how many workers are running a
+ * job, and how many jobs wait. */
+void workers_stats(struct workers *w, size_t *total, size_t *busy,
+    size_t *queued);
+
 /* workers_stop runs the jobs already queued, then stops every thread and
  * closes the connections. NULL is fine. */
 void workers_stop(struct workers *w);

@@ -1,0 +1,29 @@
+/* Request metrics in Prometheus' text format: requests by method and
+ * status code, a latency histogram per method, and the gauges other
+ * modules report (cache, database pool, change-log lag). Recording is a
+ * few relaxed atomic increments on the reply path. */
+#ifndef EXE_METRICS_H
+#define EXE_METRICS_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cache.h"
+
+/* metrics_request counts one reply: `method` is the row's index in the
+ * dispatch table, or -1 for a request that named no known method. */
+void metrics_request(int method, int code, uint64_t micros);
+
+/* What the gauges read at scrape time. */
+struct metrics_gauges {
+	struct cache_stats cache;
+	int64_t cache_sync_age_ms; /* since the change log was last read */
+	size_t workers;            /* database connections */
+	size_t workers_busy;
+	size_t queued;             /* calls waiting for a worker */
+};
+
+/* metrics_render writes every metric to `out`. */
+void metrics_render(FILE *out, const struct metrics_gauges *g);
+
+#endif

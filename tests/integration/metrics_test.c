@@ -1,0 +1,265 @@
+/* The operations endpoint: /healthz, /metrics after a known workload (the
+ * counters move by exactly the right amounts), and /readyz turning
+ * unready when PostgreSQL stops and ready again when it returns, with the
+ * service serving again without a restart. This test runs its own
+ * PostgreSQL (it stops it), so it cannot disturb the other tests. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "unit/unit.h"
+
+static struct harness h;
+static char pg_state[256];
+static char pg_script[512];
+static int port;
+
+/* http_get fetches `path` from the metrics address; returns the status
+ * code (0 when it could not connect) and the body in `body`. */
+static int
+http_get(const char *path, char *body, size_t size)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port)};
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+		close(fd);
+		return 0;
+	}
+	char req[256];
+	int n = snprintf(req, sizeof req,
+	    "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+	    path);
+	if (write(fd, req, (size_t)n) != n) {
+		close(fd);
+		return 0;
+	}
+	static char buf[1 << 20];
+	size_t got = 0;
+	ssize_t r;
+	while (got + 1 < sizeof buf &&
+	    (r = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+		got += (size_t)r;
+	buf[got] = '\0';
+	close(fd);
+	int status = 0;
+	sscanf(buf, "HTTP/1.%*d %d", &status);
+	const char *start = strstr(buf, "\r\n\r\n");
+	snprintf(body, size, "%s", start != NULL ? start + 4 : "");
+	return status;
+}
+
+/* metric reads one sample's value from a /metrics body; -1 if absent. */
+static double
+metric(const char *body, const char *sample)
+{
+	const char *p = body;
+	size_t len = strlen(sample);
+	while ((p = strstr(p, sample)) != NULL) {
+		if ((p == body || p[-1] == '\n') && p[len] == ' ')
+			return strtod(p + len + 1, NULL);
+		p += len;
+	}
+	return -1;
+}
+
+static double
+scrape(const char *sample)
+{
+	static char body[1 << 20];
+	if (http_get("/metrics", body, sizeof body) != 200)
+		return -2;
+	return metric(body, sample);
+}
+
+static int
+free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof addr;
+	bind(fd, (struct sockaddr *)&addr, sizeof addr);
+	getsockname(fd, (struct sockaddr *)&addr, &len);
+	close(fd);
+	return ntohs(addr.sin_port);
+}
+
+static void
+healthz_answers(void)
+{
+	char body[256];
+	EXPECT_INT(http_get("/healthz", body, sizeof body), 200);
+	EXPECT_STR(body, "ok\n");
+	EXPECT_INT(http_get("/readyz", body, sizeof body), 200);
+	EXPECT_INT(http_get("/nothing-here", body, sizeof body), 404);
+}
+
+static const char *const check_ok =
+    "exe_access_requests_total{method=\"exe.access.v1.AuthzService/Check\","
+    "code=\"OK\"}";
+static const char *const check_invalid =
+    "exe_access_requests_total{method=\"exe.access.v1.AuthzService/Check\","
+    "code=\"INVALID_ARGUMENT\"}";
+static const char *const signup_ok =
+    "exe_access_requests_total{method=\"exe.access.v1.WorkspaceService/"
+    "CreateUser\",code=\"OK\"}";
+static const char *const check_count =
+    "exe_access_request_duration_seconds_count{method=\"exe.access.v1."
+    "AuthzService/Check\"}";
+
+static double
+zero_if_absent(double v)
+{
+	return v < 0 ? 0 : v;
+}
+
+static void
+metrics_count_a_known_workload(void)
+{
+	double ok0 = zero_if_absent(scrape(check_ok));
+	double bad0 = zero_if_absent(scrape(check_invalid));
+	double signup0 = zero_if_absent(scrape(signup_ok));
+	double count0 = zero_if_absent(scrape(check_count));
+	double hits0 = scrape("exe_access_cache_hits_total");
+
+	Exe__Access__V1__CreateUserRequest req =
+	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
+	req.username = (char *)harness_unique("metric");
+	char email[128];
+	snprintf(email, sizeof email, "%s@example.com", req.username);
+	req.email = email;
+	Exe__Access__V1__CreateUserResponse *u = NULL;
+	exa_error err;
+	EXPECT_INT(exa_create_user(h.client, &req, &u, &err), EXA_OK);
+	if (u == NULL)
+		return;
+	/* 7 good checks of one membership (the first reads the database,
+	 * the rest can hit the cache) and 3 malformed ones. */
+	for (int i = 0; i < 7; i++) {
+		exa_decision d;
+		EXPECT_INT(exa_check(h.client, u->user->id, "experiment.create",
+		    u->personal_workspace->id, &d, &err), EXA_OK);
+	}
+	for (int i = 0; i < 3; i++) {
+		exa_decision d;
+		EXPECT_INT(exa_check(h.client, u->user->id, "no.such.permission",
+		    u->personal_workspace->id, &d, &err), EXA_INVALID_ARGUMENT);
+	}
+	exa_free(u);
+
+	EXPECT_INT(scrape(check_ok) - ok0, 7);
+	EXPECT_INT(scrape(check_invalid) - bad0, 3);
+	EXPECT_INT(scrape(signup_ok) - signup0, 1);
+	EXPECT_INT(scrape(check_count) - count0, 10);
+	EXPECT(scrape("exe_access_cache_hits_total") - hits0 >= 5);
+	EXPECT_INT(scrape("exe_access_db_pool_connections"), 2);
+	EXPECT(scrape("exe_access_cache_entries") >= 1);
+	EXPECT(scrape("exe_access_change_log_lag_seconds") < 1.0);
+	EXPECT(scrape("exe_access_cache_revision") >= 1);
+}
+
+static int
+pg(const char *verb)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "%s %s %s", pg_script, verb, pg_state);
+	return system(cmd);
+}
+
+/* wait_ready polls /readyz until it answers `want` (at most 10 s);
+ * returns the milliseconds it took, or -1. */
+static double
+wait_ready(int want)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		char body[256];
+		if (http_get("/readyz", body, sizeof body) == want) {
+			clock_gettime(CLOCK_MONOTONIC, &t1);
+			return (double)(t1.tv_sec - t0.tv_sec) * 1000 +
+			    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+		}
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		if (t1.tv_sec - t0.tv_sec > 10)
+			return -1;
+		usleep(20 * 1000);
+	}
+}
+
+static void
+readyz_follows_the_database(void)
+{
+	EXPECT_INT(pg("pause"), 0);
+	double down = wait_ready(503);
+	char body[256];
+	EXPECT_INT(http_get("/readyz", body, sizeof body), 503);
+	EXPECT_CONTAINS(body, "not ready");
+	EXPECT_INT(http_get("/healthz", body, sizeof body), 200);
+	/* Requests that need the database fail cleanly meanwhile. */
+	Exe__Access__V1__GetUserRequest get = EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
+	get.user_id = "00000000-0000-4000-8000-000000000000";
+	Exe__Access__V1__GetUserResponse *r = NULL;
+	exa_error err;
+	EXPECT_INT(exa_get_user(h.client, &get, &r, &err), EXA_UNAVAILABLE);
+
+	EXPECT_INT(pg("resume"), 0);
+	double up = wait_ready(200);
+	printf("  /readyz: unready %.0f ms after PostgreSQL stopped, ready "
+	       "%.0f ms after it returned\n", down, up);
+	EXPECT(down >= 0 && up >= 0);
+	/* And the service serves again, without a restart. */
+	for (int i = 0; i < 50; i++) {
+		if (exa_get_user(h.client, &get, &r, &err) == EXA_NOT_FOUND)
+			break;
+		usleep(100 * 1000);
+	}
+	EXPECT_INT(exa_get_user(h.client, &get, &r, &err), EXA_NOT_FOUND);
+}
+
+static const struct unit_case cases[] = {
+    {"/healthz answers", healthz_answers},
+    {"/metrics counts a known workload", metrics_count_a_known_workload},
+    {"/readyz follows the database", readyz_follows_the_database},
+};
+
+UNIT_STATE
+
+int
+main(void)
+{
+	/* A PostgreSQL of our own, started by the same script as the suite's. */
+	const char *dir = getenv("EXA_TEST_PG_SCRIPT");
+	if (dir == NULL) {
+		fprintf(stderr, "EXA_TEST_PG_SCRIPT is not set: run through ctest\n");
+		return 2;
+	}
+	snprintf(pg_script, sizeof pg_script, "%s", dir);
+	snprintf(pg_state, sizeof pg_state, "/tmp/exa-metrics-pg.%d",
+	    (int)getpid());
+	if (pg("start") != 0)
+		return 2;
+	char env[300];
+	snprintf(env, sizeof env, "%s/env", pg_state);
+	setenv("EXA_TEST_PG_ENV", env, 1);
+
+	port = free_port();
+	char address[64];
+	snprintf(address, sizeof address, "--metrics-address=http://127.0.0.1:%d",
+	    port);
+	harness_start(&h, "metrics",
+	    (const char *const[]){address, "--workers=2",
+	        "--cache-max-staleness-ms=500", NULL});
+	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
+	int status = harness_stop(&h);
+	pg("stop");
+	return failed == 0 && status == 0 ? 0 : 1;
+}
