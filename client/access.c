@@ -3,6 +3,7 @@
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -55,6 +56,49 @@ exa_status_name(int code)
 	return "UNKNOWN";
 }
 
+enum { EXA_TLS_REFUSED = -1 };
+
+/* dial_tls dials a tls+tcp:// URL verifying the server against the
+ * options' CA file; returns an nng error, or EXA_TLS_REFUSED with `err`
+ * set when the options do not allow it. */
+static int
+dial_tls(exa_client *c, const char *url, const exa_client_options *opts,
+    exa_error *err)
+{
+	if (opts == NULL || opts->tls_ca_file == NULL) {
+		fail(err, EXA_INVALID_ARGUMENT,
+		    "tls_ca_file: required for %s (the server is verified)", url);
+		return EXA_TLS_REFUSED;
+	}
+	nng_url *u = NULL;
+	nng_dialer d;
+	nng_tls_config *cfg = NULL;
+	int rv = nng_url_parse(&u, url);
+	if (rv == 0)
+		rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT);
+	if (rv == 0)
+		rv = nng_tls_config_auth_mode(cfg, NNG_TLS_AUTH_MODE_REQUIRED);
+	if (rv == 0 && (rv = nng_tls_config_ca_file(cfg, opts->tls_ca_file)) != 0) {
+		fail(err, EXA_INVALID_ARGUMENT, "tls_ca_file: cannot use %s: %s",
+		    opts->tls_ca_file, nng_strerror(rv));
+		rv = EXA_TLS_REFUSED;
+	}
+	if (rv == 0)
+		rv = nng_tls_config_server_name(cfg,
+		    opts->tls_server_name != NULL ? opts->tls_server_name
+		                                  : u->u_hostname);
+	if (rv == 0)
+		rv = nng_dialer_create(&d, c->sock, url);
+	if (rv == 0)
+		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
+	if (rv == 0)
+		rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK);
+	if (cfg != NULL)
+		nng_tls_config_free(cfg); /* the dialer holds its own reference */
+	nng_url_free(u);
+	return rv;
+}
+
 exa_status
 exa_client_open(const char *urls, const char *token,
     const exa_client_options *opts, exa_client **out, exa_error *err)
@@ -92,7 +136,15 @@ exa_client_open(const char *urls, const char *token,
 	     u = strtok_r(NULL, ",", &save)) {
 		/* Non-blocking: the dialer keeps trying in the background, and
 		 * a call waits (within its timeout) for a connection. */
-		rv = nng_dial(c->sock, u, NULL, NNG_FLAG_NONBLOCK);
+		rv = strncmp(u, "tls+", 4) == 0 ? dial_tls(c, u, opts, err)
+		                                 : nng_dial(c->sock, u, NULL,
+		                                       NNG_FLAG_NONBLOCK);
+		if (rv == EXA_TLS_REFUSED) {
+			nng_close(c->sock);
+			free(c->token);
+			free(c);
+			return err != NULL ? err->code : EXA_INVALID_ARGUMENT;
+		}
 		if (rv != 0 || ++dialers > MAX_ENDPOINTS) {
 			nng_close(c->sock);
 			free(c->token);

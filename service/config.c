@@ -29,8 +29,12 @@ struct opt {
 /* clang-format off */
 static const struct opt opts[] = {
 	{"listen", OPT_LIST, FIELD(listen), "tcp://127.0.0.1:7400", 0, 0,
-	 "URL to serve on: ipc://PATH, tcp://HOST:PORT; repeat for several "
-	 "(comma-separated in the variable and the file)"},
+	 "URL to serve on: ipc://PATH, tcp://HOST:PORT or tls+tcp://HOST:PORT; "
+	 "repeat for several (comma-separated in the variable and the file)"},
+	{"tls-cert", OPT_STRING, FIELD(tls_cert), NULL, 0, 0,
+	 "PEM certificate (chain) presented on tls+tcp:// URLs"},
+	{"tls-key", OPT_STRING, FIELD(tls_key), NULL, 0, 0,
+	 "PEM private key of --tls-cert"},
 	{"database-url", OPT_STRING, FIELD(database_url), NULL, 0, 0,
 	 "PostgreSQL connection string; unset: start a private PostgreSQL "
 	 "under --data-dir"},
@@ -335,14 +339,26 @@ config_load(struct config *cfg, int argc, char **argv, char *msg,
 		snprintf(msg, msg_size, "--listen: at least one URL is needed");
 		return CONFIG_ERROR;
 	}
+	bool tls = false;
 	for (size_t i = 0; i < cfg->listen_count; i++) {
 		const char *u = cfg->listen[i];
-		if (strncmp(u, "ipc://", 6) != 0 && strncmp(u, "tcp://", 6) != 0 &&
-		    strncmp(u, "tcp4://", 7) != 0 && strncmp(u, "tcp6://", 7) != 0) {
+		bool is_tls = strncmp(u, "tls+tcp://", 10) == 0 ||
+		    strncmp(u, "tls+tcp4://", 11) == 0 ||
+		    strncmp(u, "tls+tcp6://", 11) == 0;
+		tls |= is_tls;
+		if (!is_tls && strncmp(u, "ipc://", 6) != 0 &&
+		    strncmp(u, "tcp://", 6) != 0 && strncmp(u, "tcp4://", 7) != 0 &&
+		    strncmp(u, "tcp6://", 7) != 0) {
 			snprintf(msg, msg_size,
-			    "--listen: \"%s\" is not an ipc:// or tcp:// URL", u);
+			    "--listen: \"%s\" is not an ipc://, tcp:// or "
+			    "tls+tcp:// URL", u);
 			return CONFIG_ERROR;
 		}
+	}
+	if (tls && (cfg->tls_cert == NULL || cfg->tls_key == NULL)) {
+		snprintf(msg, msg_size,
+		    "--tls-cert and --tls-key are required for tls+tcp:// URLs");
+		return CONFIG_ERROR;
 	}
 	if (cfg->cache_max_staleness_ms <= cfg->cache_refresh_ms) {
 		snprintf(msg, msg_size,

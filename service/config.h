@@ -21,6 +21,8 @@ struct config {
 	char *token_file;          /* callers' token hashes */
 	char *log_level;
 	char *metrics_address;     /* http://HOST:PORT; NULL: off */
+	char *tls_cert;            /* PEM certificate chain for tls+tcp:// */
+	char *tls_key;             /* its PEM private key */
 	long workers;              /* database connections */
 	long max_in_flight;        /* requests served at once */
 	long max_message_bytes;

@@ -220,6 +220,8 @@ main(int argc, char **argv)
 	    .listen_count = cfg.listen_count,
 	    .items = (size_t)cfg.max_in_flight,
 	    .max_bytes = (size_t)cfg.max_message_bytes,
+	    .tls_cert_file = cfg.tls_cert,
+	    .tls_key_file = cfg.tls_key,
 	};
 	if (server_start(&server, &opts, workers, &svc, msg, sizeof msg) != 0) {
 		exit_code = fail("start_failed", msg);

@@ -4,9 +4,11 @@
 #include <errno.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
 #include <pthread.h>
 #include <sodium.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -192,6 +194,61 @@ server_close(struct server *srv)
 	free(srv);
 }
 
+/* read_file returns a NUL-terminated copy of a (small) file, or NULL. */
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	char chunk[4096];
+	size_t n;
+	while (out != NULL && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		fwrite(chunk, 1, n, out);
+	fclose(f);
+	if (out != NULL)
+		fclose(out);
+	return buf;
+}
+
+/* listen_tls starts a tls+tcp:// listener presenting the configured
+ * certificate. */
+static int
+listen_tls(struct server *srv, const char *url,
+    const struct server_options *opts, char *msg, size_t msg_size)
+{
+	char *cert = read_file(opts->tls_cert_file);
+	char *key = read_file(opts->tls_key_file);
+	nng_tls_config *cfg = NULL;
+	nng_listener l;
+	int rv = cert == NULL || key == NULL ? NNG_ENOENT : 0;
+	if (rv != 0)
+		snprintf(msg, msg_size, "cannot read %s",
+		    cert == NULL ? opts->tls_cert_file : opts->tls_key_file);
+	if (rv == 0 && (rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_SERVER)) == 0 &&
+	    (rv = nng_tls_config_own_cert(cfg, cert, key, NULL)) != 0)
+		snprintf(msg, msg_size,
+		    "--tls-cert/--tls-key: not a usable PEM certificate and "
+		    "key: %s", nng_strerror(rv));
+	if (key != NULL) {
+		sodium_memzero(key, strlen(key));
+		free(key);
+	}
+	free(cert);
+	if (rv == 0 && (rv = nng_listener_create(&l, srv->sock, url)) == 0 &&
+	    (rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg)) == 0)
+		rv = nng_listener_start(l, 0);
+	if (rv != 0 && msg[0] == '\0')
+		snprintf(msg, msg_size, "cannot listen on %s: %s", url,
+		    nng_strerror(rv));
+	if (cfg != NULL)
+		nng_tls_config_free(cfg); /* the listener holds its own reference */
+	return rv;
+}
+
 int
 server_start(struct server **out, const struct server_options *opts,
     struct workers *workers, const struct service_ctx *svc, char *msg,
@@ -242,10 +299,13 @@ server_start(struct server **out, const struct server_options *opts,
 		}
 	}
 	for (size_t i = 0; i < opts->listen_count; i++) {
-		rv = nng_listen(srv->sock, opts->listen[i], NULL, 0);
-		if (rv != 0) {
+		msg[0] = '\0';
+		if (strncmp(opts->listen[i], "tls+", 4) == 0)
+			rv = listen_tls(srv, opts->listen[i], opts, msg, msg_size);
+		else if ((rv = nng_listen(srv->sock, opts->listen[i], NULL, 0)) != 0)
 			snprintf(msg, msg_size, "cannot listen on %s: %s",
 			    opts->listen[i], nng_strerror(rv));
+		if (rv != 0) {
 			server_close(srv);
 			return -1;
 		}

@@ -18,6 +18,8 @@ struct server_options {
 	size_t listen_count;
 	size_t items;     /* requests served at once */
 	size_t max_bytes; /* largest request and response */
+	const char *tls_cert_file; /* for tls+tcp:// URLs */
+	const char *tls_key_file;
 };
 
 /* server_start opens the socket, starts listening on every URL and starts

@@ -60,6 +60,13 @@ typedef struct exa_client exa_client;
 typedef struct exa_client_options {
 	/* Default bound of every call, in milliseconds; 0 means 5000. */
 	int timeout_ms;
+	/* For tls+tcp:// URLs: the PEM file of the CA(s) the server's
+	 * certificate must chain to (required: no unverified connections),
+	 * and the DNS name it must carry (default: the URL's host). nng's TLS
+	 * engine (mbedtls 2.28) matches DNS names only: when dialing an IP
+	 * address, give the certificate's DNS name here. */
+	const char *tls_ca_file;
+	const char *tls_server_name;
 } exa_client_options;
 
 /* exa_status_name returns "NOT_FOUND" and so on; "UNKNOWN" otherwise. */
