@@ -63,3 +63,18 @@ apikey_hash(const char *secret, size_t len, const unsigned char *hash_key,
 	crypto_generichash(out, APIKEY_HASH_BYTES, (const unsigned char *)secret,
 	    len, hash_key, APIKEY_HASH_KEY_BYTES);
 }
+
+void
+apikey_stored_form(const char *secret, const unsigned char *hash_key,
+    struct apikey_stored *out)
+{
+	unsigned char hash[APIKEY_HASH_BYTES];
+	apikey_hash(secret, strlen(secret), hash_key, hash);
+	out->hash_hex[0] = '\\';
+	out->hash_hex[1] = 'x';
+	sodium_bin2hex(out->hash_hex + 2, sizeof out->hash_hex - 2, hash,
+	    sizeof hash);
+	sodium_memzero(hash, sizeof hash);
+	memcpy(out->display, secret, APIKEY_DISPLAY_LEN);
+	out->display[APIKEY_DISPLAY_LEN] = '\0';
+}

@@ -35,4 +35,16 @@ bool apikey_well_formed(const char *secret, size_t len);
 void apikey_hash(const char *secret, size_t len, const unsigned char *hash_key,
     unsigned char out[APIKEY_HASH_BYTES]);
 
+/* The forms of a secret the database keeps: its keyed hash as PostgreSQL
+ * bytea text ("\x..."), and its visible prefix. */
+struct apikey_stored {
+	char hash_hex[2 * APIKEY_HASH_BYTES + 3];
+	char display[APIKEY_DISPLAY_LEN + 1];
+};
+
+/* apikey_stored_form computes them for `secret` with the server's
+ * `hash_key`. */
+void apikey_stored_form(const char *secret, const unsigned char *hash_key,
+    struct apikey_stored *out);
+
 #endif

@@ -55,17 +55,11 @@ rotate_txn(PGconn *conn, void *arg)
 	if (rc != STATUS_OK)
 		return rc;
 
-	unsigned char hash[APIKEY_HASH_BYTES];
-	char hash_hex[2 * APIKEY_HASH_BYTES + 3];
-	char display[APIKEY_DISPLAY_LEN + 1];
-	apikey_hash(call->secret, APIKEY_SECRET_LEN, call->svc->hash_key, hash);
-	db_hex(hash, sizeof hash, hash_hex);
-	sodium_memzero(hash, sizeof hash);
-	memcpy(display, call->secret, APIKEY_DISPLAY_LEN);
-	display[APIKEY_DISPLAY_LEN] = '\0';
+	struct apikey_stored stored;
+	apikey_stored_form(call->secret, call->svc->hash_key, &stored);
 	struct new_key k = {
-	    .hash_hex = hash_hex,
-	    .display = display,
+	    .hash_hex = stored.hash_hex,
+	    .display = stored.display,
 	    .read_only = req->read_only,
 	    .grace_seconds = req->grace_seconds,
 	};

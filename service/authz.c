@@ -110,12 +110,15 @@ check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
 
 	if (req->target_case == EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE) {
 		const char *type = req->resource->type, *id = req->resource->id;
-		if (!cached ||
-		    !cache_get_resource(cache, type, id, d->workspace_id)) {
+		uint64_t rev;
+		if (cached &&
+		    cache_get_resource(cache, type, id, d->workspace_id, &rev)) {
+			if (rev > d->revision)
+				d->revision = rev;
+		} else {
 			if (src == CACHE_ONLY)
 				return DISPATCH_MISS;
 			bool found;
-			uint64_t rev;
 			int rc = store_resource_workspace(call, type, id, &found,
 			    d->workspace_id, &rev);
 			if (rc != STATUS_OK)
@@ -139,8 +142,11 @@ check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
 	const Exe__Access__V1__Principal *p = req->principal;
 	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
 		struct cache_membership m;
+		uint64_t rev;
 		if (cached && cache_get_membership(cache, p->user_id,
-		                  d->workspace_id, &m)) {
+		                  d->workspace_id, &m, &rev)) {
+			if (rev > d->revision)
+				d->revision = rev;
 			d->standing.workspace_exists = m.workspace_exists;
 			d->standing.personal = m.personal;
 			d->standing.role = m.role;
@@ -154,10 +160,19 @@ check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
 		return decide_user(call, p->user_id, ws, perm, STORE_LOCK_NONE, d);
 	}
 
-	/* A malformed key is refused by its checksum, database or not. */
+	/* A malformed key is refused by its checksum. The database is read
+	 * only for a revision, when the cache's does not cover the one the
+	 * caller asked for. */
 	if (!apikey_well_formed(p->api_key, strlen(p->api_key))) {
 		if (!cached && cache != NULL)
 			d->revision = cache_revision(cache);
+		if (d->revision < req->at_least_as_fresh) {
+			if (src == CACHE_ONLY)
+				return DISPATCH_MISS;
+			int rc = db_current_revision(call->db, &d->revision);
+			if (rc != STATUS_OK)
+				return rc;
+		}
 		snprintf(d->reason, sizeof d->reason,
 		    "the API key is malformed (wrong prefix, length or "
 		    "checksum)");
@@ -207,7 +222,10 @@ check_result(struct call *call, const Exe__Access__V1__CheckRequest *req,
 	resp->role = (Exe__Access__V1__Role)d->role;
 	resp->reason = call_strdup(call, d->allowed ? "" : d->reason);
 	resp->revision = d->revision;
-	resp->workspace_id = call_strdup(call, d->workspace_id);
+	/* Which workspace holds a resource is the business of its members
+	 * (and its key) only. */
+	bool standing = d->allowed || d->role != ROLE_NONE;
+	resp->workspace_id = call_strdup(call, standing ? d->workspace_id : "");
 	*out = resp;
 	return STATUS_OK;
 }

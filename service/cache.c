@@ -18,6 +18,7 @@ struct entry {
 	struct cds_lfht_node node;
 	struct rcu_head rcu;
 	atomic_uchar ref; /* CLOCK bit: set on every hit */
+	uint64_t revision; /* the revision the database read reflected */
 	unsigned char workspace[16]; /* whose entry this is, for scans */
 	union {
 		struct cache_membership m;
@@ -183,10 +184,13 @@ cache_revision(struct cache *c)
 }
 
 /* get copies the first `size` bytes of the value of the entry with `key`
- * into `out`; true on a hit. */
+ * into `out`, and into *revision the revision the answer reflects: the
+ * newer of the entry's read and what the cache has applied (nothing it
+ * applied since the read touched the entry, or it would be gone); true on
+ * a hit. */
 static bool
 get(struct cache *c, const unsigned char *key, size_t len, void *out,
-    size_t size)
+    size_t size, uint64_t *revision)
 {
 	if (c->capacity == 0)
 		return false;
@@ -201,6 +205,8 @@ get(struct cache *c, const unsigned char *key, size_t len, void *out,
 		if (atomic_load_explicit(&e->ref, memory_order_relaxed) == 0)
 			atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
 		memcpy(out, &e->v, size);
+		uint64_t applied = atomic_load(&c->applied);
+		*revision = e->revision > applied ? e->revision : applied;
 		hit = true;
 	}
 	urcu_bp_read_unlock();
@@ -246,6 +252,7 @@ put(struct cache *c, const unsigned char *key, size_t len,
 	memcpy(&e->v, value, size);
 	memcpy(e->key, key, len);
 	e->key_len = len;
+	e->revision = read_revision;
 	struct lookup_key k = {key, len};
 
 	pthread_mutex_lock(&c->write_lock);
@@ -296,11 +303,12 @@ resource_key(const char *type, const char *id, unsigned char *key)
 
 bool
 cache_get_membership(struct cache *c, const char *user_id,
-    const char *workspace_id, struct cache_membership *out)
+    const char *workspace_id, struct cache_membership *out,
+    uint64_t *revision)
 {
 	unsigned char key[MEMBERSHIP_KEY];
 	return membership_key(user_id, workspace_id, key) &&
-	    get(c, key, sizeof key, out, sizeof *out);
+	    get(c, key, sizeof key, out, sizeof *out, revision);
 }
 
 void
@@ -315,14 +323,14 @@ cache_put_membership(struct cache *c, const char *user_id,
 
 bool
 cache_get_key(struct cache *c, const unsigned char *hash, size_t len,
-    struct cache_key *out)
+    struct cache_key *out, uint64_t *revision)
 {
 	unsigned char key[1 + 64];
 	if (len > 64)
 		return false;
 	key[0] = ENTRY_KEY;
 	memcpy(key + 1, hash, len);
-	return get(c, key, 1 + len, out, sizeof *out);
+	return get(c, key, 1 + len, out, sizeof *out, revision);
 }
 
 void
@@ -340,12 +348,12 @@ cache_put_key(struct cache *c, const unsigned char *hash, size_t len,
 
 bool
 cache_get_resource(struct cache *c, const char *type, const char *id,
-    char workspace_id[37])
+    char workspace_id[37], uint64_t *revision)
 {
 	unsigned char key[RESOURCE_KEY_MAX];
 	size_t len = resource_key(type, id, key);
 	char value[37];
-	if (len == 0 || !get(c, key, len, value, sizeof value))
+	if (len == 0 || !get(c, key, len, value, sizeof value, revision))
 		return false;
 	memcpy(workspace_id, value, sizeof value);
 	return true;

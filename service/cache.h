@@ -66,13 +66,15 @@ bool cache_usable(struct cache *c, uint64_t min_revision);
 /* cache_revision is the newest revision the cache reflects. */
 uint64_t cache_revision(struct cache *c);
 
-/* Lookups copy the entry into *out and return true on a hit. */
+/* Lookups copy the entry into *out and return true on a hit, with the
+ * revision the answer reflects in *revision. */
 bool cache_get_membership(struct cache *c, const char *user_id,
-    const char *workspace_id, struct cache_membership *out);
+    const char *workspace_id, struct cache_membership *out,
+    uint64_t *revision);
 bool cache_get_key(struct cache *c, const unsigned char *hash, size_t len,
-    struct cache_key *out);
+    struct cache_key *out, uint64_t *revision);
 bool cache_get_resource(struct cache *c, const char *type, const char *id,
-    char workspace_id[37]);
+    char workspace_id[37], uint64_t *revision);
 
 /* Stores: `read_revision` is the revision the database read reflected;
  * an entry older than what the cache has applied is not stored. */

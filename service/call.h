@@ -27,6 +27,8 @@ struct service_ctx {
 	const unsigned char *hash_key;
 	/* The authorization cache; NULL in tools that run without one. */
 	struct cache *cache;
+	/* Requests one caller may have in flight at once; 0: no limit. */
+	unsigned max_in_flight_per_caller;
 };
 
 struct call {
@@ -40,6 +42,7 @@ struct call {
 	uint64_t started_ns;        /* monotonic, when the request arrived */
 	char *secret;               /* see call_secret */
 	struct caller caller;       /* who called (when tokens are on) */
+	bool counted;               /* holds one of the caller's in-flight slots */
 	int code;
 	char message[512];
 	/* Response memory, freed when the reply is packed. Keep it last:

@@ -54,6 +54,9 @@ static const struct opt opts[] = {
 	 "database worker threads, one PostgreSQL connection each"},
 	{"max-in-flight", OPT_LONG, FIELD(max_in_flight), "256", 1, 65536,
 	 "requests served at once; more wait in the socket"},
+	{"max-in-flight-per-caller", OPT_LONG, FIELD(max_in_flight_per_caller),
+	 "128", 0, 65536, "requests one caller (token name) may have in "
+	 "flight; more get RESOURCE_EXHAUSTED; 0: no limit"},
 	{"max-message-bytes", OPT_LONG, FIELD(max_message_bytes), "1048576",
 	 1024, 67108864, "largest request accepted; larger gets RESOURCE_EXHAUSTED"},
 	{"drain-timeout-ms", OPT_LONG, FIELD(drain_timeout_ms), "10000", 0,

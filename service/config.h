@@ -25,6 +25,7 @@ struct config {
 	char *tls_key;             /* its PEM private key */
 	long workers;              /* database connections */
 	long max_in_flight;        /* requests served at once */
+	long max_in_flight_per_caller; /* one caller's share; 0: no limit */
 	long max_message_bytes;
 	long drain_timeout_ms;
 	long db_connect_timeout_s; /* how long start-up waits for PostgreSQL */

@@ -124,7 +124,8 @@ decide_key_from_cache(struct cache *cache, const unsigned char *hash,
     struct decision *d)
 {
 	struct cache_key entry;
-	if (!cache_get_key(cache, hash, APIKEY_HASH_BYTES, &entry))
+	uint64_t revision;
+	if (!cache_get_key(cache, hash, APIKEY_HASH_BYTES, &entry, &revision))
 		return false;
 	int64_t now = decide_now_ms();
 	/* Go back to the database once a minute per key: that is when its
@@ -139,6 +140,8 @@ decide_key_from_cache(struct cache *cache, const unsigned char *hash,
 	d->key.read_only = entry.read_only;
 	d->key.workspace_personal = entry.personal;
 	d->key.expires_ms = entry.expires_ms;
+	if (revision > d->revision)
+		d->revision = revision;
 	return true;
 }
 

@@ -269,6 +269,17 @@ dispatch_begin(struct call *call, const uint8_t *buf, size_t len,
 		    m->name);
 		return DISPATCH_REPLY;
 	}
+	if (tokens != NULL) {
+		unsigned limit = call->svc->max_in_flight_per_caller;
+		if (!tokens_acquire(tokens, &call->caller, limit)) {
+			call_fail(call, STATUS_RESOURCE_EXHAUSTED,
+			    "caller \"%s\" already has %u requests in flight, "
+			    "its limit; wait for replies before sending more",
+			    call->caller.name, limit);
+			return DISPATCH_REPLY;
+		}
+		call->counted = true;
+	}
 	call->deadline_ms = env->deadline_unix_ms;
 	if (deadline_passed(call)) {
 		call_fail(call, STATUS_DEADLINE_EXCEEDED,
@@ -367,6 +378,8 @@ dispatch_end(struct call *call)
 		arena_wipe(&call->arena);
 		sodium_free(call->secret);
 	}
+	if (call->counted)
+		tokens_release(call->svc->tokens, &call->caller);
 	arena_reset(&call->arena);
 	const struct service_ctx *svc = call->svc;
 	memset(call, 0, offsetof(struct call, arena));

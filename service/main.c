@@ -214,7 +214,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	struct service_ctx svc = {.tokens = tokens, .hash_key = hash_key,
-	    .cache = cache};
+	    .cache = cache,
+	    .max_in_flight_per_caller = (unsigned)cfg.max_in_flight_per_caller};
 	struct server_options opts = {
 	    .listen = (const char *const *)cfg.listen,
 	    .listen_count = cfg.listen_count,

@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,10 +20,22 @@ struct table {
 	size_t count;
 };
 
+/* Requests in flight per caller name: a small open-addressed table that
+ * only grows (names are few, and a name's count must outlive reloads). */
+enum { INFLIGHT_SLOTS = 1024 };
+
+struct inflight {
+	_Atomic int used; /* set (release) once `name` is written */
+	char name[TOKENS_NAME_MAX + 1];
+	_Atomic unsigned count;
+};
+
 struct tokens {
 	char *path;
 	pthread_rwlock_t lock;
 	struct table table;
+	pthread_mutex_t slots_lock; /* only for claiming a new slot */
+	struct inflight slots[INFLIGHT_SLOTS];
 };
 
 const char *
@@ -146,6 +160,7 @@ tokens_open(struct tokens **out, const char *path, char *msg, size_t msg_size)
 		return -1;
 	}
 	pthread_rwlock_init(&t->lock, NULL);
+	pthread_mutex_init(&t->slots_lock, NULL);
 	*out = t;
 	return 0;
 }
@@ -196,11 +211,84 @@ tokens_authenticate(struct tokens *t, const char *token, struct caller *out)
 	return found;
 }
 
+/* find_slot looks for the caller's counter among the published slots. */
+static struct inflight *
+find_slot(struct tokens *t, const char *name, size_t start, bool *full)
+{
+	for (size_t i = 0; i < INFLIGHT_SLOTS; i++) {
+		struct inflight *s = &t->slots[(start + i) % INFLIGHT_SLOTS];
+		if (!atomic_load_explicit(&s->used, memory_order_acquire)) {
+			*full = false;
+			return NULL;
+		}
+		if (strcmp(s->name, name) == 0)
+			return s;
+	}
+	*full = true;
+	return NULL;
+}
+
+/* slot finds (or claims) the caller's counter. Slots are claimed under a
+ * mutex, published with a release store, and never released, so a found
+ * slot stays valid. NULL past INFLIGHT_SLOTS names (then: not limited). */
+static struct inflight *
+slot(struct tokens *t, const char *name)
+{
+	uint64_t h = 1469598103934665603u; /* FNV-1a */
+	for (const char *p = name; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	size_t start = (size_t)(h % INFLIGHT_SLOTS);
+	bool full;
+	struct inflight *s = find_slot(t, name, start, &full);
+	if (s != NULL || full)
+		return s;
+	pthread_mutex_lock(&t->slots_lock);
+	s = find_slot(t, name, start, &full);
+	if (s == NULL && !full) {
+		for (size_t i = 0; i < INFLIGHT_SLOTS; i++) {
+			struct inflight *e = &t->slots[(start + i) % INFLIGHT_SLOTS];
+			if (!atomic_load_explicit(&e->used, memory_order_relaxed)) {
+				snprintf(e->name, sizeof e->name, "%s", name);
+				atomic_store_explicit(&e->used, 1,
+				    memory_order_release);
+				s = e;
+				break;
+			}
+		}
+	}
+	pthread_mutex_unlock(&t->slots_lock);
+	return s;
+}
+
+bool
+tokens_acquire(struct tokens *t, const struct caller *caller, unsigned limit)
+{
+	if (limit == 0)
+		return true;
+	struct inflight *s = slot(t, caller->name);
+	if (s == NULL)
+		return true;
+	if (atomic_fetch_add(&s->count, 1) >= limit) {
+		atomic_fetch_sub(&s->count, 1);
+		return false;
+	}
+	return true;
+}
+
+void
+tokens_release(struct tokens *t, const struct caller *caller)
+{
+	struct inflight *s = slot(t, caller->name);
+	if (s != NULL)
+		atomic_fetch_sub(&s->count, 1);
+}
+
 void
 tokens_close(struct tokens *t)
 {
 	if (t == NULL)
 		return;
+	pthread_mutex_destroy(&t->slots_lock);
 	pthread_rwlock_destroy(&t->lock);
 	free(t->table.entries);
 	free(t->path);

@@ -42,23 +42,17 @@ users_create(struct call *call)
 	if (resp == NULL || secret == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
 	apikey_generate(secret);
-	unsigned char hash[APIKEY_HASH_BYTES];
-	apikey_hash(secret, APIKEY_SECRET_LEN, call->svc->hash_key, hash);
-	char hash_hex[2 * APIKEY_HASH_BYTES + 3];
-	db_hex(hash, sizeof hash, hash_hex);
-	char display[APIKEY_DISPLAY_LEN + 1];
-	memcpy(display, secret, APIKEY_DISPLAY_LEN);
-	display[APIKEY_DISPLAY_LEN] = '\0';
+	struct apikey_stored stored;
+	apikey_stored_form(secret, call->svc->hash_key, &stored);
 
 	struct new_user u = {
 	    .username = req->username,
 	    .email = req->email,
 	    .display_name = req->display_name,
-	    .key_hash_hex = hash_hex,
-	    .key_display = display,
+	    .key_hash_hex = stored.hash_hex,
+	    .key_display = stored.display,
 	};
 	int rc = store_user_create(call, &u, resp);
-	sodium_memzero(hash, sizeof hash);
 	if (rc == STATUS_OK) {
 		resp->api_key = secret;
 		call->response = &resp->base;

@@ -8,10 +8,12 @@
 #include <string.h>
 
 #include "actor.h"
+#include "apikey.h"
 #include "db.h"
 #include "exe/access/v1/workspace.pb-c.h"
 #include "paging.h"
 #include "status.h"
+#include "store_apikeys.h"
 #include "store_users.h"
 #include "store_workspaces.h"
 #include "validate.h"
@@ -103,6 +105,16 @@ create_team_txn(PGconn *conn, void *arg)
 	if (rc == STATUS_OK)
 		rc = store_workspace_create_team(call, req->organization_id,
 		    req->name, first, &resp->workspace);
+	/* Every workspace has its own API key (SPEC §1), from the start. */
+	struct apikey_stored stored;
+	apikey_stored_form(call->secret, call->svc->hash_key, &stored);
+	struct new_key key = {.hash_hex = stored.hash_hex,
+	    .display = stored.display};
+	const char *no_old_key;
+	Exe__Access__V1__ApiKeyInfo *info;
+	if (rc == STATUS_OK)
+		rc = store_apikey_rotate(call, resp->workspace->id, &key,
+		    &no_old_key, &info);
 	if (rc != STATUS_OK)
 		return rc;
 	struct db_change change = {
@@ -123,7 +135,16 @@ workspaces_create_team(struct call *call)
 	Exe__Access__V1__CreateTeamWorkspaceResponse *resp = CALL_MSG(call,
 	    Exe__Access__V1__CreateTeamWorkspaceResponse,
 	    exe__access__v1__create_team_workspace_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, create_team_txn);
+	/* Made once, outside the transaction, so a retry stores the hash of
+	 * the secret the caller receives. */
+	char *secret = call_secret(call, APIKEY_SECRET_LEN + 1);
+	if (secret == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	apikey_generate(secret);
+	int rc = db_call_txn(call, resp ? &resp->base : NULL, create_team_txn);
+	if (rc == STATUS_OK)
+		resp->api_key = secret;
+	return rc;
 }
 
 int

@@ -43,6 +43,7 @@ struct team {
 	struct user admin, member, reader;
 	char org[40];
 	char workspace[40];
+	char first_key[64]; /* the key the team was created with */
 };
 
 static void
@@ -146,6 +147,7 @@ make_team(struct team *t)
 		return;
 	}
 	snprintf(t->workspace, sizeof t->workspace, "%s", w->workspace->id);
+	snprintf(t->first_key, sizeof t->first_key, "%s", w->api_key);
 	exa_free(w);
 	add_member(t, &t->member, EXE__ACCESS__V1__ROLE__ROLE_MEMBER);
 	add_member(t, &t->reader, EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY);
@@ -224,10 +226,16 @@ rotation_without_grace_stops_the_old_key_at_once(void)
 	Exe__Access__V1__Principal admin = as_user(&t.admin);
 	exa_error err;
 
-	/* A new team has no key until its admin makes one. */
+	/* A new team has its own key from the start (SPEC §1), returned
+	 * once by CreateTeamWorkspace; it works, and GetApiKey shows it. */
+	EXPECT(strncmp(t.first_key, "exa_live_", 9) == 0);
+	EXPECT(key_check(t.first_key, "experiment.create", t.workspace, 0, NULL,
+	    0));
 	Exe__Access__V1__GetApiKeyResponse *g;
-	EXPECT_INT(get_key(&admin, t.workspace, &g, &err), EXA_NOT_FOUND);
-	EXPECT_CONTAINS(err.message, "RotateApiKey");
+	EXPECT_INT(get_key(&admin, t.workspace, &g, &err), EXA_OK);
+	if (g != NULL)
+		EXPECT(starts_with(g->key->display_prefix, t.first_key, 13));
+	exa_free(g);
 
 	Exe__Access__V1__RotateApiKeyResponse *r1 = NULL, *r2 = NULL;
 	EXPECT_INT(rotate(&admin, t.workspace, 0, false, &r1, &err), EXA_OK);
@@ -490,7 +498,7 @@ only_admins_rotate_or_view_keys(void)
 	    EXA_PERMISSION_DENIED);
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM api_keys WHERE workspace_id = $1",
-	    t.workspace, NULL), 0);
+	    t.workspace, NULL), 1); /* only the one it was created with */
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM api_keys WHERE workspace_id = $1",
 	    outsider.workspace, NULL), 1);

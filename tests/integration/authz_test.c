@@ -494,6 +494,41 @@ batch_answers_each_item_in_order(void)
 }
 
 static void
+malformed_keys_are_refused_at_any_revision(void)
+{
+	/* A write, then at once a check with a malformed key at that
+	 * write's revision, on every replica: the cache may not have read the
+	 * change yet, and the answer must still be a plain denial. */
+	struct user org_admin, u;
+	sign_up("mforg", &org_admin);
+	sign_up("mfu", &u);
+	char team[40];
+	make_team(&org_admin, "Malformed", team);
+	int precondition = 0, denied = 0;
+	for (int i = 0; i < 20; i++) {
+		uint64_t rev = set_member(&org_admin, team, &u,
+		    i % 2 ? EXE__ACCESS__V1__ROLE__ROLE_MEMBER
+		          : EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY,
+		    i > 0);
+		struct harness *servers[] = {&a, &b, &n};
+		for (int k = 0; k < 3; k++) {
+			Exe__Access__V1__CheckResponse *r = check(servers[k], NULL,
+			    "exa_live_not-a-key", "workspace.view", team, rev);
+			if (r == NULL) {
+				precondition++;
+				unit_case_failed = 0; /* counted, reported below */
+				continue;
+			}
+			denied += !r->allowed && strstr(r->reason, "malformed") != NULL;
+			EXPECT(r->revision >= rev);
+			exa_free(r);
+		}
+	}
+	EXPECT_INT(precondition, 0);
+	EXPECT_INT(denied, 60);
+}
+
+static void
 batch_builder(void)
 {
 	struct user u;
@@ -690,6 +725,8 @@ static const struct unit_case cases[] = {
         grace_periods_end_on_time_in_the_cache},
     {"BatchCheck answers each item in order", batch_answers_each_item_in_order},
     {"the client's batch builder", batch_builder},
+    {"malformed keys are refused at any revision",
+        malformed_keys_are_refused_at_any_revision},
     {"ListPermissions follows the table", list_permissions_follows_the_table},
     {"VerifyApiKey", verify_api_key},
     {"LookupResources across workspaces", lookup_resources_across_workspaces},

@@ -199,8 +199,19 @@ denials_say_why(void)
 	exa_free(r);
 	EXPECT_INT(check(u.id, NULL, "experiment.delete", NULL, "experiment",
 	    "exp-42", 0, &r, &err), EXA_OK);
-	if (r != NULL)
+	if (r != NULL) {
 		EXPECT(!r->allowed);
+		/* A member may learn where the resource lives... */
+		EXPECT_STR(r->workspace_id, team);
+	}
+	exa_free(r);
+	/* ...a stranger may not. */
+	EXPECT_INT(check(stranger.id, NULL, "experiment.view", NULL, "experiment",
+	    "exp-42", 0, &r, &err), EXA_OK);
+	if (r != NULL) {
+		EXPECT(!r->allowed);
+		EXPECT_STR(r->workspace_id, "");
+	}
 	exa_free(r);
 }
 
