@@ -393,7 +393,8 @@ rotated_keys_stop_on_every_replica(void)
 	uint64_t rev = rotate(a.client, &owner, owner.personal, false, fresh_key);
 	EXPECT(!allowed(&b, NULL, owner.key, "experiment.view", owner.personal,
 	    rev));
-	EXPECT(!allowed(&a, NULL, owner.key, "experiment.view", owner.personal, 0));
+	EXPECT(!allowed(&a, NULL, owner.key, "experiment.view", owner.personal,
+	    rev));
 	EXPECT(allowed(&b, NULL, fresh_key, "experiment.view", owner.personal,
 	    rev));
 	/* Without the revision too, once the change log has been read. */
