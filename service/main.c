@@ -263,8 +263,10 @@ main(int argc, char **argv)
 
 out:
 	http_stop(http);
-	server_free(server);
+	/* Workers first: a job still running after the drain replies through
+	 * its work item, which must outlive it. */
 	workers_stop(workers);
+	server_free(server);
 	cache_feed_stop(feed);
 	cache_free(cache);
 	tokens_close(tokens);

@@ -45,7 +45,8 @@ struct server {
 	 * an item between "receiving" and "working". */
 	pthread_mutex_t lock;
 	pthread_cond_t idle;
-	size_t busy; /* items in ITEM_WORK or ITEM_SEND */
+	size_t busy;      /* items in ITEM_WORK or ITEM_SEND */
+	size_t receiving; /* items in ITEM_RECV: each will run its callback */
 	bool draining;
 };
 
@@ -60,6 +61,7 @@ item_recv_locked(struct item *it)
 		return;
 	}
 	it->state = ITEM_RECV;
+	srv->receiving++;
 	nng_ctx_recv(it->ctx, it->aio);
 }
 
@@ -70,7 +72,7 @@ item_done(struct item *it)
 	dispatch_end(&it->call);
 	pthread_mutex_lock(&srv->lock);
 	srv->busy--;
-	if (srv->busy == 0)
+	if (srv->busy == 0 && srv->receiving == 0)
 		pthread_cond_broadcast(&srv->idle);
 	item_recv_locked(it);
 	pthread_mutex_unlock(&srv->lock);
@@ -139,11 +141,15 @@ item_cb(void *arg)
 		return;
 	}
 
-	/* ITEM_RECV */
+	/* ITEM_RECV. A drain waits for this callback (srv->receiving): a
+	 * request that arrived as the drain began is still answered. */
 	pthread_mutex_lock(&srv->lock);
+	srv->receiving--;
 	if (rv != 0) {
 		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED || srv->draining) {
 			it->state = ITEM_IDLE;
+			if (srv->busy == 0 && srv->receiving == 0)
+				pthread_cond_broadcast(&srv->idle);
 		} else {
 			log_warn("recv_failed", "{s:s}", "reason", nng_strerror(rv));
 			item_recv_locked(it);
@@ -339,7 +345,7 @@ server_drain(struct server *srv, long timeout_ms)
 		if (srv->items[i].state == ITEM_RECV)
 			nng_aio_cancel(srv->items[i].aio);
 	}
-	while (srv->busy > 0) {
+	while (srv->busy > 0 || srv->receiving > 0) {
 		if (pthread_cond_timedwait(&srv->idle, &srv->lock, &until) ==
 		    ETIMEDOUT)
 			break;

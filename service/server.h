@@ -35,7 +35,8 @@ int server_start(struct server **out, const struct server_options *opts,
 size_t server_drain(struct server *srv, long timeout_ms);
 
 /* server_free stops every aio, frees the items, closes the contexts and the
- * socket. Call after server_drain. NULL is fine. */
+ * socket. Call after server_drain and after the database workers have
+ * stopped (a job replies through its item). NULL is fine. */
 void server_free(struct server *srv);
 
 #endif
