@@ -223,9 +223,19 @@ check_result(struct call *call, const Exe__Access__V1__CheckRequest *req,
 	resp->reason = call_strdup(call, d->allowed ? "" : d->reason);
 	resp->revision = d->revision;
 	/* Which workspace holds a resource is the business of its members
-	 * (and its key) only. */
+	 * (and its key) only: neither the field nor the reason tells others. */
 	bool standing = d->allowed || d->role != ROLE_NONE;
 	resp->workspace_id = call_strdup(call, standing ? d->workspace_id : "");
+	if (!standing && req->target_case ==
+	        EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE &&
+	    d->workspace_id[0] != '\0') {
+		char reason[320];
+		snprintf(reason, sizeof reason,
+		    "no access to %s \"%.200s\": the principal is not a member "
+		    "of the workspace that holds it", req->resource->type,
+		    req->resource->id);
+		resp->reason = call_strdup(call, reason);
+	}
 	*out = resp;
 	return STATUS_OK;
 }

@@ -211,6 +211,8 @@ denials_say_why(void)
 	if (r != NULL) {
 		EXPECT(!r->allowed);
 		EXPECT_STR(r->workspace_id, "");
+		EXPECT(strstr(r->reason, team) == NULL);
+		EXPECT_CONTAINS(r->reason, "not a member of the workspace that holds");
 	}
 	exa_free(r);
 }
