@@ -118,10 +118,7 @@ record_txn(PGconn *conn, void *arg)
 int
 activity_record(struct call *call)
 {
-	Exe__Access__V1__RecordActivityResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__RecordActivityResponse,
-	    exe__access__v1__record_activity_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, record_txn);
+	return db_call_txn(call, record_txn);
 }
 
 int

@@ -98,19 +98,16 @@ rotate_txn(PGconn *conn, void *arg)
 int
 apikeys_rotate(struct call *call)
 {
-	Exe__Access__V1__RotateApiKeyResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__RotateApiKeyResponse,
-	    exe__access__v1__rotate_api_key_response__init);
+	Exe__Access__V1__RotateApiKeyResponse *resp =
+	    (void *)call_response(call);
 	char *secret = call_secret(call, APIKEY_SECRET_LEN + 1);
 	if (resp == NULL || secret == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
 	/* Made once, outside the transaction: a retried transaction stores
 	 * the same secret's hash. */
 	apikey_generate(secret);
-	int rc = db_call_txn(call, &resp->base, rotate_txn);
-	if (rc == STATUS_OK)
-		resp->secret = secret;
-	return rc;
+	resp->secret = secret;
+	return db_call_txn(call, rotate_txn);
 }
 
 int

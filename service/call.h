@@ -67,6 +67,11 @@ char *call_strdup(struct call *call, const char *s);
  * the arena the reply was packed in, before freeing them. One per call. */
 char *call_secret(struct call *call, size_t size);
 
+/* call_response allocates, in the arena, an empty message of the type the
+ * call's method answers with (its row's response descriptor) and makes it
+ * call->response; NULL when out of memory. */
+ProtobufCMessage *call_response(struct call *call);
+
 /* CALL_MSG allocates a protobuf-c message of TYPE in the arena and runs its
  * INIT function; evaluates to NULL when out of memory. */
 #define CALL_MSG(call, TYPE, init)                                            \

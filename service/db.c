@@ -106,11 +106,10 @@ db_txn(PGconn *conn, db_txn_fn fn, void *arg)
 }
 
 int
-db_call_txn(struct call *call, ProtobufCMessage *resp, db_txn_fn fn)
+db_call_txn(struct call *call, db_txn_fn fn)
 {
-	if (resp == NULL)
+	if (call->response == NULL && call_response(call) == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
-	call->response = resp;
 	int rc = db_txn(call->db, fn, call);
 	if (rc != STATUS_OK)
 		call->response = NULL;

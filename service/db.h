@@ -46,10 +46,11 @@ int db_txn(PGconn *conn, db_txn_fn fn, void *arg)
 
 struct call;
 
-/* db_call_txn runs fn(conn, call) as the call's transaction with `resp`
- * as the call's response; the response stays set only if the transaction
- * commits. A NULL resp (an allocation that failed) is INTERNAL. */
-int db_call_txn(struct call *call, ProtobufCMessage *resp, db_txn_fn fn)
+/* db_call_txn runs fn(conn, call) as the call's transaction. The body
+ * fills call->response, which db_call_txn allocates first (call_response)
+ * unless the handler already did; it stays set only if the transaction
+ * commits. */
+int db_call_txn(struct call *call, db_txn_fn fn)
     __attribute__((warn_unused_result));
 
 /* One change, as it is recorded by db_record_change. Every field may be

@@ -199,6 +199,17 @@ call_strdup(struct call *call, const char *s)
 	return arena_strdup(&call->arena, s != NULL ? s : "");
 }
 
+ProtobufCMessage *
+call_response(struct call *call)
+{
+	const ProtobufCMessageDescriptor *d = call->method->response;
+	ProtobufCMessage *m = call_new(call, d->sizeof_message);
+	if (m != NULL)
+		d->message_init(m);
+	call->response = m;
+	return m;
+}
+
 char *
 call_secret(struct call *call, size_t size)
 {

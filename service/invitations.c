@@ -276,9 +276,8 @@ create_txn(PGconn *conn, void *arg)
 int
 invitations_create(struct call *call)
 {
-	Exe__Access__V1__CreateInvitationResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__CreateInvitationResponse,
-	    exe__access__v1__create_invitation_response__init);
+	Exe__Access__V1__CreateInvitationResponse *resp =
+	    (void *)call_response(call);
 	char *token = call_secret(call, TOKEN_LEN + 1);
 	if (resp == NULL || token == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
@@ -286,7 +285,7 @@ invitations_create(struct call *call)
 	 * stores the hash of the token the caller receives. */
 	token_generate(token);
 	resp->token = token;
-	return db_call_txn(call, &resp->base, create_txn);
+	return db_call_txn(call, create_txn);
 }
 
 int
@@ -410,9 +409,7 @@ revoke_txn(PGconn *conn, void *arg)
 int
 invitations_revoke(struct call *call)
 {
-	Exe__Access__V1__WriteResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__WriteResponse, exe__access__v1__write_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, revoke_txn);
+	return db_call_txn(call, revoke_txn);
 }
 
 /* Accept and Decline carry the same two fields. */
@@ -536,10 +533,7 @@ invitations_accept(struct call *call)
 	int rc = actor_require_user(call, a.actor, "accept an invitation");
 	if (rc != STATUS_OK)
 		return rc;
-	Exe__Access__V1__MemberResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__MemberResponse,
-	    exe__access__v1__member_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, accept_txn);
+	return db_call_txn(call, accept_txn);
 }
 
 static int
@@ -574,7 +568,5 @@ invitations_decline(struct call *call)
 	int rc = actor_require_user(call, a.actor, "decline an invitation");
 	if (rc != STATUS_OK)
 		return rc;
-	Exe__Access__V1__WriteResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__WriteResponse, exe__access__v1__write_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, decline_txn);
+	return db_call_txn(call, decline_txn);
 }

@@ -161,10 +161,7 @@ add_txn(PGconn *conn, void *arg)
 int
 members_add(struct call *call)
 {
-	Exe__Access__V1__MemberResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__MemberResponse,
-	    exe__access__v1__member_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, add_txn);
+	return db_call_txn(call, add_txn);
 }
 
 static int
@@ -207,10 +204,7 @@ change_role_txn(PGconn *conn, void *arg)
 int
 members_change_role(struct call *call)
 {
-	Exe__Access__V1__MemberResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__MemberResponse,
-	    exe__access__v1__member_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, change_role_txn);
+	return db_call_txn(call, change_role_txn);
 }
 
 /* may_remove: a team admin (members.remove) or an admin of the
@@ -269,9 +263,7 @@ remove_txn(PGconn *conn, void *arg)
 int
 members_remove(struct call *call)
 {
-	Exe__Access__V1__WriteResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__WriteResponse, exe__access__v1__write_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, remove_txn);
+	return db_call_txn(call, remove_txn);
 }
 
 int

@@ -63,10 +63,7 @@ orgs_create(struct call *call)
 	int rc = actor_require_user(call, req->actor, "create an organisation");
 	if (rc != STATUS_OK)
 		return rc;
-	Exe__Access__V1__CreateOrganizationResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__CreateOrganizationResponse,
-	    exe__access__v1__create_organization_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, create_txn);
+	return db_call_txn(call, create_txn);
 }
 
 /* Add and Remove carry the same three fields. */

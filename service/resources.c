@@ -111,10 +111,7 @@ register_txn(PGconn *conn, void *arg)
 int
 resources_register(struct call *call)
 {
-	Exe__Access__V1__RegisterResourceResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__RegisterResourceResponse,
-	    exe__access__v1__register_resource_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, register_txn);
+	return db_call_txn(call, register_txn);
 }
 
 int
@@ -182,10 +179,7 @@ delete_txn(PGconn *conn, void *arg)
 int
 resources_delete(struct call *call)
 {
-	Exe__Access__V1__WriteResponse *resp =
-	    CALL_MSG(call, Exe__Access__V1__WriteResponse,
-	        exe__access__v1__write_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, delete_txn);
+	return db_call_txn(call, delete_txn);
 }
 
 int

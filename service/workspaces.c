@@ -132,19 +132,16 @@ create_team_txn(PGconn *conn, void *arg)
 int
 workspaces_create_team(struct call *call)
 {
-	Exe__Access__V1__CreateTeamWorkspaceResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__CreateTeamWorkspaceResponse,
-	    exe__access__v1__create_team_workspace_response__init);
+	Exe__Access__V1__CreateTeamWorkspaceResponse *resp =
+	    (void *)call_response(call);
 	/* Made once, outside the transaction, so a retry stores the hash of
 	 * the secret the caller receives. */
 	char *secret = call_secret(call, APIKEY_SECRET_LEN + 1);
-	if (secret == NULL)
+	if (resp == NULL || secret == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
 	apikey_generate(secret);
-	int rc = db_call_txn(call, resp ? &resp->base : NULL, create_team_txn);
-	if (rc == STATUS_OK)
-		resp->api_key = secret;
-	return rc;
+	resp->api_key = secret;
+	return db_call_txn(call, create_team_txn);
 }
 
 int
@@ -315,10 +312,7 @@ update_txn(PGconn *conn, void *arg)
 int
 workspaces_update(struct call *call)
 {
-	Exe__Access__V1__UpdateWorkspaceSettingsResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__UpdateWorkspaceSettingsResponse,
-	    exe__access__v1__update_workspace_settings_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, update_txn);
+	return db_call_txn(call, update_txn);
 }
 
 int
@@ -365,7 +359,5 @@ delete_txn(PGconn *conn, void *arg)
 int
 workspaces_delete(struct call *call)
 {
-	Exe__Access__V1__WriteResponse *resp = CALL_MSG(call,
-	    Exe__Access__V1__WriteResponse, exe__access__v1__write_response__init);
-	return db_call_txn(call, resp ? &resp->base : NULL, delete_txn);
+	return db_call_txn(call, delete_txn);
 }
