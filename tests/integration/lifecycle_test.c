@@ -229,6 +229,33 @@ bad_configuration_is_refused_with_the_option_named(void)
 	    key_flag, "--token-file=/nonexistent/tokens", NULL}, out,
 	    sizeof out), 1);
 	EXPECT_CONTAINS(out, "/nonexistent/tokens");
+
+	/* Start-up waits for the database, saying so, for a bounded time. */
+	char token_file[] = "/tmp/exa-lifecycle-tokens.XXXXXX";
+	fd = mkstemp(token_file);
+	EXPECT(fd >= 0);
+	close(fd);
+	char token_flag[64];
+	snprintf(token_flag, sizeof token_flag, "--token-file=%s", token_file);
+	fd = mkstemp(key);
+	dprintf(fd, "%s\n", "0011223344556677889900112233445566778899001122"
+	                    "334455667788990011");
+	close(fd);
+	snprintf(key_flag, sizeof key_flag, "--hash-key-file=%s", key);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EXPECT_INT(run_daemon((const char *const[]){
+	    "--database-url=host=/nonexistent/socket/dir dbname=x",
+	    key_flag, token_flag, "--db-connect-timeout=2", NULL}, out,
+	    sizeof out), 1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double waited = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	EXPECT(waited >= 1.5 && waited < 10);
+	EXPECT_CONTAINS(out, "\"event\":\"waiting_for_database\"");
+	EXPECT_CONTAINS(out, "/nonexistent/socket/dir");
+	EXPECT_CONTAINS(out, "did not accept connections within 2s");
+	unlink(token_file);
 	unlink(key);
 
 	/* Minting prints a token and the line that admits it. */
