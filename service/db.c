@@ -32,7 +32,13 @@ notice_cb(void *arg, const char *message)
 PGconn *
 db_connect(const char *conninfo)
 {
-	PGconn *conn = PQconnectdb(conninfo);
+	/* Defaults that keep an outage short for the service: libpq has no
+	 * connect timeout, and TCP notices a dead peer only after hours. The
+	 * caller's connection string comes last and wins. */
+	static const char *const keys[] = {"connect_timeout", "keepalives_idle",
+	    "keepalives_interval", "keepalives_count", "dbname", NULL};
+	const char *values[] = {"5", "30", "10", "3", conninfo, NULL};
+	PGconn *conn = PQconnectdbParams(keys, values, 1);
 	if (conn != NULL)
 		PQsetNoticeProcessor(conn, notice_cb, NULL);
 	return conn;

@@ -19,8 +19,10 @@ struct db_error {
 	char message[256];
 };
 
-/* db_connect opens a connection with `conninfo` whose server notices go
- * to the JSON log (at debug level) instead of raw lines on stderr. The
+/* db_connect opens a connection with `conninfo` (a connection string or
+ * URL) whose server notices go to the JSON log (at debug level) instead of
+ * raw lines on stderr. Unless `conninfo` says otherwise it gives up
+ * connecting after 5 s and probes an idle TCP connection after 30 s. The
  * caller checks PQstatus and PQfinishes it. */
 PGconn *db_connect(const char *conninfo);
 

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "db.h"
 #include "log.h"
@@ -14,7 +15,19 @@ struct worker {
 	pthread_t thread;
 	PGconn *conn;
 	size_t index;
+	struct timespec failed_at; /* last failed connection attempt */
+	bool failed;
 };
+
+/* After a failed connection attempt a worker answers UNAVAILABLE at once
+ * for this long instead of trying again for every job. */
+enum { RECONNECT_BACKOFF_MS = 250 };
+
+static long
+ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
+}
 
 struct workers {
 	pthread_mutex_t lock;
@@ -40,6 +53,10 @@ connect_worker(struct worker *w)
 		PQfinish(w->conn);
 		w->conn = NULL;
 	}
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (w->failed && ms_between(&w->failed_at, &now) < RECONNECT_BACKOFF_MS)
+		return;
 	PGconn *conn = db_connect(w->pool->conninfo);
 	if (PQstatus(conn) != CONNECTION_OK) {
 		char reason[256];
@@ -49,8 +66,11 @@ connect_worker(struct worker *w)
 		log_warn("db_connect_failed", "{s:i, s:s}", "worker",
 		    (int)w->index, "reason", reason);
 		PQfinish(conn);
+		clock_gettime(CLOCK_MONOTONIC, &w->failed_at);
+		w->failed = true;
 		return;
 	}
+	w->failed = false;
 	w->conn = conn;
 }
 
