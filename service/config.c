@@ -59,6 +59,9 @@ static const struct opt opts[] = {
 	 "flight; more get RESOURCE_EXHAUSTED; 0: no limit"},
 	{"max-message-bytes", OPT_LONG, FIELD(max_message_bytes), "1048576",
 	 1024, 67108864, "largest request accepted; larger gets RESOURCE_EXHAUSTED"},
+	{"listener-probe-ms", OPT_LONG, FIELD(listener_probe_ms), "1000", 0,
+	 60000, "how often ipc:// and tls+tcp:// listeners are checked to "
+	 "still accept connections (nng 1.5.2 can stall them); 0: never"},
 	{"drain-timeout-ms", OPT_LONG, FIELD(drain_timeout_ms), "10000", 0,
 	 600000, "on SIGTERM, how long to wait for in-flight requests"},
 	{"db-connect-timeout", OPT_LONG, FIELD(db_connect_timeout_s), "30", 0,

@@ -28,6 +28,7 @@ struct config {
 	long max_in_flight_per_caller; /* one caller's share; 0: no limit */
 	long max_message_bytes;
 	long drain_timeout_ms;
+	long listener_probe_ms;    /* listener watchdog interval; 0: off */
 	long db_connect_timeout_s; /* how long start-up waits for PostgreSQL */
 	long cache_size;           /* entries; 0 disables the cache */
 	long cache_refresh_ms;     /* change-log poll interval */

@@ -304,8 +304,17 @@ dispatch_begin(struct call *call, const uint8_t *buf, size_t len,
 		    "body: not a valid %s for %s", m->request->name, m->name);
 		return DISPATCH_REPLY;
 	}
-	if (m->validate != NULL && m->validate(call) != STATUS_OK)
-		return DISPATCH_REPLY;
+	if (m->validate != NULL) {
+		/* The validator's return decides, whatever it left in call. */
+		int rc = m->validate(call);
+		if (rc != STATUS_OK) {
+			call->code = rc;
+			if (call->message[0] == '\0')
+				snprintf(call->message, sizeof call->message,
+				    "invalid request for %s", m->name);
+			return DISPATCH_REPLY;
+		}
+	}
 	if (m->fast != NULL) {
 		int rc = m->fast(call);
 		if (rc != DISPATCH_MISS) {
@@ -359,6 +368,9 @@ dispatch_reply(struct call *call, size_t max_bytes, struct envelope_reply *out)
 	const Exe__Access__V1__RpcRequest *env =
 	    (const Exe__Access__V1__RpcRequest *)call->envelope;
 	out->request_id = env != NULL ? env->request_id : NULL;
+	if (call->code == STATUS_OK && call->response == NULL)
+		call_fail(call, STATUS_INTERNAL, "%s produced no response",
+		    call->method != NULL ? call->method->name : "the request");
 	if (call->code == STATUS_OK) {
 		size_t n = protobuf_c_message_get_packed_size(call->response);
 		uint8_t *body = n <= max_bytes ? call_new(call, n) : NULL;

@@ -223,6 +223,7 @@ main(int argc, char **argv)
 	    .max_bytes = (size_t)cfg.max_message_bytes,
 	    .tls_cert_file = cfg.tls_cert,
 	    .tls_key_file = cfg.tls_key,
+	    .probe_interval_ms = cfg.listener_probe_ms,
 	};
 	if (server_start(&server, &opts, workers, &svc, msg, sizeof msg) != 0) {
 		exit_code = fail("start_failed", msg);

@@ -16,6 +16,7 @@
 #include "dispatch.h"
 #include "log.h"
 #include "metrics.h"
+#include "probe.h"
 #include "status.h"
 
 enum item_state {
@@ -30,13 +31,32 @@ struct item {
 	nng_aio *aio;
 	nng_ctx ctx;
 	enum item_state state;
+	bool counted; /* in the request metrics (an empty probe is not) */
 	struct job job;
 	struct call call;
 };
 
+/* A listener, kept so the watchdog can restart it (see probe.h). */
+struct listener {
+	char url[512];
+	nng_listener l;
+	bool probe;   /* its transport has nng#1518 */
+	int failures; /* consecutive failed probes */
+};
+
+enum { MAX_LISTENERS = 8 };
+
 struct server {
 	nng_socket sock;
 	bool sock_open;
+	const struct server_options *opts;
+	struct listener listeners[MAX_LISTENERS];
+	size_t listener_count;
+	pthread_t watchdog;
+	bool watchdog_running;
+	pthread_mutex_t watchdog_lock;
+	pthread_cond_t watchdog_wake;
+	bool stopping;
 	struct item *items;
 	size_t count;
 	size_t max_bytes;
@@ -96,10 +116,11 @@ item_reply(struct item *it)
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-	metrics_request(it->call.method != NULL
-	        ? (int)(it->call.method - dispatch_methods)
-	        : -1,
-	    reply.code, (now_ns - it->call.started_ns) / 1000);
+	if (it->counted)
+		metrics_request(it->call.method != NULL
+		        ? (int)(it->call.method - dispatch_methods)
+		        : -1,
+		    reply.code, (now_ns - it->call.started_ns) / 1000);
 
 	nng_msg *msg;
 	size_t size = envelope_reply_size(&reply);
@@ -166,6 +187,8 @@ item_cb(void *arg)
 	it->call.started_ns =
 	    (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	nng_msg *msg = nng_aio_get_msg(it->aio);
+	/* An empty request is the listener watchdog's probe (probe.h). */
+	it->counted = nng_msg_len(msg) > 0;
 	enum dispatch_next next = dispatch_begin(&it->call, nng_msg_body(msg),
 	    nng_msg_len(msg), srv->max_bytes);
 	/* The request may carry a secret: leave none in freed memory. */
@@ -180,6 +203,13 @@ item_cb(void *arg)
 static void
 server_close(struct server *srv)
 {
+	if (srv->watchdog_running) {
+		pthread_mutex_lock(&srv->watchdog_lock);
+		srv->stopping = true;
+		pthread_cond_signal(&srv->watchdog_wake);
+		pthread_mutex_unlock(&srv->watchdog_lock);
+		pthread_join(srv->watchdog, NULL);
+	}
 	for (size_t i = 0; i < srv->count; i++) {
 		if (srv->items[i].aio != NULL)
 			nng_aio_stop(srv->items[i].aio);
@@ -196,6 +226,8 @@ server_close(struct server *srv)
 		nng_close(srv->sock);
 	pthread_cond_destroy(&srv->idle);
 	pthread_mutex_destroy(&srv->lock);
+	pthread_cond_destroy(&srv->watchdog_wake);
+	pthread_mutex_destroy(&srv->watchdog_lock);
 	free(srv->items);
 	free(srv);
 }
@@ -224,7 +256,8 @@ read_file(const char *path)
  * certificate. */
 static int
 listen_tls(struct server *srv, const char *url,
-    const struct server_options *opts, char *msg, size_t msg_size)
+    const struct server_options *opts, nng_listener *out, char *msg,
+    size_t msg_size)
 {
 	char *cert = read_file(opts->tls_cert_file);
 	char *key = read_file(opts->tls_key_file);
@@ -245,14 +278,77 @@ listen_tls(struct server *srv, const char *url,
 	}
 	free(cert);
 	if (rv == 0 && (rv = nng_listener_create(&l, srv->sock, url)) == 0 &&
-	    (rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg)) == 0)
-		rv = nng_listener_start(l, 0);
+	    (rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg)) == 0 &&
+	    (rv = nng_listener_start(l, 0)) == 0)
+		*out = l;
 	if (rv != 0 && msg[0] == '\0')
 		snprintf(msg, msg_size, "cannot listen on %s: %s", url,
 		    nng_strerror(rv));
 	if (cfg != NULL)
 		nng_tls_config_free(cfg); /* the listener holds its own reference */
 	return rv;
+}
+
+/* start_listener (re)starts listener `li` on its URL. */
+static int
+start_listener(struct server *srv, struct listener *li, char *msg,
+    size_t msg_size)
+{
+	msg[0] = '\0';
+	int rv;
+	if (strncmp(li->url, "tls+", 4) == 0)
+		rv = listen_tls(srv, li->url, srv->opts, &li->l, msg, msg_size);
+	else if ((rv = nng_listen(srv->sock, li->url, &li->l, 0)) != 0)
+		snprintf(msg, msg_size, "cannot listen on %s: %s", li->url,
+		    nng_strerror(rv));
+	return rv;
+}
+
+/* watchdog_main probes the listeners whose transport can stall (probe.h)
+ * every interval, and restarts one that failed two probes in a row. */
+static void *
+watchdog_main(void *arg)
+{
+	struct server *srv = arg;
+	long interval = srv->opts->probe_interval_ms;
+	for (;;) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += interval / 1000;
+		until.tv_nsec += (interval % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&srv->watchdog_lock);
+		while (!srv->stopping &&
+		    pthread_cond_timedwait(&srv->watchdog_wake,
+		        &srv->watchdog_lock, &until) == 0)
+			;
+		bool stop = srv->stopping;
+		pthread_mutex_unlock(&srv->watchdog_lock);
+		if (stop)
+			break;
+		for (size_t i = 0; i < srv->listener_count; i++) {
+			struct listener *li = &srv->listeners[i];
+			if (!li->probe)
+				continue;
+			if (probe_listener(li->url, 1000)) {
+				li->failures = 0;
+				continue;
+			}
+			if (++li->failures < 2)
+				continue;
+			/* Stalled: start it afresh. Clients reconnect. */
+			char msg[512];
+			nng_listener_close(li->l);
+			int rv = start_listener(srv, li, msg, sizeof msg);
+			log_warn("listener_restarted", "{s:s, s:s}", "url", li->url,
+			    "result", rv == 0 ? "ok" : msg);
+			li->failures = 0;
+		}
+	}
+	return NULL;
 }
 
 int
@@ -267,6 +363,9 @@ server_start(struct server **out, const struct server_options *opts,
 	}
 	pthread_mutex_init(&srv->lock, NULL);
 	pthread_cond_init(&srv->idle, NULL);
+	pthread_mutex_init(&srv->watchdog_lock, NULL);
+	pthread_cond_init(&srv->watchdog_wake, NULL);
+	srv->opts = opts;
 	srv->workers = workers;
 	srv->max_bytes = opts->max_bytes;
 	srv->items = calloc(opts->items, sizeof *srv->items);
@@ -304,23 +403,27 @@ server_start(struct server **out, const struct server_options *opts,
 			return -1;
 		}
 	}
-	for (size_t i = 0; i < opts->listen_count; i++) {
-		msg[0] = '\0';
-		if (strncmp(opts->listen[i], "tls+", 4) == 0)
-			rv = listen_tls(srv, opts->listen[i], opts, msg, msg_size);
-		else if ((rv = nng_listen(srv->sock, opts->listen[i], NULL, 0)) != 0)
-			snprintf(msg, msg_size, "cannot listen on %s: %s",
-			    opts->listen[i], nng_strerror(rv));
-		if (rv != 0) {
+	for (size_t i = 0; i < opts->listen_count && i < MAX_LISTENERS; i++) {
+		struct listener *li = &srv->listeners[i];
+		snprintf(li->url, sizeof li->url, "%s", opts->listen[i]);
+		li->probe = probe_needed(li->url);
+		if (start_listener(srv, li, msg, msg_size) != 0) {
 			server_close(srv);
 			return -1;
 		}
+		srv->listener_count++;
 		log_info("listening", "{s:s}", "url", opts->listen[i]);
 	}
 	pthread_mutex_lock(&srv->lock);
 	for (size_t i = 0; i < srv->count; i++)
 		item_recv_locked(&srv->items[i]);
 	pthread_mutex_unlock(&srv->lock);
+	bool any_probe = false;
+	for (size_t i = 0; i < srv->listener_count; i++)
+		any_probe |= srv->listeners[i].probe;
+	if (any_probe && opts->probe_interval_ms > 0 &&
+	    pthread_create(&srv->watchdog, NULL, watchdog_main, srv) == 0)
+		srv->watchdog_running = true;
 	*out = srv;
 	return 0;
 }

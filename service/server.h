@@ -20,10 +20,13 @@ struct server_options {
 	size_t max_bytes; /* largest request and response */
 	const char *tls_cert_file; /* for tls+tcp:// URLs */
 	const char *tls_key_file;
+	long probe_interval_ms;    /* listener watchdog (probe.h); 0: off */
 };
 
 /* server_start opens the socket, starts listening on every URL and starts
- * receiving. Returns 0, or -1 with the reason in `msg` (nothing is left
+ * receiving, and a watchdog that restarts an ipc:// or tls+tcp:// listener
+ * which stops completing connections (probe.h). `opts` must outlive the
+ * server. Returns 0, or -1 with the reason in `msg` (nothing is left
  * open). */
 int server_start(struct server **out, const struct server_options *opts,
     struct workers *workers, const struct service_ctx *svc, char *msg,

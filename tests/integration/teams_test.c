@@ -344,6 +344,16 @@ organisation_admins_manage_members(void)
 	EXPECT_INT(change_role(h.client, &t.org_admin, t.ws, &dave,
 	    EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED, &err), EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "role");
+	/* A malformed id in any of the three is refused, naming the field
+	 * (this once took the daemon down). */
+	EXPECT_INT(add_member(h.client, &t.org_admin, "", &dave,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "workspace_id");
+	EXPECT_INT(change_role(h.client, &t.org_admin, "nope", &dave,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_INVALID_ARGUMENT);
+	EXPECT_INT(remove_member(h.client, &t.org_admin, t.ws,
+	    &(struct user){.id = "bad"}, &err), EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "user_id");
 
 	/* Nobody changes their own role, not even an organisation admin. */
 	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &t.org_admin,
