@@ -1,0 +1,299 @@
+/* cmd_resources: resource and activity commands. */
+#include "cmd_resources.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "output.h"
+#include "pager.h"
+#include "resolve.h"
+
+/* creator names who registered a resource or did an activity. */
+static const char *
+creator(struct cli *cli, const char *user_id, const char *key_id, char *buf,
+    size_t size)
+{
+	if (user_id != NULL && user_id[0] != '\0')
+		return resolve_user_name(cli, user_id);
+	if (key_id != NULL && key_id[0] != '\0') {
+		snprintf(buf, size, "key %s", key_id);
+		return buf;
+	}
+	return "-";
+}
+
+int
+cmd_resource_register(struct cli *cli, const struct cli_args *a)
+{
+	struct resolve_principal actor;
+	int rc = resolve_actor(cli, a, &actor);
+	if (rc != 0)
+		goto out;
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	ref.type = a->pos[1];
+	ref.id = a->pos[2];
+	Exe__Access__V1__RegisterResourceRequest req =
+	    EXE__ACCESS__V1__REGISTER_RESOURCE_REQUEST__INIT;
+	req.actor = &actor.p;
+	req.workspace_id = a->pos[0];
+	req.resource = &ref;
+	if (args_has(a, FLAG_NAME))
+		req.name = (char *)args_get(a, FLAG_NAME);
+	Exe__Access__V1__RegisterResourceResponse *resp = NULL;
+	exa_error err;
+	if (exa_register_resource(cli_client(cli), &req, &resp, &err) !=
+	    EXA_OK) {
+		rc = cli_fail_call(cli, &err, NULL);
+		goto out;
+	}
+	if (cli->json) {
+		rc = json_print_message(&resp->base);
+	} else if (resp->resource == NULL || resp->resource->ref == NULL) {
+		rc = cli_fail(EXA_INTERNAL, "RegisterResource answered without "
+		                            "the resource");
+	} else {
+		const Exe__Access__V1__Resource *r = resp->resource;
+		char what[440], rev[24], by[64];
+		snprintf(what, sizeof what, "%s:%s", r->ref->type, r->ref->id);
+		const char *const fields[][2] = {
+		    {"resource", what},
+		    {"name", r->name[0] != '\0' ? r->name : NULL},
+		    {"workspace", r->workspace_id},
+		    {"registered by",
+		        creator(cli, r->created_by_user_id,
+		            r->created_by_api_key_id, by, sizeof by)},
+		    {"revision", output_u64(resp->revision, rev, sizeof rev)},
+		};
+		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+	}
+	exa_free(resp);
+out:
+	resolve_principal_fini(&actor);
+	return rc;
+}
+
+int
+cmd_resource_delete(struct cli *cli, const struct cli_args *a)
+{
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	char buf[512];
+	if (a->npos == 2) {
+		ref.type = a->pos[0];
+		ref.id = a->pos[1];
+	} else if (!cli_parse_resource(a->pos[0], buf, sizeof buf, &ref)) {
+		return cli_usage_fail(cli,
+		    "expected TYPE ID or TYPE:ID, not "
+		    "\"%s\"",
+		    a->pos[0]);
+	}
+	struct resolve_principal actor;
+	int rc = resolve_actor(cli, a, &actor);
+	if (rc != 0)
+		goto out;
+	Exe__Access__V1__DeleteResourceRequest req =
+	    EXE__ACCESS__V1__DELETE_RESOURCE_REQUEST__INIT;
+	req.actor = &actor.p;
+	req.resource = &ref;
+	Exe__Access__V1__WriteResponse *resp = NULL;
+	exa_error err;
+	if (exa_delete_resource(cli_client(cli), &req, &resp, &err) != EXA_OK) {
+		rc = cli_fail_call(cli, &err, NULL);
+		goto out;
+	}
+	char done[600];
+	snprintf(done, sizeof done, "deleted %s:%s", ref.type, ref.id);
+	rc = cli_print_write(cli, resp, done);
+out:
+	resolve_principal_fini(&actor);
+	return rc;
+}
+
+static void
+resources_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
+{
+	const Exe__Access__V1__Resource *r =
+	    (const Exe__Access__V1__Resource *)item;
+	char created[32], by[64];
+	output_table_add(ctx, r->ref != NULL ? r->ref->type : "",
+	    r->ref != NULL ? r->ref->id : "", r->name, r->workspace_id,
+	    creator(cli, r->created_by_user_id, r->created_by_api_key_id, by,
+	        sizeof by),
+	    output_time(r->created_unix_ms, created, sizeof created));
+}
+
+static const char *const resource_headers[] = {
+    "TYPE", "ID", "NAME", "WORKSPACE", "REGISTERED BY", "CREATED"};
+
+static exa_status
+resources_fetch(exa_client *c, const ProtobufCMessage *request,
+    ProtobufCMessage **response, exa_error *err)
+{
+	return exa_list_resources(c,
+	    (const Exe__Access__V1__ListResourcesRequest *)request,
+	    (Exe__Access__V1__ListResourcesResponse **)response, err);
+}
+
+int
+cmd_resource_list(struct cli *cli, const struct cli_args *a)
+{
+	struct resolve_principal actor;
+	int rc = resolve_actor(cli, a, &actor);
+	if (rc != 0)
+		goto out;
+	Exe__Access__V1__ListResourcesRequest req =
+	    EXE__ACCESS__V1__LIST_RESOURCES_REQUEST__INIT;
+	req.actor = &actor.p;
+	req.workspace_id = a->pos[0];
+	if (args_has(a, FLAG_TYPE))
+		req.type = (char *)args_get(a, FLAG_TYPE);
+	struct output_table *t = output_table_new(6, resource_headers);
+	struct pager p = {
+	    "resources", resources_fetch, resources_row, t, "no resources", t};
+	rc = pager_run(cli, a, &req.base, &p);
+	output_table_free(t);
+out:
+	resolve_principal_fini(&actor);
+	return rc;
+}
+
+static exa_status
+lookup_fetch(exa_client *c, const ProtobufCMessage *request,
+    ProtobufCMessage **response, exa_error *err)
+{
+	return exa_lookup_resources(c,
+	    (const Exe__Access__V1__LookupResourcesRequest *)request,
+	    (Exe__Access__V1__LookupResourcesResponse **)response, err);
+}
+
+int
+cmd_resource_lookup(struct cli *cli, const struct cli_args *a)
+{
+	struct resolve_principal who;
+	int rc = resolve_principal(cli, a, FLAG_USER, FLAG_KEY, &who);
+	if (rc != 0)
+		goto out;
+	Exe__Access__V1__LookupResourcesRequest req =
+	    EXE__ACCESS__V1__LOOKUP_RESOURCES_REQUEST__INIT;
+	req.principal = &who.p;
+	req.resource_type = a->pos[0];
+	req.permission = a->pos[1];
+	struct output_table *t = output_table_new(6, resource_headers);
+	struct pager p = {
+	    "resources", lookup_fetch, resources_row, t, "no resources", t};
+	rc = pager_run(cli, a, &req.base, &p);
+	output_table_free(t);
+out:
+	resolve_principal_fini(&who);
+	return rc;
+}
+
+int
+cmd_activity_record(struct cli *cli, const struct cli_args *a)
+{
+	const char *ws = args_get(a, FLAG_WORKSPACE);
+	const char *res = args_get(a, FLAG_RESOURCE);
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	char buf[512];
+	if ((ws == NULL) == (res == NULL))
+		return cli_usage_fail(
+		    cli, "give one of --workspace WS and --resource TYPE:ID");
+	if (res != NULL && !cli_parse_resource(res, buf, sizeof buf, &ref))
+		return cli_usage_fail(cli,
+		    "--resource: expected TYPE:ID, not "
+		    "\"%s\"",
+		    res);
+	struct resolve_principal actor;
+	int rc = resolve_actor(cli, a, &actor);
+	if (rc != 0)
+		goto out;
+	Exe__Access__V1__RecordActivityRequest req =
+	    EXE__ACCESS__V1__RECORD_ACTIVITY_REQUEST__INIT;
+	req.actor = &actor.p;
+	if (ws != NULL)
+		req.workspace_id = (char *)ws;
+	else
+		req.resource = &ref;
+	req.action = a->pos[0];
+	if (args_has(a, FLAG_DETAIL))
+		req.detail = (char *)args_get(a, FLAG_DETAIL);
+	Exe__Access__V1__RecordActivityResponse *resp = NULL;
+	exa_error err;
+	if (exa_record_activity(cli_client(cli), &req, &resp, &err) != EXA_OK) {
+		rc = cli_fail_call(cli, &err, NULL);
+		goto out;
+	}
+	if (cli->json) {
+		rc = json_print_message(&resp->base);
+	} else if (resp->record == NULL) {
+		rc = cli_fail(EXA_INTERNAL, "RecordActivity answered without "
+		                            "the record");
+	} else {
+		const Exe__Access__V1__ActivityRecord *r = resp->record;
+		char target[440] = "", at[32], rev[24], by[64];
+		if (r->resource != NULL && r->resource->type[0] != '\0')
+			snprintf(target, sizeof target, "%s:%s",
+			    r->resource->type, r->resource->id);
+		const char *const fields[][2] = {
+		    {"record", r->id},
+		    {"action", r->action},
+		    {"workspace", r->workspace_id},
+		    {"resource", target[0] != '\0' ? target : NULL},
+		    {"by", creator(cli, r->actor_user_id, r->actor_api_key_id,
+		               by, sizeof by)},
+		    {"at", output_time(r->at_unix_ms, at, sizeof at)},
+		    {"revision", output_u64(resp->revision, rev, sizeof rev)},
+		};
+		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+	}
+	exa_free(resp);
+out:
+	resolve_principal_fini(&actor);
+	return rc;
+}
+
+static exa_status
+activity_fetch(exa_client *c, const ProtobufCMessage *request,
+    ProtobufCMessage **response, exa_error *err)
+{
+	return exa_list_activity(c,
+	    (const Exe__Access__V1__ListActivityRequest *)request,
+	    (Exe__Access__V1__ListActivityResponse **)response, err);
+}
+
+static void
+activity_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
+{
+	const Exe__Access__V1__ActivityRecord *r =
+	    (const Exe__Access__V1__ActivityRecord *)item;
+	char at[32], by[64], target[440] = "";
+	if (r->resource != NULL && r->resource->type[0] != '\0')
+		snprintf(target, sizeof target, "%s:%s", r->resource->type,
+		    r->resource->id);
+	output_table_add(ctx, output_time(r->at_unix_ms, at, sizeof at),
+	    creator(cli, r->actor_user_id, r->actor_api_key_id, by, sizeof by),
+	    r->action, target, r->detail);
+}
+
+int
+cmd_activity_list(struct cli *cli, const struct cli_args *a)
+{
+	struct resolve_principal actor;
+	int rc = resolve_actor(cli, a, &actor);
+	if (rc != 0)
+		goto out;
+	Exe__Access__V1__ListActivityRequest req =
+	    EXE__ACCESS__V1__LIST_ACTIVITY_REQUEST__INIT;
+	req.actor = &actor.p;
+	req.workspace_id = a->pos[0];
+	static const char *const headers[] = {
+	    "AT", "BY", "ACTION", "RESOURCE", "DETAIL"};
+	struct output_table *t = output_table_new(5, headers);
+	struct pager p = {
+	    "records", activity_fetch, activity_row, t, "no activity", t};
+	rc = pager_run(cli, a, &req.base, &p);
+	output_table_free(t);
+out:
+	resolve_principal_fini(&actor);
+	return rc;
+}

@@ -1,0 +1,236 @@
+/* cmd_users: user and organisation commands. */
+#include "cmd_users.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "output.h"
+#include "resolve.h"
+
+static void
+print_user(const Exe__Access__V1__User *u)
+{
+	char created[32];
+	const char *const fields[][2] = {
+	    {"user", u->username},
+	    {"id", u->id},
+	    {"email", u->email},
+	    {"display name",
+	        u->display_name[0] != '\0' ? u->display_name : NULL},
+	    {"created",
+	        output_time(u->created_unix_ms, created, sizeof created)},
+	};
+	output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+}
+
+int
+cmd_user_create(struct cli *cli, const struct cli_args *a)
+{
+	if (!args_has(a, FLAG_EMAIL))
+		return cli_usage_fail(cli, "--email is required");
+	Exe__Access__V1__CreateUserRequest req =
+	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
+	req.username = a->pos[0];
+	req.email = (char *)args_get(a, FLAG_EMAIL);
+	if (args_has(a, FLAG_DISPLAY_NAME))
+		req.display_name = (char *)args_get(a, FLAG_DISPLAY_NAME);
+	Exe__Access__V1__CreateUserResponse *resp = NULL;
+	exa_error err;
+	if (exa_create_user(cli_client(cli), &req, &resp, &err) != EXA_OK)
+		return cli_fail_call(cli, &err, NULL);
+	int rc = 0;
+	if (cli->json) {
+		rc = json_print_message(&resp->base);
+	} else if (resp->user == NULL || resp->personal_workspace == NULL) {
+		rc = cli_fail(EXA_INTERNAL, "CreateUser answered without the "
+		                            "user or their workspace");
+	} else {
+		const Exe__Access__V1__User *u = resp->user;
+		char ws[200], rev[24];
+		snprintf(ws, sizeof ws, "%s (%s)",
+		    resp->personal_workspace->name,
+		    resp->personal_workspace->id);
+		const char *const fields[][2] = {
+		    {"user", u->username},
+		    {"id", u->id},
+		    {"email", u->email},
+		    {"display name",
+		        u->display_name[0] != '\0' ? u->display_name : NULL},
+		    {"workspace", ws},
+		    {"revision", output_u64(resp->revision, rev, sizeof rev)},
+		};
+		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+		char what[200];
+		snprintf(what, sizeof what, "API key of \"%s\"",
+		    resp->personal_workspace->name);
+		output_secret(stdout, what, resp->api_key, NULL);
+	}
+	exa_free(resp);
+	return rc;
+}
+
+static int
+print_user_response(struct cli *cli, const ProtobufCMessage *resp,
+    const Exe__Access__V1__User *u)
+{
+	if (cli->json)
+		return json_print_message(resp);
+	if (u == NULL)
+		return cli_fail(EXA_INTERNAL, "the service answered without a "
+		                              "user");
+	print_user(u);
+	return 0;
+}
+
+int
+cmd_user_get(struct cli *cli, const struct cli_args *a)
+{
+	char id[40];
+	int rc = resolve_user(cli, "USER", a->pos[0], id, sizeof id);
+	if (rc != 0)
+		return rc;
+	Exe__Access__V1__GetUserRequest req =
+	    EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
+	req.user_id = id;
+	Exe__Access__V1__GetUserResponse *resp = NULL;
+	exa_error err;
+	if (exa_get_user(cli_client(cli), &req, &resp, &err) != EXA_OK)
+		return cli_fail_call(cli, &err, NULL);
+	rc = print_user_response(cli, &resp->base, resp->user);
+	exa_free(resp);
+	return rc;
+}
+
+int
+cmd_user_find(struct cli *cli, const struct cli_args *a)
+{
+	const char *username = args_get(a, FLAG_USERNAME);
+	const char *email = args_get(a, FLAG_EMAIL);
+	if ((username == NULL) == (email == NULL))
+		return cli_usage_fail(
+		    cli, "give one of --username USERNAME and --email EMAIL");
+	Exe__Access__V1__FindUserRequest req =
+	    EXE__ACCESS__V1__FIND_USER_REQUEST__INIT;
+	if (username != NULL) {
+		req.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_USERNAME;
+		req.username = (char *)username;
+	} else {
+		req.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_EMAIL;
+		req.email = (char *)email;
+	}
+	Exe__Access__V1__FindUserResponse *resp = NULL;
+	exa_error err;
+	if (exa_find_user(cli_client(cli), &req, &resp, &err) != EXA_OK)
+		return cli_fail_call(cli, &err, NULL);
+	int rc = print_user_response(cli, &resp->base, resp->user);
+	exa_free(resp);
+	return rc;
+}
+
+int
+cmd_org_create(struct cli *cli, const struct cli_args *a)
+{
+	struct resolve_principal actor;
+	char first[40] = "";
+	int rc = resolve_actor(cli, a, &actor);
+	if (rc == 0 && args_has(a, FLAG_FIRST_ADMIN))
+		rc = resolve_user(cli, "--first-admin",
+		    args_get(a, FLAG_FIRST_ADMIN), first, sizeof first);
+	if (rc != 0)
+		goto out;
+	Exe__Access__V1__CreateOrganizationRequest req =
+	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
+	req.actor = &actor.p;
+	req.name = a->pos[0];
+	req.first_admin_user_id = first;
+	Exe__Access__V1__CreateOrganizationResponse *resp = NULL;
+	exa_error err;
+	if (exa_create_organization(cli_client(cli), &req, &resp, &err) !=
+	    EXA_OK) {
+		rc = cli_fail_call(cli, &err, NULL);
+		goto out;
+	}
+	if (cli->json) {
+		rc = json_print_message(&resp->base);
+	} else if (resp->organization == NULL) {
+		rc = cli_fail(EXA_INTERNAL, "CreateOrganization answered "
+		                            "without the organisation");
+	} else {
+		const Exe__Access__V1__Organization *o = resp->organization;
+		char admins[512] = "", rev[24];
+		for (size_t i = 0; i < o->n_admin_user_ids; i++) {
+			size_t len = strlen(admins);
+			snprintf(admins + len, sizeof admins - len, "%s%s",
+			    i > 0 ? ", " : "",
+			    resolve_user_name(cli, o->admin_user_ids[i]));
+		}
+		const char *const fields[][2] = {
+		    {"organisation", o->name},
+		    {"id", o->id},
+		    {"admins", admins},
+		    {"revision", output_u64(resp->revision, rev, sizeof rev)},
+		};
+		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+	}
+	exa_free(resp);
+out:
+	resolve_principal_fini(&actor);
+	return rc;
+}
+
+static int
+org_admin(struct cli *cli, const struct cli_args *a, bool add)
+{
+	struct resolve_principal actor;
+	char user[40];
+	int rc = resolve_actor(cli, a, &actor);
+	if (rc == 0)
+		rc = resolve_user(cli, "USER", a->pos[1], user, sizeof user);
+	if (rc != 0)
+		goto out;
+	Exe__Access__V1__WriteResponse *resp = NULL;
+	exa_error err;
+	exa_status st;
+	if (add) {
+		Exe__Access__V1__AddOrganizationAdminRequest req =
+		    EXE__ACCESS__V1__ADD_ORGANIZATION_ADMIN_REQUEST__INIT;
+		req.actor = &actor.p;
+		req.organization_id = a->pos[0];
+		req.user_id = user;
+		st = exa_add_organization_admin(
+		    cli_client(cli), &req, &resp, &err);
+	} else {
+		Exe__Access__V1__RemoveOrganizationAdminRequest req =
+		    EXE__ACCESS__V1__REMOVE_ORGANIZATION_ADMIN_REQUEST__INIT;
+		req.actor = &actor.p;
+		req.organization_id = a->pos[0];
+		req.user_id = user;
+		st = exa_remove_organization_admin(
+		    cli_client(cli), &req, &resp, &err);
+	}
+	if (st != EXA_OK) {
+		rc = cli_fail_call(cli, &err, NULL);
+		goto out;
+	}
+	char done[200];
+	snprintf(done, sizeof done, "%s %s %s the admins of organisation %s",
+	    add ? "added" : "removed", a->pos[1], add ? "to" : "from",
+	    a->pos[0]);
+	rc = cli_print_write(cli, resp, done);
+out:
+	resolve_principal_fini(&actor);
+	return rc;
+}
+
+int
+cmd_org_admin_add(struct cli *cli, const struct cli_args *a)
+{
+	return org_admin(cli, a, true);
+}
+
+int
+cmd_org_admin_remove(struct cli *cli, const struct cli_args *a)
+{
+	return org_admin(cli, a, false);
+}

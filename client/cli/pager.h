@@ -1,0 +1,44 @@
+/* pager: the list commands' paging. A List* request is sent page after
+ * page (page_size and page_token set through the request's descriptor, as
+ * every list request names them alike) until next_page_token comes back
+ * empty; with --page-size or --page-token only that one page is fetched
+ * and its next token printed. Items go to a row callback (human output)
+ * or into one JSON document: the last response with its list field
+ * holding every item fetched. */
+#ifndef EXA_CLI_PAGER_H
+#define EXA_CLI_PAGER_H
+
+#include <exe/access.h>
+
+#include "args.h"
+#include "cli.h"
+#include "output.h"
+
+/* One page: calls the method's typed client function. */
+typedef exa_status (*pager_fetch_fn)(exa_client *c,
+    const ProtobufCMessage *request, ProtobufCMessage **response,
+    exa_error *err);
+
+/* One item, for human output. */
+typedef void (*pager_row_fn)(
+    struct cli *cli, void *ctx, const ProtobufCMessage *item);
+
+struct pager {
+	const char *list_field; /* the response's repeated field: "members" */
+	pager_fetch_fn fetch;
+	pager_row_fn row; /* adds the item to `table`; not used with --json */
+	struct output_table *table;
+	const char *empty; /* printed instead of an empty table */
+	void *ctx;
+};
+
+/* pager_run fetches the pages of `request` (whose page_size and
+ * page_token it sets) and, in human mode, feeds every item to p->row and
+ * prints p->table (or p->empty) and, after a single page, the next page's
+ * token; with --json it prints the document. Returns 0 or the exit status
+ * after reporting. */
+int pager_run(struct cli *cli, const struct cli_args *a,
+    ProtobufCMessage *request, const struct pager *p)
+    __attribute__((warn_unused_result));
+
+#endif
