@@ -73,8 +73,12 @@ cmd_team_create(struct cli *cli, const struct cli_args *a)
 	else if (resp->workspace == NULL)
 		rc = cli_fail(EXA_INTERNAL, "CreateTeamWorkspace answered "
 		                            "without the workspace");
-	else
+	else {
 		print_workspace(cli, resp->workspace, NULL, resp->revision);
+		if (resp->api_key[0] != '\0')
+			output_secret(stdout, "API key of the team workspace",
+			    resp->api_key, NULL);
+	}
 	exa_free(resp);
 out:
 	resolve_principal_fini(&actor);

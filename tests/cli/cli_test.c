@@ -469,7 +469,14 @@ test_team_with_admin_member_read_only(void)
 	copy(team, sizeof team, jstr(doc, "workspace.id"));
 	EXPECT_STR(jstr(doc, "workspace.kind"), "WORKSPACE_KIND_TEAM");
 	EXPECT_STR(jstr(doc, "workspace.organization_id"), org);
+	/* The team's own API key, returned once. */
+	EXPECT(strncmp(jstr(doc, "api_key"), "exa_live_", 9) == 0);
 	json_decref(doc);
+	run_free(&r);
+	r = RUN("team", "create", org, "Second team", "--as", "alice");
+	EXPECT_EXIT(r, 0);
+	EXPECT_CONTAINS(r.out, "API key of the team workspace (shown once");
+	EXPECT_CONTAINS(r.out, "exa_live_");
 	run_free(&r);
 
 	/* bob by username with the default role; carol by id, read-only. */
