@@ -474,9 +474,13 @@ authz_lookup_validate(struct call *call)
 	if (rc == STATUS_OK && !resource_type_known(req->resource_type))
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "resource_type: must be experiment, dataset or project");
+	if (rc == STATUS_OK)
+		rc = validate_text("permission", req->permission,
+		    LIMIT_PERMISSION, true, call->message, sizeof call->message);
+	/* Checked (bounded, UTF-8) above: safe to echo whole. */
 	if (rc == STATUS_OK && perms_find(req->permission) == NULL)
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
-		    "permission: \"%.64s\" is not a permission",
+		    "permission: \"%s\" is not a permission",
 		    req->permission);
 	if (rc == STATUS_OK)
 		rc = paging_size(call, req->page_size, &size);

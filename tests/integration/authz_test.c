@@ -697,6 +697,16 @@ lookup_resources_across_workspaces(void)
 		} while (token[0] != '\0' && ++pages < 20);
 		EXPECT_INT(seen, want[k]);
 	}
+	/* A permission that is not text is refused without being echoed
+	 * (a reply's message must be UTF-8). */
+	req.permission = "exp\x19\x13\xfc";
+	req.page_token = "";
+	Exe__Access__V1__LookupResourcesResponse *r = NULL;
+	exa_error err;
+	EXPECT_INT(exa_lookup_resources(a.client, &req, &r, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "permission");
+	EXPECT(strchr(err.message, '\x19') == NULL);
 }
 
 static void
