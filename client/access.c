@@ -22,6 +22,9 @@ struct exa_client {
 	char urls[512];
 };
 
+static exa_status fail(exa_error *err, exa_status code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 static exa_status
 fail(exa_error *err, exa_status code, const char *fmt, ...)
 {
@@ -197,8 +200,9 @@ transport_fail(exa_client *c, exa_error *err, int rv, int timeout_ms,
 	    nng_strerror(rv));
 }
 
-/* round_trip sends `req` bytes on a fresh context and waits for the reply
- * message until `deadline`. */
+/* round_trip sends `req` on a fresh context and waits for the reply, all
+ * within `timeout_ms` in total: nng starts a relative timeout afresh for
+ * each operation, so the receive gets only what the send left. */
 static int
 round_trip(exa_client *c, nng_msg *req, int timeout_ms, nng_msg **reply)
 {
@@ -215,6 +219,8 @@ round_trip(exa_client *c, nng_msg *req, int timeout_ms, nng_msg **reply)
 		nng_msg_free(req);
 		return rv;
 	}
+	struct timespec start, now;
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	nng_aio_set_timeout(aio, timeout_ms);
 	nng_aio_set_msg(aio, req);
 	nng_ctx_send(ctx, aio);
@@ -223,6 +229,11 @@ round_trip(exa_client *c, nng_msg *req, int timeout_ms, nng_msg **reply)
 	if (rv != 0) {
 		nng_msg_free(nng_aio_get_msg(aio));
 	} else {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		long spent = (now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000;
+		long left = timeout_ms - spent;
+		nng_aio_set_timeout(aio, left > 0 ? (nng_duration)left : 1);
 		nng_ctx_recv(ctx, aio);
 		nng_aio_wait(aio);
 		rv = nng_aio_result(aio);

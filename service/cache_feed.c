@@ -112,7 +112,9 @@ feed_main(void *arg)
 		if (f->conn == NULL && !connect_feed(f)) {
 			if (!wait_for_news(f, backoff))
 				break;
-			if (backoff < 2000)
+			/* Capped well under the staleness bound: the cache (and
+			 * /readyz) should be back soon after the database. */
+			if (backoff < 400)
 				backoff *= 2;
 			continue;
 		}

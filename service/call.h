@@ -43,6 +43,7 @@ struct call {
 	char *secret;               /* see call_secret */
 	struct caller caller;       /* who called (when tokens are on) */
 	bool counted;               /* holds one of the caller's in-flight slots */
+	bool in_doubt;              /* a commit was lost: never run it again */
 	int code;
 	char message[512];
 	/* Response memory, freed when the reply is packed. Keep it last:
@@ -64,7 +65,8 @@ char *call_strdup(struct call *call, const char *s);
 
 /* call_secret returns `size` bytes of guarded memory (sodium_malloc) for a
  * secret the response carries. The call owns it: dispatch_end wipes it, and
- * the arena the reply was packed in, before freeing them. One per call. */
+ * the arena the reply was packed in, before freeing them. One per call: a
+ * second request (the same handler run again) returns the same memory. */
 char *call_secret(struct call *call, size_t size);
 
 /* call_response allocates, in the arena, an empty message of the type the

@@ -71,7 +71,9 @@ db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
 	err->message[strcspn(err->message, "\n")] = '\0';
 	PQclear(res);
 
-	if (PQstatus(conn) == CONNECTION_BAD ||
+	/* No SQLSTATE: libpq's own failure to talk to the server (the
+	 * server is going away); 08: connection; 57P: shutting down. */
+	if (PQstatus(conn) == CONNECTION_BAD || err->sqlstate[0] == '\0' ||
 	    strncmp(err->sqlstate, "08", 2) == 0 ||
 	    strncmp(err->sqlstate, "57P", 3) == 0)
 		return STATUS_UNAVAILABLE;
@@ -88,16 +90,24 @@ db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
 }
 
 int
-db_txn(PGconn *conn, db_txn_fn fn, void *arg)
+db_txn(PGconn *conn, db_txn_fn fn, void *arg, bool *in_doubt)
 {
 	int rc = STATUS_ABORTED;
+	if (in_doubt != NULL)
+		*in_doubt = false;
 	for (int attempt = 0; attempt < TXN_ATTEMPTS; attempt++) {
 		rc = db_exec(conn, "BEGIN", 0, NULL, NULL, NULL);
 		if (rc != STATUS_OK)
 			return rc;
 		rc = fn(conn, arg);
-		if (rc == STATUS_OK)
+		if (rc == STATUS_OK) {
 			rc = db_exec(conn, "COMMIT", 0, NULL, NULL, NULL);
+			if (rc == STATUS_UNAVAILABLE) {
+				if (in_doubt != NULL)
+					*in_doubt = true;
+				return rc;
+			}
+		}
 		if (rc == STATUS_OK)
 			return STATUS_OK;
 		if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
@@ -112,11 +122,25 @@ db_txn(PGconn *conn, db_txn_fn fn, void *arg)
 }
 
 int
+db_call_txn_with(struct call *call, db_txn_fn fn, void *arg)
+{
+	bool in_doubt;
+	int rc = db_txn(call->db, fn, arg, &in_doubt);
+	call->in_doubt = in_doubt;
+	if (in_doubt)
+		call_fail(call, STATUS_UNAVAILABLE,
+		    "the database connection was lost while committing: the "
+		    "change may or may not have been made; look before you "
+		    "retry it");
+	return rc;
+}
+
+int
 db_call_txn(struct call *call, db_txn_fn fn)
 {
 	if (call->response == NULL && call_response(call) == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
-	int rc = db_txn(call->db, fn, call);
+	int rc = db_call_txn_with(call, fn, call);
 	if (rc != STATUS_OK)
 		call->response = NULL;
 	return rc;

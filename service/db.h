@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,11 +43,20 @@ typedef int (*db_txn_fn)(PGconn *conn, void *arg);
 
 /* db_txn runs fn between BEGIN and COMMIT, retrying the whole transaction
  * when PostgreSQL reports a serialization failure or deadlock (at most a
- * few times). fn's non-OK return rolls back and is returned as is. */
-int db_txn(PGconn *conn, db_txn_fn fn, void *arg)
+ * few times). fn's non-OK return rolls back and is returned as is. When
+ * the COMMIT itself could not be confirmed (the connection was lost), it
+ * returns STATUS_UNAVAILABLE with *in_doubt set (in_doubt may be NULL):
+ * the change may or may not have been made. */
+int db_txn(PGconn *conn, db_txn_fn fn, void *arg, bool *in_doubt)
     __attribute__((warn_unused_result));
 
 struct call;
+
+/* db_call_txn_with runs fn(conn, arg) as the call's transaction, and
+ * tells the caller plainly when a lost connection left the commit in
+ * doubt. */
+int db_call_txn_with(struct call *call, db_txn_fn fn, void *arg)
+    __attribute__((warn_unused_result));
 
 /* db_call_txn runs fn(conn, call) as the call's transaction. The body
  * fills call->response, which db_call_txn allocates first (call_response)

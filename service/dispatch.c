@@ -213,8 +213,9 @@ call_response(struct call *call)
 char *
 call_secret(struct call *call, size_t size)
 {
+	/* A handler run twice (dispatch_retryable) gets its secret again. */
 	if (call->secret != NULL)
-		return NULL;
+		return call->secret;
 	call->secret = sodium_malloc(size);
 	if (call->secret != NULL)
 		memset(call->secret, 0, size);
@@ -359,6 +360,18 @@ dispatch_run(struct call *call, PGconn *db)
 		call_fail(call, rc, "internal error in %s; see the service log",
 		    call->method->name);
 	call->code = rc;
+}
+
+bool
+dispatch_retryable(struct call *call, PGconn *db)
+{
+	if (call->code != STATUS_UNAVAILABLE || call->in_doubt || db == NULL ||
+	    PQstatus(db) != CONNECTION_BAD)
+		return false;
+	call->code = STATUS_OK;
+	call->message[0] = '\0';
+	call->response = NULL;
+	return true;
 }
 
 void

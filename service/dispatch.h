@@ -6,6 +6,7 @@
 
 #include <libpq-fe.h>
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "call.h"
@@ -63,6 +64,12 @@ enum dispatch_next dispatch_begin(struct call *call, const uint8_t *buf,
 /* dispatch_run runs the call's handler with database connection `db`
  * (NULL when the database cannot be reached). */
 void dispatch_run(struct call *call, PGconn *db);
+
+/* dispatch_retryable says whether the call failed only because its
+ * connection was dead (and no commit was in doubt), and if so resets it to
+ * run again: a handler's transaction rolled back, so running it once more
+ * is safe. */
+bool dispatch_retryable(struct call *call, PGconn *db);
 
 /* dispatch_reply prepares the reply's parts, packing the response body into
  * the call's arena; a body over `max_bytes` turns into RESOURCE_EXHAUSTED.

@@ -149,7 +149,7 @@ orgs_admin_change(struct call *call)
 	        exe__access__v1__write_response__init)};
 	if (t.resp == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
-	int rc = db_txn(call->db, admin_txn, &t);
+	int rc = db_call_txn_with(call, admin_txn, &t);
 	if (rc == STATUS_OK)
 		call->response = &t.resp->base;
 	return rc;

@@ -135,12 +135,15 @@ item_reply(struct item *it)
 	nng_ctx_send(it->ctx, it->aio);
 }
 
-static void
-item_job_run(struct job *job, PGconn *conn)
+static bool
+item_job_run(struct job *job, PGconn *conn, bool last)
 {
 	struct item *it = (struct item *)((char *)job - offsetof(struct item, job));
 	dispatch_run(&it->call, conn);
+	if (!last && dispatch_retryable(&it->call, conn))
+		return true;
 	item_reply(it);
+	return false;
 }
 
 static void

@@ -99,7 +99,7 @@ store_user_create(struct call *call, const struct new_user *u,
     Exe__Access__V1__CreateUserResponse *resp)
 {
 	struct create_txn t = {call, u, resp};
-	return db_txn(call->db, create_txn, &t);
+	return db_call_txn_with(call, create_txn, &t);
 }
 
 int

@@ -98,7 +98,15 @@ worker_main(void *arg)
 
 		connect_worker(w);
 		job->next = NULL;
-		job->run(job, w->conn);
+		if (job->run(job, w->conn, false)) {
+			/* The connection had died while idle (a database
+			 * restart, seen only now): once more on a new one. */
+			PQfinish(w->conn);
+			w->conn = NULL;
+			w->failed = false;
+			connect_worker(w);
+			job->run(job, w->conn, true);
+		}
 		/* A handler must leave no transaction open; if one did (or the
 		 * connection broke mid-way), start the next job clean. */
 		if (w->conn != NULL &&

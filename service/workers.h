@@ -7,12 +7,16 @@
 #define EXE_WORKERS_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stddef.h>
 
-/* A job is embedded in its owner (no allocation per job). */
+/* A job is embedded in its owner (no allocation per job). run returns
+ * true to be run once more, on a fresh connection, when it failed only
+ * because `conn` turned out dead and nothing can have been committed;
+ * `last` says this is already the second run. */
 struct job {
 	struct job *next;
-	void (*run)(struct job *job, PGconn *conn);
+	bool (*run)(struct job *job, PGconn *conn, bool last);
 };
 
 struct workers;

@@ -6,7 +6,8 @@
 #
 #   tools/deps.sh build     compilers, libraries, PostgreSQL: to build and test
 #   tools/deps.sh runtime   shared libraries and PostgreSQL: to run
-#   tools/deps.sh list-build | list-runtime   print the package names
+#   tools/deps.sh fuzz      what build needs, and clang with libFuzzer
+#   tools/deps.sh list-build | list-runtime | list-fuzz   print the names
 set -eu
 
 BUILD_PACKAGES="build-essential cmake pkg-config protobuf-c-compiler
@@ -15,13 +16,19 @@ libinih-dev liburcu-dev postgresql postgresql-contrib openssl
 ca-certificates"
 RUNTIME_PACKAGES="libprotobuf-c1 libnng1 libpq5 libsodium23 libjansson4
 libinih1 liburcu8 postgresql"
+# Added to the build list for tools/fuzz.sh: libFuzzer and the sanitizer
+# runtimes come with clang's compiler-rt.
+FUZZ_PACKAGES="clang libclang-rt-14-dev"
 
 case "${1:-build}" in
 build) packages=$BUILD_PACKAGES ;;
 runtime) packages=$RUNTIME_PACKAGES ;;
+fuzz) packages="$BUILD_PACKAGES $FUZZ_PACKAGES" ;;
 list-build) echo $BUILD_PACKAGES; exit 0 ;;
 list-runtime) echo $RUNTIME_PACKAGES; exit 0 ;;
-*) echo "usage: $0 build|runtime|list-build|list-runtime" >&2; exit 2 ;;
+list-fuzz) echo $BUILD_PACKAGES $FUZZ_PACKAGES; exit 0 ;;
+*) echo "usage: $0 build|runtime|fuzz|list-build|list-runtime|list-fuzz" >&2
+	exit 2 ;;
 esac
 
 missing=""

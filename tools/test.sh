@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite: install what is missing (as root), build, run every
-# test with CTest; then build again with AddressSanitizer and UBSan and run
-# the same suite. Exits non-zero if anything fails. Tests start their own
+# test with CTest; run each fuzzer briefly; then build again with
+# AddressSanitizer and UBSan and run the same suite. Exits non-zero if
+# anything fails. Tests start their own
 # throwaway PostgreSQL (as the `postgres` account when run as root) and
 # their own exe-accessd processes, and stop them.
 set -eu
@@ -14,6 +15,9 @@ cmake -S . -B build -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/
 cmake --build build -j "$jobs" >/dev/null
 echo "== tests"
 ctest --test-dir build --output-on-failure -j "$jobs"
+
+echo "== fuzzers, 10 s each (tools/fuzz.sh SECONDS runs them longer)"
+tools/fuzz.sh 10
 
 echo "== build (AddressSanitizer + UBSan)"
 cmake -S . -B build-asan -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=Debug \

@@ -1,0 +1,753 @@
+/* Fault-injection helpers: restartable daemons, a private PostgreSQL, and
+ * measurements. See fault.h. */
+/* nftw is X/Open. */
+#define _XOPEN_SOURCE 700
+#include "fault.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { MAX_DAEMONS = 16, MAX_STARTS = 64 };
+
+/* Every daemon still running, for the exit handlers. */
+static volatile pid_t live[MAX_DAEMONS];
+static char pg_script[512];
+static char pg_state[256];
+static volatile sig_atomic_t pg_running;
+
+static void
+register_pid(pid_t pid)
+{
+	for (int i = 0; i < MAX_DAEMONS; i++) {
+		if (live[i] == 0) {
+			live[i] = pid;
+			return;
+		}
+	}
+}
+
+static void
+unregister_pid(pid_t pid)
+{
+	for (int i = 0; i < MAX_DAEMONS; i++) {
+		if (live[i] == pid)
+			live[i] = 0;
+	}
+}
+
+/* kill_all is async-signal-safe: the watchdog calls it. */
+static void
+kill_all(void)
+{
+	for (int i = 0; i < MAX_DAEMONS; i++) {
+		if (live[i] > 0) {
+			kill(live[i], SIGKILL);
+			waitpid(live[i], NULL, 0);
+			live[i] = 0;
+		}
+	}
+	if (pg_running) {
+		pg_running = 0;
+		pid_t pid = fork();
+		if (pid == 0) {
+			char *const argv[] = {
+			    pg_script, "stop", pg_state, NULL};
+			execv(pg_script, argv);
+			_exit(127);
+		}
+		if (pid > 0)
+			waitpid(pid, NULL, 0);
+	}
+}
+
+static void
+watchdog_cb(int sig)
+{
+	(void)sig;
+	static const char msg[] =
+	    "fault: watchdog: the test ran out of time; stopping everything\n";
+	ssize_t unused = write(STDERR_FILENO, msg, sizeof msg - 1);
+	(void)unused;
+	kill_all();
+	_exit(1);
+}
+
+static void
+at_exit_cb(void)
+{
+	kill_all();
+}
+
+static void
+install_exit_handlers(void)
+{
+	static bool done;
+	if (!done) {
+		done = true;
+		atexit(at_exit_cb);
+	}
+}
+
+void
+fault_watchdog(unsigned seconds)
+{
+	install_exit_handlers();
+	signal(SIGALRM, watchdog_cb);
+	alarm(seconds);
+}
+
+int64_t
+fault_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- The private PostgreSQL ---- */
+
+int
+fault_pg(const char *verb, const char *mode)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd, "%s %s %s %s", pg_script, verb, pg_state,
+	    mode != NULL ? mode : "");
+	int rc = system(cmd);
+	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+static int
+pg_admin(const char *sql)
+{
+	char env[300];
+	snprintf(env, sizeof env, "%s/env", pg_state);
+	FILE *f = fopen(env, "r");
+	if (f == NULL)
+		return -1;
+	char line[512], host[400] = "", user[64] = "";
+	while (fgets(line, sizeof line, f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "PGHOST=", 7) == 0)
+			snprintf(host, sizeof host, "%.399s", line + 7);
+		else if (strncmp(line, "PGUSER=", 7) == 0)
+			snprintf(user, sizeof user, "%.63s", line + 7);
+	}
+	fclose(f);
+	char conninfo[600];
+	snprintf(conninfo, sizeof conninfo, "host=%s user=%s dbname=postgres",
+	    host, user);
+	PGconn *conn = PQconnectdb(conninfo);
+	int rc = -1;
+	if (PQstatus(conn) == CONNECTION_OK) {
+		PGresult *res = PQexec(conn, sql);
+		ExecStatusType st = PQresultStatus(res);
+		rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+		if (rc != 0)
+			fprintf(stderr, "fault: %s: %s", sql,
+			    PQresultErrorMessage(res));
+		PQclear(res);
+	} else {
+		fprintf(stderr, "fault: %s", PQerrorMessage(conn));
+	}
+	PQfinish(conn);
+	return rc;
+}
+
+int
+fault_pg_start(const char *name, bool durable)
+{
+	install_exit_handlers();
+	const char *script = getenv("EXA_TEST_PG_SCRIPT");
+	if (script == NULL) {
+		fprintf(stderr, "EXA_TEST_PG_SCRIPT is not set: run through "
+		                "ctest\n");
+		return -1;
+	}
+	snprintf(pg_script, sizeof pg_script, "%s", script);
+	snprintf(pg_state, sizeof pg_state, "/tmp/exa-fault-%s-pg.%d", name,
+	    (int)getpid());
+	pg_running = 1;
+	if (fault_pg("start", NULL) != 0)
+		return -1;
+	char env[300];
+	snprintf(env, sizeof env, "%s/env", pg_state);
+	setenv("EXA_TEST_PG_ENV", env, 1);
+	/* An acknowledged commit must survive an immediate shutdown (a
+	 * crash of PostgreSQL's processes; fsync stays off, the kernel
+	 * keeps what was written). */
+	if (durable &&
+	    (pg_admin("ALTER SYSTEM SET synchronous_commit = on") != 0 ||
+	        pg_admin("SELECT pg_reload_conf()") != 0))
+		return -1;
+	return 0;
+}
+
+void
+fault_pg_stop(void)
+{
+	if (pg_running) {
+		pg_running = 0;
+		fault_pg("stop", NULL);
+	}
+}
+
+/* ---- Daemons ---- */
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "fault: ");
+	vfprintf(stderr, fmt, ap);
+	fprintf(stderr, "\n");
+	va_end(ap);
+	exit(2);
+}
+
+void
+fault_daemon_prepare(
+    struct harness *h, const char *name, const struct harness *share)
+{
+	install_exit_handlers();
+	if (share != NULL)
+		harness_share_db(h, share);
+	else
+		harness_start_db(h, name);
+}
+
+/* log_path_of writes the path of h's n-th log (0-based). */
+static void
+log_path_of(const struct harness *h, int n, char *out, size_t size)
+{
+	snprintf(out, size, "%s/daemon.%d.log", h->dir, n);
+}
+
+static int
+starts_of(const struct harness *h)
+{
+	int n = 0;
+	char path[400];
+	for (; n < MAX_STARTS; n++) {
+		log_path_of(h, n, path, sizeof path);
+		if (access(path, F_OK) != 0)
+			break;
+	}
+	return n;
+}
+
+static void
+print_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	fprintf(stderr, "---- %s ----\n", path);
+	char line[4096];
+	while (fgets(line, sizeof line, f) != NULL)
+		fputs(line, stderr);
+	fclose(f);
+}
+
+int
+fault_daemon_start(struct harness *h, const char *const *extra)
+{
+	const char *daemon = getenv("EXA_TEST_DAEMON");
+	if (daemon == NULL)
+		die("EXA_TEST_DAEMON is not set: run through ctest");
+	char listen[400], db[600], key[400], tokens[400];
+	snprintf(listen, sizeof listen, "--listen=%s", h->url);
+	snprintf(db, sizeof db, "--database-url=%s", h->conninfo);
+	snprintf(key, sizeof key, "--hash-key-file=%s", h->key_path);
+	snprintf(tokens, sizeof tokens, "--token-file=%s", h->token_path);
+	const char *argv[40] = {
+	    daemon, listen, db, key, tokens, "--log-level=info"};
+	size_t n = 6;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 39; i++)
+		argv[n++] = extra[i];
+	argv[n] = NULL;
+
+	int start = starts_of(h);
+	log_path_of(h, start, h->log_path, sizeof h->log_path);
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid < 0)
+		die("fork: %s", strerror(errno));
+	if (pid == 0) {
+		/* Die with the test, whatever kills it. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(126);
+		int fd = open(h->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd >= 0) {
+			dup2(fd, STDERR_FILENO);
+			dup2(fd, STDOUT_FILENO);
+			close(fd);
+		}
+		execv(daemon, (char *const *)argv);
+		_exit(127);
+	}
+	h->pid = pid;
+	register_pid(pid);
+	for (int i = 0; i < 6000; i++) {
+		if (harness_log_contains(h, "\"event\":\"ready\""))
+			break;
+		int status;
+		if (waitpid(pid, &status, WNOHANG) == pid) {
+			unregister_pid(pid);
+			h->pid = 0;
+			print_file(h->log_path);
+			fprintf(stderr,
+			    "fault: exe-accessd exited during start-up\n");
+			return -1;
+		}
+		usleep(10000);
+	}
+	if (!harness_log_contains(h, "\"event\":\"ready\"")) {
+		print_file(h->log_path);
+		fault_daemon_kill(h);
+		fprintf(stderr, "fault: exe-accessd did not become ready\n");
+		return -1;
+	}
+	if (h->client == NULL) {
+		exa_error err;
+		exa_client_options opts = {.timeout_ms = 10000};
+		if (exa_client_open(
+		        h->url, h->token, &opts, &h->client, &err) != EXA_OK)
+			die("client: %s", err.message);
+	}
+	return 0;
+}
+
+void
+fault_daemon_kill(struct harness *h)
+{
+	if (h->pid <= 0)
+		return;
+	kill(h->pid, SIGKILL);
+	waitpid(h->pid, NULL, 0);
+	unregister_pid(h->pid);
+	h->pid = 0;
+}
+
+/* log_not_json says whether a line of the file is not a JSON object,
+ * printing the first such line. */
+static bool
+log_not_json(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return false;
+	char line[16384];
+	bool bad = false;
+	while (!bad && fgets(line, sizeof line, f) != NULL) {
+		json_error_t error;
+		json_t *v = json_loads(line, JSON_DISABLE_EOF_CHECK, &error);
+		bad = !json_is_object(v);
+		if (bad)
+			fprintf(stderr, "fault: %s: line is not JSON: %s", path,
+			    line);
+		json_decref(v);
+	}
+	fclose(f);
+	return bad;
+}
+
+int
+fault_daemon_stop(struct harness *h)
+{
+	int result = -1;
+	if (h->pid > 0) {
+		kill(h->pid, SIGTERM);
+		for (int i = 0; i < 4000; i++) {
+			int status;
+			if (waitpid(h->pid, &status, WNOHANG) == h->pid) {
+				result = WIFEXITED(status)
+				             ? WEXITSTATUS(status)
+				             : 128 + WTERMSIG(status);
+				break;
+			}
+			usleep(10000);
+		}
+		if (result == -1) {
+			kill(h->pid, SIGKILL);
+			waitpid(h->pid, NULL, 0);
+		}
+		unregister_pid(h->pid);
+		h->pid = 0;
+	}
+	int starts = starts_of(h);
+	for (int i = 0; i < starts && result == 0; i++) {
+		char path[400];
+		log_path_of(h, i, path, sizeof path);
+		if (log_not_json(path))
+			result = 100;
+	}
+	if (result != 0)
+		print_file(h->log_path);
+	return result;
+}
+
+bool
+fault_daemon_logs_contain(const struct harness *h, const char *text)
+{
+	struct harness copy = *h;
+	int starts = starts_of(h);
+	for (int i = 0; i < starts; i++) {
+		log_path_of(h, i, copy.log_path, sizeof copy.log_path);
+		if (harness_log_contains(&copy, text))
+			return true;
+	}
+	return false;
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	remove(path);
+	return 0;
+}
+
+void
+fault_daemon_free(struct harness *h, bool remove_dir)
+{
+	fault_daemon_kill(h);
+	exa_client_close(h->client);
+	h->client = NULL;
+	if (h->db != NULL) {
+		PQfinish(h->db);
+		h->db = NULL;
+	}
+	if (remove_dir && h->dir[0] != '\0')
+		nftw(h->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+exa_client *
+fault_client(const char *urls, const struct harness *h, int timeout_ms)
+{
+	exa_client *c;
+	exa_error err;
+	exa_client_options opts = {.timeout_ms = timeout_ms};
+	if (exa_client_open(urls, h->token, &opts, &c, &err) != EXA_OK)
+		die("client %s: %s", urls, err.message);
+	return c;
+}
+
+/* ---- Measurements ---- */
+
+long
+fault_rss_kb(pid_t pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	long kb = -1;
+	while (fgets(line, sizeof line, f) != NULL) {
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kb = strtol(line + 6, NULL, 10);
+	}
+	fclose(f);
+	return kb;
+}
+
+long
+fault_fd_count(pid_t pid)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/fd", (int)pid);
+	DIR *d = opendir(path);
+	if (d == NULL)
+		return -1;
+	long n = 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] != '.')
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int
+fault_free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = {.sin_family = AF_INET};
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t len = sizeof addr;
+	int port = 0;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
+		port = ntohs(addr.sin_port);
+	close(fd);
+	return port;
+}
+
+int
+fault_http_status(int port, const char *path)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = {
+	    .sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+		close(fd);
+		return 0;
+	}
+	char req[256];
+	int n = snprintf(req, sizeof req,
+	    "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+	    path);
+	if (write(fd, req, (size_t)n) != n) {
+		close(fd);
+		return 0;
+	}
+	char buf[4096];
+	size_t got = 0;
+	ssize_t r;
+	while (got + 1 < sizeof buf &&
+	       (r = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+		got += (size_t)r;
+	buf[got] = '\0';
+	close(fd);
+	int status = 0;
+	sscanf(buf, "HTTP/1.%*d %d", &status);
+	return status;
+}
+
+/* ---- Domain helpers ---- */
+
+exa_status
+fault_sign_up(
+    exa_client *c, const char *name, struct fault_user *u, exa_error *err)
+{
+	char email[128];
+	snprintf(email, sizeof email, "%s@example.com", name);
+	Exe__Access__V1__CreateUserRequest req =
+	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
+	req.username = (char *)name;
+	req.email = email;
+	Exe__Access__V1__CreateUserResponse *r = NULL;
+	exa_status rc = exa_create_user(c, &req, &r, err);
+	if (rc == EXA_OK && u != NULL) {
+		snprintf(u->id, sizeof u->id, "%s", r->user->id);
+		snprintf(u->name, sizeof u->name, "%s", name);
+		snprintf(u->personal, sizeof u->personal, "%s",
+		    r->personal_workspace->id);
+	}
+	exa_free(r);
+	return rc;
+}
+
+static Exe__Access__V1__Principal
+as_user(const char *id)
+{
+	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
+	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
+	p.user_id = (char *)id;
+	return p;
+}
+
+exa_status
+fault_create_org(exa_client *c, const char *actor, char *org_id, exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__CreateOrganizationRequest req =
+	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
+	req.actor = &p;
+	req.name = "Fault Org";
+	Exe__Access__V1__CreateOrganizationResponse *r = NULL;
+	exa_status rc = exa_create_organization(c, &req, &r, err);
+	if (rc == EXA_OK)
+		snprintf(org_id, 40, "%s", r->organization->id);
+	exa_free(r);
+	return rc;
+}
+
+exa_status
+fault_create_team(exa_client *c, const char *actor, const char *org,
+    const char *first_admin, char *ws_id, exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__CreateTeamWorkspaceRequest req =
+	    EXE__ACCESS__V1__CREATE_TEAM_WORKSPACE_REQUEST__INIT;
+	req.actor = &p;
+	req.organization_id = (char *)org;
+	req.name = "Fault Team";
+	req.first_admin_user_id = (char *)first_admin;
+	Exe__Access__V1__CreateTeamWorkspaceResponse *r = NULL;
+	exa_status rc = exa_create_team_workspace(c, &req, &r, err);
+	if (rc == EXA_OK)
+		snprintf(ws_id, 40, "%s", r->workspace->id);
+	exa_free(r);
+	return rc;
+}
+
+exa_status
+fault_add_member(exa_client *c, const char *actor, const char *ws,
+    const char *user, Exe__Access__V1__Role role, exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__AddMemberRequest req =
+	    EXE__ACCESS__V1__ADD_MEMBER_REQUEST__INIT;
+	req.actor = &p;
+	req.workspace_id = (char *)ws;
+	req.user_id = (char *)user;
+	req.role = role;
+	Exe__Access__V1__MemberResponse *r = NULL;
+	exa_status rc = exa_add_member(c, &req, &r, err);
+	exa_free(r);
+	return rc;
+}
+
+exa_status
+fault_change_role(exa_client *c, const char *actor, const char *ws,
+    const char *user, Exe__Access__V1__Role role, uint64_t *revision,
+    exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__ChangeMemberRoleRequest req =
+	    EXE__ACCESS__V1__CHANGE_MEMBER_ROLE_REQUEST__INIT;
+	req.actor = &p;
+	req.workspace_id = (char *)ws;
+	req.user_id = (char *)user;
+	req.role = role;
+	Exe__Access__V1__MemberResponse *r = NULL;
+	exa_status rc = exa_change_member_role(c, &req, &r, err);
+	if (rc == EXA_OK && revision != NULL)
+		*revision = r->revision;
+	exa_free(r);
+	return rc;
+}
+
+exa_status
+fault_remove_member(exa_client *c, const char *actor, const char *ws,
+    const char *user, exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__RemoveMemberRequest req =
+	    EXE__ACCESS__V1__REMOVE_MEMBER_REQUEST__INIT;
+	req.actor = &p;
+	req.workspace_id = (char *)ws;
+	req.user_id = (char *)user;
+	Exe__Access__V1__WriteResponse *r = NULL;
+	exa_status rc = exa_remove_member(c, &req, &r, err);
+	exa_free(r);
+	return rc;
+}
+
+exa_status
+fault_invite(exa_client *c, const char *actor, const char *ws,
+    const char *username, Exe__Access__V1__Role role, char *token, size_t size,
+    exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__CreateInvitationRequest req =
+	    EXE__ACCESS__V1__CREATE_INVITATION_REQUEST__INIT;
+	req.actor = &p;
+	req.workspace_id = (char *)ws;
+	req.invitee_case =
+	    EXE__ACCESS__V1__CREATE_INVITATION_REQUEST__INVITEE_USERNAME;
+	req.username = (char *)username;
+	req.role = role;
+	Exe__Access__V1__CreateInvitationResponse *r = NULL;
+	exa_status rc = exa_create_invitation(c, &req, &r, err);
+	if (rc == EXA_OK)
+		snprintf(token, size, "%s", r->token);
+	exa_free(r);
+	return rc;
+}
+
+exa_status
+fault_accept(exa_client *c, const char *user, const char *token, exa_error *err)
+{
+	Exe__Access__V1__Principal p = as_user(user);
+	Exe__Access__V1__AcceptInvitationRequest req =
+	    EXE__ACCESS__V1__ACCEPT_INVITATION_REQUEST__INIT;
+	req.actor = &p;
+	req.token = (char *)token;
+	Exe__Access__V1__MemberResponse *r = NULL;
+	exa_status rc = exa_accept_invitation(c, &req, &r, err);
+	exa_free(r);
+	return rc;
+}
+
+const char *
+fault_role_name(Exe__Access__V1__Role role)
+{
+	switch (role) {
+	case EXE__ACCESS__V1__ROLE__ROLE_ADMIN: return "admin";
+	case EXE__ACCESS__V1__ROLE__ROLE_MEMBER: return "member";
+	case EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY: return "read_only";
+	default: return "none";
+	}
+}
+
+long
+fault_sql_count(void *db, const char *sql, ...)
+{
+	const char *params[16];
+	int n = 0;
+	va_list ap;
+	va_start(ap, sql);
+	for (const char *p; n < 16 && (p = va_arg(ap, const char *)) != NULL;)
+		params[n++] = p;
+	va_end(ap);
+	PGresult *res = PQexecParams(db, sql, n, NULL, params, NULL, NULL, 0);
+	long v = -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) > 0 &&
+	    !PQgetisnull(res, 0, 0))
+		v = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+	else if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		fprintf(
+		    stderr, "fault: %s: %s", sql, PQresultErrorMessage(res));
+	PQclear(res);
+	return v;
+}
+
+int
+fault_user_whole(void *db, const char *name)
+{
+	long users = fault_sql_count(db,
+	    "SELECT count(*) FROM users WHERE lower(username) = lower($1)",
+	    name, NULL);
+	if (users == 0)
+		return 0;
+	long whole = fault_sql_count(db,
+	    "SELECT count(*) FROM users u"
+	    " JOIN workspaces w ON w.owner_user_id = u.id AND w.kind = "
+	    "'personal'"
+	    "   AND w.name = u.username || '''s Workspace'"
+	    " JOIN memberships m ON m.workspace_id = w.id AND m.user_id = u.id"
+	    "   AND m.role = 'admin'"
+	    " WHERE lower(u.username) = lower($1)"
+	    "   AND (SELECT count(*) FROM memberships x"
+	    "        WHERE x.workspace_id = w.id) = 1"
+	    "   AND EXISTS (SELECT 1 FROM api_keys k WHERE k.workspace_id = "
+	    "w.id"
+	    "               AND k.expires_at IS NULL)",
+	    name, NULL);
+	return users == 1 && whole == 1 ? 1 : -1;
+}
