@@ -1,0 +1,352 @@
+#!/bin/sh
+# bench/run.sh: the whole benchmark suite in one command (issue 8).
+#
+#   bench/run.sh                  build, run everything, print the table
+#
+# It builds exe-accessd and the bench tools (in build-bench/), starts a
+# private PostgreSQL with tests/harness/pg.sh, tuned for the benchmark
+# (shared_buffers 1GB; fsync, full_page_writes and synchronous_commit on:
+# every write is durable, as in production), loads the small scale
+# (10,000 users), starts two exe-accessd (4 workers each: one with a cache
+# that holds everything, one with --cache-size=0, for checks that always need
+# the database) and the nng echo server, and runs every operation at 1, 8
+# and 64 callers over ipc:// and tcp://127.0.0.1. Then it loads the large
+# scale (1,000,000 users, 5,000,000 memberships) into a fresh database and
+# runs the checks again, fills the cache with 1,000,000 memberships and
+# reads exe-accessd's resident memory. Everything it started is stopped and
+# its temporary data removed at the end, on error and on Ctrl-C.
+#
+# Settings (environment):
+#   BENCH_SECONDS=3        length of one cell
+#   BENCH_LARGE=1          0 skips the large scale
+#   BENCH_SMALL_USERS=10000, BENCH_LARGE_USERS=1000000
+#   BENCH_CONCURRENCY="1 8 64", BENCH_TRANSPORTS="ipc tcp"
+#   BENCH_OPS="..."        the small-scale ops (default: all)
+#   BENCH_CLIENTS=thread   thread: a client per calling thread; shared: one
+#   BENCH_RESULTS=FILE     also keep the raw RESULT lines there
+#   BENCH_BUILD_DIR=build-bench
+# Run it at low priority on a shared machine: nice -n 10 bench/run.sh
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+secs=${BENCH_SECONDS:-3}
+large=${BENCH_LARGE:-1}
+small_users=${BENCH_SMALL_USERS:-10000}
+large_users=${BENCH_LARGE_USERS:-1000000}
+concs=${BENCH_CONCURRENCY:-1 8 64}
+transports=${BENCH_TRANSPORTS:-ipc tcp}
+ops=${BENCH_OPS:-echo check-cached check-cold batch100 list-permissions list-workspaces create-user add-member change-role}
+clients=${BENCH_CLIENTS:-thread}
+build=${BENCH_BUILD_DIR:-$root/build-bench}
+case $build in /*) ;; *) build=$root/$build ;; esac
+
+started=$(date +%s)
+tmp=$(mktemp -d /tmp/exa-bench.XXXXXX)
+pgstate=$tmp/pg
+results=$tmp/results
+pids=""
+
+log() { printf '[bench %4ds] %s\n' $(($(date +%s) - started)) "$*" >&2; }
+
+cleanup() {
+	status=$?
+	trap - EXIT INT TERM
+	for pid in $pids; do
+		kill "$pid" 2>/dev/null || true
+	done
+	for pid in $pids; do
+		wait "$pid" 2>/dev/null || true
+	done
+	"$root/tests/harness/pg.sh" stop "$pgstate" >/dev/null 2>&1 || true
+	if [ -n "${BENCH_RESULTS:-}" ] && [ -f "$results" ]; then
+		cp "$results" "$BENCH_RESULTS" || true
+	fi
+	rm -rf "$tmp"
+	[ $status -eq 0 ] || log "failed (exit $status); everything started was stopped"
+	exit $status
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# --- build -----------------------------------------------------------------
+log "building in $build"
+cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	-DEXE_BUILD_TESTS=OFF -DEXE_BUILD_BENCH=ON >"$tmp/cmake.log" 2>&1 ||
+	{ cat "$tmp/cmake.log" >&2; exit 1; }
+cmake --build "$build" -j "$(nproc)" --target exe-accessd exa-bench \
+	exa-echo-server exa-pg-direct >"$tmp/build.log" 2>&1 ||
+	{ tail -40 "$tmp/build.log" >&2; exit 1; }
+daemon=$build/service/exe-accessd
+bench=$build/bench/exa-bench
+echo_server=$build/bench/exa-echo-server
+pgdirect=$build/bench/exa-pg-direct
+
+# --- PostgreSQL ------------------------------------------------------------
+log "starting PostgreSQL"
+"$root/tests/harness/pg.sh" start "$pgstate" >/dev/null
+PGHOST=$(sed -n 's/^PGHOST=//p' "$pgstate/env")
+PGUSER=$(sed -n 's/^PGUSER=//p' "$pgstate/env")
+export PGHOST PGUSER
+# pg.sh trades durability for speed (fsync off); a benchmark must not.
+# ALTER SYSTEM wins over postgresql.conf; shared_buffers needs a restart.
+psql -X -q -d postgres -v ON_ERROR_STOP=1 <<'SQL'
+ALTER SYSTEM SET shared_buffers = '1GB';
+ALTER SYSTEM SET fsync = on;
+ALTER SYSTEM SET full_page_writes = on;
+ALTER SYSTEM SET synchronous_commit = on;
+ALTER SYSTEM SET max_wal_size = '8GB';
+ALTER SYSTEM SET checkpoint_timeout = '30min';
+ALTER SYSTEM SET maintenance_work_mem = '512MB';
+ALTER SYSTEM SET jit = off;
+SQL
+"$root/tests/harness/pg.sh" pause "$pgstate"
+"$root/tests/harness/pg.sh" resume "$pgstate"
+psql -X -q -At -d postgres -c "SHOW shared_buffers" >"$tmp/sb"
+log "PostgreSQL at $PGHOST (shared_buffers $(cat "$tmp/sb"), fsync on, synchronous_commit on)"
+
+# --- secrets for the daemons -------------------------------------------------
+umask 077
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$tmp/hash.key"
+echo >>"$tmp/hash.key"
+"$daemon" --mint-token bench:admin >"$tmp/mint"
+sed -n 's/^line for the token file: //p' "$tmp/mint" >"$tmp/tokens"
+token=$(sed -n 's/^token ([^)]*): //p' "$tmp/mint")
+[ -n "$token" ] || { echo "cannot mint a token" >&2; exit 1; }
+umask 022
+
+# Ports: a block picked from the process id, so that two runs (or the test
+# suite's daemons) rarely meet.
+port=$((20000 + ($$ % 2000) * 10))
+cached_tcp=tcp://127.0.0.1:$port
+cold_tcp=tcp://127.0.0.1:$((port + 1))
+echo_tcp=tcp://127.0.0.1:$((port + 2))
+metrics=http://127.0.0.1:$((port + 3))
+cached_ipc=ipc://$tmp/cached.sock
+cold_ipc=ipc://$tmp/cold.sock
+echo_ipc=ipc://$tmp/echo.sock
+
+cached_pid=""
+cold_pid=""
+
+# wait_ready LOG PID: until the daemon logs "ready" (60 s at most). The
+# caller removes LOG before starting the daemon: the shell opens it in the
+# background, and an old "ready" must not count.
+wait_ready() {
+	i=0
+	while ! grep -q '"event":"ready"' "$1" 2>/dev/null; do
+		if ! kill -0 "$2" 2>/dev/null || [ $i -ge 600 ]; then
+			cat "$1" >&2
+			echo "exe-accessd did not start" >&2
+			exit 1
+		fi
+		i=$((i + 1))
+		sleep 0.1
+	done
+}
+
+# start_daemons DB: the caching daemon and the cache-less one, on DB.
+start_daemons() {
+	db="host=$PGHOST user=$PGUSER dbname=$1"
+	rm -f "$tmp/cached.log" "$tmp/cold.log"
+	"$daemon" --listen="$cached_ipc" --listen="$cached_tcp" \
+		--database-url="$db" --hash-key-file="$tmp/hash.key" \
+		--token-file="$tmp/tokens" --workers=4 --cache-size=1200000 \
+		--metrics-address="$metrics" >"$tmp/cached.log" 2>&1 &
+	cached_pid=$!
+	pids="$pids $cached_pid"
+	"$daemon" --listen="$cold_ipc" --listen="$cold_tcp" \
+		--database-url="$db" --hash-key-file="$tmp/hash.key" \
+		--token-file="$tmp/tokens" --workers=4 --cache-size=0 \
+		>"$tmp/cold.log" 2>&1 &
+	cold_pid=$!
+	pids="$pids $cold_pid"
+	wait_ready "$tmp/cached.log" "$cached_pid"
+	wait_ready "$tmp/cold.log" "$cold_pid"
+}
+
+# stop PID...: stop processes this script started, and forget them.
+stop() {
+	for p in "$@"; do
+		kill "$p" 2>/dev/null || true
+		wait "$p" 2>/dev/null || true
+		pids=$(echo " $pids " | sed "s/ $p / /g")
+	done
+}
+
+stop_daemons() {
+	stop $cached_pid $cold_pid
+	cached_pid=""
+	cold_pid=""
+}
+
+# new_db NAME USERS: create, migrate (by starting exe-accessd once), load.
+new_db() {
+	psql -X -q -d postgres -c "CREATE DATABASE $1"
+	rm -f "$tmp/migrate.log"
+	"$daemon" --listen="ipc://$tmp/migrate.sock" \
+		--database-url="host=$PGHOST user=$PGUSER dbname=$1" \
+		--hash-key-file="$tmp/hash.key" --token-file="$tmp/tokens" \
+		--workers=1 >"$tmp/migrate.log" 2>&1 &
+	mpid=$!
+	pids="$pids $mpid"
+	wait_ready "$tmp/migrate.log" "$mpid"
+	stop "$mpid"
+	log "loading $2 users into $1"
+	psql -X -q -v ON_ERROR_STOP=1 -v users="$2" \
+		-d "host=$PGHOST user=$PGUSER dbname=$1" \
+		-f "$root/bench/datagen.sql" >"$tmp/datagen.out"
+	grep '^datagen:' "$tmp/datagen.out" | tee -a "$tmp/loads" >&2
+}
+
+url_of() { # url_of ipc|tcp cached|cold|echo
+	eval "echo \$${2}_$1"
+}
+
+# lookups: the caching daemon's cache hits and misses so far.
+lookups() {
+	curl -sf "$metrics/metrics" | awk '
+		$1 == "exe_access_cache_hits_total" { h = $2 }
+		$1 == "exe_access_cache_misses_total" { m = $2 }
+		END { print h + 0, m + 0 }'
+}
+
+# cell SCALE ARGS...: one run of exa-bench, its RESULT line kept. Runs
+# against the caching daemon also record its cache hits and misses during
+# the run (the untimed warm-up included): a cached op answered from the
+# cache has about one hit per check and no misses after its warm-up.
+cell() {
+	scale=$1
+	shift
+	case " $* " in
+	*" $cached_ipc "* | *" $cached_tcp "*) before=$(lookups) ;;
+	*) before="" ;;
+	esac
+	out=$("$bench" --token "$token" --clients "$clients" "$@" 2>"$tmp/cell.err") || {
+		cat "$tmp/cell.err" >&2
+		exit 1
+	}
+	sed 's/^/  /' "$tmp/cell.err" >&2
+	if [ -n "$before" ]; then
+		after=$(lookups)
+		out="$out cache_hits=$((${after% *} - ${before% *})) cache_misses=$((${after#* } - ${before#* }))"
+	fi
+	echo "$out scale=$scale" >>"$results"
+}
+
+pg_cell() { # pg_cell SCALE CONC [ARGS...]
+	scale=$1
+	c=$2
+	shift 2
+	out=$("$pgdirect" --database-url "host=$PGHOST user=$PGUSER dbname=$db_name" \
+		--concurrency "$c" --duration "$secs" "$@" 2>"$tmp/cell.err") || {
+		cat "$tmp/cell.err" >&2
+		exit 1
+	}
+	sed 's/^/  /' "$tmp/cell.err" >&2
+	echo "$out scale=$scale" >>"$results"
+}
+
+# mem AT: the caching daemon's resident memory (KiB) and cache entries.
+mem() {
+	entries=$(curl -sf "$metrics/metrics" |
+		awk '$1 == "exe_access_cache_entries" { print $2 }')
+	awk -v at="$1" -v entries="${entries:-?}" '
+		/^VmRSS:/ { rss = $2 } /^VmHWM:/ { hwm = $2 }
+		END { printf "MEM at=%s VmRSS_kib=%s VmHWM_kib=%s cache_entries=%s\n",
+		    at, rss, hwm, entries }' "/proc/$cached_pid/status" >>"$results"
+}
+
+: >"$results"
+: >"$tmp/loads"
+echo "load_at_start=$(cut -d' ' -f1-3 /proc/loadavg)" >"$tmp/machine"
+
+# --- small scale -------------------------------------------------------------
+db_name=bench_small
+new_db "$db_name" "$small_users"
+start_daemons "$db_name"
+"$echo_server" --listen="$echo_ipc" --listen="$echo_tcp" >"$tmp/echo.log" 2>&1 &
+echo_pid=$!
+pids="$pids $echo_pid"
+i=0
+until grep -q ready "$tmp/echo.log"; do
+	i=$((i + 1))
+	[ $i -lt 100 ] && kill -0 $echo_pid 2>/dev/null ||
+		{ cat "$tmp/echo.log" >&2; exit 1; }
+	sleep 0.1
+done
+dburl="host=$PGHOST user=$PGUSER dbname=$db_name"
+# One untimed second first, so that no cell pays for a cold start.
+"$bench" --op echo --url "$echo_ipc" --duration 1 >/dev/null 2>&1 || true
+log "small scale: $(echo $ops | wc -w) ops x transports ($transports) x callers ($concs), ${secs}s each"
+for t in $transports; do
+	for c in $concs; do
+		for op in $ops; do
+			case $op in
+			echo) url=$(url_of "$t" echo) ;;
+			check-cold) url=$(url_of "$t" cold) ;;
+			*) url=$(url_of "$t" cached) ;;
+			esac
+			cell small --op "$op" --url "$url" --concurrency "$c" \
+				--duration "$secs" --database-url "$dburl"
+		done
+	done
+done
+for c in $concs; do
+	pg_cell small "$c"
+	# What the service's own statement costs, sent as it sends it.
+	pg_cell small "$c" --sql service --unprepared
+done
+mem small_end
+stop_daemons
+
+# --- large scale -------------------------------------------------------------
+if [ "$large" = 1 ]; then
+	psql -X -q -d postgres -c "DROP DATABASE bench_small"
+	db_name=bench_large
+	new_db "$db_name" "$large_users"
+	dburl="host=$PGHOST user=$PGUSER dbname=$db_name"
+	start_daemons "$db_name"
+	log "large scale: cold checks (no cache) and the direct lookup"
+	for c in $concs; do
+		cell large --op check-cold --url "$cold_ipc" --concurrency "$c" \
+			--duration "$secs" --database-url "$dburl"
+	done
+	for c in $concs; do
+		pg_cell large "$c"
+	done
+	cell large --op check-cold --tag first-touch --url "$cached_ipc" \
+		--concurrency 64 --duration "$secs" --database-url "$dburl"
+	log "large scale: first touch of $large_users memberships (fills the cache)"
+	mem large_start
+	fill_batches=$((large_users / 100))
+	cell large --op batch100 --distinct --url "$cached_ipc" --concurrency 8 \
+		--count "$fill_batches" --pairs "$large_users" --seed 1 \
+		--database-url "$dburl"
+	mem large_filled
+	# One seed and limit give every cached run the same 100,000
+	# memberships (most of them among those just filled); the first run's
+	# untimed warm-up reads the rest.
+	log "large scale: cached checks and batches"
+	for c in $concs; do
+		for op in check-cached batch100; do
+			cell large --op "$op" --url "$cached_ipc" --concurrency "$c" \
+				--duration "$secs" --database-url "$dburl" \
+				--pairs 100000 --seed 1 --working-set 100000
+		done
+	done
+	mem large_end
+	stop_daemons
+fi
+echo "load_at_end=$(cut -d' ' -f1-3 /proc/loadavg)" >>"$tmp/machine"
+
+# --- the table -----------------------------------------------------------------
+log "done in $(($(date +%s) - started)) s"
+echo
+echo "ExE Access benchmark: $(nproc) CPUs ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo); ${secs}s a cell; clients=$clients"
+cat "$tmp/loads"
+echo
+awk -f "$root/bench/report.awk" "$results"
+echo
+sed 's/^/# /' "$tmp/machine"
+echo "# suite time: $(($(date +%s) - started)) s"
