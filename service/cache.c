@@ -133,7 +133,14 @@ cache_new(struct cache **out, size_t capacity, long max_staleness_ms,
 	atomic_store(&c->applied, revision);
 	atomic_store(&c->synced_ms, now_ms());
 	if (capacity > 0) {
-		c->ht = cds_lfht_new_flavor(1024, 1024, 0,
+		/* Sized for a full cache up front (at most two entries a
+		 * bucket): growing is left to liburcu's lazy resize, which can
+		 * lag far behind a fast fill and leave every lookup walking
+		 * long chains. */
+		unsigned long buckets = 1024;
+		while (buckets < capacity / 2)
+			buckets <<= 1;
+		c->ht = cds_lfht_new_flavor(buckets, buckets, 0,
 		    CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, &urcu_bp_flavor,
 		    NULL);
 		if (c->ht == NULL) {

@@ -2,6 +2,7 @@
  * revision/change-log/activity write. */
 #include "db.h"
 
+#include <libpq-events.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,54 @@
 #include "status.h"
 
 enum { TXN_ATTEMPTS = 5 };
+
+/* The statements a connection has prepared. Every statement the service
+ * runs is a string constant, so its address names it; the text is kept
+ * too, and a statement is reused only for the very same text. */
+struct prepared {
+	size_t n, cap;
+	struct statement {
+		const char *sql; /* the caller's constant */
+		char *text;      /* its text when it was prepared */
+	} *list;
+};
+
+static void
+prepared_forget(struct prepared *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->list[i].text);
+	p->n = 0;
+}
+
+/* Connection events: a reset connection has lost its server-side
+ * statements; a finished one frees the list. */
+static int
+on_conn_event(PGEventId id, void *info, void *passthrough)
+{
+	(void)passthrough;
+	PGconn *conn;
+	switch (id) {
+	case PGEVT_CONNRESET:
+		conn = ((PGEventConnReset *)info)->conn;
+		break;
+	case PGEVT_CONNDESTROY:
+		conn = ((PGEventConnDestroy *)info)->conn;
+		break;
+	default:
+		return 1;
+	}
+	struct prepared *p = PQinstanceData(conn, on_conn_event);
+	if (p != NULL) {
+		prepared_forget(p);
+		if (id == PGEVT_CONNDESTROY) {
+			free(p->list);
+			free(p);
+			PQsetInstanceData(conn, on_conn_event, NULL);
+		}
+	}
+	return 1;
+}
 
 static void
 copy_field(char *dst, size_t size, const PGresult *res, int field)
@@ -39,9 +88,63 @@ db_connect(const char *conninfo)
 	    "keepalives_interval", "keepalives_count", "dbname", NULL};
 	const char *values[] = {"5", "30", "10", "3", conninfo, NULL};
 	PGconn *conn = PQconnectdbParams(keys, values, 1);
-	if (conn != NULL)
+	if (conn != NULL) {
 		PQsetNoticeProcessor(conn, notice_cb, NULL);
+		/* Without the event procedure statements are sent unprepared. */
+		(void)PQregisterEventProc(conn, on_conn_event,
+		    "exe-access statements", NULL);
+	}
 	return conn;
+}
+
+/* statement_name finds `sql` among the connection's prepared statements,
+ * preparing it on first use, and writes its name; false when it must be
+ * sent unprepared (a connection not made by db_connect, or out of
+ * memory, or no answer to the PREPARE). A PREPARE the server refused is
+ * returned in *failed, for the caller to report like any failed
+ * statement. */
+static bool
+statement_name(PGconn *conn, const char *sql, int nparams, char *name,
+    size_t size, PGresult **failed)
+{
+	*failed = NULL;
+	struct prepared *p = PQinstanceData(conn, on_conn_event);
+	if (p == NULL) {
+		if ((p = calloc(1, sizeof *p)) == NULL)
+			return false;
+		if (!PQsetInstanceData(conn, on_conn_event, p)) {
+			free(p);
+			return false;
+		}
+	}
+	size_t i = 0;
+	while (i < p->n && (p->list[i].sql != sql ||
+	                       strcmp(p->list[i].text, sql) != 0))
+		i++;
+	snprintf(name, size, "exa_%zu", i);
+	if (i < p->n)
+		return true;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap != 0 ? 2 * p->cap : 32;
+		struct statement *list = realloc(p->list, cap * sizeof *list);
+		if (list == NULL)
+			return false;
+		p->list = list;
+		p->cap = cap;
+	}
+	char *text = strdup(sql);
+	if (text == NULL)
+		return false;
+	PGresult *res = PQprepare(conn, name, sql, nparams, NULL);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		free(text);
+		*failed = res;
+		return res != NULL;
+	}
+	PQclear(res);
+	p->list[p->n++] = (struct statement){sql, text};
+	return true;
 }
 
 int
@@ -53,7 +156,15 @@ db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
 		err = &local;
 	memset(err, 0, sizeof *err);
 
-	PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	/* Prepared once per connection: planning costs PostgreSQL several
+	 * times what executing the service's statements does. */
+	char name[32];
+	PGresult *res;
+	if (!statement_name(conn, sql, nparams, name, sizeof name, &res))
+		res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL,
+		    0);
+	else if (res == NULL)
+		res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
 	ExecStatusType st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 		if (out != NULL)
