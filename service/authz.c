@@ -6,6 +6,7 @@
 #include "authz.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "apikey.h"
@@ -96,10 +97,13 @@ enum source {
 
 /* check_decide decides one request. With CACHE_ONLY it returns
  * DISPATCH_MISS when the cache cannot answer (or is not fresh enough for
- * at_least_as_fresh); otherwise a status, with *d filled on STATUS_OK. */
+ * at_least_as_fresh); otherwise a status, with *d filled on STATUS_OK.
+ * `known`, when not NULL, is the user principal's standing in the target
+ * workspace, already read (standings_read): used on a cache miss instead
+ * of a statement of its own. */
 static int
 check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
-    enum source src, struct decision *d)
+    enum source src, const struct standing *known, struct decision *d)
 {
 	struct cache *cache = call->svc->cache;
 	bool cached = cache_usable(cache, req->at_least_as_fresh);
@@ -157,6 +161,11 @@ check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
 			return DISPATCH_MISS;
 		char ws[37];
 		memcpy(ws, d->workspace_id, sizeof ws);
+		if (known != NULL) {
+			decide_user_read(call, p->user_id, ws, perm, known, true,
+			    d);
+			return STATUS_OK;
+		}
 		return decide_user(call, p->user_id, ws, perm, STORE_LOCK_NONE, d);
 	}
 
@@ -241,11 +250,11 @@ check_result(struct call *call, const Exe__Access__V1__CheckRequest *req,
 }
 
 static int
-check(struct call *call, enum source src)
+check(struct call *call, enum source src, const struct standing *known)
 {
 	const Exe__Access__V1__CheckRequest *req = (const void *)call->request;
 	struct decision d;
-	int rc = check_decide(call, req, src, &d);
+	int rc = check_decide(call, req, src, known, &d);
 	Exe__Access__V1__CheckResponse *resp;
 	if (rc == STATUS_OK)
 		rc = check_result(call, req, &d, &resp);
@@ -257,13 +266,79 @@ check(struct call *call, enum source src)
 int
 authz_check_fast(struct call *call)
 {
-	return check(call, CACHE_ONLY);
+	return check(call, CACHE_ONLY, NULL);
 }
 
 int
 authz_check(struct call *call)
 {
-	return check(call, CACHE_OR_DB);
+	return check(call, CACHE_OR_DB, NULL);
+}
+
+/* standings_read reads, in one statement, the standing of the user
+ * principal of each of the n requests in its target workspace, and points
+ * known[i] at it; known[i] is NULL for requests that are invalid or about
+ * an API key or a resource (decided one by one). Items the cache holds are
+ * read too: one statement costs little more for them, and check_decide
+ * still prefers the cache. */
+static int
+standings_read(PGconn *db, size_t n,
+    const Exe__Access__V1__CheckRequest *const *reqs, struct standing *out,
+    const struct standing **known)
+{
+	const char **ids = malloc(2 * n * sizeof *ids);
+	size_t *which = malloc(n * sizeof *which);
+	if (ids == NULL || which == NULL) {
+		free(ids);
+		free(which);
+		return STATUS_INTERNAL;
+	}
+	const char **workspaces = ids, **users = ids + n;
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		const Exe__Access__V1__CheckRequest *req = reqs[i];
+		char msg[8];
+		known[i] = NULL;
+		if (check_request_validate(req, msg, sizeof msg) != STATUS_OK ||
+		    req->principal->kind_case !=
+		        EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID ||
+		    req->target_case !=
+		        EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID)
+			continue;
+		workspaces[m] = req->workspace_id;
+		users[m] = req->principal->user_id;
+		which[m++] = i;
+	}
+	int rc = store_user_standings(db, m, workspaces, users, out);
+	if (rc == STATUS_OK) {
+		for (size_t j = 0; j < m; j++)
+			known[which[j]] = &out[j];
+	}
+	free(ids);
+	free(which);
+	return rc;
+}
+
+void
+authz_check_many(struct call **calls, size_t n, int *rcs)
+{
+	const Exe__Access__V1__CheckRequest **reqs = malloc(n * sizeof *reqs);
+	struct standing *standings = malloc(n * sizeof *standings);
+	const struct standing **known = malloc(n * sizeof *known);
+	int rc = reqs != NULL && standings != NULL && known != NULL
+	    ? STATUS_OK
+	    : STATUS_INTERNAL;
+	if (rc == STATUS_OK) {
+		for (size_t i = 0; i < n; i++)
+			reqs[i] = (const void *)calls[i]->request;
+		rc = standings_read(calls[0]->db, n, reqs, standings, known);
+	}
+	for (size_t i = 0; i < n; i++)
+		rcs[i] = rc == STATUS_OK ? check(calls[i], CACHE_OR_DB, known[i])
+		                         : rc;
+	free(reqs);
+	free(standings);
+	free(known);
 }
 
 int
@@ -279,7 +354,8 @@ authz_batch_validate(struct call *call)
 }
 
 /* batch answers every item in order; each item fails alone. With
- * CACHE_ONLY one miss sends the whole batch to a worker. */
+ * CACHE_ONLY one miss sends the whole batch to a worker, which reads the
+ * standings of all its user items in one statement first. */
 static int
 batch(struct call *call, enum source src)
 {
@@ -294,6 +370,19 @@ batch(struct call *call, enum source src)
 	    call_new(call, sizeof *list * (req->n_checks + 1));
 	if (resp == NULL || items == NULL || list == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	const struct standing **known = NULL;
+	if (src == CACHE_OR_DB && req->n_checks > 0) {
+		struct standing *standings =
+		    call_new(call, sizeof *standings * req->n_checks);
+		known = call_new(call, sizeof *known * req->n_checks);
+		if (standings == NULL || known == NULL)
+			return call_fail(call, STATUS_INTERNAL, "out of memory");
+		int rc = standings_read(call->db, req->n_checks,
+		    (const Exe__Access__V1__CheckRequest *const *)req->checks,
+		    standings, known);
+		if (rc != STATUS_OK)
+			return rc;
+	}
 	for (size_t i = 0; i < req->n_checks; i++) {
 		const Exe__Access__V1__CheckRequest *item = req->checks[i];
 		Exe__Access__V1__BatchCheckResult *r = &items[i];
@@ -303,7 +392,8 @@ batch(struct call *call, enum source src)
 		int rc = check_request_validate(item, msg, sizeof msg);
 		if (rc == STATUS_OK) {
 			struct decision d;
-			rc = check_decide(call, item, src, &d);
+			rc = check_decide(call, item, src,
+			    known != NULL ? known[i] : NULL, &d);
 			if (rc == DISPATCH_MISS)
 				return rc;
 			if (rc == STATUS_OK)
@@ -369,7 +459,7 @@ permissions(struct call *call, enum source src)
 	probe.workspace_id = req->workspace_id;
 	probe.at_least_as_fresh = req->at_least_as_fresh;
 	struct decision d;
-	int rc = check_decide(call, &probe, src, &d);
+	int rc = check_decide(call, &probe, src, NULL, &d);
 	if (rc != STATUS_OK)
 		return rc;
 	bool is_user = req->principal->kind_case ==

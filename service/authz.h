@@ -4,6 +4,8 @@
 #ifndef EXE_AUTHZ_H
 #define EXE_AUTHZ_H
 
+#include <stddef.h>
+
 #include "call.h"
 
 /* Each method: a validate function, a fast path that answers from the
@@ -12,6 +14,10 @@
 int authz_check_validate(struct call *call);
 int authz_check_fast(struct call *call);
 int authz_check(struct call *call);
+/* authz_check_many runs n Checks that wait for a database worker at once:
+ * the standings they need are read in one statement. Each call's status
+ * goes to rcs[i]. */
+void authz_check_many(struct call **calls, size_t n, int *rcs);
 int authz_batch_validate(struct call *call);
 int authz_batch_fast(struct call *call);
 int authz_batch(struct call *call);

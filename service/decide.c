@@ -55,21 +55,31 @@ int
 decide_user(struct call *call, const char *user_id, const char *workspace_id,
     const struct permission *perm, enum store_lock lock, struct decision *d)
 {
-	memset(d, 0, sizeof *d);
-	snprintf(d->workspace_id, sizeof d->workspace_id, "%s", workspace_id);
-	struct standing *st = &d->standing;
-	int rc = store_user_standing(call, workspace_id, user_id, lock, st);
+	struct standing st;
+	int rc = store_user_standing(call, workspace_id, user_id, lock, &st);
 	if (rc != STATUS_OK)
 		return rc;
+	decide_user_read(call, user_id, workspace_id, perm, &st,
+	    lock == STORE_LOCK_NONE, d);
+	return STATUS_OK;
+}
+
+void
+decide_user_read(struct call *call, const char *user_id,
+    const char *workspace_id, const struct permission *perm,
+    const struct standing *st, bool cache_it, struct decision *d)
+{
+	memset(d, 0, sizeof *d);
+	snprintf(d->workspace_id, sizeof d->workspace_id, "%s", workspace_id);
+	d->standing = *st;
 	d->revision = st->revision;
-	if (lock == STORE_LOCK_NONE && call->svc->cache != NULL) {
+	if (cache_it && call->svc->cache != NULL) {
 		struct cache_membership m = {st->workspace_exists, st->personal,
 		    st->role};
 		cache_put_membership(call->svc->cache, user_id, workspace_id, &m,
 		    st->revision);
 	}
 	decide_from_standing(user_id, perm, d);
-	return STATUS_OK;
 }
 
 void

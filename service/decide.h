@@ -41,6 +41,14 @@ int decide_user(struct call *call, const char *user_id,
     enum store_lock lock, struct decision *d)
     __attribute__((warn_unused_result));
 
+/* decide_user_read decides for user `user_id` in `workspace_id` from a
+ * standing read from the database (by decide_user, or with others in one
+ * statement), storing it in the call's cache when `cache_it` (an unlocked
+ * read). */
+void decide_user_read(struct call *call, const char *user_id,
+    const char *workspace_id, const struct permission *perm,
+    const struct standing *st, bool cache_it, struct decision *d);
+
 /* decide_key decides for the API key `secret`: malformed keys are refused
  * by checksum without a database access; a key acts in its own workspace
  * with the member column (read_only for a read-only key) and never holds a

@@ -34,94 +34,95 @@ enum {
 /* clang-format off */
 const struct method dispatch_methods[] = {
 	{AUTHZ(Check), D(check_request), D(check_response),
-	 authz_check_validate, authz_check, CHECK, authz_check_fast},
+	 authz_check_validate, authz_check, CHECK, authz_check_fast,
+	 authz_check_many},
 	{AUTHZ(BatchCheck), D(batch_check_request), D(batch_check_response),
-	 authz_batch_validate, authz_batch, CHECK, authz_batch_fast},
+	 authz_batch_validate, authz_batch, CHECK, authz_batch_fast, NULL},
 	{AUTHZ(ListPermissions), D(list_permissions_request),
 	 D(list_permissions_response), authz_permissions_validate,
-	 authz_permissions, CHECK, authz_permissions_fast},
+	 authz_permissions, CHECK, authz_permissions_fast, NULL},
 	{AUTHZ(VerifyApiKey), D(verify_api_key_request),
 	 D(verify_api_key_response), authz_verify_validate, authz_verify, CHECK,
-	 NULL},
+	 NULL, NULL},
 	{AUTHZ(LookupResources), D(lookup_resources_request),
 	 D(lookup_resources_response), authz_lookup_validate, authz_lookup,
-	 CHECK, NULL},
+	 CHECK, NULL, NULL},
 
 	{WS(CreateUser), D(create_user_request), D(create_user_response),
-	 users_create_validate, users_create, ADMIN | WRITE, NULL},
+	 users_create_validate, users_create, ADMIN | WRITE, NULL, NULL},
 	{WS(GetUser), D(get_user_request), D(get_user_response),
-	 users_get_validate, users_get, CHECK, NULL},
+	 users_get_validate, users_get, CHECK, NULL, NULL},
 	{WS(FindUser), D(find_user_request), D(find_user_response),
-	 users_find_validate, users_find, CHECK, NULL},
+	 users_find_validate, users_find, CHECK, NULL, NULL},
 
 	{WS(CreateOrganization), D(create_organization_request),
 	 D(create_organization_response), orgs_create_validate, orgs_create,
-	 ADMIN | WRITE, NULL},
+	 ADMIN | WRITE, NULL, NULL},
 	{WS(AddOrganizationAdmin), D(add_organization_admin_request),
 	 D(write_response), orgs_admin_validate, orgs_admin_change,
-	 ADMIN | WRITE, NULL},
+	 ADMIN | WRITE, NULL, NULL},
 	{WS(RemoveOrganizationAdmin), D(remove_organization_admin_request),
 	 D(write_response), orgs_admin_validate, orgs_admin_change,
-	 ADMIN | WRITE, NULL},
+	 ADMIN | WRITE, NULL, NULL},
 
 	{WS(CreateTeamWorkspace), D(create_team_workspace_request),
 	 D(create_team_workspace_response), workspaces_create_team_validate,
-	 workspaces_create_team, ADMIN | WRITE, NULL},
+	 workspaces_create_team, ADMIN | WRITE, NULL, NULL},
 	{WS(GetWorkspace), D(get_workspace_request), D(get_workspace_response),
-	 workspaces_get_validate, workspaces_get, CHECK, NULL},
+	 workspaces_get_validate, workspaces_get, CHECK, NULL, NULL},
 	{WS(ListWorkspaces), D(list_workspaces_request),
 	 D(list_workspaces_response), workspaces_list_validate,
-	 workspaces_list, CHECK, NULL},
+	 workspaces_list, CHECK, NULL, NULL},
 	{WS(UpdateWorkspaceSettings), D(update_workspace_settings_request),
 	 D(update_workspace_settings_response), workspaces_update_validate,
-	 workspaces_update, ADMIN | WRITE, NULL},
+	 workspaces_update, ADMIN | WRITE, NULL, NULL},
 	{WS(DeleteWorkspace), D(delete_workspace_request), D(write_response),
-	 workspaces_delete_validate, workspaces_delete, ADMIN | WRITE, NULL},
+	 workspaces_delete_validate, workspaces_delete, ADMIN | WRITE, NULL, NULL},
 
 	{WS(AddMember), D(add_member_request), D(member_response),
-	 members_change_validate, members_add, ADMIN | WRITE, NULL},
+	 members_change_validate, members_add, ADMIN | WRITE, NULL, NULL},
 	{WS(ChangeMemberRole), D(change_member_role_request),
 	 D(member_response), members_change_validate, members_change_role,
-	 ADMIN | WRITE, NULL},
+	 ADMIN | WRITE, NULL, NULL},
 	{WS(RemoveMember), D(remove_member_request), D(write_response),
-	 members_change_validate, members_remove, ADMIN | WRITE, NULL},
+	 members_change_validate, members_remove, ADMIN | WRITE, NULL, NULL},
 	{WS(ListMembers), D(list_members_request), D(list_members_response),
-	 members_list_validate, members_list, CHECK, NULL},
+	 members_list_validate, members_list, CHECK, NULL, NULL},
 
 	{WS(CreateInvitation), D(create_invitation_request),
 	 D(create_invitation_response), invitations_create_validate,
-	 invitations_create, ADMIN | WRITE, NULL},
+	 invitations_create, ADMIN | WRITE, NULL, NULL},
 	{WS(ListInvitations), D(list_invitations_request),
 	 D(list_invitations_response), invitations_list_validate,
-	 invitations_list, CHECK, NULL},
+	 invitations_list, CHECK, NULL, NULL},
 	{WS(RevokeInvitation), D(revoke_invitation_request), D(write_response),
-	 invitations_revoke_validate, invitations_revoke, ADMIN | WRITE, NULL},
+	 invitations_revoke_validate, invitations_revoke, ADMIN | WRITE, NULL, NULL},
 	{WS(AcceptInvitation), D(accept_invitation_request),
 	 D(member_response), invitations_answer_validate, invitations_accept,
-	 ADMIN | WRITE, NULL},
+	 ADMIN | WRITE, NULL, NULL},
 	{WS(DeclineInvitation), D(decline_invitation_request),
 	 D(write_response), invitations_answer_validate, invitations_decline,
-	 ADMIN | WRITE, NULL},
+	 ADMIN | WRITE, NULL, NULL},
 
 	{WS(RotateApiKey), D(rotate_api_key_request), D(rotate_api_key_response),
-	 apikeys_rotate_validate, apikeys_rotate, ADMIN | WRITE, NULL},
+	 apikeys_rotate_validate, apikeys_rotate, ADMIN | WRITE, NULL, NULL},
 	{WS(GetApiKey), D(get_api_key_request), D(get_api_key_response),
-	 apikeys_get_validate, apikeys_get, CHECK, NULL},
+	 apikeys_get_validate, apikeys_get, CHECK, NULL, NULL},
 
 	{WS(RegisterResource), D(register_resource_request),
 	 D(register_resource_response), resources_register_validate,
-	 resources_register, ADMIN | WRITE, NULL},
+	 resources_register, ADMIN | WRITE, NULL, NULL},
 	{WS(DeleteResource), D(delete_resource_request), D(write_response),
-	 resources_delete_validate, resources_delete, ADMIN | WRITE, NULL},
+	 resources_delete_validate, resources_delete, ADMIN | WRITE, NULL, NULL},
 	{WS(ListResources), D(list_resources_request),
 	 D(list_resources_response), resources_list_validate, resources_list,
-	 CHECK, NULL},
+	 CHECK, NULL, NULL},
 
 	{WS(RecordActivity), D(record_activity_request),
 	 D(record_activity_response), activity_record_validate,
-	 activity_record, ADMIN | WRITE, NULL},
+	 activity_record, ADMIN | WRITE, NULL, NULL},
 	{WS(ListActivity), D(list_activity_request), D(list_activity_response),
-	 activity_list_validate, activity_list, CHECK, NULL},
+	 activity_list_validate, activity_list, CHECK, NULL, NULL},
 };
 /* clang-format on */
 
@@ -331,22 +332,31 @@ dispatch_begin(struct call *call, const uint8_t *buf, size_t len,
 	return DISPATCH_NEEDS_DB;
 }
 
-void
-dispatch_run(struct call *call, PGconn *db)
+/* run_start prepares a call to be handled on `db`; false when it is
+ * answered already (its deadline passed, or there is no database). */
+static bool
+run_start(struct call *call, PGconn *db)
 {
 	if (deadline_passed(call)) {
 		call_fail(call, STATUS_DEADLINE_EXCEEDED,
 		    "the request's deadline passed while it waited for a "
 		    "database worker");
-		return;
+		return false;
 	}
 	if (db == NULL) {
 		call_fail(call, STATUS_UNAVAILABLE,
 		    "the database is unavailable; retry later");
-		return;
+		return false;
 	}
 	call->db = db;
-	int rc = call->method->handle(call);
+	return true;
+}
+
+/* run_finish records the handler's status `rc`, with a message for the
+ * caller when the handler left none. */
+static void
+run_finish(struct call *call, int rc)
+{
 	call->db = NULL;
 	if (rc == STATUS_OK && call->response == NULL)
 		rc = call_fail(call, STATUS_INTERNAL, "%s produced no response",
@@ -362,16 +372,71 @@ dispatch_run(struct call *call, PGconn *db)
 	call->code = rc;
 }
 
-bool
-dispatch_retryable(struct call *call, PGconn *db)
+void
+dispatch_run(struct call *call, PGconn *db)
 {
-	if (call->code != STATUS_UNAVAILABLE || call->in_doubt || db == NULL ||
-	    PQstatus(db) != CONNECTION_BAD)
-		return false;
+	if (run_start(call, db))
+		run_finish(call, call->method->handle(call));
+}
+
+void
+dispatch_run_many(struct call **calls, size_t n, PGconn *db)
+{
+	struct call *ready[DISPATCH_MANY_MAX];
+	int rcs[DISPATCH_MANY_MAX];
+	for (size_t start = 0; start < n; start += DISPATCH_MANY_MAX) {
+		size_t k = 0;
+		for (size_t i = start; i < n && i < start + DISPATCH_MANY_MAX;
+		     i++) {
+			if (run_start(calls[i], db))
+				ready[k++] = calls[i];
+		}
+		if (k == 0)
+			continue;
+		ready[0]->method->handle_many(ready, k, rcs);
+		for (size_t i = 0; i < k; i++)
+			run_finish(ready[i], rcs[i]);
+	}
+}
+
+static bool
+retryable(const struct call *call, PGconn *db)
+{
+	return call->code == STATUS_UNAVAILABLE && !call->in_doubt &&
+	    db != NULL && PQstatus(db) == CONNECTION_BAD;
+}
+
+static void
+reset_answer(struct call *call)
+{
 	call->code = STATUS_OK;
 	call->message[0] = '\0';
 	call->response = NULL;
+}
+
+bool
+dispatch_retryable(struct call *call, PGconn *db)
+{
+	if (!retryable(call, db))
+		return false;
+	reset_answer(call);
 	return true;
+}
+
+bool
+dispatch_retryable_many(struct call **calls, size_t n, PGconn *db)
+{
+	bool any = false;
+	for (size_t i = 0; i < n; i++) {
+		if (calls[i]->in_doubt)
+			return false;
+		any = any || retryable(calls[i], db);
+	}
+	if (any) {
+		for (size_t i = 0; i < n; i++)
+			reset_answer(calls[i]);
+	}
+	return any;
 }
 
 void

@@ -23,6 +23,9 @@ enum method_flags {
 /* A handler returns a status; on STATUS_OK it has set call->response. */
 typedef int (*method_fn)(struct call *call);
 
+/* A handler of n calls at once: call i's status goes to rcs[i]. */
+typedef void (*method_many_fn)(struct call **calls, size_t n, int *rcs);
+
 /* What a fast path returns when it cannot answer without the database. */
 enum { DISPATCH_MISS = -1 };
 
@@ -36,6 +39,9 @@ struct method {
 	/* Answers from memory on nng's callback thread, or DISPATCH_MISS to
 	 * hand the call to a database worker; may be NULL. Never blocks. */
 	method_fn fast;
+	/* Handles several calls of this method that wait for a worker at
+	 * once (dispatch_run_many), each status in rcs[i]; may be NULL. */
+	method_many_fn handle_many;
 };
 
 /* dispatch_methods is the table; dispatch_method_count rows. */
@@ -65,11 +71,21 @@ enum dispatch_next dispatch_begin(struct call *call, const uint8_t *buf,
  * (NULL when the database cannot be reached). */
 void dispatch_run(struct call *call, PGconn *db);
 
+/* dispatch_run_many runs n calls of one method that has handle_many
+ * together on `db` (DISPATCH_MANY_MAX at a time), as dispatch_run would
+ * one by one. */
+enum { DISPATCH_MANY_MAX = 64 };
+void dispatch_run_many(struct call **calls, size_t n, PGconn *db);
+
 /* dispatch_retryable says whether the call failed only because its
  * connection was dead (and no commit was in doubt), and if so resets it to
  * run again: a handler's transaction rolled back, so running it once more
  * is safe. */
 bool dispatch_retryable(struct call *call, PGconn *db);
+
+/* dispatch_retryable_many is dispatch_retryable for calls run together:
+ * if any of them may run again, all are reset to run again together. */
+bool dispatch_retryable_many(struct call **calls, size_t n, PGconn *db);
 
 /* dispatch_reply prepares the reply's parts, packing the response body into
  * the call's arena; a body over `max_bytes` turns into RESOURCE_EXHAUSTED.

@@ -75,7 +75,7 @@ metrics_cb(nng_aio *aio)
 	struct metrics_gauges g = {0};
 	cache_stats(src->cache, &g.cache);
 	g.cache_sync_age_ms = cache_sync_age_ms(src->cache);
-	workers_stats(src->workers, &g.workers, &g.workers_busy, &g.queued);
+	workers_stats(src->workers, &g.workers);
 	char *text = NULL;
 	size_t len = 0;
 	FILE *out = open_memstream(&text, &len);

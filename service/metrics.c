@@ -128,11 +128,16 @@ metrics_render(FILE *out, const struct metrics_gauges *g)
 	    "exe_access_db_pool_in_use %zu\n"
 	    "# HELP exe_access_db_pool_waiting Calls waiting for a worker.\n"
 	    "# TYPE exe_access_db_pool_waiting gauge\n"
-	    "exe_access_db_pool_waiting %zu\n",
+	    "exe_access_db_pool_waiting %zu\n"
+	    "# HELP exe_access_db_grouped_calls_total Calls answered with "
+	    "others by one database statement.\n"
+	    "# TYPE exe_access_db_grouped_calls_total counter\n"
+	    "exe_access_db_grouped_calls_total %llu\n",
 	    (unsigned long long)g->cache.hits, (unsigned long long)g->cache.misses,
 	    (unsigned long long)g->cache.evictions,
 	    (unsigned long long)g->cache.entries,
 	    (unsigned long long)g->cache.revision,
-	    (double)g->cache_sync_age_ms / 1000.0, g->workers, g->workers_busy,
-	    g->queued);
+	    (double)g->cache_sync_age_ms / 1000.0, g->workers.total,
+	    g->workers.busy, g->workers.queued,
+	    (unsigned long long)g->workers.grouped);
 }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "cache.h"
+#include "workers.h"
 
 /* metrics_request counts one reply: `method` is the row's index in the
  * dispatch table, or -1 for a request that named no known method. */
@@ -18,9 +19,7 @@ void metrics_request(int method, int code, uint64_t micros);
 struct metrics_gauges {
 	struct cache_stats cache;
 	int64_t cache_sync_age_ms; /* since the change log was last read */
-	size_t workers;            /* database connections */
-	size_t workers_busy;
-	size_t queued;             /* calls waiting for a worker */
+	struct workers_stats workers; /* the database worker pool */
 };
 
 /* metrics_render writes every metric to `out`. */

@@ -135,14 +135,36 @@ item_reply(struct item *it)
 	nng_ctx_send(it->ctx, it->aio);
 }
 
+static struct item *
+item_of(struct job *job)
+{
+	return (struct item *)((char *)job - offsetof(struct item, job));
+}
+
 static bool
 item_job_run(struct job *job, PGconn *conn, bool last)
 {
-	struct item *it = (struct item *)((char *)job - offsetof(struct item, job));
+	struct item *it = item_of(job);
 	dispatch_run(&it->call, conn);
 	if (!last && dispatch_retryable(&it->call, conn))
 		return true;
 	item_reply(it);
+	return false;
+}
+
+/* Calls of one method that waited for a worker together (Checks the
+ * cache could not answer) are decided together: one statement for all. */
+static bool
+item_jobs_run_many(struct job **jobs, size_t n, PGconn *conn, bool last)
+{
+	struct call *calls[WORKERS_GROUP_MAX];
+	for (size_t i = 0; i < n; i++)
+		calls[i] = &item_of(jobs[i])->call;
+	dispatch_run_many(calls, n, conn);
+	if (!last && dispatch_retryable_many(calls, n, conn))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		item_reply(item_of(jobs[i]));
 	return false;
 }
 
@@ -197,8 +219,11 @@ item_cb(void *arg)
 	/* The request may carry a secret: leave none in freed memory. */
 	sodium_memzero(nng_msg_body(msg), nng_msg_len(msg));
 	nng_msg_free(msg);
-	if (next == DISPATCH_NEEDS_DB)
+	if (next == DISPATCH_NEEDS_DB) {
+		const struct method *m = it->call.method;
+		it->job.group = m->handle_many != NULL ? m : NULL;
 		workers_submit(srv->workers, &it->job);
+	}
 	else
 		item_reply(it);
 }
@@ -397,6 +422,7 @@ server_start(struct server **out, const struct server_options *opts,
 		it->srv = srv;
 		it->call.svc = svc;
 		it->job.run = item_job_run;
+		it->job.run_many = item_jobs_run_many;
 		arena_init(&it->call.arena);
 		if ((rv = nng_aio_alloc(&it->aio, item_cb, it)) != 0 ||
 		    (rv = nng_ctx_open(&it->ctx, srv->sock)) != 0) {

@@ -1,4 +1,5 @@
-/* Authorization's SQL: one round trip per question. */
+/* Authorization's SQL: one round trip per question, or per group of
+ * questions. */
 #include "store_authz.h"
 
 #include <stdio.h>
@@ -50,6 +51,66 @@ store_user_standing(struct call *call, const char *workspace_id,
 	if (!PQgetisnull(res, 0, 2))
 		(void)perms_role_parse(PQgetvalue(res, 0, 2), &out->role);
 	out->revision = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+	PQclear(res);
+	return STATUS_OK;
+}
+
+int
+store_user_standings(PGconn *db, size_t n, const char *const *workspace_ids,
+    const char *const *user_ids, struct standing *out)
+{
+	/* One statement for many questions: the ids go as two arrays, read
+	 * back in their order. Every id has passed validate_uuid, so the
+	 * array literals need no quoting. */
+	static const char sql[] =
+	    "SELECT w.kind, coalesce(w.organization_id::text, ''), m.role,"
+	    "       (SELECT value FROM revision_counter)"
+	    " FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY"
+	    "   AS q(workspace_id, user_id, i)"
+	    " LEFT JOIN workspaces w ON w.id = q.workspace_id"
+	    " LEFT JOIN memberships m"
+	    "   ON m.workspace_id = w.id AND m.user_id = q.user_id"
+	    " ORDER BY q.i";
+	if (n == 0)
+		return STATUS_OK;
+	size_t size = n * 37 + 3;
+	char *arrays = malloc(2 * size);
+	if (arrays == NULL)
+		return STATUS_INTERNAL;
+	char *ws = arrays, *users = arrays + size;
+	char *w = ws, *u = users;
+	*w++ = '{';
+	*u++ = '{';
+	for (size_t i = 0; i < n; i++) {
+		w += snprintf(w, 38, "%s%.36s", i > 0 ? "," : "", workspace_ids[i]);
+		u += snprintf(u, 38, "%s%.36s", i > 0 ? "," : "", user_ids[i]);
+	}
+	memcpy(w, "}", 2);
+	memcpy(u, "}", 2);
+	const char *params[] = {ws, users};
+	PGresult *res;
+	int rc = db_exec(db, sql, 2, params, &res, NULL);
+	free(arrays);
+	if (rc != STATUS_OK)
+		return rc;
+	if ((size_t)PQntuples(res) != n) {
+		PQclear(res);
+		return STATUS_INTERNAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct standing *st = &out[i];
+		memset(st, 0, sizeof *st);
+		st->revision = strtoull(PQgetvalue(res, (int)i, 3), NULL, 10);
+		if (PQgetisnull(res, (int)i, 0))
+			continue;
+		st->workspace_exists = true;
+		st->personal = strcmp(PQgetvalue(res, (int)i, 0), "personal") == 0;
+		snprintf(st->organization_id, sizeof st->organization_id, "%s",
+		    PQgetvalue(res, (int)i, 1));
+		if (!PQgetisnull(res, (int)i, 2))
+			(void)perms_role_parse(PQgetvalue(res, (int)i, 2),
+			    &st->role);
+	}
 	PQclear(res);
 	return STATUS_OK;
 }

@@ -3,7 +3,9 @@
 #ifndef EXE_STORE_AUTHZ_H
 #define EXE_STORE_AUTHZ_H
 
+#include <libpq-fe.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "call.h"
@@ -34,6 +36,13 @@ enum store_lock {
 int store_user_standing(struct call *call, const char *workspace_id,
     const char *user_id, enum store_lock lock, struct standing *out)
     __attribute__((warn_unused_result));
+
+/* store_user_standings reads, in one statement, the standing of
+ * user_ids[i] in workspace_ids[i] for each i < n (all valid UUIDs) into
+ * out[i], each with the revision the one read reflects. */
+int store_user_standings(PGconn *db, size_t n,
+    const char *const *workspace_ids, const char *const *user_ids,
+    struct standing *out) __attribute__((warn_unused_result));
 
 /* store_resource_workspace finds the workspace of a registered resource;
  * *found is false when (type, id) is not registered. The id is written to

@@ -2,6 +2,7 @@
 #include "workers.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,12 @@ struct worker {
  * for this long instead of trying again for every job. */
 enum { RECONNECT_BACKOFF_MS = 250 };
 
+static int64_t
+ms_of(const struct timespec *t)
+{
+	return (int64_t)t->tv_sec * 1000 + t->tv_nsec / 1000000;
+}
+
 static long
 ms_between(const struct timespec *a, const struct timespec *b)
 {
@@ -37,6 +44,8 @@ struct workers {
 	bool stopping;
 	size_t busy;   /* under lock */
 	size_t queued; /* under lock */
+	uint64_t grouped; /* under lock */
+	_Atomic int64_t connected_ms; /* a worker's last successful connect */
 	char *conninfo;
 	size_t count;
 	struct worker *workers;
@@ -55,7 +64,10 @@ connect_worker(struct worker *w)
 	}
 	struct timespec now;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	if (w->failed && ms_between(&w->failed_at, &now) < RECONNECT_BACKOFF_MS)
+	/* Back off after a failure, unless another worker has connected
+	 * since: then the database is back, and this job need not fail. */
+	if (w->failed && ms_between(&w->failed_at, &now) < RECONNECT_BACKOFF_MS &&
+	    atomic_load(&w->pool->connected_ms) <= ms_of(&w->failed_at))
 		return;
 	PGconn *conn = db_connect(w->pool->conninfo);
 	if (PQstatus(conn) != CONNECTION_OK) {
@@ -72,6 +84,48 @@ connect_worker(struct worker *w)
 	}
 	w->failed = false;
 	w->conn = conn;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	atomic_store(&w->pool->connected_ms, ms_of(&now));
+}
+
+/* take_locked takes the job at the head of the queue and, if it has a
+ * group, the jobs of its group waiting behind it; returns how many. */
+static size_t
+take_locked(struct workers *pool, struct job **jobs)
+{
+	struct job *first = pool->head;
+	size_t n = 0;
+	jobs[n++] = first;
+	pool->head = first->next;
+	if (first->group != NULL) {
+		struct job **link = &pool->head;
+		while (*link != NULL && n < WORKERS_GROUP_MAX) {
+			struct job *job = *link;
+			if (job->group == first->group) {
+				*link = job->next;
+				jobs[n++] = job;
+			} else {
+				link = &job->next;
+			}
+		}
+	}
+	/* The tail may have been taken: find the new one. */
+	pool->tail = pool->head;
+	while (pool->tail != NULL && pool->tail->next != NULL)
+		pool->tail = pool->tail->next;
+	pool->queued -= n;
+	if (n > 1)
+		pool->grouped += n;
+	for (size_t i = 0; i < n; i++)
+		jobs[i]->next = NULL;
+	return n;
+}
+
+static bool
+run_jobs(struct job **jobs, size_t n, PGconn *conn, bool last)
+{
+	return n == 1 ? jobs[0]->run(jobs[0], conn, last)
+	              : jobs[0]->run_many(jobs, n, conn, last);
 }
 
 static void *
@@ -79,33 +133,29 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct workers *pool = w->pool;
+	struct job *jobs[WORKERS_GROUP_MAX];
 	connect_worker(w);
 	for (;;) {
 		pthread_mutex_lock(&pool->lock);
 		while (pool->head == NULL && !pool->stopping)
 			pthread_cond_wait(&pool->ready, &pool->lock);
-		struct job *job = pool->head;
-		if (job == NULL) {
+		if (pool->head == NULL) {
 			pthread_mutex_unlock(&pool->lock);
 			break;
 		}
-		pool->head = job->next;
-		if (pool->head == NULL)
-			pool->tail = NULL;
-		pool->queued--;
+		size_t n = take_locked(pool, jobs);
 		pool->busy++;
 		pthread_mutex_unlock(&pool->lock);
 
 		connect_worker(w);
-		job->next = NULL;
-		if (job->run(job, w->conn, false)) {
+		if (run_jobs(jobs, n, w->conn, false)) {
 			/* The connection had died while idle (a database
 			 * restart, seen only now): once more on a new one. */
 			PQfinish(w->conn);
 			w->conn = NULL;
 			w->failed = false;
 			connect_worker(w);
-			job->run(job, w->conn, true);
+			run_jobs(jobs, n, w->conn, true);
 		}
 		/* A handler must leave no transaction open; if one did (or the
 		 * connection broke mid-way), start the next job clean. */
@@ -166,13 +216,13 @@ workers_submit(struct workers *pool, struct job *job)
 }
 
 void
-workers_stats(struct workers *pool, size_t *total, size_t *busy,
-    size_t *queued)
+workers_stats(struct workers *pool, struct workers_stats *out)
 {
 	pthread_mutex_lock(&pool->lock);
-	*total = pool->count;
-	*busy = pool->busy;
-	*queued = pool->queued;
+	out->total = pool->count;
+	out->busy = pool->busy;
+	out->queued = pool->queued;
+	out->grouped = pool->grouped;
 	pthread_mutex_unlock(&pool->lock);
 }
 

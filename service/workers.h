@@ -9,6 +9,7 @@
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* A job is embedded in its owner (no allocation per job). run returns
  * true to be run once more, on a fresh connection, when it failed only
@@ -17,7 +18,15 @@
 struct job {
 	struct job *next;
 	bool (*run)(struct job *job, PGconn *conn, bool last);
+	/* Jobs with the same non-NULL `group` that wait together are taken
+	 * together (up to WORKERS_GROUP_MAX, in queue order) and run by one
+	 * call of run_many, with the same meaning of its return and `last`;
+	 * a job taken alone is run by `run`. */
+	const void *group;
+	bool (*run_many)(struct job **jobs, size_t n, PGconn *conn, bool last);
 };
+
+enum { WORKERS_GROUP_MAX = 64 };
 
 struct workers;
 
@@ -29,10 +38,16 @@ int workers_start(struct workers **out, const char *conninfo, size_t count)
 /* workers_submit queues `job`; it runs on some worker. Never blocks long. */
 void workers_submit(struct workers *w, struct job *job);
 
-/* workers_stats reports the pool's size, how many workers are running a
- * job, and how many jobs wait. */
-void workers_stats(struct workers *w, size_t *total, size_t *busy,
-    size_t *queued);
+/* What the pool is doing. */
+struct workers_stats {
+	size_t total;   /* workers */
+	size_t busy;    /* running a job */
+	size_t queued;  /* jobs waiting */
+	uint64_t grouped; /* jobs run with others by run_many, so far */
+};
+
+/* workers_stats reports the pool's figures. */
+void workers_stats(struct workers *w, struct workers_stats *out);
 
 /* workers_stop runs the jobs already queued, then stops every thread and
  * closes the connections. NULL is fine. */
