@@ -286,7 +286,7 @@ standings_read(PGconn *db, size_t n,
     const Exe__Access__V1__CheckRequest *const *reqs, struct standing *out,
     const struct standing **known)
 {
-	const char **ids = malloc(2 * n * sizeof *ids);
+	const char **ids = calloc(2 * n, sizeof *ids);
 	size_t *which = malloc(n * sizeof *which);
 	if (ids == NULL || which == NULL) {
 		free(ids);
@@ -297,7 +297,7 @@ standings_read(PGconn *db, size_t n,
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		const Exe__Access__V1__CheckRequest *req = reqs[i];
-		char msg[8];
+		char msg[256];
 		known[i] = NULL;
 		if (check_request_validate(req, msg, sizeof msg) != STATUS_OK ||
 		    req->principal->kind_case !=
@@ -322,9 +322,9 @@ standings_read(PGconn *db, size_t n,
 void
 authz_check_many(struct call **calls, size_t n, int *rcs)
 {
-	const Exe__Access__V1__CheckRequest **reqs = malloc(n * sizeof *reqs);
-	struct standing *standings = malloc(n * sizeof *standings);
-	const struct standing **known = malloc(n * sizeof *known);
+	const Exe__Access__V1__CheckRequest **reqs = calloc(n, sizeof *reqs);
+	struct standing *standings = calloc(n, sizeof *standings);
+	const struct standing **known = calloc(n, sizeof *known);
 	int rc = reqs != NULL && standings != NULL && known != NULL
 	    ? STATUS_OK
 	    : STATUS_INTERNAL;

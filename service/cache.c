@@ -392,18 +392,27 @@ remove_key_locked(struct cache *c, const unsigned char *key, size_t len)
 		remove_locked(c, caa_container_of(node, struct entry, node));
 }
 
-/* scan_locked deletes every entry of workspace `ws` (any kind), or, with
- * `key_id`, every API key entry of that key. */
+/* drop_workspace_locked deletes every entry of workspace `ws` (any
+ * kind). */
 static void
-scan_locked(struct cache *c, const unsigned char *ws, const char *key_id)
+drop_workspace_locked(struct cache *c, const unsigned char *ws)
 {
 	struct cds_lfht_iter iter;
 	struct entry *e;
 	cds_lfht_for_each_entry(c->ht, &iter, e, node) {
-		bool drop = key_id != NULL
-		    ? e->key[0] == ENTRY_KEY && strcmp(e->v.k.key_id, key_id) == 0
-		    : memcmp(e->workspace, ws, 16) == 0;
-		if (drop)
+		if (memcmp(e->workspace, ws, 16) == 0)
+			remove_locked(c, e);
+	}
+}
+
+/* drop_key_locked deletes every entry of API key `key_id`. */
+static void
+drop_key_locked(struct cache *c, const char *key_id)
+{
+	struct cds_lfht_iter iter;
+	struct entry *e;
+	cds_lfht_for_each_entry(c->ht, &iter, e, node) {
+		if (e->key[0] == ENTRY_KEY && strcmp(e->v.k.key_id, key_id) == 0)
 			remove_locked(c, e);
 	}
 }
@@ -423,7 +432,7 @@ cache_apply(struct cache *c, const struct cache_change *changes, size_t n,
 			    membership_key(ch->user_id, ch->workspace_id, key))
 				remove_key_locked(c, key, MEMBERSHIP_KEY);
 			if (ch->api_key_id != NULL)
-				scan_locked(c, NULL, ch->api_key_id);
+				drop_key_locked(c, ch->api_key_id);
 			size_t len;
 			if (ch->resource_type != NULL && ch->resource_id != NULL &&
 			    (len = resource_key(ch->resource_type, ch->resource_id,
@@ -434,7 +443,7 @@ cache_apply(struct cache *c, const struct cache_change *changes, size_t n,
 			if (strcmp(ch->kind, "workspace") == 0 &&
 			    ch->workspace_id != NULL &&
 			    uuid_bytes(ch->workspace_id, ws))
-				scan_locked(c, ws, NULL);
+				drop_workspace_locked(c, ws);
 		}
 		urcu_bp_read_unlock();
 	}
