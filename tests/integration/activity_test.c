@@ -8,150 +8,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
 
 static struct harness h;
 
-struct user {
-	char id[40];
-	char workspace[40]; /* personal */
-};
-
-/* A team: `admin` is its organisation's admin and the team's first admin;
- * `member` and `reader` hold member and read_only. */
-struct team {
-	struct user admin, member, reader;
-	char org[40];
-	char workspace[40];
-};
-
+/* make_team: three people and their team, built through the service (see
+ * fixture_team_make); if `exp` is not NULL, the team's member registers an
+ * experiment in it, whose id goes to `exp` (48 bytes). */
 static void
-sign_up(const char *prefix, struct user *u)
+make_team(struct fixture_team *t, char *exp)
 {
-	const char *name = harness_unique(prefix);
-	char email[128];
-	snprintf(email, sizeof email, "%s@example.com", name);
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = (char *)name;
-	req.email = email;
-	Exe__Access__V1__CreateUserResponse *r = NULL;
-	exa_error err;
-	memset(u, 0, sizeof *u);
-	if (exa_create_user(h.client, &req, &r, &err) != EXA_OK) {
-		fprintf(
-		    stderr, "  sign-up of %s failed: %s\n", name, err.message);
-		unit_case_failed = 1;
+	fixture_team_make(h.client, "Activity Org", "Activity Team", t);
+	if (exp == NULL)
 		return;
-	}
-	snprintf(u->id, sizeof u->id, "%s", r->user->id);
-	snprintf(u->workspace, sizeof u->workspace, "%s",
-	    r->personal_workspace->id);
-	exa_free(r);
-}
-
-static Exe__Access__V1__Principal
-as_user(const struct user *u)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-	p.user_id = (char *)u->id;
-	return p;
-}
-
-static Exe__Access__V1__Principal
-as_key(const char *secret)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
-	p.api_key = (char *)secret;
-	return p;
-}
-
-static void
-add_member(struct team *t, const struct user *u, Exe__Access__V1__Role role)
-{
-	Exe__Access__V1__Principal actor = as_user(&t->admin);
-	Exe__Access__V1__AddMemberRequest req =
-	    EXE__ACCESS__V1__ADD_MEMBER_REQUEST__INIT;
-	req.actor = &actor;
-	req.workspace_id = t->workspace;
-	req.user_id = (char *)u->id;
-	req.role = role;
-	Exe__Access__V1__MemberResponse *r = NULL;
+	snprintf(exp, 48, "%s", harness_unique("exp-"));
+	Exe__Access__V1__Principal actor = fixture_as_user(t->member.id);
 	exa_error err;
-	if (exa_add_member(h.client, &req, &r, &err) != EXA_OK) {
-		fprintf(stderr, "  add member failed: %s\n", err.message);
-		unit_case_failed = 1;
-	}
-	exa_free(r);
-}
-
-/* make_team signs up three people and builds their team through the
- * service: an organisation, a team workspace, two added members. */
-static void
-make_team(struct team *t)
-{
-	memset(t, 0, sizeof *t);
-	sign_up("adm", &t->admin);
-	sign_up("mem", &t->member);
-	sign_up("ro", &t->reader);
-	Exe__Access__V1__Principal actor = as_user(&t->admin);
-	exa_error err;
-
-	Exe__Access__V1__CreateOrganizationRequest org =
-	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
-	org.actor = &actor;
-	org.name = "Activity Org";
-	Exe__Access__V1__CreateOrganizationResponse *o = NULL;
-	if (exa_create_organization(h.client, &org, &o, &err) != EXA_OK) {
-		fprintf(stderr, "  organisation: %s\n", err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(t->org, sizeof t->org, "%s", o->organization->id);
-	exa_free(o);
-
-	Exe__Access__V1__CreateTeamWorkspaceRequest ws =
-	    EXE__ACCESS__V1__CREATE_TEAM_WORKSPACE_REQUEST__INIT;
-	ws.actor = &actor;
-	ws.organization_id = t->org;
-	ws.name = "Activity Team";
-	Exe__Access__V1__CreateTeamWorkspaceResponse *w = NULL;
-	if (exa_create_team_workspace(h.client, &ws, &w, &err) != EXA_OK) {
-		fprintf(stderr, "  team: %s\n", err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(t->workspace, sizeof t->workspace, "%s", w->workspace->id);
-	exa_free(w);
-	add_member(t, &t->member, EXE__ACCESS__V1__ROLE__ROLE_MEMBER);
-	add_member(t, &t->reader, EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY);
-}
-
-/* register_experiment registers a new experiment in the team as its
- * member and writes its id into `id` (48 bytes). */
-static void
-register_experiment(const struct team *t, char *id)
-{
-	snprintf(id, 48, "%s", harness_unique("exp-"));
-	Exe__Access__V1__Principal actor = as_user(&t->member);
-	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
-	ref.type = "experiment";
-	ref.id = id;
-	Exe__Access__V1__RegisterResourceRequest req =
-	    EXE__ACCESS__V1__REGISTER_RESOURCE_REQUEST__INIT;
-	req.actor = &actor;
-	req.workspace_id = (char *)t->workspace;
-	req.resource = &ref;
-	Exe__Access__V1__RegisterResourceResponse *r = NULL;
-	exa_error err;
-	if (exa_register_resource(h.client, &req, &r, &err) != EXA_OK) {
+	if (fixture_register_resource(h.client, &actor, t->workspace,
+	        "experiment", exp, NULL, NULL, &err) != EXA_OK) {
 		fprintf(stderr, "  register: %s\n", err.message);
 		unit_case_failed = 1;
 	}
-	exa_free(r);
 }
 
 /* record reports `action` by `actor`, on the workspace (if workspace_id
@@ -206,11 +85,10 @@ record_id(const Exe__Access__V1__ActivityRecord *r)
 static void
 member_measurement_is_recorded_and_attributed(void)
 {
-	struct team t;
-	make_team(&t);
+	struct fixture_team t;
 	char exp[48];
-	register_experiment(&t, exp);
-	Exe__Access__V1__Principal member = as_user(&t.member);
+	make_team(&t, exp);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
 	Exe__Access__V1__RecordActivityResponse *r = NULL;
 	exa_error err;
 	EXPECT_INT(record(&member, NULL, exp, "measurement.add",
@@ -264,11 +142,10 @@ member_measurement_is_recorded_and_attributed(void)
 static void
 read_only_member_is_refused(void)
 {
-	struct team t;
-	make_team(&t);
+	struct fixture_team t;
 	char exp[48];
-	register_experiment(&t, exp);
-	Exe__Access__V1__Principal reader = as_user(&t.reader);
+	make_team(&t, exp);
+	Exe__Access__V1__Principal reader = fixture_as_user(t.reader.id);
 	exa_error err;
 	EXPECT_INT(record(&reader, NULL, exp, "measurement.add", NULL, NULL,
 	    &err), EXA_PERMISSION_DENIED);
@@ -291,24 +168,20 @@ read_only_member_is_refused(void)
 static void
 listed_newest_first_with_the_actor(void)
 {
-	struct team t;
-	make_team(&t);
+	struct fixture_team t;
 	char exp[48];
-	register_experiment(&t, exp);
-	Exe__Access__V1__Principal member = as_user(&t.member);
-	Exe__Access__V1__Principal admin = as_user(&t.admin);
-	Exe__Access__V1__Principal reader = as_user(&t.reader);
+	make_team(&t, exp);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
+	Exe__Access__V1__Principal admin = fixture_as_user(t.admin.id);
+	Exe__Access__V1__Principal reader = fixture_as_user(t.reader.id);
 	exa_error err;
 
-	Exe__Access__V1__RotateApiKeyRequest rot =
-	    EXE__ACCESS__V1__ROTATE_API_KEY_REQUEST__INIT;
-	rot.actor = &admin;
-	rot.workspace_id = t.workspace;
 	Exe__Access__V1__RotateApiKeyResponse *key = NULL;
-	EXPECT_INT(exa_rotate_api_key(h.client, &rot, &key, &err), EXA_OK);
+	EXPECT_INT(fixture_rotate_key(h.client, &admin, t.workspace, 0, false,
+	    &key, &err), EXA_OK);
 	if (key == NULL)
 		return;
-	Exe__Access__V1__Principal by_key = as_key(key->secret);
+	Exe__Access__V1__Principal by_key = fixture_as_key(key->secret);
 
 	EXPECT_INT(record(&member, t.workspace, NULL, "optimization.run", "one",
 	    NULL, &err), EXA_OK);
@@ -360,9 +233,9 @@ listed_newest_first_with_the_actor(void)
 static void
 paging_returns_each_record_once(void)
 {
-	struct team t;
-	make_team(&t);
-	Exe__Access__V1__Principal member = as_user(&t.member);
+	struct fixture_team t;
+	make_team(&t, NULL);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
 	exa_error err;
 	for (int i = 0; i < 12; i++) {
 		char detail[16];
@@ -408,12 +281,11 @@ paging_returns_each_record_once(void)
 static void
 records_outlive_the_actor_removal(void)
 {
-	struct team t;
-	make_team(&t);
+	struct fixture_team t;
 	char exp[48];
-	register_experiment(&t, exp);
-	Exe__Access__V1__Principal member = as_user(&t.member);
-	Exe__Access__V1__Principal admin = as_user(&t.admin);
+	make_team(&t, exp);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
+	Exe__Access__V1__Principal admin = fixture_as_user(t.admin.id);
 	Exe__Access__V1__RecordActivityResponse *r = NULL;
 	exa_error err;
 	EXPECT_INT(record(&member, NULL, exp, "measurement.add", "before", &r,
@@ -424,14 +296,8 @@ records_outlive_the_actor_removal(void)
 	snprintf(id, sizeof id, "%s", r->record->id);
 	exa_free(r);
 
-	Exe__Access__V1__RemoveMemberRequest rm =
-	    EXE__ACCESS__V1__REMOVE_MEMBER_REQUEST__INIT;
-	rm.actor = &admin;
-	rm.workspace_id = t.workspace;
-	rm.user_id = t.member.id;
-	Exe__Access__V1__WriteResponse *w = NULL;
-	EXPECT_INT(exa_remove_member(h.client, &rm, &w, &err), EXA_OK);
-	exa_free(w);
+	EXPECT_INT(fixture_remove_member(h.client, t.admin.id, t.workspace,
+	    t.member.id, NULL, &err), EXA_OK);
 
 	/* Gone from the team: can neither report nor read. */
 	EXPECT_INT(record(&member, NULL, exp, "measurement.add", "after", NULL,
@@ -468,12 +334,11 @@ records_outlive_the_actor_removal(void)
 static void
 another_team_sees_nothing(void)
 {
-	struct team t, other;
-	make_team(&t);
-	make_team(&other);
+	struct fixture_team t, other;
 	char exp[48];
-	register_experiment(&t, exp);
-	Exe__Access__V1__Principal outsider = as_user(&other.admin);
+	make_team(&t, exp);
+	make_team(&other, NULL);
+	Exe__Access__V1__Principal outsider = fixture_as_user(other.admin.id);
 	exa_error err;
 	Exe__Access__V1__ListActivityResponse *page = NULL;
 	EXPECT_INT(list(&outsider, t.workspace, 0, NULL, &page, &err),
@@ -497,11 +362,10 @@ another_team_sees_nothing(void)
 static void
 bad_requests_name_the_field(void)
 {
-	struct team t;
-	make_team(&t);
+	struct fixture_team t;
 	char exp[48];
-	register_experiment(&t, exp);
-	Exe__Access__V1__Principal member = as_user(&t.member);
+	make_team(&t, exp);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
 	exa_error err;
 	long before = harness_sql_long(&h,
 	    "SELECT count(*) FROM activity WHERE workspace_id = $1",
@@ -584,11 +448,6 @@ UNIT_STATE
 int
 main(void)
 {
-	harness_start(&h, "activity", NULL);
-	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
-	int status = harness_stop(&h);
-	if (status != 0)
-		fprintf(stderr, "exe-accessd exited with %d after SIGTERM\n",
-		    status);
-	return failed == 0 && status == 0 ? 0 : 1;
+	return fixture_run_suite(&h, "activity", NULL, cases,
+	    sizeof cases / sizeof cases[0]);
 }

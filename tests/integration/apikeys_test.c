@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
 
@@ -31,126 +32,26 @@ remember(const char *secret)
 	pthread_mutex_unlock(&seen_lock);
 }
 
-struct user {
-	char id[40];
-	char workspace[40]; /* personal */
-	char key[64];       /* the personal workspace's key from sign-up */
-};
-
-/* A team: `admin` is its organisation's admin and the team's first admin;
- * `member` and `reader` hold member and read_only. */
-struct team {
-	struct user admin, member, reader;
-	char org[40];
-	char workspace[40];
-	char first_key[64]; /* the key the team was created with */
-};
-
+/* sign_up signs a person up and remembers their key. */
 static void
-sign_up(const char *prefix, struct user *u)
+sign_up(const char *prefix, struct fixture_user *u)
 {
-	const char *name = harness_unique(prefix);
-	char email[128];
-	snprintf(email, sizeof email, "%s@example.com", name);
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = (char *)name;
-	req.email = email;
-	Exe__Access__V1__CreateUserResponse *r = NULL;
-	exa_error err;
-	memset(u, 0, sizeof *u);
-	if (exa_create_user(h.client, &req, &r, &err) != EXA_OK) {
-		fprintf(
-		    stderr, "  sign-up of %s failed: %s\n", name, err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(u->id, sizeof u->id, "%s", r->user->id);
-	snprintf(u->workspace, sizeof u->workspace, "%s",
-	    r->personal_workspace->id);
-	snprintf(u->key, sizeof u->key, "%s", r->api_key);
-	remember(r->api_key);
-	exa_free(r);
+	if (fixture_sign_up(h.client, prefix, u))
+		remember(u->key);
 }
 
-static Exe__Access__V1__Principal
-as_user(const struct user *u)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-	p.user_id = (char *)u->id;
-	return p;
-}
-
-static Exe__Access__V1__Principal
-as_key(const char *secret)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
-	p.api_key = (char *)secret;
-	return p;
-}
-
+/* make_team: three people and their team, built through the service (see
+ * fixture_team_make); their personal keys are remembered, as sign_up's. */
 static void
-add_member(struct team *t, const struct user *u, Exe__Access__V1__Role role)
+make_team(struct fixture_team *t)
 {
-	Exe__Access__V1__Principal actor = as_user(&t->admin);
-	Exe__Access__V1__AddMemberRequest req =
-	    EXE__ACCESS__V1__ADD_MEMBER_REQUEST__INIT;
-	req.actor = &actor;
-	req.workspace_id = t->workspace;
-	req.user_id = (char *)u->id;
-	req.role = role;
-	Exe__Access__V1__MemberResponse *r = NULL;
-	exa_error err;
-	if (exa_add_member(h.client, &req, &r, &err) != EXA_OK) {
-		fprintf(stderr, "  add member failed: %s\n", err.message);
-		unit_case_failed = 1;
+	fixture_team_make(h.client, "Keys Org", "Keys Team", t);
+	const struct fixture_user *people[] = {
+	    &t->admin, &t->member, &t->reader};
+	for (size_t i = 0; i < 3; i++) {
+		if (people[i]->key[0] != '\0')
+			remember(people[i]->key);
 	}
-	exa_free(r);
-}
-
-/* make_team signs up three people and builds their team through the
- * service: an organisation, a team workspace, two added members. */
-static void
-make_team(struct team *t)
-{
-	memset(t, 0, sizeof *t);
-	sign_up("adm", &t->admin);
-	sign_up("mem", &t->member);
-	sign_up("ro", &t->reader);
-	Exe__Access__V1__Principal actor = as_user(&t->admin);
-	exa_error err;
-
-	Exe__Access__V1__CreateOrganizationRequest org =
-	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
-	org.actor = &actor;
-	org.name = "Keys Org";
-	Exe__Access__V1__CreateOrganizationResponse *o = NULL;
-	if (exa_create_organization(h.client, &org, &o, &err) != EXA_OK) {
-		fprintf(stderr, "  organisation: %s\n", err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(t->org, sizeof t->org, "%s", o->organization->id);
-	exa_free(o);
-
-	Exe__Access__V1__CreateTeamWorkspaceRequest ws =
-	    EXE__ACCESS__V1__CREATE_TEAM_WORKSPACE_REQUEST__INIT;
-	ws.actor = &actor;
-	ws.organization_id = t->org;
-	ws.name = "Keys Team";
-	Exe__Access__V1__CreateTeamWorkspaceResponse *w = NULL;
-	if (exa_create_team_workspace(h.client, &ws, &w, &err) != EXA_OK) {
-		fprintf(stderr, "  team: %s\n", err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(t->workspace, sizeof t->workspace, "%s", w->workspace->id);
-	snprintf(t->first_key, sizeof t->first_key, "%s", w->api_key);
-	exa_free(w);
-	add_member(t, &t->member, EXE__ACCESS__V1__ROLE__ROLE_MEMBER);
-	add_member(t, &t->reader, EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY);
 }
 
 static exa_status
@@ -158,14 +59,9 @@ rotate(const Exe__Access__V1__Principal *actor, const char *workspace_id,
     uint32_t grace, bool read_only, Exe__Access__V1__RotateApiKeyResponse **out,
     exa_error *err)
 {
-	Exe__Access__V1__RotateApiKeyRequest req =
-	    EXE__ACCESS__V1__ROTATE_API_KEY_REQUEST__INIT;
-	req.actor = (Exe__Access__V1__Principal *)actor;
-	req.workspace_id = (char *)workspace_id;
-	req.grace_seconds = grace;
-	req.read_only = read_only;
 	Exe__Access__V1__RotateApiKeyResponse *r = NULL;
-	exa_status rc = exa_rotate_api_key(h.client, &req, &r, err);
+	exa_status rc = fixture_rotate_key(h.client, actor, workspace_id, grace,
+	    read_only, &r, err);
 	if (r != NULL)
 		remember(r->secret);
 	if (out != NULL)
@@ -193,18 +89,10 @@ static bool
 key_check(const char *secret, const char *permission, const char *workspace_id,
     unsigned long long fresh, char *reason, size_t reason_size)
 {
-	Exe__Access__V1__Principal p = as_key(secret);
-	Exe__Access__V1__CheckRequest req =
-	    EXE__ACCESS__V1__CHECK_REQUEST__INIT;
-	req.principal = &p;
-	req.permission = (char *)permission;
-	req.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
-	req.workspace_id = (char *)workspace_id;
-	req.at_least_as_fresh = fresh;
 	Exe__Access__V1__CheckResponse *r = NULL;
 	exa_error err;
-	exa_status rc = exa_authz_check(h.client, &req, &r, &err);
-	EXPECT_INT(rc, EXA_OK);
+	EXPECT_INT(fixture_check(h.client, NULL, secret, permission,
+	    workspace_id, NULL, NULL, fresh, &r, &err), EXA_OK);
 	bool allowed = r != NULL && r->allowed;
 	if (reason != NULL)
 		snprintf(reason, reason_size, "%s", r != NULL ? r->reason : "");
@@ -221,9 +109,9 @@ starts_with(const char *s, const char *prefix, size_t n)
 static void
 rotation_without_grace_stops_the_old_key_at_once(void)
 {
-	struct team t;
+	struct fixture_team t;
 	make_team(&t);
-	Exe__Access__V1__Principal admin = as_user(&t.admin);
+	Exe__Access__V1__Principal admin = fixture_as_user(t.admin.id);
 	exa_error err;
 
 	/* A new team has its own key from the start (SPEC §1), returned
@@ -293,9 +181,9 @@ rotation_without_grace_stops_the_old_key_at_once(void)
 static void
 rotation_with_grace_keeps_the_old_key_until_it_ends(void)
 {
-	struct user u;
+	struct fixture_user u;
 	sign_up("grace", &u);
-	Exe__Access__V1__Principal owner = as_user(&u);
+	Exe__Access__V1__Principal owner = fixture_as_user(u.id);
 	Exe__Access__V1__RotateApiKeyResponse *r = NULL;
 	exa_error err;
 	EXPECT_INT(rotate(&owner, u.workspace, 3600, false, &r, &err), EXA_OK);
@@ -346,9 +234,9 @@ rotation_with_grace_keeps_the_old_key_until_it_ends(void)
 static void
 grace_over_a_day_is_refused(void)
 {
-	struct user u;
+	struct fixture_user u;
 	sign_up("day", &u);
-	Exe__Access__V1__Principal owner = as_user(&u);
+	Exe__Access__V1__Principal owner = fixture_as_user(u.id);
 	exa_error err;
 	EXPECT_INT(rotate(&owner, u.workspace, 86401, false, NULL, &err),
 	    EXA_INVALID_ARGUMENT);
@@ -386,9 +274,9 @@ contains_bytes(const uint8_t *hay, size_t len, const char *needle)
 static void
 get_api_key_never_shows_a_secret(void)
 {
-	struct user u;
+	struct fixture_user u;
 	sign_up("show", &u);
-	Exe__Access__V1__Principal owner = as_user(&u);
+	Exe__Access__V1__Principal owner = fixture_as_user(u.id);
 	Exe__Access__V1__RotateApiKeyResponse *r = NULL;
 	exa_error err;
 	EXPECT_INT(rotate(&owner, u.workspace, 600, false, &r, &err), EXA_OK);
@@ -427,9 +315,9 @@ get_api_key_never_shows_a_secret(void)
 static void
 read_only_key_can_view_but_not_create(void)
 {
-	struct team t;
+	struct fixture_team t;
 	make_team(&t);
-	Exe__Access__V1__Principal admin = as_user(&t.admin);
+	Exe__Access__V1__Principal admin = fixture_as_user(t.admin.id);
 	Exe__Access__V1__RotateApiKeyResponse *r = NULL;
 	exa_error err;
 	EXPECT_INT(rotate(&admin, t.workspace, 0, true, &r, &err), EXA_OK);
@@ -466,13 +354,13 @@ read_only_key_can_view_but_not_create(void)
 static void
 only_admins_rotate_or_view_keys(void)
 {
-	struct team t;
+	struct fixture_team t;
 	make_team(&t);
-	struct user outsider;
+	struct fixture_user outsider;
 	sign_up("out", &outsider);
-	Exe__Access__V1__Principal member = as_user(&t.member);
-	Exe__Access__V1__Principal reader = as_user(&t.reader);
-	Exe__Access__V1__Principal stranger = as_user(&outsider);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
+	Exe__Access__V1__Principal reader = fixture_as_user(t.reader.id);
+	Exe__Access__V1__Principal stranger = fixture_as_user(outsider.id);
 	Exe__Access__V1__GetApiKeyResponse *g;
 	exa_error err;
 
@@ -511,9 +399,9 @@ only_admins_rotate_or_view_keys(void)
 static void
 api_key_cannot_rotate_or_view_keys(void)
 {
-	struct user u;
+	struct fixture_user u;
 	sign_up("keyact", &u);
-	Exe__Access__V1__Principal key = as_key(u.key);
+	Exe__Access__V1__Principal key = fixture_as_key(u.key);
 	Exe__Access__V1__GetApiKeyResponse *g;
 	exa_error err;
 	EXPECT_INT(rotate(&key, u.workspace, 0, false, NULL, &err),
@@ -531,9 +419,9 @@ api_key_cannot_rotate_or_view_keys(void)
 static void
 secrets_stay_out_of_the_database_and_the_log(void)
 {
-	struct user u;
+	struct fixture_user u;
 	sign_up("leak", &u);
-	Exe__Access__V1__Principal owner = as_user(&u);
+	Exe__Access__V1__Principal owner = fixture_as_user(u.id);
 	Exe__Access__V1__RotateApiKeyResponse *r1 = NULL, *r2 = NULL;
 	exa_error err;
 	EXPECT_INT(rotate(&owner, u.workspace, 60, false, &r1, &err), EXA_OK);
@@ -545,7 +433,7 @@ secrets_stay_out_of_the_database_and_the_log(void)
 	}
 	/* Use them, well and badly, so they pass through every path that
 	 * might log or store them. */
-	Exe__Access__V1__Principal key = as_key(r2->secret);
+	Exe__Access__V1__Principal key = fixture_as_key(r2->secret);
 	EXPECT_INT(rotate(&key, u.workspace, 0, false, NULL, &err),
 	    EXA_PERMISSION_DENIED);
 	EXPECT(!key_check(r1->secret, "experiment.view",
@@ -588,9 +476,9 @@ secrets_stay_out_of_the_database_and_the_log(void)
 static void
 last_use_is_recorded_at_most_once_a_minute(void)
 {
-	struct user u;
+	struct fixture_user u;
 	sign_up("used", &u);
-	Exe__Access__V1__Principal owner = as_user(&u);
+	Exe__Access__V1__Principal owner = fixture_as_user(u.id);
 	Exe__Access__V1__RotateApiKeyResponse *r = NULL;
 	exa_error err;
 	EXPECT_INT(rotate(&owner, u.workspace, 0, false, &r, &err), EXA_OK);
@@ -648,7 +536,7 @@ last_use_is_recorded_at_most_once_a_minute(void)
 }
 
 struct racer {
-	const struct user *u;
+	const struct fixture_user *u;
 	exa_status rc;
 	char key_id[40];
 	unsigned long long revision;
@@ -658,7 +546,7 @@ static void *
 race_rotate(void *arg)
 {
 	struct racer *rc = arg;
-	Exe__Access__V1__Principal owner = as_user(rc->u);
+	Exe__Access__V1__Principal owner = fixture_as_user(rc->u->id);
 	Exe__Access__V1__RotateApiKeyResponse *r = NULL;
 	exa_error err;
 	rc->rc = rotate(&owner, rc->u->workspace, 60, false, &r, &err);
@@ -674,7 +562,7 @@ static void
 concurrent_rotations_leave_one_current_key(void)
 {
 	enum { N = 6 };
-	struct user u;
+	struct fixture_user u;
 	sign_up("race", &u);
 	pthread_t threads[N];
 	struct racer racers[N];
@@ -706,11 +594,11 @@ concurrent_rotations_leave_one_current_key(void)
 static void
 bad_requests_name_the_field(void)
 {
-	struct user u;
+	struct fixture_user u;
 	sign_up("bad", &u);
-	Exe__Access__V1__Principal owner = as_user(&u);
+	Exe__Access__V1__Principal owner = fixture_as_user(u.id);
 	Exe__Access__V1__Principal nobody = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	Exe__Access__V1__Principal bad_user = as_user(&u);
+	Exe__Access__V1__Principal bad_user = fixture_as_user(u.id);
 	bad_user.user_id = "bob";
 	Exe__Access__V1__GetApiKeyResponse *g;
 	exa_error err;
@@ -759,12 +647,7 @@ main(void)
 	/* Some cases fake the passage of time by editing the database behind
 	 * the service's back, which a cache is allowed not to notice: run this
 	 * suite uncached. authz_test covers keys through the cache. */
-	harness_start(&h, "apikeys",
-	    (const char *const[]){"--cache-size=0", NULL});
-	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
-	int status = harness_stop(&h);
-	if (status != 0)
-		fprintf(stderr, "exe-accessd exited with %d after SIGTERM\n",
-		    status);
-	return failed == 0 && status == 0 ? 0 : 1;
+	return fixture_run_suite(&h, "apikeys",
+	    (const char *const[]){"--cache-size=0", NULL}, cases,
+	    sizeof cases / sizeof cases[0]);
 }

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
 
@@ -37,15 +38,7 @@ create_user_with(const char *token, const char *name, exa_error *err)
 	exa_client *c;
 	if (exa_client_open(h.url, token, NULL, &c, err) != EXA_OK)
 		return err->code;
-	char email[128];
-	snprintf(email, sizeof email, "%s@example.com", name);
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = (char *)name;
-	req.email = email;
-	Exe__Access__V1__CreateUserResponse *r = NULL;
-	exa_status rc = exa_create_user(c, &req, &r, err);
-	exa_free(r);
+	exa_status rc = fixture_create_user(c, name, NULL, NULL, NULL, err);
 	exa_client_close(c);
 	return rc;
 }
@@ -173,8 +166,6 @@ UNIT_STATE
 int
 main(void)
 {
-	harness_start(&h, "auth", NULL);
-	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
-	int status = harness_stop(&h);
-	return failed == 0 && status == 0 ? 0 : 1;
+	return fixture_run_suite(&h, "auth", NULL, cases,
+	    sizeof cases / sizeof cases[0]);
 }

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
 
@@ -47,75 +48,24 @@ saw(uint64_t revision)
 		last_revision = revision;
 }
 
-struct user {
-	char id[40];
-	char personal[40];
-	char key[64];
-};
-
 static void
-sign_up(const char *prefix, struct user *u)
+sign_up(const char *prefix, struct fixture_user *u)
 {
-	const char *name = harness_unique(prefix);
-	char email[128];
-	snprintf(email, sizeof email, "%s@example.com", name);
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = (char *)name;
-	req.email = email;
-	Exe__Access__V1__CreateUserResponse *r = NULL;
-	exa_error err;
-	memset(u, 0, sizeof *u);
-	if (exa_create_user(a.client, &req, &r, &err) != EXA_OK) {
-		fprintf(stderr, "  sign-up: %s\n", err.message);
+	if (!fixture_sign_up(a.client, prefix, u))
 		exit(1);
-	}
-	snprintf(u->id, sizeof u->id, "%s", r->user->id);
-	snprintf(u->personal, sizeof u->personal, "%s", r->personal_workspace->id);
-	snprintf(u->key, sizeof u->key, "%s", r->api_key);
-	saw(r->revision);
-	exa_free(r);
-}
-
-static Exe__Access__V1__Principal
-as_user(const struct user *u)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-	p.user_id = (char *)u->id;
-	return p;
-}
-
-/* must fails the program on a setup step that did not work: nothing after
- * it would mean anything. */
-static void
-must(exa_status rc, const exa_error *err, const char *what)
-{
-	if (rc != EXA_OK) {
-		fprintf(stderr, "  %s: %s: %s\n", what, exa_status_name(rc),
-		    err->message);
-		exit(1);
-	}
+	saw(u->revision);
 }
 
 static void
-make_team(const struct user *org_admin, const char *name, char *ws)
+make_team(const struct fixture_user *org_admin, const char *name, char *ws)
 {
 	exa_error err;
-	Exe__Access__V1__Principal p = as_user(org_admin);
-	Exe__Access__V1__CreateOrganizationRequest co =
-	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
-	co.actor = &p;
-	co.name = "Org";
 	Exe__Access__V1__CreateOrganizationResponse *org = NULL;
-	must(exa_create_organization(a.client, &co, &org, &err), &err, "org");
-	Exe__Access__V1__CreateTeamWorkspaceRequest ct =
-	    EXE__ACCESS__V1__CREATE_TEAM_WORKSPACE_REQUEST__INIT;
-	ct.actor = &p;
-	ct.organization_id = org->organization->id;
-	ct.name = (char *)name;
+	fixture_must(fixture_create_org(a.client, org_admin->id, "Org", &org,
+	    &err), &err, "org");
 	Exe__Access__V1__CreateTeamWorkspaceResponse *team = NULL;
-	must(exa_create_team_workspace(a.client, &ct, &team, &err), &err, "team");
+	fixture_must(fixture_create_team(a.client, org_admin->id,
+	    org->organization->id, name, NULL, &team, &err), &err, "team");
 	snprintf(ws, 40, "%s", team->workspace->id);
 	saw(team->revision);
 	exa_free(team);
@@ -123,51 +73,32 @@ make_team(const struct user *org_admin, const char *name, char *ws)
 }
 
 static uint64_t
-set_member(const struct user *org_admin, const char *ws, const struct user *u,
-    Exe__Access__V1__Role role, bool change)
+set_member(const struct fixture_user *org_admin, const char *ws,
+    const struct fixture_user *u, Exe__Access__V1__Role role, bool change)
 {
 	exa_error err;
-	Exe__Access__V1__Principal p = as_user(org_admin);
-	Exe__Access__V1__MemberResponse *r = NULL;
-	if (change) {
-		Exe__Access__V1__ChangeMemberRoleRequest req =
-		    EXE__ACCESS__V1__CHANGE_MEMBER_ROLE_REQUEST__INIT;
-		req.actor = &p;
-		req.workspace_id = (char *)ws;
-		req.user_id = (char *)u->id;
-		req.role = role;
-		must(exa_change_member_role(a.client, &req, &r, &err), &err,
-		    "change role");
-	} else {
-		Exe__Access__V1__AddMemberRequest req =
-		    EXE__ACCESS__V1__ADD_MEMBER_REQUEST__INIT;
-		req.actor = &p;
-		req.workspace_id = (char *)ws;
-		req.user_id = (char *)u->id;
-		req.role = role;
-		must(exa_add_member(a.client, &req, &r, &err), &err, "add member");
-	}
-	uint64_t rev = r->revision;
+	uint64_t rev = 0;
+	if (change)
+		fixture_must(fixture_change_role(a.client, org_admin->id, ws,
+		    u->id, role, &rev, &err), &err, "change role");
+	else
+		fixture_must(fixture_add_member(a.client, org_admin->id, ws,
+		    u->id, role, &rev, &err), &err, "add member");
 	saw(rev);
-	exa_free(r);
 	return rev;
 }
 
 /* rotate gives `ws` a new key (read-only if asked) and returns its secret
  * in `secret`, and the revision. */
 static uint64_t
-rotate(exa_client *c, const struct user *admin, const char *ws,
+rotate(exa_client *c, const struct fixture_user *admin, const char *ws,
     bool read_only, char *secret)
 {
 	exa_error err;
-	Exe__Access__V1__Principal p = as_user(admin);
-	Exe__Access__V1__RotateApiKeyRequest req =
-	    EXE__ACCESS__V1__ROTATE_API_KEY_REQUEST__INIT;
-	req.actor = &p;
-	req.workspace_id = (char *)ws;
-	req.read_only = read_only;
+	Exe__Access__V1__Principal p = fixture_as_user(admin->id);
 	Exe__Access__V1__RotateApiKeyResponse *r = NULL;
-	must(exa_rotate_api_key(c, &req, &r, &err), &err, "rotate key");
+	fixture_must(fixture_rotate_key(c, &p, ws, 0, read_only, &r, &err),
+	    &err, "rotate key");
 	snprintf(secret, 64, "%s", r->secret);
 	uint64_t rev = r->revision;
 	saw(rev);
@@ -180,23 +111,10 @@ static Exe__Access__V1__CheckResponse *
 check(struct harness *h, const char *user_id, const char *key,
     const char *permission, const char *ws, uint64_t fresh)
 {
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	if (user_id != NULL) {
-		p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-		p.user_id = (char *)user_id;
-	} else {
-		p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
-		p.api_key = (char *)key;
-	}
-	Exe__Access__V1__CheckRequest req = EXE__ACCESS__V1__CHECK_REQUEST__INIT;
-	req.principal = &p;
-	req.permission = (char *)permission;
-	req.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
-	req.workspace_id = (char *)ws;
-	req.at_least_as_fresh = fresh;
 	Exe__Access__V1__CheckResponse *r = NULL;
 	exa_error err;
-	if (exa_authz_check(h->client, &req, &r, &err) != EXA_OK) {
+	if (fixture_check(h->client, user_id, key, permission, ws, NULL, NULL,
+	        fresh, &r, &err) != EXA_OK) {
 		fprintf(stderr, "  check %s: %s\n", permission, err.message);
 		unit_case_failed = 1;
 		return NULL;
@@ -245,7 +163,8 @@ expected(enum column col, int i)
 static void
 every_cell_of_r5_with_and_without_cache(void)
 {
-	struct user org_admin, admin, member, reader, owner, outsider, other;
+	struct fixture_user org_admin, admin, member, reader, owner, outsider,
+	    other;
 	sign_up("r5org", &org_admin);
 	sign_up("r5adm", &admin);
 	sign_up("r5mem", &member);
@@ -276,7 +195,7 @@ every_cell_of_r5_with_and_without_cache(void)
 	    {"team admin", admin.id, NULL, team, COL_ADMIN},
 	    {"team member", member.id, NULL, team, COL_MEMBER},
 	    {"team read_only", reader.id, NULL, team, COL_READ_ONLY},
-	    {"personal owner", owner.id, NULL, owner.personal, COL_ALL},
+	    {"personal owner", owner.id, NULL, owner.workspace, COL_ALL},
 	    {"non-member", outsider.id, NULL, team, COL_NONE},
 	    {"admin of another team", other.id, NULL, team, COL_NONE},
 	    {"read-write key", NULL, rw_key, team3, COL_KEY_RW},
@@ -339,7 +258,7 @@ wait_until_on_b(const char *user_id, const char *permission, const char *ws,
 static void
 changes_reach_the_other_replica(void)
 {
-	struct user org_admin, u;
+	struct fixture_user org_admin, u;
 	sign_up("frorg", &org_admin);
 	sign_up("fru", &u);
 	char team[40];
@@ -360,19 +279,11 @@ changes_reach_the_other_replica(void)
 	    true);
 	double promoted = wait_until_on_b(u.id, "experiment.create", team, true);
 
-	Exe__Access__V1__Principal p = as_user(&org_admin);
-	Exe__Access__V1__RemoveMemberRequest rm =
-	    EXE__ACCESS__V1__REMOVE_MEMBER_REQUEST__INIT;
-	rm.actor = &p;
-	rm.workspace_id = team;
-	rm.user_id = u.id;
-	Exe__Access__V1__WriteResponse *w = NULL;
 	exa_error err;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	must(exa_remove_member(a.client, &rm, &w, &err), &err, "remove");
-	saw(w->revision);
-	exa_free(w);
+	fixture_must(fixture_remove_member(a.client, org_admin.id, team, u.id,
+	    &last_revision, &err), &err, "remove");
 	double removed = wait_until_on_b(u.id, "workspace.view", team, false);
 	printf("  change seen on the other replica without a revision after: "
 	       "role %.1f ms, removal %.1f ms (bound: 1000 ms)\n",
@@ -384,26 +295,29 @@ changes_reach_the_other_replica(void)
 static void
 rotated_keys_stop_on_every_replica(void)
 {
-	struct user owner;
+	struct fixture_user owner;
 	sign_up("rot", &owner);
 	/* Both replicas have used the key. */
-	EXPECT(allowed(&a, NULL, owner.key, "experiment.create", owner.personal, 0));
-	EXPECT(allowed(&b, NULL, owner.key, "experiment.create", owner.personal, 0));
+	EXPECT(allowed(&a, NULL, owner.key, "experiment.create",
+	    owner.workspace, 0));
+	EXPECT(allowed(&b, NULL, owner.key, "experiment.create",
+	    owner.workspace, 0));
 	char fresh_key[64];
-	uint64_t rev = rotate(a.client, &owner, owner.personal, false, fresh_key);
-	EXPECT(!allowed(&b, NULL, owner.key, "experiment.view", owner.personal,
+	uint64_t rev = rotate(a.client, &owner, owner.workspace, false,
+	    fresh_key);
+	EXPECT(!allowed(&b, NULL, owner.key, "experiment.view", owner.workspace,
 	    rev));
-	EXPECT(!allowed(&a, NULL, owner.key, "experiment.view", owner.personal,
+	EXPECT(!allowed(&a, NULL, owner.key, "experiment.view", owner.workspace,
 	    rev));
-	EXPECT(allowed(&b, NULL, fresh_key, "experiment.view", owner.personal,
+	EXPECT(allowed(&b, NULL, fresh_key, "experiment.view", owner.workspace,
 	    rev));
 	/* Without the revision too, once the change log has been read. */
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (ms_since(&t0) < 5000 &&
-	    allowed(&b, NULL, owner.key, "experiment.view", owner.personal, 0))
+	    allowed(&b, NULL, owner.key, "experiment.view", owner.workspace, 0))
 		usleep(1000);
-	EXPECT(!allowed(&b, NULL, owner.key, "experiment.view", owner.personal,
+	EXPECT(!allowed(&b, NULL, owner.key, "experiment.view", owner.workspace,
 	    0));
 	EXPECT(ms_since(&t0) < 1000);
 }
@@ -411,49 +325,50 @@ rotated_keys_stop_on_every_replica(void)
 static void
 grace_periods_end_on_time_in_the_cache(void)
 {
-	struct user owner;
+	struct fixture_user owner;
 	sign_up("grace", &owner);
-	Exe__Access__V1__Principal p = as_user(&owner);
-	Exe__Access__V1__RotateApiKeyRequest req =
-	    EXE__ACCESS__V1__ROTATE_API_KEY_REQUEST__INIT;
-	req.actor = &p;
-	req.workspace_id = owner.personal;
-	req.grace_seconds = 2;
+	Exe__Access__V1__Principal p = fixture_as_user(owner.id);
 	Exe__Access__V1__RotateApiKeyResponse *r = NULL;
 	exa_error err;
-	must(exa_rotate_api_key(a.client, &req, &r, &err), &err, "rotate");
+	fixture_must(fixture_rotate_key(a.client, &p, owner.workspace, 2, false,
+	    &r, &err), &err, "rotate");
 	uint64_t rev = r->revision;
 	struct timespec t0;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* Within the grace, twice: the second answer from the cache. */
-	EXPECT(allowed(&a, NULL, owner.key, "experiment.view", owner.personal,
+	EXPECT(allowed(&a, NULL, owner.key, "experiment.view", owner.workspace,
 	    rev));
-	EXPECT(allowed(&a, NULL, owner.key, "experiment.view", owner.personal, 0));
-	EXPECT(allowed(&a, NULL, r->secret, "experiment.view", owner.personal, 0));
+	EXPECT(allowed(&a, NULL, owner.key, "experiment.view", owner.workspace,
+	    0));
+	EXPECT(allowed(&a, NULL, r->secret, "experiment.view", owner.workspace,
+	    0));
 	while (ms_since(&t0) < 2300)
 		usleep(50 * 1000);
-	EXPECT(!allowed(&a, NULL, owner.key, "experiment.view", owner.personal, 0));
-	EXPECT(!allowed(&b, NULL, owner.key, "experiment.view", owner.personal, 0));
-	EXPECT(allowed(&a, NULL, r->secret, "experiment.view", owner.personal, 0));
+	EXPECT(!allowed(&a, NULL, owner.key, "experiment.view", owner.workspace,
+	    0));
+	EXPECT(!allowed(&b, NULL, owner.key, "experiment.view", owner.workspace,
+	    0));
+	EXPECT(allowed(&a, NULL, r->secret, "experiment.view", owner.workspace,
+	    0));
 	exa_free(r);
 }
 
 static void
 batch_answers_each_item_in_order(void)
 {
-	struct user u;
+	struct fixture_user u;
 	sign_up("batch", &u);
 	enum { ITEMS = 1000 };
 	static Exe__Access__V1__CheckRequest items[ITEMS];
 	static Exe__Access__V1__CheckRequest *list[ITEMS + 1];
-	Exe__Access__V1__Principal p = as_user(&u);
+	Exe__Access__V1__Principal p = fixture_as_user(u.id);
 	for (int i = 0; i < ITEMS; i++) {
 		exe__access__v1__check_request__init(&items[i]);
 		items[i].principal = &p;
 		items[i].permission = (char *)r5[i % NPERMS].name;
 		items[i].target_case =
 		    EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
-		items[i].workspace_id = u.personal;
+		items[i].workspace_id = u.workspace;
 		list[i] = &items[i];
 	}
 	/* Item 7 names no permission; item 500 no workspace. */
@@ -500,7 +415,7 @@ malformed_keys_are_refused_at_any_revision(void)
 	/* A write, then at once a check with a malformed key at that
 	 * write's revision, on every replica: the cache may not have read the
 	 * change yet, and the answer must still be a plain denial. */
-	struct user org_admin, u;
+	struct fixture_user org_admin, u;
 	sign_up("mforg", &org_admin);
 	sign_up("mfu", &u);
 	char team[40];
@@ -532,12 +447,14 @@ malformed_keys_are_refused_at_any_revision(void)
 static void
 batch_builder(void)
 {
-	struct user u;
+	struct fixture_user u;
 	sign_up("builder", &u);
 	exa_batch *bt = exa_batch_new();
-	EXPECT_INT(exa_batch_add_user(bt, u.id, "workspace.delete", u.personal), 0);
-	EXPECT_INT(exa_batch_add_key(bt, u.key, "workspace.delete", u.personal), 1);
-	EXPECT_INT(exa_batch_add_user(bt, u.id, "no.such", u.personal), 2);
+	EXPECT_INT(exa_batch_add_user(bt, u.id, "workspace.delete",
+	    u.workspace), 0);
+	EXPECT_INT(exa_batch_add_key(bt, u.key, "workspace.delete",
+	    u.workspace), 1);
+	EXPECT_INT(exa_batch_add_user(bt, u.id, "no.such", u.workspace), 2);
 	EXPECT_INT(exa_batch_size(bt), 3);
 	exa_decision d;
 	exa_error err, item;
@@ -558,14 +475,7 @@ static size_t
 count_permissions(struct harness *h, const char *user_id, const char *key,
     const char *ws, exa_status *rc)
 {
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	if (user_id != NULL) {
-		p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-		p.user_id = (char *)user_id;
-	} else {
-		p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
-		p.api_key = (char *)key;
-	}
+	Exe__Access__V1__Principal p = fixture_principal(user_id, key);
 	Exe__Access__V1__ListPermissionsRequest req =
 	    EXE__ACCESS__V1__LIST_PERMISSIONS_REQUEST__INIT;
 	req.principal = &p;
@@ -582,7 +492,7 @@ count_permissions(struct harness *h, const char *user_id, const char *key,
 static void
 list_permissions_follows_the_table(void)
 {
-	struct user org_admin, reader, outsider;
+	struct fixture_user org_admin, reader, outsider;
 	sign_up("lporg", &org_admin);
 	sign_up("lpro", &reader);
 	sign_up("lpout", &outsider);
@@ -602,7 +512,7 @@ list_permissions_follows_the_table(void)
 	EXPECT_INT(count_permissions(&n, reader.id, NULL, team, &rc), ro);
 	EXPECT_INT(count_permissions(&a, outsider.id, NULL, team, &rc), 0);
 	EXPECT_INT(rc, EXA_OK);
-	EXPECT_INT(count_permissions(&a, NULL, outsider.key, outsider.personal,
+	EXPECT_INT(count_permissions(&a, NULL, outsider.key, outsider.workspace,
 	    &rc), key_rw);
 	count_permissions(&a, outsider.id, NULL,
 	    "00000000-0000-4000-8000-000000000000", &rc);
@@ -613,7 +523,7 @@ list_permissions_follows_the_table(void)
 static void
 verify_api_key(void)
 {
-	struct user u;
+	struct fixture_user u;
 	sign_up("verify", &u);
 	Exe__Access__V1__VerifyApiKeyRequest req =
 	    EXE__ACCESS__V1__VERIFY_API_KEY_REQUEST__INIT;
@@ -622,7 +532,7 @@ verify_api_key(void)
 	exa_error err;
 	EXPECT_INT(exa_verify_api_key(b.client, &req, &r, &err), EXA_OK);
 	if (r != NULL) {
-		EXPECT_STR(r->workspace_id, u.personal);
+		EXPECT_STR(r->workspace_id, u.workspace);
 		EXPECT_INT(r->scope,
 		    EXE__ACCESS__V1__API_KEY_SCOPE__API_KEY_SCOPE_READ_WRITE);
 		EXPECT(strlen(r->key_id) == 36);
@@ -636,7 +546,7 @@ verify_api_key(void)
 	    EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "checksum");
 	char other[64];
-	rotate(a.client, &u, u.personal, false, other);
+	rotate(a.client, &u, u.workspace, false, other);
 	req.secret = u.key;
 	EXPECT_INT(exa_verify_api_key(n.client, &req, &r, &err), EXA_NOT_FOUND);
 }
@@ -644,7 +554,7 @@ verify_api_key(void)
 static void
 lookup_resources_across_workspaces(void)
 {
-	struct user org_admin, u;
+	struct fixture_user org_admin, u;
 	sign_up("luorg", &org_admin);
 	sign_up("luu", &u);
 	char team_a[40], team_b[40], team_c[40];
@@ -668,7 +578,7 @@ lookup_resources_across_workspaces(void)
 			    teams[t], NULL);
 		}
 	}
-	Exe__Access__V1__Principal p = as_user(&u);
+	Exe__Access__V1__Principal p = fixture_as_user(u.id);
 	Exe__Access__V1__LookupResourcesRequest req =
 	    EXE__ACCESS__V1__LOOKUP_RESOURCES_REQUEST__INIT;
 	req.principal = &p;
@@ -712,7 +622,7 @@ lookup_resources_across_workspaces(void)
 static void
 a_cold_restart_answers_correctly(void)
 {
-	struct user org_admin, u;
+	struct fixture_user org_admin, u;
 	sign_up("cold", &org_admin);
 	sign_up("coldu", &u);
 	char team[40];

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
 
@@ -22,78 +23,11 @@ static const char *const all_permissions[] = {
 };
 enum { NPERMS = sizeof all_permissions / sizeof all_permissions[0] };
 
-struct user {
-	char id[40];
-	char workspace[40];
-	char key[64];
-	unsigned long long revision;
-};
-
-static void
-sign_up(const char *prefix, struct user *u)
-{
-	const char *name = harness_unique(prefix);
-	char email[128];
-	snprintf(email, sizeof email, "%s@example.com", name);
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = (char *)name;
-	req.email = email;
-	Exe__Access__V1__CreateUserResponse *r = NULL;
-	exa_error err;
-	memset(u, 0, sizeof *u);
-	if (exa_create_user(h.client, &req, &r, &err) != EXA_OK) {
-		fprintf(stderr, "  sign-up of %s failed: %s\n", name, err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(u->id, sizeof u->id, "%s", r->user->id);
-	snprintf(u->workspace, sizeof u->workspace, "%s",
-	    r->personal_workspace->id);
-	snprintf(u->key, sizeof u->key, "%s", r->api_key);
-	u->revision = r->revision;
-	exa_free(r);
-}
-
-/* check asks through the generic typed call, so any principal and target
- * can be tried; returns the status and fills *out on success. */
-static exa_status
-check(const char *user_id, const char *api_key, const char *permission,
-    const char *workspace_id, const char *resource_type,
-    const char *resource_id, unsigned long long fresh,
-    Exe__Access__V1__CheckResponse **out, exa_error *err)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	if (user_id != NULL) {
-		p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-		p.user_id = (char *)user_id;
-	} else if (api_key != NULL) {
-		p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
-		p.api_key = (char *)api_key;
-	}
-	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
-	Exe__Access__V1__CheckRequest req = EXE__ACCESS__V1__CHECK_REQUEST__INIT;
-	req.principal = &p;
-	req.permission = (char *)permission;
-	req.at_least_as_fresh = fresh;
-	if (workspace_id != NULL) {
-		req.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
-		req.workspace_id = (char *)workspace_id;
-	} else if (resource_type != NULL) {
-		req.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE;
-		ref.type = (char *)resource_type;
-		ref.id = (char *)resource_id;
-		req.resource = &ref;
-	}
-	*out = NULL;
-	return exa_authz_check(h.client, &req, out, err);
-}
-
 static void
 owner_holds_every_permission_in_personal_workspace(void)
 {
-	struct user u;
-	sign_up("owner", &u);
+	struct fixture_user u;
+	fixture_sign_up(h.client, "owner", &u);
 	for (size_t i = 0; i < NPERMS; i++) {
 		exa_decision d;
 		exa_error err;
@@ -111,9 +45,9 @@ owner_holds_every_permission_in_personal_workspace(void)
 static void
 nobody_else_sees_anything_in_a_personal_workspace(void)
 {
-	struct user owner, other;
-	sign_up("priv", &owner);
-	sign_up("nosy", &other);
+	struct fixture_user owner, other;
+	fixture_sign_up(h.client, "priv", &owner);
+	fixture_sign_up(h.client, "nosy", &other);
 	for (size_t i = 0; i < NPERMS; i++) {
 		exa_decision d;
 		exa_error err;
@@ -129,8 +63,8 @@ nobody_else_sees_anything_in_a_personal_workspace(void)
 static void
 denials_say_why(void)
 {
-	struct user u;
-	sign_up("why", &u);
+	struct fixture_user u;
+	fixture_sign_up(h.client, "why", &u);
 	/* A read_only member of a team, set up directly in the database. */
 	char team[40] = "";
 	{
@@ -162,8 +96,8 @@ denials_say_why(void)
 	EXPECT_CONTAINS(d.reason, "admin or member");
 
 	/* R13: a role in the team grants nothing elsewhere. */
-	struct user stranger;
-	sign_up("stranger", &stranger);
+	struct fixture_user stranger;
+	fixture_sign_up(h.client, "stranger", &stranger);
 	EXPECT_INT(exa_check(h.client, stranger.id, "workspace.view", team, &d,
 	    &err), EXA_OK);
 	EXPECT(!d.allowed);
@@ -178,8 +112,8 @@ denials_say_why(void)
 	EXPECT_CONTAINS(d.reason, "does not exist");
 
 	Exe__Access__V1__CheckResponse *r;
-	EXPECT_INT(check(u.id, NULL, "experiment.view", NULL, "experiment",
-	    "exp-unknown", 0, &r, &err), EXA_OK);
+	EXPECT_INT(fixture_check(h.client, u.id, NULL, "experiment.view", NULL,
+	    "experiment", "exp-unknown", 0, &r, &err), EXA_OK);
 	if (r != NULL) {
 		EXPECT(!r->allowed);
 		EXPECT_CONTAINS(r->reason, "not registered");
@@ -190,15 +124,15 @@ denials_say_why(void)
 	harness_sql_long(&h,
 	    "INSERT INTO resources (type, external_id, workspace_id)"
 	    " VALUES ('experiment', 'exp-42', $1) RETURNING 0", team, NULL);
-	EXPECT_INT(check(u.id, NULL, "experiment.view", NULL, "experiment",
-	    "exp-42", 0, &r, &err), EXA_OK);
+	EXPECT_INT(fixture_check(h.client, u.id, NULL, "experiment.view", NULL,
+	    "experiment", "exp-42", 0, &r, &err), EXA_OK);
 	if (r != NULL) {
 		EXPECT(r->allowed);
 		EXPECT_STR(r->workspace_id, team);
 	}
 	exa_free(r);
-	EXPECT_INT(check(u.id, NULL, "experiment.delete", NULL, "experiment",
-	    "exp-42", 0, &r, &err), EXA_OK);
+	EXPECT_INT(fixture_check(h.client, u.id, NULL, "experiment.delete",
+	    NULL, "experiment", "exp-42", 0, &r, &err), EXA_OK);
 	if (r != NULL) {
 		EXPECT(!r->allowed);
 		/* A member may learn where the resource lives... */
@@ -206,8 +140,8 @@ denials_say_why(void)
 	}
 	exa_free(r);
 	/* ...a stranger may not. */
-	EXPECT_INT(check(stranger.id, NULL, "experiment.view", NULL, "experiment",
-	    "exp-42", 0, &r, &err), EXA_OK);
+	EXPECT_INT(fixture_check(h.client, stranger.id, NULL, "experiment.view",
+	    NULL, "experiment", "exp-42", 0, &r, &err), EXA_OK);
 	if (r != NULL) {
 		EXPECT(!r->allowed);
 		EXPECT_STR(r->workspace_id, "");
@@ -220,13 +154,13 @@ denials_say_why(void)
 static void
 api_keys_act_in_their_workspace_only(void)
 {
-	struct user a, b;
-	sign_up("keya", &a);
-	sign_up("keyb", &b);
+	struct fixture_user a, b;
+	fixture_sign_up(h.client, "keya", &a);
+	fixture_sign_up(h.client, "keyb", &b);
 	Exe__Access__V1__CheckResponse *r;
 	exa_error err;
-	EXPECT_INT(check(NULL, a.key, "experiment.create", a.workspace, NULL,
-	    NULL, 0, &r, &err), EXA_OK);
+	EXPECT_INT(fixture_check(h.client, NULL, a.key, "experiment.create",
+	    a.workspace, NULL, NULL, 0, &r, &err), EXA_OK);
 	if (r != NULL) {
 		EXPECT(r->allowed);
 		EXPECT_INT(r->role, EXE__ACCESS__V1__ROLE__ROLE_MEMBER);
@@ -234,20 +168,20 @@ api_keys_act_in_their_workspace_only(void)
 	exa_free(r);
 	/* The member column: no deletes, no management, even in its own
 	 * personal workspace. */
-	EXPECT_INT(check(NULL, a.key, "experiment.delete", a.workspace, NULL,
-	    NULL, 0, &r, &err), EXA_OK);
+	EXPECT_INT(fixture_check(h.client, NULL, a.key, "experiment.delete",
+	    a.workspace, NULL, NULL, 0, &r, &err), EXA_OK);
 	if (r != NULL)
 		EXPECT(!r->allowed);
 	exa_free(r);
-	EXPECT_INT(check(NULL, a.key, "members.invite", a.workspace, NULL, NULL,
-	    0, &r, &err), EXA_OK);
+	EXPECT_INT(fixture_check(h.client, NULL, a.key, "members.invite",
+	    a.workspace, NULL, NULL, 0, &r, &err), EXA_OK);
 	if (r != NULL) {
 		EXPECT(!r->allowed);
 		EXPECT_CONTAINS(r->reason, "API keys never hold members.invite");
 	}
 	exa_free(r);
-	EXPECT_INT(check(NULL, a.key, "experiment.view", b.workspace, NULL, NULL,
-	    0, &r, &err), EXA_OK);
+	EXPECT_INT(fixture_check(h.client, NULL, a.key, "experiment.view",
+	    b.workspace, NULL, NULL, 0, &r, &err), EXA_OK);
 	if (r != NULL) {
 		EXPECT(!r->allowed);
 		EXPECT_CONTAINS(r->reason, "belongs to workspace");
@@ -258,8 +192,8 @@ api_keys_act_in_their_workspace_only(void)
 	char typo[64];
 	snprintf(typo, sizeof typo, "%s", a.key);
 	typo[20] = typo[20] == 'A' ? 'B' : 'A';
-	EXPECT_INT(check(NULL, typo, "experiment.view", a.workspace, NULL, NULL,
-	    0, &r, &err), EXA_OK);
+	EXPECT_INT(fixture_check(h.client, NULL, typo, "experiment.view",
+	    a.workspace, NULL, NULL, 0, &r, &err), EXA_OK);
 	if (r != NULL) {
 		EXPECT(!r->allowed);
 		EXPECT_CONTAINS(r->reason, "malformed");
@@ -270,19 +204,20 @@ api_keys_act_in_their_workspace_only(void)
 static void
 at_least_as_fresh_is_honoured(void)
 {
-	struct user u;
-	sign_up("fresh", &u);
+	struct fixture_user u;
+	fixture_sign_up(h.client, "fresh", &u);
 	Exe__Access__V1__CheckResponse *r;
 	exa_error err;
-	EXPECT_INT(check(u.id, NULL, "workspace.view", u.workspace, NULL, NULL,
-	    u.revision, &r, &err), EXA_OK);
+	EXPECT_INT(fixture_check(h.client, u.id, NULL, "workspace.view",
+	    u.workspace, NULL, NULL, u.revision, &r, &err), EXA_OK);
 	if (r != NULL) {
 		EXPECT(r->allowed);
 		EXPECT(r->revision >= u.revision);
 	}
 	exa_free(r);
-	EXPECT_INT(check(u.id, NULL, "workspace.view", u.workspace, NULL, NULL,
-	    u.revision + 1000000, &r, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(fixture_check(h.client, u.id, NULL, "workspace.view",
+	    u.workspace, NULL, NULL, u.revision + 1000000, &r, &err),
+	    EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "at_least_as_fresh");
 }
 
@@ -292,23 +227,23 @@ bad_checks_name_the_field(void)
 	Exe__Access__V1__CheckResponse *r;
 	exa_error err;
 	const char *ws = "00000000-0000-4000-8000-000000000000";
-	EXPECT_INT(check(ws, NULL, "experiment.fly", ws, NULL, NULL, 0, &r, &err),
-	    EXA_INVALID_ARGUMENT);
+	EXPECT_INT(fixture_check(h.client, ws, NULL, "experiment.fly", ws, NULL,
+	    NULL, 0, &r, &err), EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "permission");
-	EXPECT_INT(check(NULL, NULL, "workspace.view", ws, NULL, NULL, 0, &r,
-	    &err), EXA_INVALID_ARGUMENT);
+	EXPECT_INT(fixture_check(h.client, NULL, NULL, "workspace.view", ws,
+	    NULL, NULL, 0, &r, &err), EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "principal");
-	EXPECT_INT(check("bob", NULL, "workspace.view", ws, NULL, NULL, 0, &r,
-	    &err), EXA_INVALID_ARGUMENT);
+	EXPECT_INT(fixture_check(h.client, "bob", NULL, "workspace.view", ws,
+	    NULL, NULL, 0, &r, &err), EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "principal.user_id");
-	EXPECT_INT(check(ws, NULL, "workspace.view", NULL, NULL, NULL, 0, &r,
-	    &err), EXA_INVALID_ARGUMENT);
+	EXPECT_INT(fixture_check(h.client, ws, NULL, "workspace.view", NULL,
+	    NULL, NULL, 0, &r, &err), EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "target");
-	EXPECT_INT(check(ws, NULL, "workspace.view", NULL, "spaceship", "x", 0,
-	    &r, &err), EXA_INVALID_ARGUMENT);
+	EXPECT_INT(fixture_check(h.client, ws, NULL, "workspace.view", NULL,
+	    "spaceship", "x", 0, &r, &err), EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "resource.type");
-	EXPECT_INT(check(ws, NULL, "workspace.view", "42", NULL, NULL, 0, &r,
-	    &err), EXA_INVALID_ARGUMENT);
+	EXPECT_INT(fixture_check(h.client, ws, NULL, "workspace.view", "42",
+	    NULL, NULL, 0, &r, &err), EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "workspace_id");
 }
 
@@ -329,10 +264,6 @@ UNIT_STATE
 int
 main(void)
 {
-	harness_start(&h, "check", NULL);
-	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
-	int status = harness_stop(&h);
-	if (status != 0)
-		fprintf(stderr, "exe-accessd exited with %d after SIGTERM\n", status);
-	return failed == 0 && status == 0 ? 0 : 1;
+	return fixture_run_suite(&h, "check", NULL, cases,
+	    sizeof cases / sizeof cases[0]);
 }

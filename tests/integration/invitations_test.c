@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
 
@@ -17,22 +18,6 @@ static struct harness h;
 
 #define ROLE(r) EXE__ACCESS__V1__ROLE__ROLE_##r
 #define STATE(s) EXE__ACCESS__V1__INVITATION_STATE__INVITATION_STATE_##s
-
-struct user {
-	char id[40];
-	char username[64];
-	char email[128];
-	char workspace[40]; /* personal */
-	char key[64];       /* the personal workspace's API key */
-};
-
-/* A team with its organisation; `admin` created both and is the team's
- * first admin and an organisation admin. */
-struct team {
-	struct user admin;
-	char org[40];
-	char id[40];
-};
 
 /* Every token any case received, to look for in the database and the log
  * at the end. */
@@ -46,147 +31,26 @@ keep_token(const char *token)
 		snprintf(tokens[ntokens++], sizeof tokens[0], "%s", token);
 }
 
-static Exe__Access__V1__Principal
-as_user(const char *user_id)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-	p.user_id = (char *)user_id;
-	return p;
-}
-
-static Exe__Access__V1__Principal
-as_key(const char *api_key)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
-	p.api_key = (char *)api_key;
-	return p;
-}
-
-/* sign_up_email creates a user named after `prefix` with `email` (NULL:
- * {username}@example.com). */
-static void
-sign_up_email(const char *prefix, const char *email, struct user *u)
-{
-	memset(u, 0, sizeof *u);
-	snprintf(u->username, sizeof u->username, "%s", harness_unique(prefix));
-	if (email != NULL)
-		snprintf(u->email, sizeof u->email, "%s", email);
-	else
-		snprintf(u->email, sizeof u->email, "%s@example.com",
-		    u->username);
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = u->username;
-	req.email = u->email;
-	Exe__Access__V1__CreateUserResponse *r = NULL;
-	exa_error err;
-	if (exa_create_user(h.client, &req, &r, &err) != EXA_OK) {
-		fprintf(stderr, "  sign-up of %s failed: %s\n", u->username,
-		    err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(u->id, sizeof u->id, "%s", r->user->id);
-	snprintf(u->workspace, sizeof u->workspace, "%s",
-	    r->personal_workspace->id);
-	snprintf(u->key, sizeof u->key, "%s", r->api_key);
-	exa_free(r);
-}
-
-static void
-sign_up(const char *prefix, struct user *u)
-{
-	sign_up_email(prefix, NULL, u);
-}
-
 /* make_team signs up an admin, who creates an organisation and a team
  * workspace in it (and so is its first admin). */
 static void
-make_team(struct team *t)
+make_team(struct fixture_team *t)
 {
-	memset(t, 0, sizeof *t);
-	sign_up("admin", &t->admin);
-	Exe__Access__V1__Principal actor = as_user(t->admin.id);
-	exa_error err;
-
-	Exe__Access__V1__CreateOrganizationRequest org =
-	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
-	org.actor = &actor;
-	org.name = "Invitations Org";
-	Exe__Access__V1__CreateOrganizationResponse *o = NULL;
-	if (exa_create_organization(h.client, &org, &o, &err) != EXA_OK) {
-		fprintf(stderr, "  CreateOrganization failed: %s\n", err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(t->org, sizeof t->org, "%s", o->organization->id);
-	exa_free(o);
-
-	Exe__Access__V1__CreateTeamWorkspaceRequest team =
-	    EXE__ACCESS__V1__CREATE_TEAM_WORKSPACE_REQUEST__INIT;
-	team.actor = &actor;
-	team.organization_id = t->org;
-	team.name = "Lab team";
-	Exe__Access__V1__CreateTeamWorkspaceResponse *w = NULL;
-	if (exa_create_team_workspace(h.client, &team, &w, &err) != EXA_OK) {
-		fprintf(stderr, "  CreateTeamWorkspace failed: %s\n",
-		    err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(t->id, sizeof t->id, "%s", w->workspace->id);
-	exa_free(w);
+	fixture_team_found(h.client, "admin", "Invitations Org", "Lab team", t);
 }
 
-/* add_member: the organisation admin adds `user` to the team. */
-static void
-add_member(const struct team *t, const struct user *u,
-    Exe__Access__V1__Role role)
-{
-	Exe__Access__V1__Principal actor = as_user(t->admin.id);
-	Exe__Access__V1__AddMemberRequest req =
-	    EXE__ACCESS__V1__ADD_MEMBER_REQUEST__INIT;
-	req.actor = &actor;
-	req.workspace_id = (char *)t->id;
-	req.user_id = (char *)u->id;
-	req.role = role;
-	Exe__Access__V1__MemberResponse *r = NULL;
-	exa_error err;
-	if (exa_add_member(h.client, &req, &r, &err) != EXA_OK) {
-		fprintf(stderr, "  AddMember failed: %s\n", err.message);
-		unit_case_failed = 1;
-	}
-	exa_free(r);
-}
-
-/* invite: `actor_id` invites `username` or (if username is NULL) `email`
- * to `workspace_id`. On success the response goes to *out (may be NULL to
- * discard it) and the token is remembered. */
+/* invite_as: `actor` invites `username` or (if username is NULL) `email`
+ * to `workspace_id` (see fixture_invite). The response goes to *out (may
+ * be NULL to discard it) and the token is remembered. */
 static exa_status
 invite_as(const Exe__Access__V1__Principal *actor, const char *workspace_id,
     const char *username, const char *email, Exe__Access__V1__Role role,
     unsigned days, Exe__Access__V1__CreateInvitationResponse **out,
     exa_error *err)
 {
-	Exe__Access__V1__CreateInvitationRequest req =
-	    EXE__ACCESS__V1__CREATE_INVITATION_REQUEST__INIT;
-	req.actor = (Exe__Access__V1__Principal *)actor;
-	req.workspace_id = (char *)workspace_id;
-	if (username != NULL) {
-		req.invitee_case =
-		    EXE__ACCESS__V1__CREATE_INVITATION_REQUEST__INVITEE_USERNAME;
-		req.username = (char *)username;
-	} else if (email != NULL) {
-		req.invitee_case =
-		    EXE__ACCESS__V1__CREATE_INVITATION_REQUEST__INVITEE_EMAIL;
-		req.email = (char *)email;
-	}
-	req.role = role;
-	req.expires_in_days = days;
 	Exe__Access__V1__CreateInvitationResponse *r = NULL;
-	exa_status rc = exa_create_invitation(h.client, &req, &r, err);
+	exa_status rc = fixture_invite(h.client, actor, workspace_id, username,
+	    email, role, days, &r, err);
 	if (r != NULL && r->token != NULL)
 		keep_token(r->token);
 	if (out != NULL)
@@ -201,54 +65,53 @@ invite(const char *actor_id, const char *workspace_id, const char *username,
     const char *email, Exe__Access__V1__Role role,
     Exe__Access__V1__CreateInvitationResponse **out, exa_error *err)
 {
-	Exe__Access__V1__Principal actor = as_user(actor_id);
+	Exe__Access__V1__Principal actor = fixture_as_user(actor_id);
 	return invite_as(&actor, workspace_id, username, email, role, 0, out,
 	    err);
 }
 
-static exa_status
-accept_inv_as(const Exe__Access__V1__Principal *actor, const char *token,
-    Exe__Access__V1__MemberResponse **out, exa_error *err)
+/* An invitation a case made and keeps using. */
+struct invitation {
+	char id[40];
+	char token[128];
+	long long lifetime_ms; /* from its creation to its expiry */
+};
+
+/* make_invitation: the team's admin invites `username` with `role` for
+ * `days` (0: the default) and keeps it in `inv`; false (the case failed)
+ * if that did not work. */
+static bool
+make_invitation(const struct fixture_team *t, const char *username,
+    Exe__Access__V1__Role role, unsigned days, struct invitation *inv)
 {
-	Exe__Access__V1__AcceptInvitationRequest req =
-	    EXE__ACCESS__V1__ACCEPT_INVITATION_REQUEST__INIT;
-	req.actor = (Exe__Access__V1__Principal *)actor;
-	req.token = (char *)token;
-	Exe__Access__V1__MemberResponse *r = NULL;
-	exa_status rc = exa_accept_invitation(h.client, &req, &r, err);
-	if (out != NULL)
-		*out = r;
-	else
-		exa_free(r);
-	return rc;
+	memset(inv, 0, sizeof *inv);
+	Exe__Access__V1__Principal admin = fixture_as_user(t->admin.id);
+	Exe__Access__V1__CreateInvitationResponse *c = NULL;
+	exa_error err;
+	EXPECT_INT(invite_as(&admin, t->workspace, username, NULL, role, days,
+	    &c, &err), EXA_OK);
+	if (c == NULL)
+		return false;
+	snprintf(inv->id, sizeof inv->id, "%s", c->invitation->id);
+	snprintf(inv->token, sizeof inv->token, "%s", c->token);
+	inv->lifetime_ms =
+	    c->invitation->expires_unix_ms - c->invitation->created_unix_ms;
+	exa_free(c);
+	return true;
 }
 
 static exa_status
 accept_inv(const char *user_id, const char *token,
     Exe__Access__V1__MemberResponse **out, exa_error *err)
 {
-	Exe__Access__V1__Principal actor = as_user(user_id);
-	return accept_inv_as(&actor, token, out, err);
-}
-
-static exa_status
-decline_inv(const char *user_id, const char *token, exa_error *err)
-{
-	Exe__Access__V1__Principal actor = as_user(user_id);
-	Exe__Access__V1__DeclineInvitationRequest req =
-	    EXE__ACCESS__V1__DECLINE_INVITATION_REQUEST__INIT;
-	req.actor = &actor;
-	req.token = (char *)token;
-	Exe__Access__V1__WriteResponse *r = NULL;
-	exa_status rc = exa_decline_invitation(h.client, &req, &r, err);
-	exa_free(r);
-	return rc;
+	Exe__Access__V1__Principal actor = fixture_as_user(user_id);
+	return fixture_accept_invitation(h.client, &actor, token, out, err);
 }
 
 static exa_status
 revoke_inv(const char *actor_id, const char *invitation_id, exa_error *err)
 {
-	Exe__Access__V1__Principal actor = as_user(actor_id);
+	Exe__Access__V1__Principal actor = fixture_as_user(actor_id);
 	Exe__Access__V1__RevokeInvitationRequest req =
 	    EXE__ACCESS__V1__REVOKE_INVITATION_REQUEST__INIT;
 	req.actor = &actor;
@@ -279,7 +142,7 @@ static exa_status
 list_inv(const char *actor_id, const char *workspace_id, bool include_closed,
     Exe__Access__V1__ListInvitationsResponse **out, exa_error *err)
 {
-	Exe__Access__V1__Principal actor = as_user(actor_id);
+	Exe__Access__V1__Principal actor = fixture_as_user(actor_id);
 	return list_inv_as(&actor, workspace_id, include_closed, 0, NULL, out, err);
 }
 
@@ -316,24 +179,10 @@ static void
 check_fresh(const char *user_id, const char *permission,
     const char *workspace_id, uint64_t revision, exa_decision *d)
 {
-	Exe__Access__V1__Principal p = as_user(user_id);
-	Exe__Access__V1__CheckRequest req = EXE__ACCESS__V1__CHECK_REQUEST__INIT;
-	req.principal = &p;
-	req.permission = (char *)permission;
-	req.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
-	req.workspace_id = (char *)workspace_id;
-	req.at_least_as_fresh = revision;
-	Exe__Access__V1__CheckResponse *r = NULL;
 	exa_error err;
 	memset(d, 0, sizeof *d);
-	EXPECT_INT(exa_authz_check(h.client, &req, &r, &err), EXA_OK);
-	if (r != NULL) {
-		d->allowed = r->allowed;
-		d->role = r->role;
-		d->revision = r->revision;
-		snprintf(d->reason, sizeof d->reason, "%s", r->reason);
-	}
-	exa_free(r);
+	EXPECT_INT(exa_check_fresh(h.client, user_id, permission, workspace_id,
+	    revision, d, &err), EXA_OK);
 }
 
 static long
@@ -350,14 +199,14 @@ membership_count(const char *workspace_id, const char *user_id,
 static void
 life_cycle_by_username(void)
 {
-	struct team t;
-	struct user bob;
+	struct fixture_team t;
+	struct fixture_user bob;
 	make_team(&t);
-	sign_up("bob", &bob);
+	fixture_sign_up(h.client, "bob", &bob);
 	exa_decision d;
 	exa_error err;
-	EXPECT_INT(exa_check(h.client, bob.id, "experiment.create", t.id, &d,
-	    &err), EXA_OK);
+	EXPECT_INT(exa_check(h.client, bob.id, "experiment.create", t.workspace,
+	    &d, &err), EXA_OK);
 	EXPECT(!d.allowed);
 
 	/* The username is matched whatever its case. */
@@ -365,8 +214,8 @@ life_cycle_by_username(void)
 	snprintf(upper, sizeof upper, "%s", bob.username);
 	upper[0] = 'B';
 	Exe__Access__V1__CreateInvitationResponse *c = NULL;
-	EXPECT_INT(invite(t.admin.id, t.id, upper, NULL, ROLE(UNSPECIFIED), &c,
-	    &err), EXA_OK);
+	EXPECT_INT(invite(t.admin.id, t.workspace, upper, NULL,
+	    ROLE(UNSPECIFIED), &c, &err), EXA_OK);
 	if (c == NULL)
 		return;
 	EXPECT(strncmp(c->token, "exa_inv_", 8) == 0);
@@ -391,21 +240,22 @@ life_cycle_by_username(void)
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM change_log WHERE revision = $1::bigint"
 	    " AND kind = 'invitation' AND workspace_id = $2",
-	    revision, t.id, NULL), 1);
+	    revision, t.workspace, NULL), 1);
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM activity WHERE revision = $1::bigint"
 	    " AND action = 'invitation.created' AND actor_user_id = $2"
 	    " AND workspace_id = $3 AND detail = $4",
-	    revision, t.admin.id, t.id, bob.username, NULL), 1);
+	    revision, t.admin.id, t.workspace, bob.username, NULL), 1);
 
-	EXPECT_INT(listed_state(t.admin.id, t.id, false, id), STATE(PENDING));
+	EXPECT_INT(listed_state(t.admin.id, t.workspace, false, id),
+	    STATE(PENDING));
 
 	Exe__Access__V1__MemberResponse *m = NULL;
 	uint64_t accepted_at = 0;
 	EXPECT_INT(accept_inv(bob.id, token, &m, &err), EXA_OK);
 	if (m != NULL) {
 		EXPECT_STR(m->member->user_id, bob.id);
-		EXPECT_STR(m->member->workspace_id, t.id);
+		EXPECT_STR(m->member->workspace_id, t.workspace);
 		EXPECT_STR(m->member->username, bob.username);
 		EXPECT_INT(m->member->role, ROLE(MEMBER));
 		accepted_at = m->revision;
@@ -413,7 +263,7 @@ life_cycle_by_username(void)
 		    (unsigned long long)m->revision);
 	}
 	exa_free(m);
-	EXPECT_INT(membership_count(t.id, bob.id, "member"), 1);
+	EXPECT_INT(membership_count(t.workspace, bob.id, "member"), 1);
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM invitations WHERE id = $1"
 	    " AND state = 'accepted' AND closed_by = $2 AND closed_at IS NOT NULL",
@@ -421,37 +271,39 @@ life_cycle_by_username(void)
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM change_log WHERE revision = $1::bigint"
 	    " AND kind = 'membership' AND workspace_id = $2 AND user_id = $3",
-	    revision, t.id, bob.id, NULL), 1);
+	    revision, t.workspace, bob.id, NULL), 1);
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM activity WHERE revision = $1::bigint"
 	    " AND action = 'invitation.accepted' AND actor_user_id = $2"
-	    " AND workspace_id = $3", revision, bob.id, t.id, NULL), 1);
+	    " AND workspace_id = $3", revision, bob.id, t.workspace, NULL), 1);
 
 	/* The member role's permissions hold, and only those. */
-	check_fresh(bob.id, "experiment.create", t.id, accepted_at, &d);
+	check_fresh(bob.id, "experiment.create", t.workspace, accepted_at, &d);
 	EXPECT(d.allowed);
 	EXPECT_INT(d.role, ROLE(MEMBER));
-	check_fresh(bob.id, "members.invite", t.id, accepted_at, &d);
+	check_fresh(bob.id, "members.invite", t.workspace, accepted_at, &d);
 	EXPECT(!d.allowed);
 	EXPECT_CONTAINS(d.reason, "role member");
 
 	/* Accepted: no longer pending, still in the full list. */
-	EXPECT_INT(listed_state(t.admin.id, t.id, false, id), STATE(UNSPECIFIED));
-	EXPECT_INT(listed_state(t.admin.id, t.id, true, id), STATE(ACCEPTED));
+	EXPECT_INT(listed_state(t.admin.id, t.workspace, false, id),
+	    STATE(UNSPECIFIED));
+	EXPECT_INT(listed_state(t.admin.id, t.workspace, true, id),
+	    STATE(ACCEPTED));
 }
 
 static void
 email_invitation_is_accepted_after_sign_up(void)
 {
-	struct team t;
+	struct fixture_team t;
 	make_team(&t);
 	char email[128];
 	snprintf(email, sizeof email, "%s@newcomers.example.org",
 	    harness_unique("newbie"));
 	exa_error err;
 	Exe__Access__V1__CreateInvitationResponse *c = NULL;
-	EXPECT_INT(invite(t.admin.id, t.id, NULL, email, ROLE(READ_ONLY), &c,
-	    &err), EXA_OK);
+	EXPECT_INT(invite(t.admin.id, t.workspace, NULL, email, ROLE(READ_ONLY),
+	    &c, &err), EXA_OK);
 	if (c == NULL)
 		return;
 	EXPECT_STR(c->invitation->invitee_email, email);
@@ -462,8 +314,8 @@ email_invitation_is_accepted_after_sign_up(void)
 	exa_free(c);
 
 	/* Someone with another address cannot use it. */
-	struct user other;
-	sign_up("other", &other);
+	struct fixture_user other;
+	fixture_sign_up(h.client, "other", &other);
 	EXPECT_INT(accept_inv(other.id, token, NULL, &err), EXA_PERMISSION_DENIED);
 
 	/* The invited person signs up later, spelling the address in
@@ -473,8 +325,8 @@ email_invitation_is_accepted_after_sign_up(void)
 	for (char *p = upper; *p; p++)
 		if (*p >= 'a' && *p <= 'z')
 			*p = (char)(*p - 'a' + 'A');
-	struct user newbie;
-	sign_up_email("newbie", upper, &newbie);
+	struct fixture_user newbie;
+	fixture_sign_up_email(h.client, "newbie", upper, &newbie);
 	Exe__Access__V1__MemberResponse *m = NULL;
 	uint64_t accepted_at = 0;
 	EXPECT_INT(accept_inv(newbie.id, token, &m, &err), EXA_OK);
@@ -483,13 +335,14 @@ email_invitation_is_accepted_after_sign_up(void)
 		accepted_at = m->revision;
 	}
 	exa_free(m);
-	EXPECT_INT(membership_count(t.id, newbie.id, "read_only"), 1);
-	EXPECT_INT(membership_count(t.id, other.id, NULL), 0);
+	EXPECT_INT(membership_count(t.workspace, newbie.id, "read_only"), 1);
+	EXPECT_INT(membership_count(t.workspace, other.id, NULL), 0);
 	exa_decision d;
-	check_fresh(newbie.id, "experiment.view", t.id, accepted_at, &d);
+	check_fresh(newbie.id, "experiment.view", t.workspace, accepted_at, &d);
 	EXPECT(d.allowed);
 	EXPECT_INT(d.role, ROLE(READ_ONLY));
-	check_fresh(newbie.id, "experiment.create", t.id, accepted_at, &d);
+	check_fresh(newbie.id, "experiment.create", t.workspace, accepted_at,
+	    &d);
 	EXPECT(!d.allowed);
 	EXPECT_CONTAINS(d.reason, "read_only");
 }
@@ -497,80 +350,78 @@ email_invitation_is_accepted_after_sign_up(void)
 static void
 decline_closes_the_invitation(void)
 {
-	struct team t;
-	struct user carol;
+	struct fixture_team t;
+	struct fixture_user carol;
 	make_team(&t);
-	sign_up("carol", &carol);
-	exa_error err;
-	Exe__Access__V1__CreateInvitationResponse *c = NULL;
-	EXPECT_INT(invite(t.admin.id, t.id, carol.username, NULL, ROLE(ADMIN),
-	    &c, &err), EXA_OK);
-	if (c == NULL)
+	fixture_sign_up(h.client, "carol", &carol);
+	struct invitation inv;
+	if (!make_invitation(&t, carol.username, ROLE(ADMIN), 0, &inv))
 		return;
-	char id[40], token[128];
-	snprintf(id, sizeof id, "%s", c->invitation->id);
-	snprintf(token, sizeof token, "%s", c->token);
-	exa_free(c);
+	exa_error err;
 
-	EXPECT_INT(decline_inv(t.admin.id, token, &err), EXA_PERMISSION_DENIED);
-	EXPECT_INT(decline_inv(carol.id, token, &err), EXA_OK);
-	EXPECT_INT(decline_inv(carol.id, token, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(fixture_decline_invitation(h.client, t.admin.id, inv.token,
+	    &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(fixture_decline_invitation(h.client, carol.id, inv.token,
+	    &err), EXA_OK);
+	EXPECT_INT(fixture_decline_invitation(h.client, carol.id, inv.token,
+	    &err), EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "declined");
-	EXPECT_INT(accept_inv(carol.id, token, NULL, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(accept_inv(carol.id, inv.token, NULL, &err),
+	    EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "declined");
-	EXPECT_INT(membership_count(t.id, carol.id, NULL), 0);
-	EXPECT_INT(listed_state(t.admin.id, t.id, true, id), STATE(DECLINED));
-	EXPECT_INT(listed_state(t.admin.id, t.id, false, id), STATE(UNSPECIFIED));
+	EXPECT_INT(membership_count(t.workspace, carol.id, NULL), 0);
+	EXPECT_INT(listed_state(t.admin.id, t.workspace, true, inv.id),
+	    STATE(DECLINED));
+	EXPECT_INT(listed_state(t.admin.id, t.workspace, false, inv.id),
+	    STATE(UNSPECIFIED));
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM activity WHERE action = 'invitation.declined'"
-	    " AND actor_user_id = $1 AND workspace_id = $2", carol.id, t.id,
-	    NULL), 1);
+	    " AND actor_user_id = $1 AND workspace_id = $2", carol.id,
+	    t.workspace, NULL), 1);
 }
 
 static void
 revoke_while_pending_only(void)
 {
-	struct team t;
-	struct user dan, member;
+	struct fixture_team t;
+	struct fixture_user dan, member;
 	make_team(&t);
-	sign_up("dan", &dan);
-	sign_up("member", &member);
-	add_member(&t, &member, ROLE(MEMBER));
-	exa_error err;
-	Exe__Access__V1__CreateInvitationResponse *c = NULL;
-	EXPECT_INT(invite(t.admin.id, t.id, dan.username, NULL, ROLE(MEMBER),
-	    &c, &err), EXA_OK);
-	if (c == NULL)
+	fixture_sign_up(h.client, "dan", &dan);
+	fixture_team_join(h.client, &t, "member", ROLE(MEMBER), &member);
+	struct invitation inv;
+	if (!make_invitation(&t, dan.username, ROLE(MEMBER), 0, &inv))
 		return;
-	char id[40], token[128];
-	snprintf(id, sizeof id, "%s", c->invitation->id);
-	snprintf(token, sizeof token, "%s", c->token);
-	exa_free(c);
+	exa_error err;
 
-	EXPECT_INT(revoke_inv(member.id, id, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(revoke_inv(member.id, inv.id, &err), EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "members.invite");
-	EXPECT_INT(revoke_inv(dan.id, id, &err), EXA_PERMISSION_DENIED);
-	EXPECT_INT(revoke_inv(t.admin.id, id, &err), EXA_OK);
+	EXPECT_INT(revoke_inv(dan.id, inv.id, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(revoke_inv(t.admin.id, inv.id, &err), EXA_OK);
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM activity WHERE action = 'invitation.revoked'"
-	    " AND actor_user_id = $1 AND workspace_id = $2", t.admin.id, t.id,
-	    NULL), 1);
-	EXPECT_INT(revoke_inv(t.admin.id, id, &err), EXA_FAILED_PRECONDITION);
+	    " AND actor_user_id = $1 AND workspace_id = $2", t.admin.id,
+	    t.workspace, NULL), 1);
+	EXPECT_INT(revoke_inv(t.admin.id, inv.id, &err),
+	    EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "revoked");
 
-	EXPECT_INT(accept_inv(dan.id, token, NULL, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(accept_inv(dan.id, inv.token, NULL, &err),
+	    EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "revoked");
-	EXPECT_INT(membership_count(t.id, dan.id, NULL), 0);
-	EXPECT_INT(listed_state(t.admin.id, t.id, true, id), STATE(REVOKED));
+	EXPECT_INT(membership_count(t.workspace, dan.id, NULL), 0);
+	EXPECT_INT(listed_state(t.admin.id, t.workspace, true, inv.id),
+	    STATE(REVOKED));
 
 	/* Revoked, Dan can be invited again, and accept that one. */
-	EXPECT_INT(invite(t.admin.id, t.id, dan.username, NULL, ROLE(MEMBER),
-	    &c, &err), EXA_OK);
+	Exe__Access__V1__CreateInvitationResponse *c = NULL;
+	EXPECT_INT(invite(t.admin.id, t.workspace, dan.username, NULL,
+	    ROLE(MEMBER), &c, &err), EXA_OK);
 	if (c != NULL)
 		EXPECT_INT(accept_inv(dan.id, c->token, NULL, &err), EXA_OK);
 	exa_free(c);
 	/* An accepted invitation cannot be revoked. */
-	EXPECT_INT(revoke_inv(t.admin.id, id, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(revoke_inv(t.admin.id, inv.id, &err),
+	    EXA_FAILED_PRECONDITION);
 
 	EXPECT_INT(revoke_inv(t.admin.id, "00000000-0000-4000-8000-000000000000",
 	    &err), EXA_NOT_FOUND);
@@ -580,81 +431,78 @@ revoke_while_pending_only(void)
 static void
 expired_invitations_cannot_be_accepted(void)
 {
-	struct team t;
-	struct user erin;
+	struct fixture_team t;
+	struct fixture_user erin;
 	make_team(&t);
-	sign_up("erin", &erin);
-	exa_error err;
-	Exe__Access__V1__CreateInvitationResponse *c = NULL;
-	Exe__Access__V1__Principal admin = as_user(t.admin.id);
-	EXPECT_INT(invite_as(&admin, t.id, erin.username, NULL, ROLE(MEMBER),
-	    30, &c, &err), EXA_OK);
-	if (c == NULL)
+	fixture_sign_up(h.client, "erin", &erin);
+	struct invitation inv;
+	if (!make_invitation(&t, erin.username, ROLE(MEMBER), 30, &inv))
 		return;
-	EXPECT_INT(c->invitation->expires_unix_ms - c->invitation->created_unix_ms,
-	    30LL * 24 * 3600 * 1000);
-	char id[40], token[128];
-	snprintf(id, sizeof id, "%s", c->invitation->id);
-	snprintf(token, sizeof token, "%s", c->token);
-	exa_free(c);
+	EXPECT_INT(inv.lifetime_ms, 30LL * 24 * 3600 * 1000);
+	exa_error err;
 
 	/* Time passes. */
 	EXPECT_INT(harness_sql_long(&h,
 	    "UPDATE invitations SET expires_at = now() - interval '1 minute'"
-	    " WHERE id = $1 RETURNING 1", id, NULL), 1);
+	    " WHERE id = $1 RETURNING 1", inv.id, NULL), 1);
 
-	EXPECT_INT(accept_inv(erin.id, token, NULL, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(accept_inv(erin.id, inv.token, NULL, &err),
+	    EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "expired");
-	EXPECT_INT(decline_inv(erin.id, token, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(fixture_decline_invitation(h.client, erin.id, inv.token,
+	    &err), EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "expired");
-	EXPECT_INT(revoke_inv(t.admin.id, id, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(revoke_inv(t.admin.id, inv.id, &err),
+	    EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "expired");
-	EXPECT_INT(membership_count(t.id, erin.id, NULL), 0);
-	EXPECT_INT(listed_state(t.admin.id, t.id, false, id), STATE(UNSPECIFIED));
-	EXPECT_INT(listed_state(t.admin.id, t.id, true, id), STATE(EXPIRED));
+	EXPECT_INT(membership_count(t.workspace, erin.id, NULL), 0);
+	EXPECT_INT(listed_state(t.admin.id, t.workspace, false, inv.id),
+	    STATE(UNSPECIFIED));
+	EXPECT_INT(listed_state(t.admin.id, t.workspace, true, inv.id),
+	    STATE(EXPIRED));
 
 	/* An expired invitation does not block a new one. */
-	EXPECT_INT(invite(t.admin.id, t.id, erin.username, NULL, ROLE(MEMBER),
-	    NULL, &err), EXA_OK);
+	EXPECT_INT(invite(t.admin.id, t.workspace, erin.username, NULL,
+	    ROLE(MEMBER), NULL, &err), EXA_OK);
 }
 
 static void
 only_the_invited_person_accepts(void)
 {
-	struct team t;
-	struct user fay, mallory;
+	struct fixture_team t;
+	struct fixture_user fay, mallory;
 	make_team(&t);
-	sign_up("fay", &fay);
-	sign_up("mallory", &mallory);
-	exa_error err;
-	Exe__Access__V1__CreateInvitationResponse *c = NULL;
-	EXPECT_INT(invite(t.admin.id, t.id, fay.username, NULL, ROLE(MEMBER),
-	    &c, &err), EXA_OK);
-	if (c == NULL)
+	fixture_sign_up(h.client, "fay", &fay);
+	fixture_sign_up(h.client, "mallory", &mallory);
+	struct invitation inv;
+	if (!make_invitation(&t, fay.username, ROLE(MEMBER), 0, &inv))
 		return;
-	char token[128];
-	snprintf(token, sizeof token, "%s", c->token);
-	exa_free(c);
+	exa_error err;
 
-	EXPECT_INT(accept_inv(mallory.id, token, NULL, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(accept_inv(mallory.id, inv.token, NULL, &err),
+	    EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, mallory.id);
-	EXPECT(strstr(err.message, token) == NULL);
-	EXPECT_INT(decline_inv(mallory.id, token, &err), EXA_PERMISSION_DENIED);
-	EXPECT_INT(accept_inv(t.admin.id, token, NULL, &err), EXA_PERMISSION_DENIED);
+	EXPECT(strstr(err.message, inv.token) == NULL);
+	EXPECT_INT(fixture_decline_invitation(h.client, mallory.id, inv.token,
+	    &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(accept_inv(t.admin.id, inv.token, NULL, &err),
+	    EXA_PERMISSION_DENIED);
 	/* An API key is not a person. */
-	Exe__Access__V1__Principal key = as_key(fay.key);
-	EXPECT_INT(accept_inv_as(&key, token, NULL, &err), EXA_PERMISSION_DENIED);
+	Exe__Access__V1__Principal key = fixture_as_key(fay.key);
+	EXPECT_INT(fixture_accept_invitation(h.client, &key, inv.token, NULL,
+	    &err), EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "API key");
-	EXPECT_INT(membership_count(t.id, mallory.id, NULL), 0);
+	EXPECT_INT(membership_count(t.workspace, mallory.id, NULL), 0);
 
 	/* None of that used it up. */
-	EXPECT_INT(accept_inv(fay.id, token, NULL, &err), EXA_OK);
-	EXPECT_INT(membership_count(t.id, fay.id, "member"), 1);
+	EXPECT_INT(accept_inv(fay.id, inv.token, NULL, &err), EXA_OK);
+	EXPECT_INT(membership_count(t.workspace, fay.id, "member"), 1);
 
 	/* A second acceptance is refused, and says why. */
-	EXPECT_INT(accept_inv(fay.id, token, NULL, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(accept_inv(fay.id, inv.token, NULL, &err),
+	    EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "already accepted");
-	EXPECT_INT(membership_count(t.id, fay.id, NULL), 1);
+	EXPECT_INT(membership_count(t.workspace, fay.id, NULL), 1);
 }
 
 struct racer {
@@ -679,24 +527,18 @@ static void
 concurrent_acceptances_make_one_membership(void)
 {
 	enum { N = 8 };
-	struct team t;
-	struct user gus;
+	struct fixture_team t;
+	struct fixture_user gus;
 	make_team(&t);
-	sign_up("gus", &gus);
-	exa_error err;
-	Exe__Access__V1__CreateInvitationResponse *c = NULL;
-	EXPECT_INT(invite(t.admin.id, t.id, gus.username, NULL, ROLE(READ_ONLY),
-	    &c, &err), EXA_OK);
-	if (c == NULL)
+	fixture_sign_up(h.client, "gus", &gus);
+	struct invitation inv;
+	if (!make_invitation(&t, gus.username, ROLE(READ_ONLY), 0, &inv))
 		return;
-	char token[128];
-	snprintf(token, sizeof token, "%s", c->token);
-	exa_free(c);
 
 	pthread_t threads[N];
 	struct racer racers[N];
 	for (int i = 0; i < N; i++) {
-		racers[i] = (struct racer){gus.id, token, -1, ""};
+		racers[i] = (struct racer){gus.id, inv.token, -1, ""};
 		pthread_create(&threads[i], NULL, race_accept, &racers[i]);
 	}
 	int ok = 0, refused = 0;
@@ -712,8 +554,8 @@ concurrent_acceptances_make_one_membership(void)
 	}
 	EXPECT_INT(ok, 1);
 	EXPECT_INT(refused, N - 1);
-	EXPECT_INT(membership_count(t.id, gus.id, NULL), 1);
-	EXPECT_INT(membership_count(t.id, gus.id, "read_only"), 1);
+	EXPECT_INT(membership_count(t.workspace, gus.id, NULL), 1);
+	EXPECT_INT(membership_count(t.workspace, gus.id, "read_only"), 1);
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM activity WHERE action = 'invitation.accepted'"
 	    " AND actor_user_id = $1", gus.id, NULL), 1);
@@ -722,9 +564,9 @@ concurrent_acceptances_make_one_membership(void)
 static void
 personal_workspaces_take_no_invitations(void)
 {
-	struct user owner, friend;
-	sign_up("solo", &owner);
-	sign_up("friend", &friend);
+	struct fixture_user owner, friend;
+	fixture_sign_up(h.client, "solo", &owner);
+	fixture_sign_up(h.client, "friend", &friend);
 	exa_error err;
 	EXPECT_INT(invite(owner.id, owner.workspace, friend.username, NULL,
 	    ROLE(MEMBER), NULL, &err), EXA_FAILED_PRECONDITION);
@@ -741,10 +583,10 @@ personal_workspaces_take_no_invitations(void)
 	EXPECT_INT(membership_count(owner.workspace, friend.id, NULL), 0);
 
 	/* The same owner can invite to a team they administer. */
-	struct team t;
+	struct fixture_team t;
 	make_team(&t);
-	EXPECT_INT(invite(t.admin.id, t.id, friend.username, NULL, ROLE(MEMBER),
-	    NULL, &err), EXA_OK);
+	EXPECT_INT(invite(t.admin.id, t.workspace, friend.username, NULL,
+	    ROLE(MEMBER), NULL, &err), EXA_OK);
 	EXPECT_INT(invite(t.admin.id, t.admin.workspace, friend.username, NULL,
 	    ROLE(MEMBER), NULL, &err), EXA_FAILED_PRECONDITION);
 }
@@ -752,106 +594,98 @@ personal_workspaces_take_no_invitations(void)
 static void
 members_and_pending_invitees_are_not_invited_again(void)
 {
-	struct team t;
-	struct user hal, ivy;
+	struct fixture_team t;
+	struct fixture_user hal, ivy;
 	make_team(&t);
-	sign_up("hal", &hal);
-	sign_up("ivy", &ivy);
-	add_member(&t, &hal, ROLE(READ_ONLY));
+	fixture_team_join(h.client, &t, "hal", ROLE(READ_ONLY), &hal);
+	fixture_sign_up(h.client, "ivy", &ivy);
 	exa_error err;
-	EXPECT_INT(invite(t.admin.id, t.id, hal.username, NULL, ROLE(MEMBER),
-	    NULL, &err), EXA_ALREADY_EXISTS);
+	EXPECT_INT(invite(t.admin.id, t.workspace, hal.username, NULL,
+	    ROLE(MEMBER), NULL, &err), EXA_ALREADY_EXISTS);
 	EXPECT_CONTAINS(err.message, "already a member");
 	EXPECT_CONTAINS(err.message, "read_only");
 	/* By the member's email, in another case. */
 	char upper[128];
 	snprintf(upper, sizeof upper, "%s", hal.email);
 	upper[0] = (char)(upper[0] - 'a' + 'A');
-	EXPECT_INT(invite(t.admin.id, t.id, NULL, upper, ROLE(MEMBER), NULL,
-	    &err), EXA_ALREADY_EXISTS);
+	EXPECT_INT(invite(t.admin.id, t.workspace, NULL, upper, ROLE(MEMBER),
+	    NULL, &err), EXA_ALREADY_EXISTS);
 	EXPECT_CONTAINS(err.message, "already a member");
-	EXPECT_INT(invite(t.admin.id, t.id, t.admin.username, NULL,
+	EXPECT_INT(invite(t.admin.id, t.workspace, t.admin.username, NULL,
 	    ROLE(MEMBER), NULL, &err), EXA_ALREADY_EXISTS);
 
 	/* Ivy is not a member: invited once; a second invitation, by her
 	 * username or her email, names the pending one. */
-	Exe__Access__V1__CreateInvitationResponse *c = NULL;
-	EXPECT_INT(invite(t.admin.id, t.id, ivy.username, NULL, ROLE(MEMBER),
-	    &c, &err), EXA_OK);
-	if (c == NULL)
+	struct invitation inv;
+	if (!make_invitation(&t, ivy.username, ROLE(MEMBER), 0, &inv))
 		return;
-	char id[40];
-	snprintf(id, sizeof id, "%s", c->invitation->id);
-	exa_free(c);
-	EXPECT_INT(invite(t.admin.id, t.id, ivy.username, NULL, ROLE(ADMIN),
-	    NULL, &err), EXA_ALREADY_EXISTS);
-	EXPECT_CONTAINS(err.message, id);
-	EXPECT_INT(invite(t.admin.id, t.id, NULL, ivy.email, ROLE(MEMBER), NULL,
-	    &err), EXA_ALREADY_EXISTS);
-	EXPECT_CONTAINS(err.message, id);
+	EXPECT_INT(invite(t.admin.id, t.workspace, ivy.username, NULL,
+	    ROLE(ADMIN), NULL, &err), EXA_ALREADY_EXISTS);
+	EXPECT_CONTAINS(err.message, inv.id);
+	EXPECT_INT(invite(t.admin.id, t.workspace, NULL, ivy.email,
+	    ROLE(MEMBER), NULL, &err), EXA_ALREADY_EXISTS);
+	EXPECT_CONTAINS(err.message, inv.id);
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM invitations WHERE workspace_id = $1"
-	    " AND state = 'pending'", t.id, NULL), 1);
+	    " AND state = 'pending'", t.workspace, NULL), 1);
 
 	/* Someone who became a member since cannot accept. */
 	Exe__Access__V1__CreateInvitationResponse *c2 = NULL;
-	struct user jo;
-	sign_up("jo", &jo);
-	EXPECT_INT(invite(t.admin.id, t.id, jo.username, NULL, ROLE(ADMIN), &c2,
-	    &err), EXA_OK);
-	add_member(&t, &jo, ROLE(READ_ONLY));
+	struct fixture_user jo;
+	fixture_sign_up(h.client, "jo", &jo);
+	EXPECT_INT(invite(t.admin.id, t.workspace, jo.username, NULL,
+	    ROLE(ADMIN), &c2, &err), EXA_OK);
+	fixture_team_add(h.client, &t, &jo, ROLE(READ_ONLY));
 	if (c2 != NULL) {
 		EXPECT_INT(accept_inv(jo.id, c2->token, NULL, &err),
 		    EXA_ALREADY_EXISTS);
 		EXPECT_CONTAINS(err.message, "already a member");
 	}
 	exa_free(c2);
-	EXPECT_INT(membership_count(t.id, jo.id, "read_only"), 1);
+	EXPECT_INT(membership_count(t.workspace, jo.id, "read_only"), 1);
 }
 
 static void
 only_team_admins_invite(void)
 {
-	struct team t;
-	struct user member, viewer, stranger, target;
+	struct fixture_team t;
+	struct fixture_user member, viewer, stranger, target;
 	make_team(&t);
-	sign_up("member", &member);
-	sign_up("viewer", &viewer);
-	sign_up("stranger", &stranger);
-	sign_up("target", &target);
-	add_member(&t, &member, ROLE(MEMBER));
-	add_member(&t, &viewer, ROLE(READ_ONLY));
+	fixture_team_join(h.client, &t, "member", ROLE(MEMBER), &member);
+	fixture_team_join(h.client, &t, "viewer", ROLE(READ_ONLY), &viewer);
+	fixture_sign_up(h.client, "stranger", &stranger);
+	fixture_sign_up(h.client, "target", &target);
 	exa_error err;
-	EXPECT_INT(invite(member.id, t.id, target.username, NULL, ROLE(MEMBER),
-	    NULL, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(invite(member.id, t.workspace, target.username, NULL,
+	    ROLE(MEMBER), NULL, &err), EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "role member");
 	EXPECT_CONTAINS(err.message, "members.invite");
-	EXPECT_INT(invite(viewer.id, t.id, target.username, NULL, ROLE(MEMBER),
-	    NULL, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(invite(viewer.id, t.workspace, target.username, NULL,
+	    ROLE(MEMBER), NULL, &err), EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "role read_only");
-	EXPECT_INT(invite(stranger.id, t.id, target.username, NULL, ROLE(MEMBER),
-	    NULL, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(invite(stranger.id, t.workspace, target.username, NULL,
+	    ROLE(MEMBER), NULL, &err), EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "not a member");
 	/* An API key never manages members. */
-	Exe__Access__V1__Principal key = as_key(member.key);
-	EXPECT_INT(invite_as(&key, t.id, target.username, NULL, ROLE(MEMBER), 0,
-	    NULL, &err), EXA_PERMISSION_DENIED);
+	Exe__Access__V1__Principal key = fixture_as_key(member.key);
+	EXPECT_INT(invite_as(&key, t.workspace, target.username, NULL,
+	    ROLE(MEMBER), 0, NULL, &err), EXA_PERMISSION_DENIED);
 
 	Exe__Access__V1__ListInvitationsResponse *page;
-	EXPECT_INT(list_inv(member.id, t.id, false, &page, &err),
+	EXPECT_INT(list_inv(member.id, t.workspace, false, &page, &err),
 	    EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "members.invite");
 	EXPECT_INT(harness_sql_long(&h,
-	    "SELECT count(*) FROM invitations WHERE workspace_id = $1", t.id,
-	    NULL), 0);
+	    "SELECT count(*) FROM invitations WHERE workspace_id = $1",
+	    t.workspace, NULL), 0);
 
 	/* A team admin who is not an organisation admin may invite. */
-	struct user second;
-	sign_up("second", &second);
-	add_member(&t, &second, ROLE(ADMIN));
-	EXPECT_INT(invite(second.id, t.id, target.username, NULL, ROLE(MEMBER),
-	    NULL, &err), EXA_OK);
-	EXPECT_INT(list_inv(second.id, t.id, false, &page, &err), EXA_OK);
+	struct fixture_user second;
+	fixture_team_join(h.client, &t, "second", ROLE(ADMIN), &second);
+	EXPECT_INT(invite(second.id, t.workspace, target.username, NULL,
+	    ROLE(MEMBER), NULL, &err), EXA_OK);
+	EXPECT_INT(list_inv(second.id, t.workspace, false, &page, &err),
+	    EXA_OK);
 	if (page != NULL)
 		EXPECT_INT(page->n_invitations, 1);
 	exa_free(page);
@@ -861,7 +695,7 @@ static void
 lists_are_paged_newest_first(void)
 {
 	enum { N = 5 };
-	struct team t;
+	struct fixture_team t;
 	make_team(&t);
 	char ids[N][40];
 	exa_error err;
@@ -870,19 +704,19 @@ lists_are_paged_newest_first(void)
 		snprintf(email, sizeof email, "%s@paging.example.com",
 		    harness_unique("p"));
 		Exe__Access__V1__CreateInvitationResponse *c = NULL;
-		EXPECT_INT(invite(t.admin.id, t.id, NULL, email, ROLE(MEMBER), &c,
-		    &err), EXA_OK);
+		EXPECT_INT(invite(t.admin.id, t.workspace, NULL, email,
+		    ROLE(MEMBER), &c, &err), EXA_OK);
 		snprintf(ids[i], sizeof ids[i], "%s",
 		    c != NULL ? c->invitation->id : "");
 		exa_free(c);
 	}
-	Exe__Access__V1__Principal admin = as_user(t.admin.id);
+	Exe__Access__V1__Principal admin = fixture_as_user(t.admin.id);
 	char token[256] = "";
 	int seen = 0, pages = 0;
 	for (; pages < N + 1; pages++) {
 		Exe__Access__V1__ListInvitationsResponse *page;
-		EXPECT_INT(list_inv_as(&admin, t.id, false, 2, token, &page, &err),
-		    EXA_OK);
+		EXPECT_INT(list_inv_as(&admin, t.workspace, false, 2, token,
+		    &page, &err), EXA_OK);
 		if (page == NULL)
 			break;
 		EXPECT(page->n_invitations <= 2);
@@ -910,10 +744,10 @@ struct bad_invite {
 static void
 bad_input_names_the_field(void)
 {
-	struct team t;
-	struct user ann;
+	struct fixture_team t;
+	struct fixture_user ann;
 	make_team(&t);
-	sign_up("ann", &ann);
+	fixture_sign_up(h.client, "ann", &ann);
 	char long_name[80], long_email[300];
 	memset(long_name, 'a', 65);
 	long_name[65] = '\0';
@@ -921,25 +755,24 @@ bad_input_names_the_field(void)
 	strcpy(long_email + 250, "@example.com");
 	const struct bad_invite cases[] = {
 	    {"not-a-uuid", ann.username, NULL, 0, 0, EXA_INVALID_ARGUMENT,
-	        "workspace_id"},
-	    {"", ann.username, NULL, 0, 0, EXA_INVALID_ARGUMENT, "workspace_id"},
-	    {t.id, NULL, NULL, 0, 0, EXA_INVALID_ARGUMENT, "invitee"},
-	    {t.id, "", NULL, 0, 0, EXA_INVALID_ARGUMENT, "username"},
-	    {t.id, long_name, NULL, 0, 0, EXA_INVALID_ARGUMENT, "username"},
-	    {t.id, "bad\xff\xfename", NULL, 0, 0, EXA_INVALID_ARGUMENT,
-	        "username"},
-	    {t.id, NULL, "no-at-sign", 0, 0, EXA_INVALID_ARGUMENT, "email"},
-	    {t.id, NULL, long_email, 0, 0, EXA_INVALID_ARGUMENT, "email"},
-	    {t.id, NULL, "\xc3\x28@example.com", 0, 0, EXA_INVALID_ARGUMENT,
-	        "email"},
-	    {t.id, ann.username, NULL, 7, 0, EXA_INVALID_ARGUMENT, "role"},
-	    {t.id, ann.username, NULL, 0, 31, EXA_INVALID_ARGUMENT,
-	        "expires_in_days"},
-	    {t.id, "nobody-by-this-name", NULL, 0, 0, EXA_NOT_FOUND, "username"},
-	    {"00000000-0000-4000-8000-000000000000", ann.username, NULL, 0, 0,
-	        EXA_NOT_FOUND, "workspace_id"},
-	};
-	Exe__Access__V1__Principal admin = as_user(t.admin.id);
+	        "workspace_id"}, {"", ann.username, NULL, 0, 0,
+	        EXA_INVALID_ARGUMENT, "workspace_id"}, {t.workspace, NULL, NULL,
+	        0, 0, EXA_INVALID_ARGUMENT, "invitee"}, {t.workspace, "", NULL,
+	        0, 0, EXA_INVALID_ARGUMENT, "username"}, {t.workspace,
+	        long_name, NULL, 0, 0, EXA_INVALID_ARGUMENT, "username"},
+	        {t.workspace, "bad\xff\xfename", NULL, 0, 0,
+	        EXA_INVALID_ARGUMENT, "username"}, {t.workspace, NULL,
+	        "no-at-sign", 0, 0, EXA_INVALID_ARGUMENT, "email"},
+	        {t.workspace, NULL, long_email, 0, 0, EXA_INVALID_ARGUMENT,
+	        "email"}, {t.workspace, NULL, "\xc3\x28@example.com", 0, 0,
+	        EXA_INVALID_ARGUMENT, "email"}, {t.workspace, ann.username,
+	        NULL, 7, 0, EXA_INVALID_ARGUMENT, "role"}, {t.workspace,
+	        ann.username, NULL, 0, 31, EXA_INVALID_ARGUMENT,
+	        "expires_in_days"}, {t.workspace, "nobody-by-this-name", NULL,
+	        0, 0, EXA_NOT_FOUND, "username"},
+	        {"00000000-0000-4000-8000-000000000000", ann.username, NULL, 0,
+	        0, EXA_NOT_FOUND, "workspace_id"}, };
+	Exe__Access__V1__Principal admin = fixture_as_user(t.admin.id);
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		exa_error err;
 		exa_status rc = invite_as(&admin, cases[i].workspace_id,
@@ -957,19 +790,19 @@ bad_input_names_the_field(void)
 		}
 	}
 	exa_error err;
-	Exe__Access__V1__Principal bad_actor = as_user("nope");
-	EXPECT_INT(invite_as(&bad_actor, t.id, ann.username, NULL, 0, 0, NULL,
+	Exe__Access__V1__Principal bad_actor = fixture_as_user("nope");
+	EXPECT_INT(invite_as(&bad_actor, t.workspace, ann.username, NULL, 0, 0,
+	    NULL, &err), EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "actor");
+	EXPECT_INT(invite_as(NULL, t.workspace, ann.username, NULL, 0, 0, NULL,
 	    &err), EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "actor");
-	EXPECT_INT(invite_as(NULL, t.id, ann.username, NULL, 0, 0, NULL, &err),
-	    EXA_INVALID_ARGUMENT);
-	EXPECT_CONTAINS(err.message, "actor");
 	/* The allowed neighbours of the refused values. */
-	EXPECT_INT(invite_as(&admin, t.id, ann.username, NULL, ROLE(READ_ONLY),
-	    1, NULL, &err), EXA_OK);
+	EXPECT_INT(invite_as(&admin, t.workspace, ann.username, NULL,
+	    ROLE(READ_ONLY), 1, NULL, &err), EXA_OK);
 	EXPECT_INT(harness_sql_long(&h,
-	    "SELECT count(*) FROM invitations WHERE workspace_id = $1", t.id,
-	    NULL), 1);
+	    "SELECT count(*) FROM invitations WHERE workspace_id = $1",
+	    t.workspace, NULL), 1);
 
 	/* Tokens: too long, not UTF-8, empty: INVALID_ARGUMENT; the right
 	 * size but not ours, or unknown: NOT_FOUND. */
@@ -996,23 +829,24 @@ bad_input_names_the_field(void)
 			    exa_status_name(rc), rc == EXA_OK ? "" : err.message);
 			unit_case_failed = 1;
 		}
-		EXPECT_INT(decline_inv(ann.id, tokens_cases[i].token, &err),
-		    tokens_cases[i].code);
+		EXPECT_INT(fixture_decline_invitation(h.client, ann.id,
+		    tokens_cases[i].token, &err), tokens_cases[i].code);
 	}
 	EXPECT_INT(revoke_inv(t.admin.id, "nope", &err), EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "invitation_id");
 
 	Exe__Access__V1__ListInvitationsResponse *page;
-	EXPECT_INT(list_inv_as(&admin, t.id, false, 1001, NULL, &page, &err),
-	    EXA_INVALID_ARGUMENT);
+	EXPECT_INT(list_inv_as(&admin, t.workspace, false, 1001, NULL, &page,
+	    &err), EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "page_size");
-	EXPECT_INT(list_inv_as(&admin, t.id, false, 0, "not a token", &page, &err),
-	    EXA_INVALID_ARGUMENT);
+	EXPECT_INT(list_inv_as(&admin, t.workspace, false, 0, "not a token",
+	    &page, &err), EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "page_token");
 	EXPECT_INT(list_inv_as(&admin, "bad", false, 0, NULL, &page, &err),
 	    EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "workspace_id");
-	EXPECT_INT(list_inv_as(&admin, t.id, false, 0, NULL, &page, &err), EXA_OK);
+	EXPECT_INT(list_inv_as(&admin, t.workspace, false, 0, NULL, &page,
+	    &err), EXA_OK);
 	exa_free(page);
 }
 
@@ -1118,10 +952,6 @@ UNIT_STATE
 int
 main(void)
 {
-	harness_start(&h, "invitations", NULL);
-	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
-	int status = harness_stop(&h);
-	if (status != 0)
-		fprintf(stderr, "exe-accessd exited with %d after SIGTERM\n", status);
-	return failed == 0 && status == 0 ? 0 : 1;
+	return fixture_run_suite(&h, "invitations", NULL, cases,
+	    sizeof cases / sizeof cases[0]);
 }

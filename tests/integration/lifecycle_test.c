@@ -14,25 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
-
-static exa_status
-sign_up(exa_client *c, const char *name, char *id_out, exa_error *err)
-{
-	char email[128];
-	snprintf(email, sizeof email, "%s@example.com", name);
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = (char *)name;
-	req.email = email;
-	Exe__Access__V1__CreateUserResponse *r = NULL;
-	exa_status rc = exa_create_user(c, &req, &r, err);
-	if (rc == EXA_OK && id_out != NULL)
-		snprintf(id_out, 40, "%s", r->user->id);
-	exa_free(r);
-	return rc;
-}
 
 static void
 replicas_starting_together_migrate_once(void)
@@ -45,10 +29,15 @@ replicas_starting_together_migrate_once(void)
 	        "SELECT max(version) FROM schema_migrations", NULL));
 	/* All three serve the same data. */
 	exa_error err;
-	char id[40];
-	EXPECT_INT(sign_up(hs[1].client, "together1", id, &err), EXA_OK);
-	EXPECT_INT(sign_up(hs[2].client, "TOGETHER1", NULL, &err),
-	    EXA_ALREADY_EXISTS);
+	Exe__Access__V1__CreateUserResponse *u = NULL;
+	EXPECT_INT(fixture_create_user(hs[1].client, "together1", NULL, NULL,
+	    &u, &err), EXA_OK);
+	char id[40] = "";
+	if (u != NULL)
+		snprintf(id, sizeof id, "%s", u->user->id);
+	exa_free(u);
+	EXPECT_INT(fixture_create_user(hs[2].client, "TOGETHER1", NULL, NULL,
+	    NULL, &err), EXA_ALREADY_EXISTS);
 	exa_decision d;
 	Exe__Access__V1__ListWorkspacesRequest req =
 	    EXE__ACCESS__V1__LIST_WORKSPACES_REQUEST__INIT;
@@ -84,7 +73,8 @@ write_until_stopped(void *arg)
 		snprintf(name, sizeof name, "drain%dw%di%d", (int)getpid(),
 		    w->index, i);
 		exa_error err;
-		exa_status rc = sign_up(w->client, name, NULL, &err);
+		exa_status rc = fixture_create_user(w->client, name, NULL, NULL,
+		    NULL, &err);
 		if (rc == EXA_OK)
 			snprintf(w->ok_names[w->ok++], 40, "%s", name);
 		else if (rc == EXA_UNAVAILABLE || rc == EXA_DEADLINE_EXCEEDED)
@@ -297,7 +287,8 @@ embedded_default_runs_its_own_postgresql(void)
 	harness_start_embedded(&h, data);
 	EXPECT(harness_log_contains(&h, "embedded_started"));
 	exa_error err;
-	EXPECT_INT(sign_up(h.client, "embedded1", NULL, &err), EXA_OK);
+	EXPECT_INT(fixture_create_user(h.client, "embedded1", NULL, NULL, NULL,
+	    &err), EXA_OK);
 	EXPECT(access(pidfile, F_OK) == 0);
 	/* PostgreSQL stops with the daemon. */
 	EXPECT_INT(harness_stop(&h), 0);
@@ -326,7 +317,8 @@ client_gives_up_within_its_timeout(void)
 	    NULL, &opts, &c, &err), EXA_OK);
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	EXPECT_INT(sign_up(c, "nobody", NULL, &err), EXA_DEADLINE_EXCEEDED);
+	EXPECT_INT(fixture_create_user(c, "nobody", NULL, NULL, NULL, &err),
+	    EXA_DEADLINE_EXCEEDED);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (double)(t1.tv_sec - t0.tv_sec) * 1000 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;

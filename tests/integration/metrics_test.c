@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
 
@@ -79,19 +80,6 @@ scrape(const char *sample)
 	return metric(body, sample);
 }
 
-static int
-free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in addr = {.sin_family = AF_INET};
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof addr;
-	bind(fd, (struct sockaddr *)&addr, sizeof addr);
-	getsockname(fd, (struct sockaddr *)&addr, &len);
-	close(fd);
-	return ntohs(addr.sin_port);
-}
-
 static void
 healthz_answers(void)
 {
@@ -130,15 +118,10 @@ metrics_count_a_known_workload(void)
 	double count0 = zero_if_absent(scrape(check_count));
 	double hits0 = scrape("exe_access_cache_hits_total");
 
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = (char *)harness_unique("metric");
-	char email[128];
-	snprintf(email, sizeof email, "%s@example.com", req.username);
-	req.email = email;
 	Exe__Access__V1__CreateUserResponse *u = NULL;
 	exa_error err;
-	EXPECT_INT(exa_create_user(h.client, &req, &u, &err), EXA_OK);
+	EXPECT_INT(fixture_create_user(h.client, harness_unique("metric"), NULL,
+	    NULL, &u, &err), EXA_OK);
 	if (u == NULL)
 		return;
 	/* 7 good checks of one membership (the first reads the database,
@@ -263,15 +246,14 @@ main(void)
 	snprintf(env, sizeof env, "%s/env", pg_state);
 	setenv("EXA_TEST_PG_ENV", env, 1);
 
-	port = free_port();
+	port = fixture_free_port();
 	char address[64];
 	snprintf(address, sizeof address, "--metrics-address=http://127.0.0.1:%d",
 	    port);
-	harness_start(&h, "metrics",
+	int status = fixture_run_suite(&h, "metrics",
 	    (const char *const[]){address, "--workers=2",
-	        "--cache-max-staleness-ms=500", NULL});
-	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
-	int status = harness_stop(&h);
+	        "--cache-max-staleness-ms=500", NULL},
+	    cases, sizeof cases / sizeof cases[0]);
 	pg("stop");
-	return failed == 0 && status == 0 ? 0 : 1;
+	return status;
 }

@@ -9,150 +9,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
 
 static struct harness h;
 
-struct user {
-	char id[40];
-	char workspace[40]; /* personal */
-};
-
-/* A team: `admin` is its organisation's admin and the team's first admin;
- * `member` and `reader` hold member and read_only. */
-struct team {
-	struct user admin, member, reader;
-	char org[40];
-	char workspace[40];
-};
-
+/* make_team: three people and their team, built through the service (see
+ * fixture_team_make). */
 static void
-sign_up(const char *prefix, struct user *u)
+make_team(struct fixture_team *t)
 {
-	const char *name = harness_unique(prefix);
-	char email[128];
-	snprintf(email, sizeof email, "%s@example.com", name);
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = (char *)name;
-	req.email = email;
-	Exe__Access__V1__CreateUserResponse *r = NULL;
-	exa_error err;
-	memset(u, 0, sizeof *u);
-	if (exa_create_user(h.client, &req, &r, &err) != EXA_OK) {
-		fprintf(
-		    stderr, "  sign-up of %s failed: %s\n", name, err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(u->id, sizeof u->id, "%s", r->user->id);
-	snprintf(u->workspace, sizeof u->workspace, "%s",
-	    r->personal_workspace->id);
-	exa_free(r);
-}
-
-static Exe__Access__V1__Principal
-as_user(const struct user *u)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-	p.user_id = (char *)u->id;
-	return p;
-}
-
-static Exe__Access__V1__Principal
-as_key(const char *secret)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
-	p.api_key = (char *)secret;
-	return p;
-}
-
-static void
-add_member(struct team *t, const struct user *u, Exe__Access__V1__Role role)
-{
-	Exe__Access__V1__Principal actor = as_user(&t->admin);
-	Exe__Access__V1__AddMemberRequest req =
-	    EXE__ACCESS__V1__ADD_MEMBER_REQUEST__INIT;
-	req.actor = &actor;
-	req.workspace_id = t->workspace;
-	req.user_id = (char *)u->id;
-	req.role = role;
-	Exe__Access__V1__MemberResponse *r = NULL;
-	exa_error err;
-	if (exa_add_member(h.client, &req, &r, &err) != EXA_OK) {
-		fprintf(stderr, "  add member failed: %s\n", err.message);
-		unit_case_failed = 1;
-	}
-	exa_free(r);
-}
-
-/* make_team signs up three people and builds their team through the
- * service: an organisation, a team workspace, two added members. */
-static void
-make_team(struct team *t)
-{
-	memset(t, 0, sizeof *t);
-	sign_up("adm", &t->admin);
-	sign_up("mem", &t->member);
-	sign_up("ro", &t->reader);
-	Exe__Access__V1__Principal actor = as_user(&t->admin);
-	exa_error err;
-
-	Exe__Access__V1__CreateOrganizationRequest org =
-	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
-	org.actor = &actor;
-	org.name = "Resources Org";
-	Exe__Access__V1__CreateOrganizationResponse *o = NULL;
-	if (exa_create_organization(h.client, &org, &o, &err) != EXA_OK) {
-		fprintf(stderr, "  organisation: %s\n", err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(t->org, sizeof t->org, "%s", o->organization->id);
-	exa_free(o);
-
-	Exe__Access__V1__CreateTeamWorkspaceRequest ws =
-	    EXE__ACCESS__V1__CREATE_TEAM_WORKSPACE_REQUEST__INIT;
-	ws.actor = &actor;
-	ws.organization_id = t->org;
-	ws.name = "Resources Team";
-	Exe__Access__V1__CreateTeamWorkspaceResponse *w = NULL;
-	if (exa_create_team_workspace(h.client, &ws, &w, &err) != EXA_OK) {
-		fprintf(stderr, "  team: %s\n", err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(t->workspace, sizeof t->workspace, "%s", w->workspace->id);
-	exa_free(w);
-	add_member(t, &t->member, EXE__ACCESS__V1__ROLE__ROLE_MEMBER);
-	add_member(t, &t->reader, EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY);
-}
-
-static exa_status
-register_resource(const Exe__Access__V1__Principal *actor,
-    const char *workspace_id, const char *type, const char *id,
-    const char *name, Exe__Access__V1__RegisterResourceResponse **out,
-    exa_error *err)
-{
-	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
-	ref.type = (char *)type;
-	ref.id = (char *)id;
-	Exe__Access__V1__RegisterResourceRequest req =
-	    EXE__ACCESS__V1__REGISTER_RESOURCE_REQUEST__INIT;
-	req.actor = (Exe__Access__V1__Principal *)actor;
-	req.workspace_id = (char *)workspace_id;
-	req.resource = &ref;
-	req.name = (char *)(name != NULL ? name : "");
-	Exe__Access__V1__RegisterResourceResponse *r = NULL;
-	exa_status rc = exa_register_resource(h.client, &req, &r, err);
-	if (out != NULL)
-		*out = r;
-	else
-		exa_free(r);
-	return rc;
+	fixture_team_make(h.client, "Resources Org", "Resources Team", t);
 }
 
 static exa_status
@@ -189,24 +57,16 @@ list_resources(const Exe__Access__V1__Principal *actor,
 	return exa_list_resources(h.client, &req, out, err);
 }
 
-/* resource_check asks whether `actor` holds `permission` on the resource;
+/* resource_check asks whether the user holds `permission` on the resource;
  * returns whether it is allowed and copies the reason and workspace. */
 static bool
-resource_check(const Exe__Access__V1__Principal *actor, const char *permission,
-    const char *type, const char *id, char *reason, char *workspace_id)
+resource_check(const char *user_id, const char *permission, const char *type,
+    const char *id, char *reason, char *workspace_id)
 {
-	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
-	ref.type = (char *)type;
-	ref.id = (char *)id;
-	Exe__Access__V1__CheckRequest req =
-	    EXE__ACCESS__V1__CHECK_REQUEST__INIT;
-	req.principal = (Exe__Access__V1__Principal *)actor;
-	req.permission = (char *)permission;
-	req.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE;
-	req.resource = &ref;
 	Exe__Access__V1__CheckResponse *r = NULL;
 	exa_error err;
-	EXPECT_INT(exa_authz_check(h.client, &req, &r, &err), EXA_OK);
+	EXPECT_INT(fixture_check(h.client, user_id, NULL, permission, NULL,
+	    type, id, 0, &r, &err), EXA_OK);
 	bool allowed = r != NULL && r->allowed;
 	if (reason != NULL)
 		snprintf(reason, 320, "%s", r != NULL ? r->reason : "");
@@ -220,19 +80,16 @@ resource_check(const Exe__Access__V1__Principal *actor, const char *permission,
 static void
 member_registers_experiment_every_member_sees(void)
 {
-	struct team t;
+	struct fixture_team t;
 	make_team(&t);
-	struct user outsider;
-	sign_up("out", &outsider);
-	Exe__Access__V1__Principal member = as_user(&t.member);
-	Exe__Access__V1__Principal reader = as_user(&t.reader);
-	Exe__Access__V1__Principal admin = as_user(&t.admin);
-	Exe__Access__V1__Principal stranger = as_user(&outsider);
+	struct fixture_user outsider;
+	fixture_sign_up(h.client, "out", &outsider);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
 	const char *id = harness_unique("exp-");
 	Exe__Access__V1__RegisterResourceResponse *r = NULL;
 	exa_error err;
-	EXPECT_INT(register_resource(&member, t.workspace, "experiment", id,
-	    "Yield study", &r, &err), EXA_OK);
+	EXPECT_INT(fixture_register_resource(h.client, &member, t.workspace,
+	    "experiment", id, "Yield study", &r, &err), EXA_OK);
 	if (r == NULL)
 		return;
 	EXPECT_STR(r->resource->ref->type, "experiment");
@@ -246,18 +103,18 @@ member_registers_experiment_every_member_sees(void)
 
 	/* R6: every member sees it, whatever their role. */
 	char reason[320], ws[40];
-	EXPECT(resource_check(&reader, "experiment.view", "experiment", id,
+	EXPECT(resource_check(t.reader.id, "experiment.view", "experiment", id,
 	    reason, ws));
 	EXPECT_STR(ws, t.workspace);
-	EXPECT(resource_check(&admin, "experiment.view", "experiment", id, NULL,
-	    NULL));
+	EXPECT(resource_check(t.admin.id, "experiment.view", "experiment", id,
+	    NULL, NULL));
 	EXPECT(resource_check(
-	    &member, "experiment.edit", "experiment", id, NULL, NULL));
-	EXPECT(!resource_check(&reader, "experiment.edit", "experiment", id,
+	    t.member.id, "experiment.edit", "experiment", id, NULL, NULL));
+	EXPECT(!resource_check(t.reader.id, "experiment.edit", "experiment", id,
 	    reason, NULL));
 	EXPECT_CONTAINS(reason, "read_only");
 	/* R13: nobody outside the team. */
-	EXPECT(!resource_check(&stranger, "experiment.view", "experiment", id,
+	EXPECT(!resource_check(outsider.id, "experiment.view", "experiment", id,
 	    reason, NULL));
 	EXPECT_CONTAINS(reason, "not a member");
 
@@ -286,33 +143,32 @@ member_registers_experiment_every_member_sees(void)
 static void
 read_only_cannot_register(void)
 {
-	struct team t;
+	struct fixture_team t;
 	make_team(&t);
-	Exe__Access__V1__Principal reader = as_user(&t.reader);
-	Exe__Access__V1__Principal member = as_user(&t.member);
-	Exe__Access__V1__Principal admin = as_user(&t.admin);
+	Exe__Access__V1__Principal reader = fixture_as_user(t.reader.id);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
+	Exe__Access__V1__Principal admin = fixture_as_user(t.admin.id);
 	const char *id = harness_unique("exp-");
 	exa_error err;
-	EXPECT_INT(register_resource(&reader, t.workspace, "experiment", id,
-	               NULL, NULL, &err),
-	    EXA_PERMISSION_DENIED);
+	EXPECT_INT(fixture_register_resource(h.client, &reader, t.workspace,
+	    "experiment", id, NULL, NULL, &err), EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "role read_only");
 	EXPECT_CONTAINS(err.message, "experiment.create");
-	EXPECT_INT(register_resource(&reader, t.workspace, "dataset", id, NULL,
-	    NULL, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(fixture_register_resource(h.client, &reader, t.workspace,
+	    "dataset", id, NULL, NULL, &err), EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "dataset.create");
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM resources WHERE external_id = $1", id, NULL),
 	    0);
 
 	/* Projects are the admins' (R5). */
-	EXPECT_INT(register_resource(&member, t.workspace, "project", id, NULL,
-	    NULL, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(fixture_register_resource(h.client, &member, t.workspace,
+	    "project", id, NULL, NULL, &err), EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "project.create");
-	EXPECT_INT(register_resource(&admin, t.workspace, "project", id, NULL,
-	    NULL, &err), EXA_OK);
-	EXPECT_INT(register_resource(&member, t.workspace, "dataset", id, NULL,
-	    NULL, &err), EXA_OK);
+	EXPECT_INT(fixture_register_resource(h.client, &admin, t.workspace,
+	    "project", id, NULL, NULL, &err), EXA_OK);
+	EXPECT_INT(fixture_register_resource(h.client, &member, t.workspace,
+	    "dataset", id, NULL, NULL, &err), EXA_OK);
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM resources WHERE external_id = $1", id, NULL),
 	    2);
@@ -321,18 +177,17 @@ read_only_cannot_register(void)
 static void
 only_admins_delete_experiments(void)
 {
-	struct team t;
+	struct fixture_team t;
 	make_team(&t);
-	struct user outsider;
-	sign_up("out", &outsider);
-	Exe__Access__V1__Principal member = as_user(&t.member);
-	Exe__Access__V1__Principal admin = as_user(&t.admin);
-	Exe__Access__V1__Principal stranger = as_user(&outsider);
+	struct fixture_user outsider;
+	fixture_sign_up(h.client, "out", &outsider);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
+	Exe__Access__V1__Principal admin = fixture_as_user(t.admin.id);
+	Exe__Access__V1__Principal stranger = fixture_as_user(outsider.id);
 	const char *id = harness_unique("exp-");
 	exa_error err;
-	EXPECT_INT(register_resource(&member, t.workspace, "experiment", id,
-	               NULL, NULL, &err),
-	    EXA_OK);
+	EXPECT_INT(fixture_register_resource(h.client, &member, t.workspace,
+	    "experiment", id, NULL, NULL, &err), EXA_OK);
 
 	EXPECT_INT(delete_resource(&member, "experiment", id, &err),
 	    EXA_PERMISSION_DENIED);
@@ -354,7 +209,7 @@ only_admins_delete_experiments(void)
 	    " AND actor_user_id = $1 AND resource_id = $2", t.admin.id, id,
 	    NULL), 1);
 	char reason[320];
-	EXPECT(!resource_check(&member, "experiment.view", "experiment", id,
+	EXPECT(!resource_check(t.member.id, "experiment.view", "experiment", id,
 	    reason, NULL));
 	EXPECT_CONTAINS(reason, "not registered");
 	EXPECT_INT(delete_resource(&admin, "experiment", id, &err),
@@ -365,26 +220,27 @@ only_admins_delete_experiments(void)
 static void
 duplicates_are_refused_in_any_workspace(void)
 {
-	struct team t, other;
+	struct fixture_team t, other;
 	make_team(&t);
 	make_team(&other);
-	Exe__Access__V1__Principal member = as_user(&t.member);
-	Exe__Access__V1__Principal other_member = as_user(&other.member);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
+	Exe__Access__V1__Principal other_member =
+	    fixture_as_user(other.member.id);
 	const char *id = harness_unique("exp-");
 	exa_error err;
-	EXPECT_INT(register_resource(&member, t.workspace, "experiment", id,
-	               NULL, NULL, &err),
-	    EXA_OK);
-	EXPECT_INT(register_resource(&member, t.workspace, "experiment", id,
-	    "again", NULL, &err), EXA_ALREADY_EXISTS);
+	EXPECT_INT(fixture_register_resource(h.client, &member, t.workspace,
+	    "experiment", id, NULL, NULL, &err), EXA_OK);
+	EXPECT_INT(fixture_register_resource(h.client, &member, t.workspace,
+	    "experiment", id, "again", NULL, &err), EXA_ALREADY_EXISTS);
 	EXPECT_CONTAINS(err.message, "already registered");
-	EXPECT_INT(register_resource(&other_member, other.workspace,
-	    "experiment", id, NULL, NULL, &err), EXA_ALREADY_EXISTS);
+	EXPECT_INT(fixture_register_resource(h.client, &other_member,
+	    other.workspace, "experiment", id, NULL, NULL, &err),
+	    EXA_ALREADY_EXISTS);
 	/* The refusal does not say where the other one lives. */
 	EXPECT(strstr(err.message, t.workspace) == NULL);
 	/* Unique is (type, id): a dataset may share the id. */
-	EXPECT_INT(register_resource(&other_member, other.workspace, "dataset",
-	    id, NULL, NULL, &err), EXA_OK);
+	EXPECT_INT(fixture_register_resource(h.client, &other_member,
+	    other.workspace, "dataset", id, NULL, NULL, &err), EXA_OK);
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM resources WHERE external_id = $1", id, NULL),
 	    2);
@@ -397,23 +253,20 @@ duplicates_are_refused_in_any_workspace(void)
 static void
 api_key_registers_as_creator(void)
 {
-	struct team t;
+	struct fixture_team t;
 	make_team(&t);
-	Exe__Access__V1__Principal admin = as_user(&t.admin);
-	Exe__Access__V1__RotateApiKeyRequest rot =
-	    EXE__ACCESS__V1__ROTATE_API_KEY_REQUEST__INIT;
-	rot.actor = &admin;
-	rot.workspace_id = t.workspace;
+	Exe__Access__V1__Principal admin = fixture_as_user(t.admin.id);
 	Exe__Access__V1__RotateApiKeyResponse *key = NULL;
 	exa_error err;
-	EXPECT_INT(exa_rotate_api_key(h.client, &rot, &key, &err), EXA_OK);
+	EXPECT_INT(fixture_rotate_key(h.client, &admin, t.workspace, 0, false,
+	    &key, &err), EXA_OK);
 	if (key == NULL)
 		return;
-	Exe__Access__V1__Principal by_key = as_key(key->secret);
+	Exe__Access__V1__Principal by_key = fixture_as_key(key->secret);
 	const char *id = harness_unique("ds-");
 	Exe__Access__V1__RegisterResourceResponse *r = NULL;
-	EXPECT_INT(register_resource(&by_key, t.workspace, "dataset", id,
-	    "Raw data", &r, &err), EXA_OK);
+	EXPECT_INT(fixture_register_resource(h.client, &by_key, t.workspace,
+	    "dataset", id, "Raw data", &r, &err), EXA_OK);
 	if (r != NULL) {
 		EXPECT_STR(
 		    r->resource->created_by_api_key_id, key->key->key_id);
@@ -431,27 +284,28 @@ api_key_registers_as_creator(void)
 
 	/* The key acts with the member column: no projects, no deletes. */
 	const char *pid = harness_unique("prj-");
-	EXPECT_INT(register_resource(&by_key, t.workspace, "project", pid, NULL,
-	    NULL, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(fixture_register_resource(h.client, &by_key, t.workspace,
+	    "project", pid, NULL, NULL, &err), EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "project.create");
 	EXPECT_INT(delete_resource(&by_key, "dataset", id, &err),
 	    EXA_PERMISSION_DENIED);
 	/* A key of another workspace cannot register here. */
-	struct user u;
-	sign_up("other", &u);
-	EXPECT_INT(register_resource(&by_key, u.workspace, "dataset",
-	    harness_unique("ds-"), NULL, NULL, &err), EXA_PERMISSION_DENIED);
+	struct fixture_user u;
+	fixture_sign_up(h.client, "other", &u);
+	EXPECT_INT(fixture_register_resource(h.client, &by_key, u.workspace,
+	    "dataset", harness_unique("ds-"), NULL, NULL, &err),
+	    EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "belongs to workspace");
 
 	/* A read-only key cannot register at all. */
-	rot.read_only = true;
 	Exe__Access__V1__RotateApiKeyResponse *ro = NULL;
-	EXPECT_INT(exa_rotate_api_key(h.client, &rot, &ro, &err), EXA_OK);
+	EXPECT_INT(fixture_rotate_key(h.client, &admin, t.workspace, 0, true,
+	    &ro, &err), EXA_OK);
 	if (ro != NULL) {
-		Exe__Access__V1__Principal by_ro = as_key(ro->secret);
-		EXPECT_INT(register_resource(&by_ro, t.workspace, "dataset",
-		    harness_unique("ds-"), NULL, NULL, &err),
-		    EXA_PERMISSION_DENIED);
+		Exe__Access__V1__Principal by_ro = fixture_as_key(ro->secret);
+		EXPECT_INT(fixture_register_resource(h.client, &by_ro,
+		    t.workspace, "dataset", harness_unique("ds-"), NULL, NULL,
+		    &err), EXA_PERMISSION_DENIED);
 		EXPECT_CONTAINS(err.message, "read-only");
 	}
 	exa_free(ro);
@@ -462,25 +316,25 @@ static void
 paging_returns_every_resource_once(void)
 {
 	enum { N = 25, DATASETS = 3 };
-	struct team t;
+	struct fixture_team t;
 	make_team(&t);
-	Exe__Access__V1__Principal member = as_user(&t.member);
-	Exe__Access__V1__Principal reader = as_user(&t.reader);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
+	Exe__Access__V1__Principal reader = fixture_as_user(t.reader.id);
 	char ids[N][48];
 	const char *stem = harness_unique("pg");
 	exa_error err;
 	for (int i = 0; i < N; i++) {
 		/* Registered out of order; listed in id order. */
 		snprintf(ids[i], sizeof ids[i], "%s-%02d", stem, (i * 7) % N);
-		EXPECT_INT(register_resource(&member, t.workspace, "experiment",
-		    ids[i], NULL, NULL, &err), EXA_OK);
+		EXPECT_INT(fixture_register_resource(h.client, &member,
+		    t.workspace, "experiment", ids[i], NULL, NULL, &err),
+		    EXA_OK);
 	}
 	for (int i = 0; i < DATASETS; i++) {
 		char id[48];
 		snprintf(id, sizeof id, "%s-ds%d", stem, i);
-		EXPECT_INT(register_resource(&member, t.workspace, "dataset",
-		               id, NULL, NULL, &err),
-		    EXA_OK);
+		EXPECT_INT(fixture_register_resource(h.client, &member,
+		    t.workspace, "dataset", id, NULL, NULL, &err), EXA_OK);
 	}
 
 	int seen[N] = {0};
@@ -561,15 +415,16 @@ paging_returns_every_resource_once(void)
 static void
 another_team_sees_nothing(void)
 {
-	struct team t, other;
+	struct fixture_team t, other;
 	make_team(&t);
 	make_team(&other);
-	Exe__Access__V1__Principal member = as_user(&t.member);
-	Exe__Access__V1__Principal outsider = as_user(&other.member);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
+	Exe__Access__V1__Principal outsider = fixture_as_user(other.member.id);
 	exa_error err;
 	for (int i = 0; i < 3; i++)
-		EXPECT_INT(register_resource(&member, t.workspace, "experiment",
-		    harness_unique("exp-"), NULL, NULL, &err), EXA_OK);
+		EXPECT_INT(fixture_register_resource(h.client, &member,
+		    t.workspace, "experiment", harness_unique("exp-"), NULL,
+		    NULL, &err), EXA_OK);
 
 	Exe__Access__V1__ListResourcesResponse *page = NULL;
 	EXPECT_INT(list_resources(&outsider, t.workspace, NULL, 0, NULL, &page,
@@ -589,8 +444,9 @@ another_team_sees_nothing(void)
 		EXPECT_INT(page->n_resources, 3);
 	exa_free(page);
 	/* Nor can they register into it. */
-	EXPECT_INT(register_resource(&outsider, t.workspace, "experiment",
-	    harness_unique("exp-"), NULL, NULL, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(fixture_register_resource(h.client, &outsider, t.workspace,
+	    "experiment", harness_unique("exp-"), NULL, NULL, &err),
+	    EXA_PERMISSION_DENIED);
 }
 
 struct bad_register {
@@ -604,9 +460,9 @@ struct bad_register {
 static void
 bad_requests_name_the_field(void)
 {
-	struct team t;
+	struct fixture_team t;
 	make_team(&t);
-	Exe__Access__V1__Principal member = as_user(&t.member);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
 	char long_id[210], long_name[210];
 	memset(long_id, 'i', 201);
 	long_id[201] = '\0';
@@ -626,9 +482,9 @@ bad_requests_name_the_field(void)
 	};
 	exa_error err;
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		exa_status rc =
-		    register_resource(&member, cases[i].workspace_id,
-		        cases[i].type, cases[i].id, cases[i].name, NULL, &err);
+		exa_status rc = fixture_register_resource(h.client, &member,
+		    cases[i].workspace_id, cases[i].type, cases[i].id,
+		    cases[i].name, NULL, &err);
 		EXPECT_INT(rc, EXA_INVALID_ARGUMENT);
 		if (rc == EXA_INVALID_ARGUMENT &&
 		    strncmp(err.message, cases[i].field,
@@ -642,9 +498,8 @@ bad_requests_name_the_field(void)
 	}
 	/* 200 bytes of id is the limit, and allowed. */
 	long_id[200] = '\0';
-	EXPECT_INT(register_resource(&member, t.workspace, "experiment",
-	               long_id, NULL, NULL, &err),
-	    EXA_OK);
+	EXPECT_INT(fixture_register_resource(h.client, &member, t.workspace,
+	    "experiment", long_id, NULL, NULL, &err), EXA_OK);
 
 	Exe__Access__V1__DeleteResourceRequest del =
 	    EXE__ACCESS__V1__DELETE_RESOURCE_REQUEST__INIT;
@@ -695,11 +550,6 @@ UNIT_STATE
 int
 main(void)
 {
-	harness_start(&h, "resources", NULL);
-	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
-	int status = harness_stop(&h);
-	if (status != 0)
-		fprintf(stderr, "exe-accessd exited with %d after SIGTERM\n",
-		    status);
-	return failed == 0 && status == 0 ? 0 : 1;
+	return fixture_run_suite(&h, "resources", NULL, cases,
+	    sizeof cases / sizeof cases[0]);
 }

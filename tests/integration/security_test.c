@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
 
@@ -35,37 +36,12 @@ keep(const char *secret)
 }
 
 static void
-must(exa_status rc, const exa_error *err, const char *what)
-{
-	if (rc != EXA_OK) {
-		fprintf(stderr, "  %s: %s\n", what, err->message);
-		exit(1);
-	}
-}
-
-static Exe__Access__V1__Principal
-as_user(const char *id)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-	p.user_id = (char *)id;
-	return p;
-}
-
-static void
 sign_up(const char *display, char *id, char *personal)
 {
-	const char *name = harness_unique("sec");
-	char email[128];
-	snprintf(email, sizeof email, "%s@example.com", name);
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = (char *)name;
-	req.email = email;
-	req.display_name = (char *)display;
 	Exe__Access__V1__CreateUserResponse *r = NULL;
 	exa_error err;
-	must(exa_create_user(h.client, &req, &r, &err), &err, "sign-up");
+	fixture_must(fixture_create_user(h.client, harness_unique("sec"), NULL,
+	    display, &r, &err), &err, "sign-up");
 	snprintf(id, 40, "%s", r->user->id);
 	snprintf(personal, 40, "%s", r->personal_workspace->id);
 	keep(r->api_key);
@@ -88,21 +64,14 @@ nasty_text_is_stored_verbatim(void)
 			EXPECT_STR(u->user->display_name, nasty[i]);
 		exa_free(u);
 
-		Exe__Access__V1__Principal p = as_user(id);
-		Exe__Access__V1__CreateOrganizationRequest co =
-		    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
-		co.actor = &p;
-		co.name = (char *)nasty[i];
+		Exe__Access__V1__Principal p = fixture_as_user(id);
 		Exe__Access__V1__CreateOrganizationResponse *org = NULL;
-		must(exa_create_organization(h.client, &co, &org, &err), &err, "org");
+		fixture_must(fixture_create_org(h.client, id, nasty[i], &org,
+		    &err), &err, "org");
 		EXPECT_STR(org->organization->name, nasty[i]);
-		Exe__Access__V1__CreateTeamWorkspaceRequest ct =
-		    EXE__ACCESS__V1__CREATE_TEAM_WORKSPACE_REQUEST__INIT;
-		ct.actor = &p;
-		ct.organization_id = org->organization->id;
-		ct.name = (char *)nasty[i];
 		Exe__Access__V1__CreateTeamWorkspaceResponse *team = NULL;
-		must(exa_create_team_workspace(h.client, &ct, &team, &err), &err,
+		fixture_must(fixture_create_team(h.client, id,
+		    org->organization->id, nasty[i], NULL, &team, &err), &err,
 		    "team");
 		keep(team->api_key);
 
@@ -117,25 +86,18 @@ nasty_text_is_stored_verbatim(void)
 		up.set = sets;
 		up.n_set = 1;
 		Exe__Access__V1__UpdateWorkspaceSettingsResponse *upr = NULL;
-		must(exa_update_workspace_settings(h.client, &up, &upr, &err), &err,
-		    "settings");
+		fixture_must(exa_update_workspace_settings(h.client, &up, &upr,
+		    &err), &err, "settings");
 		exa_free(upr);
 
 		char rid[64];
 		snprintf(rid, sizeof rid, "exp-%d-%s", i, id);
+		fixture_must(fixture_register_resource(h.client, &p,
+		    team->workspace->id, "experiment", rid, nasty[i], NULL,
+		    &err), &err, "register");
 		Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
 		ref.type = "experiment";
 		ref.id = rid;
-		Exe__Access__V1__RegisterResourceRequest rr =
-		    EXE__ACCESS__V1__REGISTER_RESOURCE_REQUEST__INIT;
-		rr.actor = &p;
-		rr.workspace_id = team->workspace->id;
-		rr.resource = &ref;
-		rr.name = (char *)nasty[i];
-		Exe__Access__V1__RegisterResourceResponse *res = NULL;
-		must(exa_register_resource(h.client, &rr, &res, &err), &err,
-		    "register");
-		exa_free(res);
 		Exe__Access__V1__RecordActivityRequest ra =
 		    EXE__ACCESS__V1__RECORD_ACTIVITY_REQUEST__INIT;
 		ra.actor = &p;
@@ -143,7 +105,8 @@ nasty_text_is_stored_verbatim(void)
 		ra.action = "measurement.add";
 		ra.detail = (char *)nasty[i];
 		Exe__Access__V1__RecordActivityResponse *act = NULL;
-		must(exa_record_activity(h.client, &ra, &act, &err), &err, "record");
+		fixture_must(exa_record_activity(h.client, &ra, &act, &err),
+		    &err, "record");
 		exa_free(act);
 
 		/* Read them all back. */
@@ -192,17 +155,13 @@ a_full_scenario_leaves_no_secret_behind(void)
 {
 	char owner[40], ws[40], invitee[40], invitee_ws[40];
 	sign_up("owner", owner, ws);
-	Exe__Access__V1__Principal p = as_user(owner);
+	Exe__Access__V1__Principal p = fixture_as_user(owner);
 	exa_error err;
 	/* Rotations, with and without grace. */
 	for (int grace = 0; grace < 2; grace++) {
-		Exe__Access__V1__RotateApiKeyRequest rot =
-		    EXE__ACCESS__V1__ROTATE_API_KEY_REQUEST__INIT;
-		rot.actor = &p;
-		rot.workspace_id = ws;
-		rot.grace_seconds = grace ? 600 : 0;
 		Exe__Access__V1__RotateApiKeyResponse *r = NULL;
-		must(exa_rotate_api_key(h.client, &rot, &r, &err), &err, "rotate");
+		fixture_must(fixture_rotate_key(h.client, &p, ws,
+		    grace ? 600 : 0, false, &r, &err), &err, "rotate");
 		keep(r->secret);
 		exa_decision d;
 		EXPECT_INT(exa_check(h.client, owner, "experiment.view", ws, &d, &err),
@@ -210,57 +169,35 @@ a_full_scenario_leaves_no_secret_behind(void)
 		exa_free(r);
 	}
 	/* A team, an invitation accepted and one declined. */
-	Exe__Access__V1__CreateOrganizationRequest co =
-	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
-	co.actor = &p;
-	co.name = "Secrets Inc";
 	Exe__Access__V1__CreateOrganizationResponse *org = NULL;
-	must(exa_create_organization(h.client, &co, &org, &err), &err, "org");
-	Exe__Access__V1__CreateTeamWorkspaceRequest ct =
-	    EXE__ACCESS__V1__CREATE_TEAM_WORKSPACE_REQUEST__INIT;
-	ct.actor = &p;
-	ct.organization_id = org->organization->id;
-	ct.name = "Vault";
+	fixture_must(fixture_create_org(h.client, owner, "Secrets Inc", &org,
+	    &err), &err, "org");
 	Exe__Access__V1__CreateTeamWorkspaceResponse *team = NULL;
-	must(exa_create_team_workspace(h.client, &ct, &team, &err), &err, "team");
+	fixture_must(fixture_create_team(h.client, owner, org->organization->id,
+	    "Vault", NULL, &team, &err), &err, "team");
 	keep(team->api_key);
 	sign_up("invitee", invitee, invitee_ws);
 	Exe__Access__V1__GetUserRequest gu = EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
 	gu.user_id = invitee;
 	Exe__Access__V1__GetUserResponse *iu = NULL;
-	must(exa_get_user(h.client, &gu, &iu, &err), &err, "get user");
+	fixture_must(exa_get_user(h.client, &gu, &iu, &err), &err, "get user");
 	for (int k = 0; k < 2; k++) {
-		Exe__Access__V1__CreateInvitationRequest ci =
-		    EXE__ACCESS__V1__CREATE_INVITATION_REQUEST__INIT;
-		ci.actor = &p;
-		ci.workspace_id = team->workspace->id;
-		ci.invitee_case = EXE__ACCESS__V1__CREATE_INVITATION_REQUEST__INVITEE_USERNAME;
-		ci.username = iu->user->username;
 		Exe__Access__V1__CreateInvitationResponse *inv = NULL;
-		must(exa_create_invitation(h.client, &ci, &inv, &err), &err, "invite");
+		fixture_must(fixture_invite(h.client, &p, team->workspace->id,
+		    iu->user->username, NULL,
+		    EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED, 0, &inv, &err),
+		    &err, "invite");
 		keep(inv->token);
-		Exe__Access__V1__Principal pi = as_user(invitee);
+		Exe__Access__V1__Principal pi = fixture_as_user(invitee);
 		if (k == 0) {
-			Exe__Access__V1__DeclineInvitationRequest dr =
-			    EXE__ACCESS__V1__DECLINE_INVITATION_REQUEST__INIT;
-			dr.actor = &pi;
-			dr.token = inv->token;
-			Exe__Access__V1__WriteResponse *w = NULL;
-			must(exa_decline_invitation(h.client, &dr, &w, &err), &err,
-			    "decline");
-			exa_free(w);
+			fixture_must(fixture_decline_invitation(h.client,
+			    invitee, inv->token, &err), &err, "decline");
 		} else {
-			Exe__Access__V1__AcceptInvitationRequest ar =
-			    EXE__ACCESS__V1__ACCEPT_INVITATION_REQUEST__INIT;
-			ar.actor = &pi;
-			ar.token = inv->token;
-			Exe__Access__V1__MemberResponse *m = NULL;
-			must(exa_accept_invitation(h.client, &ar, &m, &err), &err,
-			    "accept");
-			exa_free(m);
+			fixture_must(fixture_accept_invitation(h.client, &pi,
+			    inv->token, NULL, &err), &err, "accept");
 			/* A second use fails, and says so without the token. */
-			EXPECT_INT(exa_accept_invitation(h.client, &ar, &m, &err),
-			    EXA_FAILED_PRECONDITION);
+			EXPECT_INT(fixture_accept_invitation(h.client, &pi,
+			    inv->token, NULL, &err), EXA_FAILED_PRECONDITION);
 			EXPECT(strstr(err.message, inv->token) == NULL);
 		}
 		exa_free(inv);
@@ -322,20 +259,13 @@ flood(void *arg)
 		char buf[64];
 		snprintf(buf, sizeof buf, "flood%p%d", (void *)f, i);
 		name = buf;
-		char email[128];
-		snprintf(email, sizeof email, "%s@example.com", name);
-		Exe__Access__V1__CreateUserRequest req =
-		    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-		req.username = (char *)name;
-		req.email = email;
-		Exe__Access__V1__CreateUserResponse *r = NULL;
 		exa_error err;
-		exa_status rc = exa_create_user(f->client, &req, &r, &err);
+		exa_status rc = fixture_create_user(f->client, name, NULL, NULL,
+		    NULL, &err);
 		if (rc == EXA_RESOURCE_EXHAUSTED)
 			atomic_fetch_add(f->exhausted, 1);
 		else if (rc == EXA_OK)
 			atomic_fetch_add(f->ok, 1);
-		exa_free(r);
 	}
 	return NULL;
 }
@@ -400,8 +330,6 @@ UNIT_STATE
 int
 main(void)
 {
-	harness_start(&h, "security", NULL);
-	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
-	int status = harness_stop(&h);
-	return failed == 0 && status == 0 ? 0 : 1;
+	return fixture_run_suite(&h, "security", NULL, cases,
+	    sizeof cases / sizeof cases[0]);
 }

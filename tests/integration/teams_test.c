@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
 
@@ -22,57 +23,12 @@ saw(uint64_t revision)
 		last_revision = revision;
 }
 
-struct user {
-	char id[40];
-	char name[64];
-	char personal[40];
-	char key[64];
-};
-
-static void
-sign_up(const char *prefix, struct user *u)
-{
-	memset(u, 0, sizeof *u);
-	snprintf(u->name, sizeof u->name, "%s", harness_unique(prefix));
-	char email[128];
-	snprintf(email, sizeof email, "%s@example.com", u->name);
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = u->name;
-	req.email = email;
-	Exe__Access__V1__CreateUserResponse *r = NULL;
-	exa_error err;
-	if (exa_create_user(h.client, &req, &r, &err) != EXA_OK) {
-		fprintf(stderr, "  sign-up failed: %s\n", err.message);
-		unit_case_failed = 1;
-		return;
-	}
-	snprintf(u->id, sizeof u->id, "%s", r->user->id);
-	snprintf(u->personal, sizeof u->personal, "%s", r->personal_workspace->id);
-	snprintf(u->key, sizeof u->key, "%s", r->api_key);
-	exa_free(r);
-}
-
-static Exe__Access__V1__Principal
-as_user(const struct user *u)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-	p.user_id = (char *)u->id;
-	return p;
-}
-
 static exa_status
-create_org(const struct user *actor, const char *name, char *org_id,
+create_org(const struct fixture_user *actor, const char *name, char *org_id,
     exa_error *err)
 {
-	Exe__Access__V1__Principal p = as_user(actor);
-	Exe__Access__V1__CreateOrganizationRequest req =
-	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
-	req.actor = &p;
-	req.name = (char *)name;
 	Exe__Access__V1__CreateOrganizationResponse *r = NULL;
-	exa_status rc = exa_create_organization(h.client, &req, &r, err);
+	exa_status rc = fixture_create_org(h.client, actor->id, name, &r, err);
 	if (rc == EXA_OK) {
 		saw(r->revision);
 		snprintf(org_id, 40, "%s", r->organization->id);
@@ -84,19 +40,13 @@ create_org(const struct user *actor, const char *name, char *org_id,
 }
 
 static exa_status
-create_team(const struct user *actor, const char *org, const char *name,
-    const struct user *first_admin, char *ws_id, exa_error *err)
+create_team(const struct fixture_user *actor, const char *org,
+    const char *name, const struct fixture_user *first_admin, char *ws_id,
+    exa_error *err)
 {
-	Exe__Access__V1__Principal p = as_user(actor);
-	Exe__Access__V1__CreateTeamWorkspaceRequest req =
-	    EXE__ACCESS__V1__CREATE_TEAM_WORKSPACE_REQUEST__INIT;
-	req.actor = &p;
-	req.organization_id = (char *)org;
-	req.name = (char *)name;
-	if (first_admin != NULL)
-		req.first_admin_user_id = (char *)first_admin->id;
 	Exe__Access__V1__CreateTeamWorkspaceResponse *r = NULL;
-	exa_status rc = exa_create_team_workspace(h.client, &req, &r, err);
+	exa_status rc = fixture_create_team(h.client, actor->id, org, name,
+	    first_admin != NULL ? first_admin->id : NULL, &r, err);
 	if (rc == EXA_OK) {
 		saw(r->revision);
 		snprintf(ws_id, 40, "%s", r->workspace->id);
@@ -105,64 +55,8 @@ create_team(const struct user *actor, const char *org, const char *name,
 	return rc;
 }
 
-static exa_status
-add_member(exa_client *c, const struct user *actor, const char *ws,
-    const struct user *who, Exe__Access__V1__Role role, exa_error *err)
-{
-	Exe__Access__V1__Principal p = as_user(actor);
-	Exe__Access__V1__AddMemberRequest req =
-	    EXE__ACCESS__V1__ADD_MEMBER_REQUEST__INIT;
-	req.actor = &p;
-	req.workspace_id = (char *)ws;
-	req.user_id = (char *)who->id;
-	req.role = role;
-	Exe__Access__V1__MemberResponse *r = NULL;
-	exa_status rc = exa_add_member(c, &req, &r, err);
-	if (rc == EXA_OK)
-		saw(r->revision);
-	exa_free(r);
-	return rc;
-}
-
-static exa_status
-change_role(exa_client *c, const struct user *actor, const char *ws,
-    const struct user *who, Exe__Access__V1__Role role, exa_error *err)
-{
-	Exe__Access__V1__Principal p = as_user(actor);
-	Exe__Access__V1__ChangeMemberRoleRequest req =
-	    EXE__ACCESS__V1__CHANGE_MEMBER_ROLE_REQUEST__INIT;
-	req.actor = &p;
-	req.workspace_id = (char *)ws;
-	req.user_id = (char *)who->id;
-	req.role = role;
-	Exe__Access__V1__MemberResponse *r = NULL;
-	exa_status rc = exa_change_member_role(c, &req, &r, err);
-	if (rc == EXA_OK)
-		saw(r->revision);
-	exa_free(r);
-	return rc;
-}
-
-static exa_status
-remove_member(exa_client *c, const struct user *actor, const char *ws,
-    const struct user *who, exa_error *err)
-{
-	Exe__Access__V1__Principal p = as_user(actor);
-	Exe__Access__V1__RemoveMemberRequest req =
-	    EXE__ACCESS__V1__REMOVE_MEMBER_REQUEST__INIT;
-	req.actor = &p;
-	req.workspace_id = (char *)ws;
-	req.user_id = (char *)who->id;
-	Exe__Access__V1__WriteResponse *r = NULL;
-	exa_status rc = exa_remove_member(c, &req, &r, err);
-	if (rc == EXA_OK)
-		saw(r->revision);
-	exa_free(r);
-	return rc;
-}
-
 static bool
-allowed(const struct user *u, const char *permission, const char *ws)
+allowed(const struct fixture_user *u, const char *permission, const char *ws)
 {
 	exa_decision d;
 	exa_error err;
@@ -186,7 +80,7 @@ admins_of(const char *ws)
 /* A team with an organisation admin (`org_admin`, not a member) and the
  * team's first admin. */
 struct team {
-	struct user org_admin, admin;
+	struct fixture_user org_admin, admin;
 	char org[40], ws[40];
 };
 
@@ -194,25 +88,38 @@ static void
 make_team(struct team *t, const char *name)
 {
 	exa_error err;
-	sign_up("orgadm", &t->org_admin);
-	sign_up("teamadm", &t->admin);
+	fixture_sign_up(h.client, "orgadm", &t->org_admin);
+	fixture_sign_up(h.client, "teamadm", &t->admin);
 	EXPECT_INT(create_org(&t->org_admin, "Acme", t->org, &err), EXA_OK);
 	EXPECT_INT(create_team(&t->org_admin, t->org, name, &t->admin, t->ws,
 	    &err), EXA_OK);
 }
 
+/* new_member signs up someone named after `prefix` (into `u`), whom the
+ * organisation admin adds to the team with `role`. */
+static void
+new_member(const struct team *t, const char *prefix,
+    Exe__Access__V1__Role role, struct fixture_user *u)
+{
+	exa_error err;
+	fixture_sign_up(h.client, prefix, u);
+	EXPECT_INT(fixture_add_member(h.client, t->org_admin.id, t->ws, u->id,
+	    role, &last_revision, &err), EXA_OK);
+}
+
 static void
 organisations_keep_an_admin(void)
 {
-	struct user a, b, stranger;
-	sign_up("oa", &a);
-	sign_up("ob", &b);
-	sign_up("os", &stranger);
+	struct fixture_user a, b, stranger;
+	fixture_sign_up(h.client, "oa", &a);
+	fixture_sign_up(h.client, "ob", &b);
+	fixture_sign_up(h.client, "os", &stranger);
 	char org[40];
 	exa_error err;
 	EXPECT_INT(create_org(&a, "Org One", org, &err), EXA_OK);
 
-	Exe__Access__V1__Principal pa = as_user(&a), ps = as_user(&stranger);
+	Exe__Access__V1__Principal pa = fixture_as_user(a.id),
+	    ps = fixture_as_user(stranger.id);
 	Exe__Access__V1__AddOrganizationAdminRequest add =
 	    EXE__ACCESS__V1__ADD_ORGANIZATION_ADMIN_REQUEST__INIT;
 	add.organization_id = org;
@@ -236,7 +143,7 @@ organisations_keep_an_admin(void)
 	EXPECT_INT(exa_remove_organization_admin(h.client, &rm, &w, &err), EXA_OK);
 	exa_free(w);
 	/* b is now the only admin and cannot leave. */
-	Exe__Access__V1__Principal pb = as_user(&b);
+	Exe__Access__V1__Principal pb = fixture_as_user(b.id);
 	rm.actor = &pb;
 	rm.user_id = b.id;
 	EXPECT_INT(exa_remove_organization_admin(h.client, &rm, &w, &err),
@@ -246,9 +153,7 @@ organisations_keep_an_admin(void)
 	    " WHERE organization_id = $1", org, NULL), 1);
 
 	/* Only people create organisations, and names are required. */
-	Exe__Access__V1__Principal key = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	key.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
-	key.api_key = a.key;
+	Exe__Access__V1__Principal key = fixture_as_key(a.key);
 	Exe__Access__V1__CreateOrganizationRequest co =
 	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
 	co.actor = &key;
@@ -271,10 +176,10 @@ organisations_keep_an_admin(void)
 static void
 organisation_admins_create_teams(void)
 {
-	struct user boss, lead, nobody;
-	sign_up("boss", &boss);
-	sign_up("lead", &lead);
-	sign_up("nobody", &nobody);
+	struct fixture_user boss, lead, nobody;
+	fixture_sign_up(h.client, "boss", &boss);
+	fixture_sign_up(h.client, "lead", &lead);
+	fixture_sign_up(h.client, "nobody", &nobody);
 	char org[40], ws[40], ws2[40];
 	exa_error err;
 	EXPECT_INT(create_org(&boss, "Labs", org, &err), EXA_OK);
@@ -314,19 +219,23 @@ organisation_admins_manage_members(void)
 {
 	struct team t;
 	make_team(&t, "Biology");
-	struct user carol, dave;
-	sign_up("carol", &carol);
-	sign_up("dave", &dave);
+	struct fixture_user carol, dave;
+	fixture_sign_up(h.client, "carol", &carol);
+	fixture_sign_up(h.client, "dave", &dave);
 	exa_error err;
 	/* A team admin does not add members directly: they invite (R4). */
-	EXPECT_INT(add_member(h.client, &t.admin, t.ws, &carol,
-	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_PERMISSION_DENIED);
-	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &carol,
-	    EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED, &err), EXA_OK);
-	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &dave,
-	    EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &err), EXA_OK);
-	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &dave,
-	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_ALREADY_EXISTS);
+	EXPECT_INT(fixture_add_member(h.client, t.admin.id, t.ws, carol.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &last_revision, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_INT(fixture_add_member(h.client, t.org_admin.id, t.ws, carol.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED, &last_revision, &err),
+	    EXA_OK);
+	EXPECT_INT(fixture_add_member(h.client, t.org_admin.id, t.ws, dave.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &last_revision, &err),
+	    EXA_OK);
+	EXPECT_INT(fixture_add_member(h.client, t.org_admin.id, t.ws, dave.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &last_revision, &err),
+	    EXA_ALREADY_EXISTS);
 	EXPECT_CONTAINS(err.message, "read_only");
 
 	/* Default role member: creates experiments, does not delete them. */
@@ -336,43 +245,50 @@ organisation_admins_manage_members(void)
 	EXPECT(!allowed(&dave, "experiment.create", t.ws));
 
 	/* Role changes take effect on the next check. */
-	EXPECT_INT(change_role(h.client, &t.org_admin, t.ws, &dave,
-	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_OK);
+	EXPECT_INT(fixture_change_role(h.client, t.org_admin.id, t.ws, dave.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &last_revision, &err), EXA_OK);
 	EXPECT(allowed(&dave, "experiment.create", t.ws));
-	EXPECT_INT(change_role(h.client, &t.admin, t.ws, &dave,
-	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &err), EXA_PERMISSION_DENIED);
-	EXPECT_INT(change_role(h.client, &t.org_admin, t.ws, &dave,
-	    EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED, &err), EXA_INVALID_ARGUMENT);
+	EXPECT_INT(fixture_change_role(h.client, t.admin.id, t.ws, dave.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &last_revision, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_INT(fixture_change_role(h.client, t.org_admin.id, t.ws, dave.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED, &last_revision, &err),
+	    EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "role");
 	/* A malformed id in any of the three is refused, naming the field
 	 * (this once took the daemon down). */
-	EXPECT_INT(add_member(h.client, &t.org_admin, "", &dave,
-	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_INVALID_ARGUMENT);
+	EXPECT_INT(fixture_add_member(h.client, t.org_admin.id, "", dave.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &last_revision, &err),
+	    EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "workspace_id");
-	EXPECT_INT(change_role(h.client, &t.org_admin, "nope", &dave,
-	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_INVALID_ARGUMENT);
-	EXPECT_INT(remove_member(h.client, &t.org_admin, t.ws,
-	    &(struct user){.id = "bad"}, &err), EXA_INVALID_ARGUMENT);
+	EXPECT_INT(fixture_change_role(h.client, t.org_admin.id, "nope",
+	    dave.id, EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &last_revision, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_INT(fixture_remove_member(h.client, t.org_admin.id, t.ws, "bad",
+	    &last_revision, &err), EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "user_id");
 
 	/* Nobody changes their own role, not even an organisation admin. */
-	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &t.org_admin,
-	    EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &err), EXA_OK);
-	EXPECT_INT(change_role(h.client, &t.org_admin, t.ws, &t.org_admin,
-	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(fixture_add_member(h.client, t.org_admin.id, t.ws,
+	    t.org_admin.id, EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY,
+	    &last_revision, &err), EXA_OK);
+	EXPECT_INT(fixture_change_role(h.client, t.org_admin.id, t.ws,
+	    t.org_admin.id, EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &last_revision,
+	    &err), EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "own role");
 
 	/* Team admins remove members; read_only and members cannot. */
-	EXPECT_INT(remove_member(h.client, &carol, t.ws, &dave, &err),
-	    EXA_PERMISSION_DENIED);
+	EXPECT_INT(fixture_remove_member(h.client, carol.id, t.ws, dave.id,
+	    &last_revision, &err), EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "does not grant members.remove");
-	EXPECT_INT(remove_member(h.client, &t.admin, t.ws, &dave, &err), EXA_OK);
+	EXPECT_INT(fixture_remove_member(h.client, t.admin.id, t.ws, dave.id,
+	    &last_revision, &err), EXA_OK);
 	EXPECT(!allowed(&dave, "workspace.view", t.ws));
-	EXPECT_INT(remove_member(h.client, &t.admin, t.ws, &dave, &err),
-	    EXA_NOT_FOUND);
+	EXPECT_INT(fixture_remove_member(h.client, t.admin.id, t.ws, dave.id,
+	    &last_revision, &err), EXA_NOT_FOUND);
 	/* An organisation admin who is not a team admin may also remove. */
-	EXPECT_INT(remove_member(h.client, &t.org_admin, t.ws, &carol, &err),
-	    EXA_OK);
+	EXPECT_INT(fixture_remove_member(h.client, t.org_admin.id, t.ws,
+	    carol.id, &last_revision, &err), EXA_OK);
 
 	/* Every change is recorded with who made it (R7). */
 	EXPECT_INT(harness_sql_long(&h,
@@ -384,7 +300,7 @@ organisation_admins_manage_members(void)
 	    " AND action = 'member.removed' AND actor_user_id = $2", t.ws,
 	    t.admin.id, NULL), 1);
 
-	Exe__Access__V1__Principal p = as_user(&t.admin);
+	Exe__Access__V1__Principal p = fixture_as_user(t.admin.id);
 	Exe__Access__V1__ListMembersRequest lm =
 	    EXE__ACCESS__V1__LIST_MEMBERS_REQUEST__INIT;
 	lm.actor = &p;
@@ -399,36 +315,38 @@ organisation_admins_manage_members(void)
 static void
 personal_workspaces_have_one_member(void)
 {
-	struct user owner, other;
-	sign_up("solo", &owner);
-	sign_up("guest", &other);
-	struct user fake_owner_view = owner;
+	struct fixture_user owner, other;
+	fixture_sign_up(h.client, "solo", &owner);
+	fixture_sign_up(h.client, "guest", &other);
+	struct fixture_user fake_owner_view = owner;
 	snprintf(fake_owner_view.id, sizeof fake_owner_view.id, "%s", owner.id);
 	exa_error err;
-	EXPECT_INT(add_member(h.client, &owner, owner.personal, &other,
-	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_FAILED_PRECONDITION);
-	EXPECT_CONTAINS(err.message, "personal workspace");
-	EXPECT_INT(change_role(h.client, &other, owner.personal, &owner,
-	    EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &err), EXA_FAILED_PRECONDITION);
-	EXPECT_INT(remove_member(h.client, &owner, owner.personal, &owner, &err),
+	EXPECT_INT(fixture_add_member(h.client, owner.id, owner.workspace,
+	    other.id, EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &last_revision, &err),
 	    EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "personal workspace");
+	EXPECT_INT(fixture_change_role(h.client, other.id, owner.workspace,
+	    owner.id, EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &last_revision,
+	    &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(fixture_remove_member(h.client, owner.id, owner.workspace,
+	    owner.id, &last_revision, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_CONTAINS(err.message, "personal workspace");
 
-	Exe__Access__V1__Principal p = as_user(&owner);
+	Exe__Access__V1__Principal p = fixture_as_user(owner.id);
 	Exe__Access__V1__DeleteWorkspaceRequest del =
 	    EXE__ACCESS__V1__DELETE_WORKSPACE_REQUEST__INIT;
 	del.actor = &p;
-	del.workspace_id = owner.personal;
+	del.workspace_id = owner.workspace;
 	Exe__Access__V1__WriteResponse *w = NULL;
 	EXPECT_INT(exa_delete_workspace(h.client, &del, &w, &err),
 	    EXA_FAILED_PRECONDITION);
-	Exe__Access__V1__Principal po = as_user(&other);
+	Exe__Access__V1__Principal po = fixture_as_user(other.id);
 	del.actor = &po;
 	EXPECT_INT(exa_delete_workspace(h.client, &del, &w, &err),
 	    EXA_PERMISSION_DENIED);
 	EXPECT_INT(harness_sql_long(&h, "SELECT count(*) FROM memberships"
-	    " WHERE workspace_id = $1", owner.personal, NULL), 1);
-	EXPECT(allowed(&owner, "workspace.delete", owner.personal));
+	    " WHERE workspace_id = $1", owner.workspace, NULL), 1);
+	EXPECT(allowed(&owner, "workspace.delete", owner.workspace));
 }
 
 static void
@@ -437,26 +355,26 @@ last_admin_cannot_be_demoted_or_removed(void)
 	struct team t;
 	make_team(&t, "Geology");
 	exa_error err;
-	EXPECT_INT(change_role(h.client, &t.org_admin, t.ws, &t.admin,
-	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(fixture_change_role(h.client, t.org_admin.id, t.ws,
+	    t.admin.id, EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &last_revision,
+	    &err), EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "last admin");
-	EXPECT_INT(remove_member(h.client, &t.org_admin, t.ws, &t.admin, &err),
-	    EXA_FAILED_PRECONDITION);
+	EXPECT_INT(fixture_remove_member(h.client, t.org_admin.id, t.ws,
+	    t.admin.id, &last_revision, &err), EXA_FAILED_PRECONDITION);
 	EXPECT_INT(admins_of(t.ws), 1);
 	/* With a second admin, one of them may go. */
-	struct user second;
-	sign_up("second", &second);
-	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &second,
-	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &err), EXA_OK);
-	EXPECT_INT(change_role(h.client, &t.org_admin, t.ws, &t.admin,
-	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_OK);
+	struct fixture_user second;
+	new_member(&t, "second", EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &second);
+	EXPECT_INT(fixture_change_role(h.client, t.org_admin.id, t.ws,
+	    t.admin.id, EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &last_revision,
+	    &err), EXA_OK);
 	EXPECT_INT(admins_of(t.ws), 1);
 }
 
 struct racer {
 	exa_client *client;
-	const struct user *actor;
-	const struct user *target;
+	const struct fixture_user *actor;
+	const struct fixture_user *target;
 	const char *ws;
 	bool demote; /* ChangeMemberRole to member; else RemoveMember */
 	exa_status rc;
@@ -470,9 +388,10 @@ race(void *arg)
 	exa_error err;
 	pthread_barrier_wait(r->go);
 	r->rc = r->demote
-	    ? change_role(r->client, r->actor, r->ws, r->target,
-	          EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err)
-	    : remove_member(r->client, r->actor, r->ws, r->target, &err);
+	    ? fixture_change_role(r->client, r->actor->id, r->ws, r->target->id,
+	          EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &last_revision, &err)
+	    : fixture_remove_member(r->client, r->actor->id, r->ws,
+	          r->target->id, &last_revision, &err);
 	return NULL;
 }
 
@@ -520,10 +439,8 @@ concurrent_admin_removals_keep_an_admin(void)
 	for (int round = 0; round < ROUNDS; round++) {
 		struct team t;
 		make_team(&t, "Race");
-		struct user b;
-		sign_up("racer", &b);
-		EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &b,
-		    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &err), EXA_OK);
+		struct fixture_user b;
+		new_member(&t, "racer", EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &b);
 		/* Odd rounds: the two team admins remove each other. Even
 		 * rounds: the organisation admin demotes both at once. */
 		bool demote = round % 2 == 0;
@@ -548,29 +465,31 @@ roles_apply_only_inside_their_workspace(void)
 	make_team(&b, "Team B");
 	EXPECT(allowed(&a.admin, "members.remove", a.ws));
 	EXPECT(!allowed(&a.admin, "workspace.view", b.ws));
-	EXPECT(!allowed(&a.admin, "workspace.view", b.admin.personal));
-	struct user m;
-	sign_up("both", &m);
+	EXPECT(!allowed(&a.admin, "workspace.view", b.admin.workspace));
+	struct fixture_user m;
+	fixture_sign_up(h.client, "both", &m);
 	exa_error err;
-	EXPECT_INT(add_member(h.client, &a.org_admin, a.ws, &m,
-	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &err), EXA_OK);
-	EXPECT_INT(add_member(h.client, &b.org_admin, b.ws, &m,
-	    EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &err), EXA_OK);
+	EXPECT_INT(fixture_add_member(h.client, a.org_admin.id, a.ws, m.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &last_revision, &err), EXA_OK);
+	EXPECT_INT(fixture_add_member(h.client, b.org_admin.id, b.ws, m.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &last_revision, &err),
+	    EXA_OK);
 	EXPECT(allowed(&m, "project.delete", a.ws));
 	EXPECT(!allowed(&m, "project.delete", b.ws));
 	EXPECT(allowed(&m, "project.view", b.ws));
 	/* An admin of organisation A is nobody in organisation B's team. */
-	EXPECT_INT(add_member(h.client, &a.org_admin, b.ws, &m,
-	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(fixture_add_member(h.client, a.org_admin.id, b.ws, m.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &last_revision, &err),
+	    EXA_PERMISSION_DENIED);
 }
 
 static exa_status
-update(const struct user *actor, const char *ws, const char *name,
+update(const struct fixture_user *actor, const char *ws, const char *name,
     Exe__Access__V1__Setting **set, size_t n_set, char **unset,
     size_t n_unset, Exe__Access__V1__UpdateWorkspaceSettingsResponse **out,
     exa_error *err)
 {
-	Exe__Access__V1__Principal p = as_user(actor);
+	Exe__Access__V1__Principal p = fixture_as_user(actor->id);
 	Exe__Access__V1__UpdateWorkspaceSettingsRequest req =
 	    EXE__ACCESS__V1__UPDATE_WORKSPACE_SETTINGS_REQUEST__INIT;
 	req.actor = &p;
@@ -594,11 +513,9 @@ admins_update_settings(void)
 {
 	struct team t;
 	make_team(&t, "Settings");
-	struct user member;
-	sign_up("setmem", &member);
+	struct fixture_user member;
+	new_member(&t, "setmem", EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &member);
 	exa_error err;
-	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &member,
-	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_OK);
 
 	/* Values come back verbatim, whatever SQL or JSON they resemble. */
 	const char *tricky = "it's 100% \"fine\"; DROP TABLE users; -- \\ _ \xc3\xa9";
@@ -618,7 +535,7 @@ admins_update_settings(void)
 	}
 	exa_free(r);
 
-	Exe__Access__V1__Principal pm = as_user(&member);
+	Exe__Access__V1__Principal pm = fixture_as_user(member.id);
 	Exe__Access__V1__GetWorkspaceRequest get =
 	    EXE__ACCESS__V1__GET_WORKSPACE_REQUEST__INIT;
 	get.actor = &pm;
@@ -674,8 +591,8 @@ admins_update_settings(void)
 	    "(SELECT settings FROM workspaces WHERE id = $1))", t.ws, NULL), 64);
 
 	/* A personal workspace keeps its name. */
-	EXPECT_INT(update(&member, member.personal, "Renamed", NULL, 0, NULL, 0,
-	    NULL, &err), EXA_FAILED_PRECONDITION);
+	EXPECT_INT(update(&member, member.workspace, "Renamed", NULL, 0, NULL,
+	    0, NULL, &err), EXA_FAILED_PRECONDITION);
 }
 
 static void
@@ -683,14 +600,13 @@ team_workspaces_can_be_deleted_and_their_records_stay(void)
 {
 	struct team t;
 	make_team(&t, "Doomed");
-	struct user m;
-	sign_up("doomed", &m);
+	struct fixture_user m;
+	new_member(&t, "doomed", EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &m);
 	exa_error err;
-	EXPECT_INT(add_member(h.client, &t.org_admin, t.ws, &m,
-	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &err), EXA_OK);
 	Exe__Access__V1__DeleteWorkspaceRequest del =
 	    EXE__ACCESS__V1__DELETE_WORKSPACE_REQUEST__INIT;
-	Exe__Access__V1__Principal pm = as_user(&m), pa = as_user(&t.admin);
+	Exe__Access__V1__Principal pm = fixture_as_user(m.id),
+	    pa = fixture_as_user(t.admin.id);
 	del.workspace_id = t.ws;
 	del.actor = &pm;
 	Exe__Access__V1__WriteResponse *w = NULL;
@@ -736,10 +652,6 @@ UNIT_STATE
 int
 main(void)
 {
-	harness_start(&h, "teams", NULL);
-	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
-	int status = harness_stop(&h);
-	if (status != 0)
-		fprintf(stderr, "exe-accessd exited with %d after SIGTERM\n", status);
-	return failed == 0 && status == 0 ? 0 : 1;
+	return fixture_run_suite(&h, "teams", NULL, cases,
+	    sizeof cases / sizeof cases[0]);
 }

@@ -2,34 +2,18 @@
  * openssl; a client that trusts the CA is served, one that trusts another
  * CA is refused, one with no CA file is refused before it dials, and the
  * daemon refuses to start with a key that is not a key. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
 
 static struct harness h;
 static char dir[] = "/tmp/exa-tls.XXXXXX";
 static char url[128];
-
-static int
-free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in addr = {.sin_family = AF_INET};
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof addr;
-	bind(fd, (struct sockaddr *)&addr, sizeof addr);
-	getsockname(fd, (struct sockaddr *)&addr, &len);
-	close(fd);
-	return ntohs(addr.sin_port);
-}
 
 /* make_certs writes ca.pem, server.pem/server.key (for 127.0.0.1 and
  * localhost, signed by ca) and other-ca.pem. */
@@ -108,7 +92,7 @@ the_daemon_refuses_a_bad_key(void)
 {
 	char flags[3][400];
 	snprintf(flags[0], sizeof flags[0], "--listen=tls+tcp://127.0.0.1:%d",
-	    free_port());
+	    fixture_free_port());
 	snprintf(flags[1], sizeof flags[1], "--tls-cert=%s/server.pem", dir);
 	snprintf(flags[2], sizeof flags[2], "--tls-key=%s/ca.pem", dir);
 	char cmd[4096];
@@ -146,14 +130,15 @@ main(void)
 		fprintf(stderr, "cannot make test certificates with openssl\n");
 		return 2;
 	}
-	snprintf(url, sizeof url, "tls+tcp://127.0.0.1:%d", free_port());
+	snprintf(url, sizeof url, "tls+tcp://127.0.0.1:%d",
+	    fixture_free_port());
 	char listen[160], cert[300], key[300];
 	snprintf(listen, sizeof listen, "--listen=%s", url);
 	snprintf(cert, sizeof cert, "--tls-cert=%s/server.pem", dir);
 	snprintf(key, sizeof key, "--tls-key=%s/server.key", dir);
-	harness_start(&h, "tls", (const char *const[]){listen, cert, key, NULL});
-	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
-	int status = harness_stop(&h);
+	int status = fixture_run_suite(&h, "tls",
+	    (const char *const[]){listen, cert, key, NULL}, cases,
+	    sizeof cases / sizeof cases[0]);
 	harness_remove_tree(dir);
-	return failed == 0 && status == 0 ? 0 : 1;
+	return status;
 }

@@ -4,30 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
 
 static struct harness h;
-
-/* create_user signs up `username` and returns the status; on success the
- * response is stored in *out (may be NULL to discard). */
-static exa_status
-create_user(const char *username, const char *email, const char *display,
-    Exe__Access__V1__CreateUserResponse **out, exa_error *err)
-{
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = (char *)username;
-	req.email = (char *)email;
-	req.display_name = (char *)(display != NULL ? display : "");
-	Exe__Access__V1__CreateUserResponse *resp = NULL;
-	exa_status rc = exa_create_user(h.client, &req, &resp, err);
-	if (out != NULL)
-		*out = resp;
-	else
-		exa_free(resp);
-	return rc;
-}
 
 static char email_buf[8][128];
 static unsigned email_next;
@@ -46,8 +27,8 @@ signup_creates_user_workspace_membership_and_key(void)
 	const char *name = harness_unique("alice");
 	Exe__Access__V1__CreateUserResponse *r;
 	exa_error err;
-	EXPECT_INT(create_user(name, email_for(name), "Alice A.", &r, &err),
-	    EXA_OK);
+	EXPECT_INT(fixture_create_user(h.client, name, email_for(name),
+	    "Alice A.", &r, &err), EXA_OK);
 	if (r == NULL)
 		return;
 	EXPECT_STR(r->user->username, name);
@@ -105,14 +86,15 @@ usernames_are_unique_whatever_their_case(void)
 {
 	const char *name = harness_unique("Bob");
 	exa_error err;
-	EXPECT_INT(create_user(name, email_for(name), NULL, NULL, &err), EXA_OK);
+	EXPECT_INT(fixture_create_user(h.client, name, email_for(name), NULL,
+	    NULL, &err), EXA_OK);
 	char upper[64];
 	snprintf(upper, sizeof upper, "%s", name);
 	for (char *p = upper; *p; p++)
 		if (*p >= 'a' && *p <= 'z')
 			*p = (char)(*p - 'a' + 'A');
-	EXPECT_INT(create_user(upper, "other-bob@example.com", NULL, NULL, &err),
-	    EXA_ALREADY_EXISTS);
+	EXPECT_INT(fixture_create_user(h.client, upper, "other-bob@example.com",
+	    NULL, NULL, &err), EXA_ALREADY_EXISTS);
 	EXPECT_CONTAINS(err.message, "username");
 	EXPECT_CONTAINS(err.message, "is taken");
 	/* The failed sign-up left nothing behind. */
@@ -127,9 +109,10 @@ emails_are_unique(void)
 	const char *a = harness_unique("carol");
 	const char *b = harness_unique("carol");
 	exa_error err;
-	EXPECT_INT(create_user(a, "carol@example.com", NULL, NULL, &err), EXA_OK);
-	EXPECT_INT(create_user(b, "CAROL@example.com", NULL, NULL, &err),
-	    EXA_ALREADY_EXISTS);
+	EXPECT_INT(fixture_create_user(h.client, a, "carol@example.com", NULL,
+	    NULL, &err), EXA_OK);
+	EXPECT_INT(fixture_create_user(h.client, b, "CAROL@example.com", NULL,
+	    NULL, &err), EXA_ALREADY_EXISTS);
 	EXPECT_CONTAINS(err.message, "email");
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM users WHERE username = $1", b, NULL), 0);
@@ -171,8 +154,8 @@ bad_signups_name_the_field(void)
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		exa_error err;
-		exa_status rc = create_user(cases[i].username, cases[i].email,
-		    cases[i].display, NULL, &err);
+		exa_status rc = fixture_create_user(h.client, cases[i].username,
+		    cases[i].email, cases[i].display, NULL, &err);
 		EXPECT_INT(rc, EXA_INVALID_ARGUMENT);
 		if (rc == EXA_INVALID_ARGUMENT &&
 		    strncmp(err.message, cases[i].field, strlen(cases[i].field)) != 0) {
@@ -198,7 +181,8 @@ race_signup(void *arg)
 	char email[128];
 	snprintf(email, sizeof email, "%s-%p@example.com", r->username,
 	    (void *)r);
-	r->rc = create_user(r->username, email, NULL, NULL, &err);
+	r->rc = fixture_create_user(h.client, r->username, email, NULL, NULL,
+	    &err);
 	return NULL;
 }
 
@@ -232,19 +216,17 @@ concurrent_duplicate_signups_leave_one_user(void)
 static void
 get_and_find_user(void)
 {
-	const char *name = harness_unique("erin");
-	Exe__Access__V1__CreateUserResponse *r;
-	exa_error err;
-	EXPECT_INT(create_user(name, email_for(name), NULL, &r, &err), EXA_OK);
-	if (r == NULL)
+	struct fixture_user u;
+	if (!fixture_sign_up(h.client, "erin", &u))
 		return;
+	exa_error err;
 
 	Exe__Access__V1__GetUserRequest get = EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
-	get.user_id = r->user->id;
+	get.user_id = u.id;
 	Exe__Access__V1__GetUserResponse *got = NULL;
 	EXPECT_INT(exa_get_user(h.client, &get, &got, &err), EXA_OK);
 	if (got != NULL)
-		EXPECT_STR(got->user->username, name);
+		EXPECT_STR(got->user->username, u.username);
 	exa_free(got);
 
 	get.user_id = "00000000-0000-4000-8000-000000000000";
@@ -254,7 +236,7 @@ get_and_find_user(void)
 	EXPECT_CONTAINS(err.message, "user_id");
 
 	char upper[64];
-	snprintf(upper, sizeof upper, "%s", name);
+	snprintf(upper, sizeof upper, "%s", u.username);
 	upper[0] = 'E';
 	Exe__Access__V1__FindUserRequest find = EXE__ACCESS__V1__FIND_USER_REQUEST__INIT;
 	find.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_USERNAME;
@@ -262,17 +244,16 @@ get_and_find_user(void)
 	Exe__Access__V1__FindUserResponse *found = NULL;
 	EXPECT_INT(exa_find_user(h.client, &find, &found, &err), EXA_OK);
 	if (found != NULL)
-		EXPECT_STR(found->user->id, r->user->id);
+		EXPECT_STR(found->user->id, u.id);
 	exa_free(found);
 
 	find.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_EMAIL;
-	find.email = (char *)email_for(name);
+	find.email = u.email;
 	EXPECT_INT(exa_find_user(h.client, &find, &found, &err), EXA_OK);
 	exa_free(found);
 	find.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY__NOT_SET;
 	EXPECT_INT(exa_find_user(h.client, &find, &found, &err),
 	    EXA_INVALID_ARGUMENT);
-	exa_free(r);
 }
 
 /* add_team puts `user_id` into a new team workspace named `name` with
@@ -294,21 +275,19 @@ add_team(const char *user_id, const char *name, const char *role)
 static void
 workspace_switcher_lists_personal_first_with_roles(void)
 {
-	const char *name = harness_unique("zed");
-	Exe__Access__V1__CreateUserResponse *r;
-	exa_error err;
-	EXPECT_INT(create_user(name, email_for(name), NULL, &r, &err), EXA_OK);
-	if (r == NULL)
+	struct fixture_user u;
+	if (!fixture_sign_up(h.client, "zed", &u))
 		return;
+	exa_error err;
 	/* Team names sort before "zed's Workspace": personal must still be
 	 * first. */
-	add_team(r->user->id, "Alpha team", "read_only");
-	add_team(r->user->id, "Beta team", "member");
-	add_team(r->user->id, "Gamma team", "admin");
+	add_team(u.id, "Alpha team", "read_only");
+	add_team(u.id, "Beta team", "member");
+	add_team(u.id, "Gamma team", "admin");
 
 	Exe__Access__V1__ListWorkspacesRequest req =
 	    EXE__ACCESS__V1__LIST_WORKSPACES_REQUEST__INIT;
-	req.user_id = r->user->id;
+	req.user_id = u.id;
 	Exe__Access__V1__ListWorkspacesResponse *page = NULL;
 	EXPECT_INT(exa_list_workspaces(h.client, &req, &page, &err), EXA_OK);
 	if (page == NULL)
@@ -352,7 +331,6 @@ workspace_switcher_lists_personal_first_with_roles(void)
 	}
 	EXPECT_INT(seen, 4);
 	EXPECT_STR(token, "");
-	exa_free(r);
 }
 
 static void
@@ -403,10 +381,6 @@ UNIT_STATE
 int
 main(void)
 {
-	harness_start(&h, "users", NULL);
-	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
-	int status = harness_stop(&h);
-	if (status != 0)
-		fprintf(stderr, "exe-accessd exited with %d after SIGTERM\n", status);
-	return failed == 0 && status == 0 ? 0 : 1;
+	return fixture_run_suite(&h, "users", NULL, cases,
+	    sizeof cases / sizeof cases[0]);
 }
