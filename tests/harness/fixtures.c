@@ -453,3 +453,50 @@ fixture_run_suite(struct harness *h, const char *name,
 		    status);
 	return failed == 0 && status == 0 ? 0 : 1;
 }
+
+int
+fixture_http_get(int port, const char *path, char *body, size_t size)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+	    .sin_port = htons((uint16_t)port)};
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+		close(fd);
+		return 0;
+	}
+	char req[256];
+	int n = snprintf(req, sizeof req,
+	    "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+	    path);
+	if (write(fd, req, (size_t)n) != n) {
+		close(fd);
+		return 0;
+	}
+	static char buf[1 << 20];
+	size_t got = 0;
+	ssize_t r;
+	while (got + 1 < sizeof buf &&
+	    (r = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+		got += (size_t)r;
+	buf[got] = '\0';
+	close(fd);
+	int status = 0;
+	sscanf(buf, "HTTP/1.%*d %d", &status);
+	const char *start = strstr(buf, "\r\n\r\n");
+	snprintf(body, size, "%s", start != NULL ? start + 4 : "");
+	return status;
+}
+
+double
+fixture_metric(const char *body, const char *sample)
+{
+	const char *p = body;
+	size_t len = strlen(sample);
+	while ((p = strstr(p, sample)) != NULL) {
+		if ((p == body || p[-1] == '\n') && p[len] == ' ')
+			return strtod(p + len + 1, NULL);
+		p += len;
+	}
+	return -1;
+}

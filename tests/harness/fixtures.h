@@ -167,6 +167,15 @@ exa_status fixture_check(exa_client *c, const char *user_id,
  * moment ago. */
 int fixture_free_port(void);
 
+/* fixture_http_get fetches `path` from http://127.0.0.1:`port` (a
+ * daemon's metrics address); returns the status code (0 when it could not
+ * connect) and the body in `body`. */
+int fixture_http_get(int port, const char *path, char *body, size_t size);
+
+/* fixture_metric reads one sample's value from a /metrics body; -1 if
+ * absent. */
+double fixture_metric(const char *body, const char *sample);
+
 /* fixture_run_suite is the main() of a suite on one daemon: it starts
  * `h` on a database named after `name` with `extra_args` (as
  * harness_start), runs the `n` cases, stops the daemon and returns the

@@ -3,12 +3,9 @@
  * unready when PostgreSQL stops and ready again when it returns, with the
  * service serving again without a restart. This test runs its own
  * PostgreSQL (it stops it), so it cannot disturb the other tests. */
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -21,54 +18,11 @@ static char pg_state[256];
 static char pg_script[512];
 static int port;
 
-/* http_get fetches `path` from the metrics address; returns the status
- * code (0 when it could not connect) and the body in `body`. */
+/* http_get fetches `path` from the daemon's metrics address. */
 static int
 http_get(const char *path, char *body, size_t size)
 {
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in addr = {.sin_family = AF_INET,
-	    .sin_port = htons((uint16_t)port)};
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-		close(fd);
-		return 0;
-	}
-	char req[256];
-	int n = snprintf(req, sizeof req,
-	    "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-	    path);
-	if (write(fd, req, (size_t)n) != n) {
-		close(fd);
-		return 0;
-	}
-	static char buf[1 << 20];
-	size_t got = 0;
-	ssize_t r;
-	while (got + 1 < sizeof buf &&
-	    (r = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
-		got += (size_t)r;
-	buf[got] = '\0';
-	close(fd);
-	int status = 0;
-	sscanf(buf, "HTTP/1.%*d %d", &status);
-	const char *start = strstr(buf, "\r\n\r\n");
-	snprintf(body, size, "%s", start != NULL ? start + 4 : "");
-	return status;
-}
-
-/* metric reads one sample's value from a /metrics body; -1 if absent. */
-static double
-metric(const char *body, const char *sample)
-{
-	const char *p = body;
-	size_t len = strlen(sample);
-	while ((p = strstr(p, sample)) != NULL) {
-		if ((p == body || p[-1] == '\n') && p[len] == ' ')
-			return strtod(p + len + 1, NULL);
-		p += len;
-	}
-	return -1;
+	return fixture_http_get(port, path, body, size);
 }
 
 static double
@@ -77,7 +31,7 @@ scrape(const char *sample)
 	static char body[1 << 20];
 	if (http_get("/metrics", body, sizeof body) != 200)
 		return -2;
-	return metric(body, sample);
+	return fixture_metric(body, sample);
 }
 
 static void
