@@ -1,11 +1,19 @@
-/* libexeaccess: envelopes over an nng req0 socket, one context per call. */
+/* libexeaccess: envelopes over an nng req0 socket. Each call borrows an
+ * nng context and aio from a small per-client pool (opening a fresh pair
+ * when the pool is empty) and gives it back after a clean round trip; a
+ * pair whose call failed is closed, so no late reply can meet a later
+ * call. */
 #include "exe/access.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
+#include <stdalign.h>
 #include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +21,37 @@
 
 #include "exe/access/v1/rpc.pb-c.h"
 
-enum { DEFAULT_TIMEOUT_MS = 5000, MAX_ENDPOINTS = 16 };
+enum {
+	DEFAULT_TIMEOUT_MS = 5000,
+	MAX_ENDPOINTS = 16,
+	/* Idle context+aio pairs a client keeps; beyond, they are closed. */
+	SLOTS_IDLE_MAX = 64,
+	/* Request bodies up to this size are packed on the stack. */
+	BODY_STACK_MAX = 512,
+	/* Stack space for messages that live only within one call. */
+	ENVELOPE_ARENA = 1024,
+	DECISION_ARENA = 1024,
+};
+
+/* A call slot: an nng context and the aio that drives it. Free slots wait
+ * on the client's idle list. */
+struct call_slot {
+	nng_ctx ctx;
+	nng_aio *aio;
+	struct call_slot *next;
+};
 
 struct exa_client {
 	nng_socket sock;
+	bool sock_open;
 	char *token;
 	int timeout_ms;
 	char urls[512];
+	nng_mtx *slots_lock;
+	struct call_slot *idle; /* under slots_lock */
+	unsigned n_idle;        /* under slots_lock */
+	/* Request ids come from this counter (see next_request_id). */
+	_Atomic uint64_t id_counter;
 };
 
 static exa_status fail(exa_error *err, exa_status code, const char *fmt, ...)
@@ -102,6 +134,32 @@ dial_tls(exa_client *c, const char *url, const exa_client_options *opts,
 	return rv;
 }
 
+/* slot_free closes a slot's aio, then its context, and frees it. */
+static void
+slot_free(struct call_slot *slot)
+{
+	nng_aio_free(slot->aio);
+	nng_ctx_close(slot->ctx);
+	free(slot);
+}
+
+/* client_free frees a client, whole or half-built by exa_client_open. */
+static void
+client_free(exa_client *c)
+{
+	while (c->idle != NULL) {
+		struct call_slot *slot = c->idle;
+		c->idle = slot->next;
+		slot_free(slot);
+	}
+	if (c->sock_open)
+		nng_close(c->sock);
+	if (c->slots_lock != NULL)
+		nng_mtx_free(c->slots_lock);
+	free(c->token);
+	free(c);
+}
+
 exa_status
 exa_client_open(const char *urls, const char *token,
     const exa_client_options *opts, exa_client **out, exa_error *err)
@@ -117,10 +175,13 @@ exa_client_open(const char *urls, const char *token,
 	                                                     : DEFAULT_TIMEOUT_MS;
 	c->token = strdup(token != NULL ? token : "");
 	snprintf(c->urls, sizeof c->urls, "%s", urls);
-	int rv = nng_req0_open(&c->sock);
+	atomic_init(&c->id_counter,
+	    (uint64_t)nng_random() << 32 | (uint64_t)nng_random());
+	int rv = nng_mtx_alloc(&c->slots_lock);
+	if (rv == 0 && (rv = nng_req0_open(&c->sock)) == 0)
+		c->sock_open = true;
 	if (c->token == NULL || rv != 0) {
-		free(c->token);
-		free(c);
+		client_free(c);
 		return fail(err, EXA_INTERNAL, "cannot open a socket: %s",
 		    nng_strerror(rv));
 	}
@@ -143,15 +204,11 @@ exa_client_open(const char *urls, const char *token,
 		                                 : nng_dial(c->sock, u, NULL,
 		                                       NNG_FLAG_NONBLOCK);
 		if (rv == EXA_TLS_REFUSED) {
-			nng_close(c->sock);
-			free(c->token);
-			free(c);
+			client_free(c);
 			return err != NULL ? err->code : EXA_INVALID_ARGUMENT;
 		}
 		if (rv != 0 || ++dialers > MAX_ENDPOINTS) {
-			nng_close(c->sock);
-			free(c->token);
-			free(c);
+			client_free(c);
 			return fail(err, EXA_INVALID_ARGUMENT,
 			    rv != 0 ? "url: cannot dial \"%s\": %s"
 			            : "url: at most 16 endpoints (\"%s\")",
@@ -165,11 +222,8 @@ exa_client_open(const char *urls, const char *token,
 void
 exa_client_close(exa_client *c)
 {
-	if (c == NULL)
-		return;
-	nng_close(c->sock);
-	free(c->token);
-	free(c);
+	if (c != NULL)
+		client_free(c);
 }
 
 void
@@ -187,7 +241,7 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* transport_status maps an nng error onto a status for the caller. */
+/* transport_fail maps an nng error onto a status for the caller. */
 static exa_status
 transport_fail(exa_client *c, exa_error *err, int rv, int timeout_ms,
     const char *method)
@@ -200,30 +254,72 @@ transport_fail(exa_client *c, exa_error *err, int rv, int timeout_ms,
 	    nng_strerror(rv));
 }
 
-/* round_trip sends `req` on a fresh context and waits for the reply, all
+/* slot_take gives the caller an idle slot of `c`, or opens a new one when
+ * none is idle. */
+static int
+slot_take(exa_client *c, struct call_slot **out)
+{
+	nng_mtx_lock(c->slots_lock);
+	struct call_slot *slot = c->idle;
+	if (slot != NULL) {
+		c->idle = slot->next;
+		c->n_idle--;
+	}
+	nng_mtx_unlock(c->slots_lock);
+	if (slot == NULL) {
+		if ((slot = malloc(sizeof *slot)) == NULL)
+			return NNG_ENOMEM;
+		int rv = nng_ctx_open(&slot->ctx, c->sock);
+		if (rv == 0 &&
+		    (rv = nng_aio_alloc(&slot->aio, NULL, NULL)) != 0)
+			nng_ctx_close(slot->ctx);
+		if (rv != 0) {
+			free(slot);
+			return rv;
+		}
+	}
+	*out = slot;
+	return 0;
+}
+
+/* slot_give puts back a slot whose round trip completed, or closes it when
+ * enough are idle already. */
+static void
+slot_give(exa_client *c, struct call_slot *slot)
+{
+	nng_mtx_lock(c->slots_lock);
+	bool keep = c->n_idle < SLOTS_IDLE_MAX;
+	if (keep) {
+		slot->next = c->idle;
+		c->idle = slot;
+		c->n_idle++;
+	}
+	nng_mtx_unlock(c->slots_lock);
+	if (!keep)
+		slot_free(slot);
+}
+
+/* round_trip sends `req` on a pooled context and waits for the reply, all
  * within `timeout_ms` in total: nng starts a relative timeout afresh for
- * each operation, so the receive gets only what the send left. */
+ * each operation, so the receive gets only what the send left. The slot
+ * goes back to the pool only after a reply; after a timeout, a
+ * cancellation or a transport error it is closed, so that nothing of this
+ * request can reach a later call. */
 static int
 round_trip(exa_client *c, nng_msg *req, int timeout_ms, nng_msg **reply)
 {
-	nng_ctx ctx;
-	nng_aio *aio;
-	int rv = nng_ctx_open(&ctx, c->sock);
+	struct call_slot *slot;
+	int rv = slot_take(c, &slot);
 	if (rv != 0) {
 		nng_msg_free(req);
 		return rv;
 	}
-	rv = nng_aio_alloc(&aio, NULL, NULL);
-	if (rv != 0) {
-		nng_ctx_close(ctx);
-		nng_msg_free(req);
-		return rv;
-	}
+	nng_aio *aio = slot->aio;
 	struct timespec start, now;
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	nng_aio_set_timeout(aio, timeout_ms);
 	nng_aio_set_msg(aio, req);
-	nng_ctx_send(ctx, aio);
+	nng_ctx_send(slot->ctx, aio);
 	nng_aio_wait(aio);
 	rv = nng_aio_result(aio);
 	if (rv != 0) {
@@ -234,22 +330,135 @@ round_trip(exa_client *c, nng_msg *req, int timeout_ms, nng_msg **reply)
 		    (now.tv_nsec - start.tv_nsec) / 1000000;
 		long left = timeout_ms - spent;
 		nng_aio_set_timeout(aio, left > 0 ? (nng_duration)left : 1);
-		nng_ctx_recv(ctx, aio);
+		nng_ctx_recv(slot->ctx, aio);
 		nng_aio_wait(aio);
 		rv = nng_aio_result(aio);
 		if (rv == 0)
 			*reply = nng_aio_get_msg(aio);
 	}
-	nng_aio_free(aio);
-	nng_ctx_close(ctx);
+	if (rv == 0)
+		slot_give(c, slot);
+	else
+		slot_free(slot);
 	return rv;
 }
 
-exa_status
-exa_client_call(exa_client *c, const char *method,
-    const ProtobufCMessage *request,
+/* next_request_id writes the next request id of `c` into out[17]: 16 hex
+ * digits. The ids look random (a splitmix64 step over a counter that
+ * exa_client_open starts at random) and never repeat within a client, at
+ * no system call per request (nng_random asks the kernel each time). */
+static void
+next_request_id(exa_client *c, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	const uint64_t gamma = 0x9e3779b97f4a7c15u;
+	uint64_t z = gamma + atomic_fetch_add_explicit(
+	                         &c->id_counter, gamma, memory_order_relaxed);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+	z ^= z >> 31;
+	for (int i = 15; i >= 0; i--, z >>= 4)
+		out[i] = hex[z & 0xf];
+	out[16] = '\0';
+}
+
+/* An arena hands out memory for protobuf messages (and strings) whose
+ * parts all die together: first from a caller's buffer, on the stack say,
+ * then from malloc'd chunks that never move. Nothing is freed one by one:
+ * arena_release frees the chunks. It spares the malloc and free of every
+ * field that protobuf-c's default allocator would make. */
+enum { ARENA_CHUNK = 16384 };
+
+struct arena_chunk {
+	struct arena_chunk *next;
+	max_align_t data[];
+};
+
+struct arena {
+	unsigned char *buf; /* what allocations come from now */
+	size_t size, used;
+	struct arena_chunk *chunks; /* newest first */
+};
+
+/* arena_init starts `a` on buf[size] (buf may be NULL, size 0). */
+static void
+arena_init(struct arena *a, void *buf, size_t size)
+{
+	a->buf = buf;
+	a->size = size;
+	a->used = 0;
+	a->chunks = NULL;
+}
+
+/* arena_alloc returns n bytes aligned for any type, or NULL when out of
+ * memory; a ProtobufCAllocator's alloc. */
+static void *
+arena_alloc(void *data, size_t n)
+{
+	struct arena *a = data;
+	const size_t align = alignof(max_align_t);
+	if (n > SIZE_MAX / 2)
+		return NULL;
+	size_t need = n == 0 ? align : (n + align - 1) / align * align;
+	if (need > a->size - a->used) {
+		size_t size = need > ARENA_CHUNK ? need : ARENA_CHUNK;
+		struct arena_chunk *chunk = malloc(sizeof *chunk + size);
+		if (chunk == NULL)
+			return NULL;
+		chunk->next = a->chunks;
+		a->chunks = chunk;
+		a->buf = (unsigned char *)chunk->data;
+		a->size = size;
+		a->used = 0;
+	}
+	void *p = a->buf + a->used;
+	a->used += need;
+	return p;
+}
+
+/* arena_free does nothing: arena_release frees everything at once. */
+static void
+arena_free(void *data, void *p)
+{
+	(void)data;
+	(void)p;
+}
+
+/* arena_release frees every chunk of `a` and leaves it empty. */
+static void
+arena_release(struct arena *a)
+{
+	while (a->chunks != NULL) {
+		struct arena_chunk *chunk = a->chunks;
+		a->chunks = chunk->next;
+		free(chunk);
+	}
+	arena_init(a, NULL, 0);
+}
+
+#define ARENA_ALLOCATOR(a)                                                     \
+	{                                                                      \
+		.alloc = arena_alloc, .free = arena_free,                      \
+		.allocator_data = (a)                                          \
+	}
+
+/* copy_text copies `src` into dst[size] as snprintf("%s") would:
+ * truncated to fit, always terminated. */
+static void
+copy_text(char *dst, size_t size, const char *src)
+{
+	size_t n = src != NULL ? strnlen(src, size - 1) : 0;
+	if (n > 0)
+		memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* client_call is exa_client_call with the allocator to unpack the response
+ * with (NULL: malloc, which exa_free expects). */
+static exa_status
+client_call(exa_client *c, const char *method, const ProtobufCMessage *request,
     const ProtobufCMessageDescriptor *response_type, int timeout_ms,
-    ProtobufCMessage **response, exa_error *err)
+    ProtobufCAllocator *allocator, ProtobufCMessage **response, exa_error *err)
 {
 	if (c == NULL || method == NULL || request == NULL ||
 	    response_type == NULL || response == NULL)
@@ -259,15 +468,17 @@ exa_client_call(exa_client *c, const char *method,
 	if (timeout_ms <= 0)
 		timeout_ms = c->timeout_ms;
 
+	/* A small body (a check's is ~100 bytes) is packed on the stack. */
+	uint8_t body_space[BODY_STACK_MAX];
 	size_t body_len = protobuf_c_message_get_packed_size(request);
-	uint8_t *body = malloc(body_len > 0 ? body_len : 1);
+	uint8_t *body =
+	    body_len <= sizeof body_space ? body_space : malloc(body_len);
 	if (body == NULL)
 		return fail(err, EXA_INTERNAL, "out of memory");
 	protobuf_c_message_pack(request, body);
 
 	char request_id[17];
-	snprintf(request_id, sizeof request_id, "%08x%08x",
-	    (unsigned)nng_random(), (unsigned)nng_random());
+	next_request_id(c, request_id);
 	Exe__Access__V1__RpcRequest env = EXE__ACCESS__V1__RPC_REQUEST__INIT;
 	env.method = (char *)method;
 	env.body.data = body;
@@ -278,37 +489,55 @@ exa_client_call(exa_client *c, const char *method,
 
 	nng_msg *msg;
 	size_t len = exe__access__v1__rpc_request__get_packed_size(&env);
-	if (nng_msg_alloc(&msg, len) != 0) {
+	int rv = nng_msg_alloc(&msg, len);
+	if (rv == 0)
+		exe__access__v1__rpc_request__pack(&env, nng_msg_body(msg));
+	if (body != body_space)
 		free(body);
+	if (rv != 0)
 		return fail(err, EXA_INTERNAL, "out of memory");
-	}
-	exe__access__v1__rpc_request__pack(&env, nng_msg_body(msg));
-	free(body);
 
 	nng_msg *reply = NULL;
-	int rv = round_trip(c, msg, timeout_ms, &reply);
+	rv = round_trip(c, msg, timeout_ms, &reply);
 	if (rv != 0)
 		return transport_fail(c, err, rv, timeout_ms, method);
 
-	Exe__Access__V1__RpcResponse *resp = exe__access__v1__rpc_response__unpack(
-	    NULL, nng_msg_len(reply), nng_msg_body(reply));
+	/* The envelope lives only until its body is unpacked. */
+	alignas(max_align_t) unsigned char envelope_space[ENVELOPE_ARENA];
+	struct arena envelope;
+	arena_init(&envelope, envelope_space, sizeof envelope_space);
+	ProtobufCAllocator envelope_alloc = ARENA_ALLOCATOR(&envelope);
+	Exe__Access__V1__RpcResponse *resp =
+	    exe__access__v1__rpc_response__unpack(
+	        &envelope_alloc, nng_msg_len(reply), nng_msg_body(reply));
 	nng_msg_free(reply);
+	exa_status code = resp != NULL ? (exa_status)resp->code : EXA_INTERNAL;
 	if (resp == NULL)
-		return fail(err, EXA_INTERNAL,
-		    "%s: the reply is not an exe.access.v1.RpcResponse", method);
-	exa_status code = (exa_status)resp->code;
-	if (code != EXA_OK) {
+		fail(err, code,
+		    "%s: the reply is not an exe.access.v1.RpcResponse",
+		    method);
+	else if (code != EXA_OK)
 		fail(err, code, "%s", resp->message);
-		exe__access__v1__rpc_response__free_unpacked(resp, NULL);
+	else
+		*response = protobuf_c_message_unpack(
+		    response_type, allocator, resp->body.len, resp->body.data);
+	arena_release(&envelope);
+	if (code != EXA_OK)
 		return code;
-	}
-	*response = protobuf_c_message_unpack(response_type, NULL,
-	    resp->body.len, resp->body.data);
-	exe__access__v1__rpc_response__free_unpacked(resp, NULL);
 	if (*response == NULL)
 		return fail(err, EXA_INTERNAL, "%s: the reply's body is not a %s",
 		    method, response_type->name);
 	return EXA_OK;
+}
+
+exa_status
+exa_client_call(exa_client *c, const char *method,
+    const ProtobufCMessage *request,
+    const ProtobufCMessageDescriptor *response_type, int timeout_ms,
+    ProtobufCMessage **response, exa_error *err)
+{
+	return client_call(
+	    c, method, request, response_type, timeout_ms, NULL, response, err);
 }
 
 exa_status
@@ -332,26 +561,45 @@ exa_check_fresh(exa_client *c, const char *user_id, const char *permission,
 	req.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
 	req.workspace_id = (char *)workspace_id;
 	req.at_least_as_fresh = revision;
-	Exe__Access__V1__CheckResponse *resp = NULL;
-	exa_status rc = exa_authz_check(c, &req, &resp, err);
-	if (rc != EXA_OK)
-		return rc;
-	d->allowed = resp->allowed;
-	d->role = resp->role;
-	d->revision = resp->revision;
-	snprintf(d->reason, sizeof d->reason, "%s", resp->reason);
-	exa_free(resp);
-	return EXA_OK;
+	/* The response lives only until it is copied into *d. */
+	alignas(max_align_t) unsigned char space[DECISION_ARENA];
+	struct arena arena;
+	arena_init(&arena, space, sizeof space);
+	ProtobufCAllocator alloc = ARENA_ALLOCATOR(&arena);
+	ProtobufCMessage *msg = NULL;
+	exa_status rc = client_call(c, "exe.access.v1.AuthzService/Check",
+	    &req.base, &exe__access__v1__check_response__descriptor, 0, &alloc,
+	    &msg, err);
+	if (rc == EXA_OK) {
+		const Exe__Access__V1__CheckResponse *resp =
+		    (const Exe__Access__V1__CheckResponse *)msg;
+		d->allowed = resp->allowed;
+		d->role = resp->role;
+		d->revision = resp->revision;
+		copy_text(d->reason, sizeof d->reason, resp->reason);
+	}
+	arena_release(&arena);
+	return rc;
 }
 
-enum { BATCH_MAX = 1000 };
+enum { BATCH_MAX = 1000, BATCH_FIRST = 16 };
 
+/* One check of a batch and its principal. */
+struct batch_item {
+	Exe__Access__V1__CheckRequest req;
+	Exe__Access__V1__Principal principal;
+};
+
+/* The items start at BATCH_FIRST and double as needed, up to BATCH_MAX.
+ * Since they move when they grow, the pointers protobuf-c wants (item to
+ * principal, list to item) are set by exa_batch_run. The strings, copied
+ * into `text`, do not move. The results are unpacked into `result_mem`. */
 struct exa_batch {
-	Exe__Access__V1__CheckRequest items[BATCH_MAX];
-	Exe__Access__V1__Principal principals[BATCH_MAX];
-	Exe__Access__V1__CheckRequest *list[BATCH_MAX];
-	char *strings[BATCH_MAX][3];
-	size_t n;
+	struct batch_item *items;
+	Exe__Access__V1__CheckRequest **list;
+	size_t n, cap;
+	struct arena text;
+	struct arena result_mem;
 	Exe__Access__V1__BatchCheckResponse *results;
 };
 
@@ -361,43 +609,63 @@ exa_batch_new(void)
 	return calloc(1, sizeof(exa_batch));
 }
 
+/* batch_grow makes room for one more item; false when out of memory or
+ * full. */
+static bool
+batch_grow(exa_batch *b)
+{
+	if (b->n < b->cap)
+		return true;
+	if (b->cap == BATCH_MAX)
+		return false;
+	size_t cap = b->cap == 0 ? BATCH_FIRST : b->cap * 2;
+	if (cap > BATCH_MAX)
+		cap = BATCH_MAX;
+	struct batch_item *items = realloc(b->items, cap * sizeof *items);
+	if (items == NULL)
+		return false;
+	b->items = items;
+	Exe__Access__V1__CheckRequest **list =
+	    realloc(b->list, cap * sizeof *list);
+	if (list == NULL)
+		return false;
+	b->list = list;
+	b->cap = cap;
+	return true;
+}
+
 static long
 batch_add(exa_batch *b, bool key, const char *who, const char *permission,
     const char *workspace_id)
 {
-	if (b == NULL || b->n == BATCH_MAX || who == NULL ||
-	    permission == NULL || workspace_id == NULL)
+	if (b == NULL || who == NULL || permission == NULL ||
+	    workspace_id == NULL || !batch_grow(b))
 		return -1;
-	size_t i = b->n;
-	char **s = b->strings[i];
-	s[0] = strdup(who);
-	s[1] = strdup(permission);
-	s[2] = strdup(workspace_id);
-	if (s[0] == NULL || s[1] == NULL || s[2] == NULL) {
-		for (int k = 0; k < 3; k++) {
-			free(s[k]);
-			s[k] = NULL;
-		}
+	size_t len[3] = {
+	    strlen(who) + 1, strlen(permission) + 1, strlen(workspace_id) + 1};
+	char *s = arena_alloc(&b->text, len[0] + len[1] + len[2]);
+	if (s == NULL)
 		return -1;
-	}
-	Exe__Access__V1__Principal *p = &b->principals[i];
+	memcpy(s, who, len[0]);
+	memcpy(s + len[0], permission, len[1]);
+	memcpy(s + len[0] + len[1], workspace_id, len[2]);
+
+	struct batch_item *it = &b->items[b->n];
+	Exe__Access__V1__Principal *p = &it->principal;
 	exe__access__v1__principal__init(p);
 	if (key) {
 		p->kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
-		p->api_key = s[0];
+		p->api_key = s;
 	} else {
 		p->kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-		p->user_id = s[0];
+		p->user_id = s;
 	}
-	Exe__Access__V1__CheckRequest *r = &b->items[i];
+	Exe__Access__V1__CheckRequest *r = &it->req;
 	exe__access__v1__check_request__init(r);
-	r->principal = p;
-	r->permission = s[1];
+	r->permission = s + len[0];
 	r->target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
-	r->workspace_id = s[2];
-	b->list[i] = r;
-	b->n++;
-	return (long)i;
+	r->workspace_id = s + len[0] + len[1];
+	return (long)b->n++;
 }
 
 long
@@ -425,23 +693,36 @@ exa_batch_run(exa_client *c, exa_batch *b, uint64_t revision, exa_error *err)
 {
 	if (b == NULL)
 		return fail(err, EXA_INVALID_ARGUMENT, "batch: is required");
-	exa_free(b->results);
 	b->results = NULL;
-	for (size_t i = 0; i < b->n; i++)
-		b->items[i].at_least_as_fresh = revision;
+	arena_release(&b->result_mem);
+	for (size_t i = 0; i < b->n; i++) {
+		struct batch_item *it = &b->items[i];
+		it->req.principal = &it->principal;
+		it->req.at_least_as_fresh = revision;
+		b->list[i] = &it->req;
+	}
 	Exe__Access__V1__BatchCheckRequest req =
 	    EXE__ACCESS__V1__BATCH_CHECK_REQUEST__INIT;
 	req.checks = b->list;
 	req.n_checks = b->n;
-	exa_status rc = exa_batch_check(c, &req, &b->results, err);
-	if (rc == EXA_OK && b->results->n_results != b->n) {
+	ProtobufCAllocator alloc = ARENA_ALLOCATOR(&b->result_mem);
+	ProtobufCMessage *msg = NULL;
+	exa_status rc = client_call(c, "exe.access.v1.AuthzService/BatchCheck",
+	    &req.base, &exe__access__v1__batch_check_response__descriptor, 0,
+	    &alloc, &msg, err);
+	if (rc != EXA_OK) {
+		arena_release(&b->result_mem);
+		return rc;
+	}
+	b->results = (Exe__Access__V1__BatchCheckResponse *)msg;
+	if (b->results->n_results != b->n) {
 		size_t got = b->results->n_results;
-		exa_free(b->results);
 		b->results = NULL;
+		arena_release(&b->result_mem);
 		return fail(err, EXA_INTERNAL,
 		    "BatchCheck answered %zu items for %zu", got, b->n);
 	}
-	return rc;
+	return EXA_OK;
 }
 
 exa_status
@@ -457,7 +738,7 @@ exa_batch_result(const exa_batch *b, size_t i, exa_decision *d,
 	d->allowed = r->result->allowed;
 	d->role = r->result->role;
 	d->revision = r->result->revision;
-	snprintf(d->reason, sizeof d->reason, "%s", r->result->reason);
+	copy_text(d->reason, sizeof d->reason, r->result->reason);
 	return EXA_OK;
 }
 
@@ -466,10 +747,10 @@ exa_batch_free(exa_batch *b)
 {
 	if (b == NULL)
 		return;
-	for (size_t i = 0; i < b->n; i++)
-		for (int k = 0; k < 3; k++)
-			free(b->strings[i][k]);
-	exa_free(b->results);
+	arena_release(&b->text);
+	arena_release(&b->result_mem);
+	free(b->items);
+	free(b->list);
 	free(b);
 }
 
