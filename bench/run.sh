@@ -22,6 +22,7 @@
 #   BENCH_SMALL_USERS=10000, BENCH_LARGE_USERS=1000000
 #   BENCH_CONCURRENCY="1 8 64", BENCH_TRANSPORTS="ipc tcp"
 #   BENCH_OPS="..."        the small-scale ops (default: all)
+#   BENCH_WORKERS=4        database workers of each exe-accessd
 #   BENCH_CLIENTS=thread   thread: a client per calling thread; shared: one
 #   BENCH_RESULTS=FILE     also keep the raw RESULT lines there
 #   BENCH_BUILD_DIR=build-bench
@@ -37,6 +38,7 @@ concs=${BENCH_CONCURRENCY:-1 8 64}
 transports=${BENCH_TRANSPORTS:-ipc tcp}
 ops=${BENCH_OPS:-echo check-cached check-cold batch100 list-permissions list-workspaces create-user add-member change-role}
 clients=${BENCH_CLIENTS:-thread}
+workers=${BENCH_WORKERS:-4}
 build=${BENCH_BUILD_DIR:-$root/build-bench}
 case $build in /*) ;; *) build=$root/$build ;; esac
 
@@ -151,13 +153,13 @@ start_daemons() {
 	rm -f "$tmp/cached.log" "$tmp/cold.log"
 	"$daemon" --listen="$cached_ipc" --listen="$cached_tcp" \
 		--database-url="$db" --hash-key-file="$tmp/hash.key" \
-		--token-file="$tmp/tokens" --workers=4 --cache-size=1200000 \
+		--token-file="$tmp/tokens" --workers="$workers" --cache-size=1200000 \
 		--metrics-address="$metrics" >"$tmp/cached.log" 2>&1 &
 	cached_pid=$!
 	pids="$pids $cached_pid"
 	"$daemon" --listen="$cold_ipc" --listen="$cold_tcp" \
 		--database-url="$db" --hash-key-file="$tmp/hash.key" \
-		--token-file="$tmp/tokens" --workers=4 --cache-size=0 \
+		--token-file="$tmp/tokens" --workers="$workers" --cache-size=0 \
 		>"$tmp/cold.log" 2>&1 &
 	cold_pid=$!
 	pids="$pids $cold_pid"
