@@ -7,8 +7,9 @@
  *                 [--duration S | --count N] [--pairs N] [--seed N]
  *                 [--sql lookup|service] [--unprepared]
  *
- * The last two measure what the service's own way of asking costs: its
- * statement, sent unprepared (PQexecParams) as service/db.c does.
+ * The last two measure what the service's own statement costs: prepared,
+ * as service/db.c sends it, or unprepared (PQexecParams, planned on every
+ * call), as it did before it prepared its statements.
  * One RESULT line (see stats.h) goes to stdout. */
 #include <getopt.h>
 #include <libpq-fe.h>
@@ -31,8 +32,8 @@ static const char LOOKUP_SQL[] =
     " LEFT JOIN memberships m ON m.workspace_id = w.id AND m.user_id = $2"
     " WHERE w.id = $1";
 
-/* --sql service: the statement exactly as service/store_authz.c sends it
- * today, for comparing what the service pays per cold check. */
+/* --sql service: the statement exactly as service/store_authz.c sends it,
+ * for comparing what the service pays per cold check. */
 static const char SERVICE_SQL[] =
     "SELECT w.kind, coalesce(w.organization_id::text, ''), m.role,"
     "       (SELECT value FROM revision_counter)"
@@ -44,7 +45,7 @@ static const char SERVICE_SQL[] =
 struct bench {
 	const char *conninfo;
 	const char *sql;
-	bool unprepared; /* PQexecParams every call, as the service does */
+	bool unprepared; /* PQexecParams every call */
 	unsigned concurrency;
 	double duration_s;
 	uint64_t count;
@@ -137,7 +138,7 @@ usage(FILE *f)
 	           "  --sql service   the statement exactly as the service "
 	           "sends it\n"
 	           "  --unprepared    PQexecParams every call (parse and plan "
-	           "each time), as the service does\n");
+	           "each time)\n");
 }
 
 int

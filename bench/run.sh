@@ -296,7 +296,9 @@ for t in $transports; do
 done
 for c in $concs; do
 	pg_cell small "$c"
-	# What the service's own statement costs, sent as it sends it.
+	# What the service's own statement costs, prepared as the service
+	# sends it, and unprepared as it did before.
+	pg_cell small "$c" --sql service
 	pg_cell small "$c" --sql service --unprepared
 done
 mem small_end
