@@ -15,7 +15,7 @@ struct arena_block {
 	alignas(max_align_t) char data[];
 };
 
-enum { ARENA_BLOCK_MIN = 8192 };
+enum { ARENA_BLOCK_MIN = 8192, ARENA_BLOCK_MAX = 1 << 20 };
 
 static size_t
 align_up(size_t n)
@@ -52,7 +52,7 @@ arena_wipe(struct arena *a)
 }
 
 void *
-arena_alloc(struct arena *a, size_t size)
+arena_alloc_raw(struct arena *a, size_t size)
 {
 	if (size > SIZE_MAX - sizeof(struct arena_block) - alignof(max_align_t))
 		return NULL;
@@ -60,12 +60,19 @@ arena_alloc(struct arena *a, size_t size)
 	if (size <= sizeof a->inline_buf - a->inline_used) {
 		void *p = a->inline_buf + a->inline_used;
 		a->inline_used += size;
-		memset(p, 0, size);
 		return p;
 	}
 	struct arena_block *b = a->head;
 	if (b == NULL || size > b->size - b->used) {
-		size_t want = size > ARENA_BLOCK_MIN ? size : ARENA_BLOCK_MIN;
+		/* Each block twice the last: a large request (a BatchCheck of
+		 * a thousand items) takes a few mallocs, not dozens. */
+		size_t want = ARENA_BLOCK_MIN;
+		if (b != NULL && b->size <= ARENA_BLOCK_MAX / 2)
+			want = 2 * b->size;
+		else if (b != NULL)
+			want = ARENA_BLOCK_MAX;
+		if (size > want)
+			want = size;
 		if (want > SIZE_MAX - sizeof *b)
 			return NULL;
 		b = malloc(sizeof *b + want);
@@ -78,7 +85,15 @@ arena_alloc(struct arena *a, size_t size)
 	}
 	void *p = b->data + b->used;
 	b->used += size;
-	memset(p, 0, size);
+	return p;
+}
+
+void *
+arena_alloc(struct arena *a, size_t size)
+{
+	void *p = arena_alloc_raw(a, size);
+	if (p != NULL)
+		memset(p, 0, size);
 	return p;
 }
 

@@ -32,6 +32,10 @@ void arena_wipe(struct arena *a);
  * the arena, or NULL when out of memory. */
 void *arena_alloc(struct arena *a, size_t size);
 
+/* arena_alloc_raw is arena_alloc without the zeroing, for memory the
+ * caller writes whole before reading (a decoder's output). */
+void *arena_alloc_raw(struct arena *a, size_t size);
+
 /* arena_strndup copies `len` bytes of `s` and a NUL into the arena. */
 char *arena_strndup(struct arena *a, const char *s, size_t len);
 

@@ -5,6 +5,7 @@
  * database on a worker. */
 #include "authz.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,33 +31,58 @@ resource_type_known(const char *type)
 	    strcmp(type, "project") == 0;
 }
 
+/* validate_principal checks a principal; for a user, writes the id's 16
+ * bytes to `user_id` and sets *is_user. */
 static int
-validate_principal(const Exe__Access__V1__Principal *p, char *msg, size_t size)
+validate_principal(const Exe__Access__V1__Principal *p,
+    unsigned char user_id[16], bool *is_user, char *msg, size_t size)
 {
+	*is_user = false;
 	if (p == NULL || p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND__NOT_SET) {
 		snprintf(msg, size, "principal: give a user_id or an api_key");
 		return STATUS_INVALID_ARGUMENT;
 	}
-	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID)
-		return validate_uuid("principal.user_id", p->user_id, true, msg,
-		    size);
+	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
+		int rc = validate_uuid_id("principal.user_id", p->user_id, true,
+		    user_id, msg, size);
+		*is_user = rc == STATUS_OK;
+		return rc;
+	}
 	return validate_text("principal.api_key", p->api_key, LIMIT_API_KEY,
 	    true, msg, size);
 }
 
-/* check_request_validate checks one CheckRequest (also a BatchCheck item). */
+/* What check_request_validate read out of a valid CheckRequest, so that
+ * deciding it parses nothing twice. */
+struct check_ids {
+	const struct permission *perm;
+	bool user;      /* user_id: the user principal's id */
+	bool workspace; /* workspace_id: the target workspace's id */
+	unsigned char user_id[16];
+	unsigned char workspace_id[16];
+};
+
+/* check_request_validate checks one CheckRequest (also a BatchCheck item)
+ * and fills *ids from it. */
 static int
-check_request_validate(const Exe__Access__V1__CheckRequest *req, char *msg,
-    size_t size)
+check_request_validate(const Exe__Access__V1__CheckRequest *req,
+    struct check_ids *ids, char *msg, size_t size)
 {
-	int rc = validate_principal(req->principal, msg, size);
-	if (rc != STATUS_OK)
-		return rc;
-	rc = validate_text("permission", req->permission, LIMIT_PERMISSION, true,
+	ids->perm = NULL;
+	ids->workspace = false;
+	int rc = validate_principal(req->principal, ids->user_id, &ids->user,
 	    msg, size);
 	if (rc != STATUS_OK)
 		return rc;
-	if (perms_find(req->permission) == NULL) {
+	/* A name the table holds is short printable ASCII, which
+	 * validate_text passes: only other text needs its scan (and its
+	 * message, should it fail). */
+	ids->perm = perms_find(req->permission);
+	if (ids->perm == NULL) {
+		rc = validate_text("permission", req->permission,
+		    LIMIT_PERMISSION, true, msg, size);
+		if (rc != STATUS_OK)
+			return rc;
 		snprintf(msg, size,
 		    "permission: \"%s\" is not a permission (e.g. "
 		    "experiment.create, members.invite)", req->permission);
@@ -64,8 +90,10 @@ check_request_validate(const Exe__Access__V1__CheckRequest *req, char *msg,
 	}
 	switch (req->target_case) {
 	case EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID:
-		return validate_uuid("workspace_id", req->workspace_id, true, msg,
-		    size);
+		rc = validate_uuid_id("workspace_id", req->workspace_id, true,
+		    ids->workspace_id, msg, size);
+		ids->workspace = rc == STATUS_OK;
+		return rc;
 	case EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE:
 		if (!resource_type_known(req->resource->type)) {
 			snprintf(msg, size,
@@ -84,8 +112,13 @@ check_request_validate(const Exe__Access__V1__CheckRequest *req, char *msg,
 int
 authz_check_validate(struct call *call)
 {
-	call->code = check_request_validate((const void *)call->request,
+	struct check_ids *ids = call_new(call, sizeof *ids);
+	if (ids == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	call->code = check_request_validate((const void *)call->request, ids,
 	    call->message, sizeof call->message);
+	if (call->code == STATUS_OK)
+		call->parsed = ids;
 	return call->code;
 }
 
@@ -95,20 +128,56 @@ enum source {
 	CACHE_OR_DB, /* on a database worker */
 };
 
+/* copy_id copies an id's text (at most 36 bytes) into `out`. */
+static void
+copy_id(char out[37], const char *id)
+{
+	size_t n = strnlen(id, 36);
+	memcpy(out, id, n);
+	out[n] = '\0';
+}
+
+/* membership_get looks the user principal of `req` up in the cache for
+ * workspace d->workspace_id, with the ids `ids` parsed when it has them. */
+static bool
+membership_get(struct cache *cache, const Exe__Access__V1__CheckRequest *req,
+    const struct check_ids *ids, const struct decision *d,
+    struct cache_membership *m, uint64_t *rev)
+{
+	const char *user_id = req->principal->user_id;
+	unsigned char user[16], ws[16];
+	bool parsed = ids != NULL && ids->user
+	    ? (memcpy(user, ids->user_id, 16), true)
+	    : validate_uuid_bytes(user_id, user);
+	if (parsed && ids != NULL && ids->workspace)
+		memcpy(ws, ids->workspace_id, 16);
+	else if (parsed)
+		parsed = validate_uuid_bytes(d->workspace_id, ws);
+	if (parsed)
+		return cache_get_membership_ids(cache, user, ws, m, rev);
+	/* Not in canonical form: the cache's own parser decides. */
+	return cache_get_membership(cache, user_id, d->workspace_id, m, rev);
+}
+
 /* check_decide decides one request. With CACHE_ONLY it returns
  * DISPATCH_MISS when the cache cannot answer (or is not fresh enough for
  * at_least_as_fresh); otherwise a status, with *d filled on STATUS_OK.
+ * `ids`, when not NULL, is what check_request_validate read from `req`.
  * `known`, when not NULL, is the user principal's standing in the target
  * workspace, already read (standings_read): used on a cache miss instead
  * of a statement of its own. */
 static int
 check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
-    enum source src, const struct standing *known, struct decision *d)
+    const struct check_ids *ids, enum source src,
+    const struct standing *known, struct decision *d)
 {
 	struct cache *cache = call->svc->cache;
 	bool cached = cache_usable(cache, req->at_least_as_fresh);
-	const struct permission *perm = perms_find(req->permission);
-	memset(d, 0, sizeof *d);
+	const struct permission *perm =
+	    ids != NULL ? ids->perm : perms_find(req->permission);
+	/* Only the fixed part: each path below writes the reason it gives. */
+	memset(d, 0, offsetof(struct decision, reason));
+	d->reason[0] = '\0';
 	if (cached)
 		d->revision = cache_revision(cache);
 
@@ -139,16 +208,14 @@ check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
 				    d->workspace_id, rev);
 		}
 	} else {
-		snprintf(d->workspace_id, sizeof d->workspace_id, "%s",
-		    req->workspace_id);
+		copy_id(d->workspace_id, req->workspace_id);
 	}
 
 	const Exe__Access__V1__Principal *p = req->principal;
 	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
 		struct cache_membership m;
 		uint64_t rev;
-		if (cached && cache_get_membership(cache, p->user_id,
-		                  d->workspace_id, &m, &rev)) {
+		if (cached && membership_get(cache, req, ids, d, &m, &rev)) {
 			if (rev > d->revision)
 				d->revision = rev;
 			d->standing.workspace_exists = m.workspace_exists;
@@ -227,14 +294,23 @@ check_result(struct call *call, const Exe__Access__V1__CheckRequest *req,
 	    Exe__Access__V1__CheckResponse, exe__access__v1__check_response__init);
 	if (resp == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	/* The response is only packed, never freed: text that outlives the
+	 * reply (a literal, the request's own fields) is used in place. */
 	resp->allowed = d->allowed;
 	resp->role = (Exe__Access__V1__Role)d->role;
-	resp->reason = call_strdup(call, d->allowed ? "" : d->reason);
+	resp->reason = d->allowed ? (char *)"" : call_strdup(call, d->reason);
 	resp->revision = d->revision;
 	/* Which workspace holds a resource is the business of its members
 	 * (and its key) only: neither the field nor the reason tells others. */
 	bool standing = d->allowed || d->role != ROLE_NONE;
-	resp->workspace_id = call_strdup(call, standing ? d->workspace_id : "");
+	if (!standing)
+		resp->workspace_id = (char *)"";
+	else if (req->target_case ==
+	        EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID &&
+	    strcmp(req->workspace_id, d->workspace_id) == 0)
+		resp->workspace_id = req->workspace_id;
+	else
+		resp->workspace_id = call_strdup(call, d->workspace_id);
 	if (!standing && req->target_case ==
 	        EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE &&
 	    d->workspace_id[0] != '\0') {
@@ -254,7 +330,7 @@ check(struct call *call, enum source src, const struct standing *known)
 {
 	const Exe__Access__V1__CheckRequest *req = (const void *)call->request;
 	struct decision d;
-	int rc = check_decide(call, req, src, known, &d);
+	int rc = check_decide(call, req, call->parsed, src, known, &d);
 	Exe__Access__V1__CheckResponse *resp;
 	if (rc == STATUS_OK)
 		rc = check_result(call, req, &d, &resp);
@@ -297,9 +373,11 @@ standings_read(PGconn *db, size_t n,
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		const Exe__Access__V1__CheckRequest *req = reqs[i];
+		struct check_ids parsed;
 		char msg[256];
 		known[i] = NULL;
-		if (check_request_validate(req, msg, sizeof msg) != STATUS_OK ||
+		if (check_request_validate(req, &parsed, msg, sizeof msg) !=
+		        STATUS_OK ||
 		    req->principal->kind_case !=
 		        EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID ||
 		    req->target_case !=
@@ -389,10 +467,11 @@ batch(struct call *call, enum source src)
 		exe__access__v1__batch_check_result__init(r);
 		list[i] = r;
 		char msg[sizeof call->message];
-		int rc = check_request_validate(item, msg, sizeof msg);
+		struct check_ids ids;
+		int rc = check_request_validate(item, &ids, msg, sizeof msg);
 		if (rc == STATUS_OK) {
 			struct decision d;
-			rc = check_decide(call, item, src,
+			rc = check_decide(call, item, &ids, src,
 			    known != NULL ? known[i] : NULL, &d);
 			if (rc == DISPATCH_MISS)
 				return rc;
@@ -436,8 +515,10 @@ authz_permissions_validate(struct call *call)
 {
 	const Exe__Access__V1__ListPermissionsRequest *req =
 	    (const void *)call->request;
-	int rc = validate_principal(req->principal, call->message,
-	    sizeof call->message);
+	unsigned char user_id[16];
+	bool is_user;
+	int rc = validate_principal(req->principal, user_id, &is_user,
+	    call->message, sizeof call->message);
 	if (rc == STATUS_OK)
 		rc = validate_uuid("workspace_id", req->workspace_id, true,
 		    call->message, sizeof call->message);
@@ -459,7 +540,7 @@ permissions(struct call *call, enum source src)
 	probe.workspace_id = req->workspace_id;
 	probe.at_least_as_fresh = req->at_least_as_fresh;
 	struct decision d;
-	int rc = check_decide(call, &probe, src, NULL, &d);
+	int rc = check_decide(call, &probe, NULL, src, NULL, &d);
 	if (rc != STATUS_OK)
 		return rc;
 	bool is_user = req->principal->kind_case ==
@@ -559,8 +640,10 @@ authz_lookup_validate(struct call *call)
 	const Exe__Access__V1__LookupResourcesRequest *req =
 	    (const void *)call->request;
 	uint32_t size;
-	int rc = validate_principal(req->principal, call->message,
-	    sizeof call->message);
+	unsigned char user_id[16];
+	bool is_user;
+	int rc = validate_principal(req->principal, user_id, &is_user,
+	    call->message, sizeof call->message);
 	if (rc == STATUS_OK && !resource_type_known(req->resource_type))
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "resource_type: must be experiment, dataset or project");

@@ -97,9 +97,13 @@ match(struct cds_lfht_node *node, const void *arg)
 {
 	const struct entry *e = caa_container_of(node, struct entry, node);
 	const struct lookup_key *k = arg;
-	/* Constant time: an API key entry's key is the hash of a secret. */
-	return e->key_len == k->len &&
-	    sodium_memcmp(e->key, k->bytes, k->len) == 0;
+	if (e->key_len != k->len)
+		return 0;
+	/* Constant time wherever an API key entry is involved: its key is
+	 * the hash of a secret. Memberships and resources are not secret. */
+	if (e->key[0] == ENTRY_KEY || k->bytes[0] == ENTRY_KEY)
+		return sodium_memcmp(e->key, k->bytes, k->len) == 0;
+	return memcmp(e->key, k->bytes, k->len) == 0;
 }
 
 static void
@@ -316,6 +320,18 @@ cache_get_membership(struct cache *c, const char *user_id,
 	unsigned char key[MEMBERSHIP_KEY];
 	return membership_key(user_id, workspace_id, key) &&
 	    get(c, key, sizeof key, out, sizeof *out, revision);
+}
+
+bool
+cache_get_membership_ids(struct cache *c, const unsigned char user_id[16],
+    const unsigned char workspace_id[16], struct cache_membership *out,
+    uint64_t *revision)
+{
+	unsigned char key[MEMBERSHIP_KEY];
+	key[0] = ENTRY_MEMBERSHIP;
+	memcpy(key + 1, user_id, 16);
+	memcpy(key + 17, workspace_id, 16);
+	return get(c, key, sizeof key, out, sizeof *out, revision);
 }
 
 void

@@ -71,6 +71,11 @@ uint64_t cache_revision(struct cache *c);
 bool cache_get_membership(struct cache *c, const char *user_id,
     const char *workspace_id, struct cache_membership *out,
     uint64_t *revision);
+/* cache_get_membership_ids is cache_get_membership for ids already parsed
+ * into their 16 bytes. */
+bool cache_get_membership_ids(struct cache *c, const unsigned char user_id[16],
+    const unsigned char workspace_id[16], struct cache_membership *out,
+    uint64_t *revision);
 bool cache_get_key(struct cache *c, const unsigned char *hash, size_t len,
     struct cache_key *out, uint64_t *revision);
 bool cache_get_resource(struct cache *c, const char *type, const char *id,

@@ -37,6 +37,9 @@ struct call {
 	ProtobufCMessage *envelope; /* the unpacked RpcRequest */
 	ProtobufCMessage *request;  /* the unpacked method request */
 	ProtobufCMessage *response; /* set by the handler on success */
+	/* What the method's validate read out of the request for its fast
+	 * path and handler (in the arena, method-specific); may be NULL. */
+	const void *parsed;
 	PGconn *db;                 /* set while running on a database worker */
 	int64_t deadline_ms;        /* 0: none */
 	uint64_t started_ns;        /* monotonic, when the request arrived */

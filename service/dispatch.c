@@ -223,6 +223,22 @@ call_secret(struct call *call, size_t size)
 	return call->secret;
 }
 
+/* The request and its envelope are unpacked into the call's arena: no
+ * malloc or free a field, and dispatch_end wipes the arena whole, so
+ * secrets that arrive in requests do not linger in freed memory. */
+static void *
+request_alloc(void *arena, size_t size)
+{
+	return arena_alloc_raw(arena, size);
+}
+
+static void
+request_free(void *arena, void *ptr)
+{
+	(void)arena;
+	(void)ptr;
+}
+
 static bool
 deadline_passed(const struct call *call)
 {
@@ -238,9 +254,10 @@ enum dispatch_next
 dispatch_begin(struct call *call, const uint8_t *buf, size_t len,
     size_t max_bytes)
 {
+	ProtobufCAllocator alloc = {request_alloc, request_free, &call->arena};
 	Exe__Access__V1__RpcRequest *env;
-	call->code = envelope_decode(buf, len, max_bytes, &env, call->message,
-	    sizeof call->message);
+	call->code = envelope_decode_with(buf, len, max_bytes, &alloc, &env,
+	    call->message, sizeof call->message);
 	call->envelope = env != NULL ? &env->base : NULL;
 	if (call->code != STATUS_OK)
 		return DISPATCH_REPLY;
@@ -299,8 +316,8 @@ dispatch_begin(struct call *call, const uint8_t *buf, size_t len,
 		    "the request's deadline passed before it was served");
 		return DISPATCH_REPLY;
 	}
-	call->request = protobuf_c_message_unpack(m->request,
-	    &envelope_allocator, env->body.len, env->body.data);
+	call->request = protobuf_c_message_unpack(m->request, &alloc,
+	    env->body.len, env->body.data);
 	if (call->request == NULL) {
 		call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "body: not a valid %s for %s", m->request->name, m->name);
@@ -471,14 +488,10 @@ dispatch_reply(struct call *call, size_t max_bytes, struct envelope_reply *out)
 void
 dispatch_end(struct call *call)
 {
-	if (call->request != NULL)
-		protobuf_c_message_free_unpacked(call->request,
-		    &envelope_allocator);
-	envelope_request_free((Exe__Access__V1__RpcRequest *)call->envelope);
-	if (call->secret != NULL) {
-		arena_wipe(&call->arena);
+	/* The request lives in the arena (see request_alloc): wiped always. */
+	arena_wipe(&call->arena);
+	if (call->secret != NULL)
 		sodium_free(call->secret);
-	}
 	if (call->counted)
 		tokens_release(call->svc->tokens, &call->caller);
 	arena_reset(&call->arena);

@@ -46,6 +46,15 @@ int
 envelope_decode(const uint8_t *buf, size_t len, size_t max_bytes,
     Exe__Access__V1__RpcRequest **out, char *msg, size_t msg_size)
 {
+	return envelope_decode_with(buf, len, max_bytes, &envelope_allocator,
+	    out, msg, msg_size);
+}
+
+int
+envelope_decode_with(const uint8_t *buf, size_t len, size_t max_bytes,
+    ProtobufCAllocator *allocator, Exe__Access__V1__RpcRequest **out,
+    char *msg, size_t msg_size)
+{
 	*out = NULL;
 	if (len == 0) {
 		snprintf(msg, msg_size,
@@ -59,7 +68,7 @@ envelope_decode(const uint8_t *buf, size_t len, size_t max_bytes,
 		return STATUS_RESOURCE_EXHAUSTED;
 	}
 	Exe__Access__V1__RpcRequest *req =
-	    exe__access__v1__rpc_request__unpack(&envelope_allocator, len, buf);
+	    exe__access__v1__rpc_request__unpack(allocator, len, buf);
 	if (req == NULL) {
 		snprintf(msg, msg_size,
 		    "malformed message: not an exe.access.v1.RpcRequest");

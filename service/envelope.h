@@ -26,6 +26,13 @@ int envelope_decode(const uint8_t *buf, size_t len, size_t max_bytes,
     Exe__Access__V1__RpcRequest **out, char *msg, size_t msg_size)
     __attribute__((warn_unused_result));
 
+/* envelope_decode_with is envelope_decode unpacking with `allocator`
+ * (the request is then the allocator's to free: envelope_request_free is
+ * only for envelope_allocator). */
+int envelope_decode_with(const uint8_t *buf, size_t len, size_t max_bytes,
+    ProtobufCAllocator *allocator, Exe__Access__V1__RpcRequest **out,
+    char *msg, size_t msg_size) __attribute__((warn_unused_result));
+
 /* envelope_request_free frees what envelope_decode returned; NULL is fine. */
 void envelope_request_free(Exe__Access__V1__RpcRequest *req);
 

@@ -69,6 +69,20 @@ fail(char *msg, size_t msg_size, const char *field, const char *what)
 	return STATUS_INVALID_ARGUMENT;
 }
 
+/* printable_ascii says whether all `len` bytes at `s` are printable ASCII
+ * (0x20 to 0x7E). Such text is valid UTF-8 with no NUL and no control
+ * character, so validate_text needs no other scan of it. */
+static bool
+printable_ascii(const char *s, size_t len)
+{
+	unsigned char bad = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bad |= c < 0x20 || c > 0x7E;
+	}
+	return !bad;
+}
+
 int
 validate_text(const char *field, const char *value, size_t max, bool required,
     char *msg, size_t msg_size)
@@ -84,6 +98,8 @@ validate_text(const char *field, const char *value, size_t max, bool required,
 		    field, len, max);
 		return STATUS_INVALID_ARGUMENT;
 	}
+	if (printable_ascii(value, len))
+		return STATUS_OK;
 	if (!validate_utf8(value, len))
 		return fail(msg, msg_size, field, "is not valid UTF-8");
 	for (size_t i = 0; i < len; i++) {
@@ -97,29 +113,64 @@ validate_text(const char *field, const char *value, size_t max, bool required,
 	return STATUS_OK;
 }
 
-static bool
-is_hex(char c)
+/* hex_value is the value of a hex digit (either case), or -1. */
+static int
+hex_value(unsigned char c)
 {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
-	    (c >= 'A' && c <= 'F');
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20; /* lower case */
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+bool
+validate_uuid_bytes(const char *value, unsigned char out[16])
+{
+	/* 8-4-4-4-12 hex digits: where the hyphens stand. */
+	static const bool hyphen[36] = {[8] = true, [13] = true, [18] = true,
+	    [23] = true};
+	unsigned char bytes[16];
+	size_t n = 0; /* digits read */
+	for (size_t i = 0; i < 36; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (hyphen[i]) {
+			if (c != '-')
+				return false;
+			continue;
+		}
+		int v = hex_value(c); /* the NUL of a short value is -1 too */
+		if (v < 0)
+			return false;
+		if (n % 2 == 0)
+			bytes[n / 2] = (unsigned char)(v << 4);
+		else
+			bytes[n / 2] |= (unsigned char)v;
+		n++;
+	}
+	if (value[36] != '\0')
+		return false;
+	memcpy(out, bytes, sizeof bytes);
+	return true;
 }
 
 int
 validate_uuid(const char *field, const char *value, bool required, char *msg,
     size_t msg_size)
 {
-	size_t len = strlen(value);
-	if (len == 0)
+	unsigned char bytes[16];
+	return validate_uuid_id(field, value, required, bytes, msg, msg_size);
+}
+
+int
+validate_uuid_id(const char *field, const char *value, bool required,
+    unsigned char out[16], char *msg, size_t msg_size)
+{
+	if (value[0] == '\0')
 		return required ? fail(msg, msg_size, field, "is required")
 		                : STATUS_OK;
-	bool ok = len == 36;
-	for (size_t i = 0; ok && i < len; i++) {
-		if (i == 8 || i == 13 || i == 18 || i == 23)
-			ok = value[i] == '-';
-		else
-			ok = is_hex(value[i]);
-	}
-	if (!ok)
+	if (!validate_uuid_bytes(value, out))
 		return fail(msg, msg_size, field,
 		    "is not an id (expected a UUID such as "
 		    "3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c90)");

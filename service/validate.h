@@ -45,6 +45,19 @@ int validate_text(const char *field, const char *value, size_t max,
 int validate_uuid(const char *field, const char *value, bool required,
     char *msg, size_t msg_size) __attribute__((warn_unused_result));
 
+/* validate_uuid_id is validate_uuid that also writes the id's 16 bytes to
+ * `out` when it is one (out is left alone for an empty optional value or
+ * on failure). */
+int validate_uuid_id(const char *field, const char *value, bool required,
+    unsigned char out[16], char *msg, size_t msg_size)
+    __attribute__((warn_unused_result));
+
+/* validate_uuid_bytes says whether `value` is a UUID in canonical text form
+ * (8-4-4-4-12 hex digits, either case, nothing else) and, if so, writes
+ * its 16 bytes to `out`; `out` is untouched otherwise. */
+bool validate_uuid_bytes(const char *value, unsigned char out[16])
+    __attribute__((warn_unused_result));
+
 /* validate_username checks a username: 1 to 64 bytes of letters, digits,
  * '.', '-' and '_', starting with a letter or digit. */
 int validate_username(const char *field, const char *value, char *msg,

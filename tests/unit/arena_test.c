@@ -275,6 +275,52 @@ wipe_zeroes_everything(void)
 	arena_reset(&a);
 }
 
+/* Raw allocations keep every byte they were given, apart from each other,
+ * aligned, through the inline buffer and a run of growing blocks; the
+ * zeroing ones between them still come back zeroed; a wipe clears all. */
+static void
+raw_allocations_keep_their_bytes(void)
+{
+	struct arena a;
+	arena_init(&a);
+	enum { N = 400 };
+	unsigned char *ptrs[N];
+	size_t sizes[N];
+	for (size_t i = 0; i < N; i++) {
+		sizes[i] = 1 + (i * 37) % 700 + (i % 50 == 0 ? 30000 : 0);
+		if (i % 3 == 0) {
+			ptrs[i] = arena_alloc(&a, sizes[i]);
+			EXPECT(ptrs[i] != NULL);
+			if (ptrs[i] != NULL)
+				EXPECT(all_bytes(ptrs[i], 0, sizes[i]));
+		} else {
+			ptrs[i] = arena_alloc_raw(&a, sizes[i]);
+			EXPECT(ptrs[i] != NULL);
+		}
+		if (ptrs[i] == NULL)
+			continue;
+		EXPECT(aligned(ptrs[i]));
+		memset(ptrs[i], (int)(i % 251) + 1, sizes[i]);
+	}
+	for (size_t i = 0; i < N; i++) {
+		if (ptrs[i] != NULL &&
+		    !all_bytes(ptrs[i], (unsigned char)(i % 251 + 1), sizes[i])) {
+			fprintf(stderr, "  allocation %zu overwritten\n", i);
+			unit_case_failed = 1;
+		}
+	}
+	EXPECT(arena_alloc_raw(&a, SIZE_MAX) == NULL);
+	EXPECT(arena_alloc_raw(&a, 0) != NULL);
+	arena_wipe(&a);
+	for (size_t i = 0; i < N; i++) {
+		if (ptrs[i] != NULL && !all_bytes(ptrs[i], 0, sizes[i])) {
+			fprintf(stderr, "  allocation %zu not wiped\n", i);
+			unit_case_failed = 1;
+		}
+	}
+	arena_reset(&a);
+}
+
 static const struct unit_case cases[] = {
 	{"pointers_are_aligned", pointers_are_aligned},
 	{"memory_is_zeroed", memory_is_zeroed},
@@ -284,6 +330,7 @@ static const struct unit_case cases[] = {
 	{"string_copies", string_copies},
 	{"reset_reuses_memory", reset_reuses_memory},
 	{"wipe_zeroes_everything", wipe_zeroes_everything},
+	{"raw_allocations_keep_their_bytes", raw_allocations_keep_their_bytes},
 };
 
 UNIT_MAIN(cases)

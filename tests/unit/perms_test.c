@@ -247,6 +247,23 @@ role_parse_refuses_other_text(void)
 	}
 }
 
+static void
+find_refuses_near_names(void)
+{
+	static const char *const near[] = {
+		"", "e", "experiment", "experiment.", "experiment.creat",
+		"experiment.createx", "Experiment.create", "xperiment.create",
+		"workspace.view ", " workspace.view", "workspace.VIEW",
+		"api_key", "members.inv", "optimization.runs", "dataset.delete\n",
+	};
+	for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+		if (perms_find(near[i]) != NULL) {
+			fprintf(stderr, "  \"%s\" found\n", near[i]);
+			unit_case_failed = 1;
+		}
+	}
+}
+
 static const struct unit_case cases[] = {
 	{"count_is_23", count_is_23},
 	{"every_cell_matches_spec", every_cell_matches_spec},
@@ -256,6 +273,7 @@ static const struct unit_case cases[] = {
 	{"find_unknown_is_null", find_unknown_is_null},
 	{"role_names_round_trip", role_names_round_trip},
 	{"role_parse_refuses_other_text", role_parse_refuses_other_text},
+	{"find_refuses_near_names", find_refuses_near_names},
 };
 
 UNIT_MAIN(cases)

@@ -404,6 +404,221 @@ email_bad(void)
 	free(domain);
 }
 
+/* ref_uuid_bytes is the plain reading of a canonical UUID, for
+ * validate_uuid_bytes to agree with: 36 bytes, '-' at 8, 13, 18 and 23,
+ * hex digits (either case) elsewhere. */
+static bool
+ref_uuid_bytes(const char *s, size_t len, unsigned char out[16])
+{
+	if (len != 36 || strlen(s) != 36)
+		return false;
+	size_t n = 0;
+	for (size_t i = 0; i < 36; i++) {
+		char c = s[i];
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (c != '-')
+				return false;
+			continue;
+		}
+		int v;
+		if (c >= '0' && c <= '9')
+			v = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v = c - 'A' + 10;
+		else
+			return false;
+		if (n % 2 == 0)
+			out[n / 2] = (unsigned char)(v << 4);
+		else
+			out[n / 2] |= (unsigned char)v;
+		n++;
+	}
+	return true;
+}
+
+static void
+uuid_bytes_good(void)
+{
+	static const struct {
+		const char *text;
+		unsigned char bytes[16];
+	} good[] = {
+		{"3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c90",
+		    {0x3f, 0x2b, 0x8c, 0x1e, 0x0d, 0x4a, 0x4e, 0x7b, 0x9c, 0x1f,
+		        0x2a, 0x6d, 0x5e, 0x8b, 0x7c, 0x90}},
+		{"3F2B8C1E-0D4A-4E7B-9C1F-2A6D5E8B7C90",
+		    {0x3f, 0x2b, 0x8c, 0x1e, 0x0d, 0x4a, 0x4e, 0x7b, 0x9c, 0x1f,
+		        0x2a, 0x6d, 0x5e, 0x8b, 0x7c, 0x90}},
+		{"00000000-0000-0000-0000-000000000000", {0}},
+		{"ffffffff-FFFF-ffff-FfFf-ffffffffffff",
+		    {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+		        0xff, 0xff, 0xff, 0xff, 0xff, 0xff}},
+		{"01234567-89ab-cdef-ABCD-EF0123456789",
+		    {0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0xab, 0xcd,
+		        0xef, 0x01, 0x23, 0x45, 0x67, 0x89}},
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+		unsigned char out[16];
+		memset(out, 0xa5, sizeof out);
+		EXPECT(validate_uuid_bytes(good[i].text, out));
+		if (memcmp(out, good[i].bytes, 16) != 0) {
+			fprintf(stderr, "  %s: wrong bytes\n", good[i].text);
+			unit_case_failed = 1;
+		}
+		char msg[256] = "";
+		memset(out, 0xa5, sizeof out);
+		EXPECT_INT(validate_uuid_id("user_id", good[i].text, true, out,
+		               msg, sizeof msg), STATUS_OK);
+		EXPECT(memcmp(out, good[i].bytes, 16) == 0);
+	}
+}
+
+static void
+uuid_bytes_bad(void)
+{
+	static const char *const bad[] = {
+		"",
+		"3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c9",   /* 35 */
+		"3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c900", /* 37 */
+		"3f2b8c1e0d4a-4e7b-9c1f-2a6d5e8b7c90-",  /* dash moved */
+		"3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c9g",
+		"3f2b8c1e-0d4a-4e7b-9c1f_2a6d5e8b7c90",
+		"3f2b8c1e 0d4a 4e7b 9c1f 2a6d5e8b7c90",
+		"{3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c}",
+		"3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c\xc3\xa9",
+		"3f2b8c1e3f2b8c1e3f2b8c1e3f2b8c1e",
+		"gggggggg-gggg-gggg-gggg-gggggggggggg",
+		"--------------------------------------",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		unsigned char out[16];
+		memset(out, 0xa5, sizeof out);
+		if (validate_uuid_bytes(bad[i], out)) {
+			fprintf(stderr, "  \"%s\" accepted\n", bad[i]);
+			unit_case_failed = 1;
+		}
+		/* Untouched on failure. */
+		for (size_t k = 0; k < 16; k++)
+			EXPECT(out[k] == 0xa5);
+		char msg[256] = "";
+		EXPECT_INT(validate_uuid_id("user_id", bad[i], true, out, msg,
+		               sizeof msg), STATUS_INVALID_ARGUMENT);
+		EXPECT_FIELD_MSG(msg, "user_id");
+	}
+	char msg[256] = "";
+	unsigned char out[16];
+	EXPECT_INT(validate_uuid_id("workspace_id", "", false, out, msg,
+	               sizeof msg), STATUS_OK);
+	EXPECT_INT(validate_uuid_id("workspace_id", "", true, out, msg,
+	               sizeof msg), STATUS_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(msg, "required");
+}
+
+/* Every byte value at every position of a good UUID (and a NUL that cuts
+ * it short): validate_uuid_bytes agrees with the plain reading, bytes and
+ * all. */
+static void
+uuid_bytes_every_byte_everywhere(void)
+{
+	const char *base = "3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c90";
+	size_t disagreements = 0;
+	for (size_t pos = 0; pos < 36; pos++) {
+		for (unsigned c = 0; c < 256; c++) {
+			char s[37];
+			memcpy(s, base, 37);
+			s[pos] = (char)c;
+			unsigned char want[16], got[16];
+			bool w = ref_uuid_bytes(s, strlen(s), want);
+			bool g = validate_uuid_bytes(s, got);
+			if (w != g || (w && memcmp(want, got, 16) != 0)) {
+				if (disagreements++ < 5)
+					fprintf(stderr, "  byte 0x%02x at %zu: "
+					    "expected %d\n", c, pos, w);
+				unit_case_failed = 1;
+			}
+		}
+	}
+	/* Two digits changed at once, across all pairs of hex values. */
+	static const char digits[] = "0123456789abcdefABCDEF";
+	for (size_t i = 0; i < sizeof digits - 1; i++) {
+		for (size_t j = 0; j < sizeof digits - 1; j++) {
+			char s[37];
+			memcpy(s, base, 37);
+			s[34] = digits[i];
+			s[35] = digits[j];
+			s[0] = digits[j];
+			s[1] = digits[i];
+			unsigned char want[16], got[16];
+			EXPECT(ref_uuid_bytes(s, 36, want));
+			EXPECT(validate_uuid_bytes(s, got));
+			EXPECT(memcmp(want, got, 16) == 0);
+		}
+	}
+}
+
+/* ref_text is validate_text without its fast path: the checks it makes on
+ * any text, in their order. */
+static int
+ref_text(const char *value, size_t max, bool required)
+{
+	size_t len = strlen(value);
+	if (len == 0)
+		return required ? STATUS_INVALID_ARGUMENT : STATUS_OK;
+	if (len > max || !validate_utf8(value, len))
+		return STATUS_INVALID_ARGUMENT;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+		if (c < 0x20 || c == 0x7F ||
+		    (c == 0xC2 && i + 1 < len &&
+		        (unsigned char)value[i + 1] <= 0x9F))
+			return STATUS_INVALID_ARGUMENT;
+	}
+	return STATUS_OK;
+}
+
+/* Every byte value at every position of texts of 1 to 20 bytes (so each
+ * lands in a whole word and in the tail of the scan): validate_text
+ * agrees with the plain checks. */
+static void
+text_every_byte_everywhere(void)
+{
+	size_t disagreements = 0;
+	for (size_t len = 1; len <= 20; len++) {
+		for (size_t pos = 0; pos < len; pos++) {
+			for (unsigned c = 1; c < 256; c++) {
+				char s[21];
+				memset(s, 'a' + (char)(len % 26), len);
+				s[len] = '\0';
+				s[pos] = (char)c;
+				char msg[256] = "";
+				int want = ref_text(s, 64, true);
+				int got = validate_text("name", s, 64, true, msg,
+				    sizeof msg);
+				if (want != got) {
+					if (disagreements++ < 5)
+						fprintf(stderr, "  byte 0x%02x at "
+						    "%zu of %zu: %d, expected %d\n",
+						    c, pos, len, got, want);
+					unit_case_failed = 1;
+				}
+			}
+		}
+	}
+	/* Printable ASCII from end to end is accepted, up to the limit. */
+	char all[0x7F - 0x20 + 1];
+	for (int c = 0x20; c < 0x7F; c++)
+		all[c - 0x20] = (char)c;
+	all[sizeof all - 1] = '\0';
+	char msg[256] = "";
+	EXPECT_INT(validate_text("name", all, sizeof all - 1, true, msg,
+	               sizeof msg), STATUS_OK);
+	EXPECT_INT(validate_text("name", all, sizeof all - 2, true, msg,
+	               sizeof msg), STATUS_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(msg, "bytes");
+}
+
 static const struct unit_case cases[] = {
 	{"utf8_valid", utf8_valid},
 	{"utf8_invalid", utf8_invalid},
@@ -416,6 +631,10 @@ static const struct unit_case cases[] = {
 	{"text_small_message_buffer", text_small_message_buffer},
 	{"uuid_good", uuid_good},
 	{"uuid_bad", uuid_bad},
+	{"uuid_bytes_good", uuid_bytes_good},
+	{"uuid_bytes_bad", uuid_bytes_bad},
+	{"uuid_bytes_every_byte_everywhere", uuid_bytes_every_byte_everywhere},
+	{"text_every_byte_everywhere", text_every_byte_everywhere},
 	{"username_good", username_good},
 	{"username_bad", username_bad},
 	{"email_good", email_good},
