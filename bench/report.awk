@@ -50,6 +50,7 @@ function verdict(ok) {
 	p999[key] = f["p999_us"]; errs[key] = f["errors"] + f["item_errors"]
 	dec[key] = f["decisions_s"]; wrapped[key] = f["wrapped"]
 	misses[key] = f["cache_misses"]; hits[key] = f["cache_hits"]
+	grouped[key] = f["grouped"]
 	next
 }
 
@@ -87,6 +88,8 @@ END {
 			notes = notes "cache-hits=" hits[k] " "
 		if (misses[k] != "" && op[k] !~ /first-touch/)
 			notes = notes "cache-misses=" misses[k] " "
+		if (grouped[k] != "")
+			notes = notes "grouped=" grouped[k] " "
 		if (wrapped[k] == 1 && op[k] ~ /first-touch/)
 			notes = notes "population-wrapped "
 		printf "%-5s %-26s %-4s %4d %10.0f %9s %9s %9s  %-14s %6s %6s %6s  %s\n",

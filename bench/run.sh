@@ -124,6 +124,7 @@ cached_tcp=tcp://127.0.0.1:$port
 cold_tcp=tcp://127.0.0.1:$((port + 1))
 echo_tcp=tcp://127.0.0.1:$((port + 2))
 metrics=http://127.0.0.1:$((port + 3))
+cold_metrics=http://127.0.0.1:$((port + 4))
 cached_ipc=ipc://$tmp/cached.sock
 cold_ipc=ipc://$tmp/cold.sock
 echo_ipc=ipc://$tmp/echo.sock
@@ -160,7 +161,7 @@ start_daemons() {
 	"$daemon" --listen="$cold_ipc" --listen="$cold_tcp" \
 		--database-url="$db" --hash-key-file="$tmp/hash.key" \
 		--token-file="$tmp/tokens" --workers="$workers" --cache-size=0 \
-		>"$tmp/cold.log" 2>&1 &
+		--metrics-address="$cold_metrics" >"$tmp/cold.log" 2>&1 &
 	cold_pid=$!
 	pids="$pids $cold_pid"
 	wait_ready "$tmp/cached.log" "$cached_pid"
@@ -213,15 +214,25 @@ lookups() {
 		END { print h + 0, m + 0 }'
 }
 
+# grouped: the cache-less daemon's calls decided in groups so far.
+grouped() {
+	curl -sf "$cold_metrics/metrics" |
+		awk '$1 == "exe_access_db_grouped_calls_total" { g = $2 }
+		    END { print g + 0 }'
+}
+
 # cell SCALE ARGS...: one run of exa-bench, its RESULT line kept. Runs
 # against the caching daemon also record its cache hits and misses during
 # the run (the untimed warm-up included): a cached op answered from the
-# cache has about one hit per check and no misses after its warm-up.
+# cache has about one hit per check and no misses after its warm-up. Runs
+# against the cache-less one record how many calls were decided in groups.
 cell() {
 	scale=$1
 	shift
+	grouped_before=""
 	case " $* " in
 	*" $cached_ipc "* | *" $cached_tcp "*) before=$(lookups) ;;
+	*" $cold_ipc "* | *" $cold_tcp "*) before="" grouped_before=$(grouped) ;;
 	*) before="" ;;
 	esac
 	out=$("$bench" --token "$token" --clients "$clients" "$@" 2>"$tmp/cell.err") || {
@@ -232,6 +243,9 @@ cell() {
 	if [ -n "$before" ]; then
 		after=$(lookups)
 		out="$out cache_hits=$((${after% *} - ${before% *})) cache_misses=$((${after#* } - ${before#* }))"
+	fi
+	if [ -n "$grouped_before" ]; then
+		out="$out grouped=$(($(grouped) - grouped_before))"
 	fi
 	echo "$out scale=$scale" >>"$results"
 }
