@@ -2,6 +2,7 @@
  * principal's standing in the workspace. */
 #include "decide.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -11,13 +12,23 @@
 #include "db.h"
 #include "status.h"
 
-/* granted_by writes which roles hold `perm`, e.g. "admin or member". */
+/* reason_set writes the concatenation of its strings, up to a NULL, to
+ * d->reason, cut at its end as snprintf would. Denials are common (a
+ * BatchCheck asks about many permissions at once), and joining strings
+ * costs several times less than formatting them. */
 static void
-granted_by(const struct permission *perm, char *out, size_t size)
+reason_set(struct decision *d, ...)
 {
-	snprintf(out, size, "%s%s%s", perm->admin ? "admin" : "",
-	    perm->member ? " or member" : "",
-	    perm->read_only ? " or read_only" : "");
+	size_t len = 0, room = sizeof d->reason - 1;
+	va_list ap;
+	va_start(ap, d);
+	for (const char *s; (s = va_arg(ap, const char *)) != NULL;) {
+		size_t n = strnlen(s, room - len);
+		memcpy(d->reason + len, s, n);
+		len += n;
+	}
+	va_end(ap);
+	d->reason[len] = '\0';
 }
 
 void
@@ -28,24 +39,24 @@ decide_from_standing(const char *user_id, const struct permission *perm,
 	d->role = st->role;
 	d->allowed = false;
 	if (!st->workspace_exists) {
-		snprintf(d->reason, sizeof d->reason,
-		    "workspace %s does not exist", d->workspace_id);
+		reason_set(d, "workspace ", d->workspace_id, " does not exist",
+		    NULL);
+	} else if (st->role == ROLE_NONE && st->personal) {
+		reason_set(d, "user ", user_id, " is not the owner of workspace ",
+		    d->workspace_id,
+		    "; a personal workspace is visible to its owner only", NULL);
 	} else if (st->role == ROLE_NONE) {
-		snprintf(d->reason, sizeof d->reason,
-		    st->personal ? "user %s is not the owner of workspace %s; "
-		                   "a personal workspace is visible to its owner "
-		                   "only"
-		                 : "user %s is not a member of workspace %s; ask "
-		                   "one of its admins for an invitation",
-		    user_id, d->workspace_id);
+		reason_set(d, "user ", user_id, " is not a member of workspace ",
+		    d->workspace_id, "; ask one of its admins for an invitation",
+		    NULL);
 	} else if (!perms_role_has(st->role, perm)) {
-		char who[40];
-		granted_by(perm, who, sizeof who);
-		snprintf(d->reason, sizeof d->reason,
-		    "user %s has role %s in workspace %s, which does not grant "
-		    "%s (%s does); ask an admin of the workspace",
-		    user_id, perms_role_name(st->role), d->workspace_id,
-		    perm->name, who);
+		/* Which roles hold it, e.g. "admin or member". */
+		reason_set(d, "user ", user_id, " has role ",
+		    perms_role_name(st->role), " in workspace ", d->workspace_id,
+		    ", which does not grant ", perm->name, " (",
+		    perm->admin ? "admin" : "", perm->member ? " or member" : "",
+		    perm->read_only ? " or read_only" : "",
+		    " does); ask an admin of the workspace", NULL);
 	} else {
 		d->allowed = true;
 	}

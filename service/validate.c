@@ -113,44 +113,32 @@ validate_text(const char *field, const char *value, size_t max, bool required,
 	return STATUS_OK;
 }
 
-/* hex_value is the value of a hex digit (either case), or -1. */
-static int
-hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20; /* lower case */
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+/* hex_digit maps a character to its value as a hex digit plus one (either
+ * case); 0 for every other character. */
+static const unsigned char hex_digit[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+    ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+    ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
 
 bool
 validate_uuid_bytes(const char *value, unsigned char out[16])
 {
-	/* 8-4-4-4-12 hex digits: where the hyphens stand. */
-	static const bool hyphen[36] = {[8] = true, [13] = true, [18] = true,
-	    [23] = true};
-	unsigned char bytes[16];
-	size_t n = 0; /* digits read */
-	for (size_t i = 0; i < 36; i++) {
-		unsigned char c = (unsigned char)value[i];
-		if (hyphen[i]) {
-			if (c != '-')
-				return false;
-			continue;
-		}
-		int v = hex_value(c); /* the NUL of a short value is -1 too */
-		if (v < 0)
-			return false;
-		if (n % 2 == 0)
-			bytes[n / 2] = (unsigned char)(v << 4);
-		else
-			bytes[n / 2] |= (unsigned char)v;
-		n++;
-	}
-	if (value[36] != '\0')
+	/* 8-4-4-4-12 hex digits: where each byte's two digits start. */
+	static const unsigned char at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21,
+	    24, 26, 28, 30, 32, 34};
+	if (strnlen(value, 37) != 36 || value[8] != '-' || value[13] != '-' ||
+	    value[18] != '-' || value[23] != '-')
 		return false;
+	unsigned char bytes[16];
+	for (size_t i = 0; i < 16; i++) {
+		unsigned hi = hex_digit[(unsigned char)value[at[i]]];
+		unsigned lo = hex_digit[(unsigned char)value[at[i] + 1]];
+		if (hi == 0 || lo == 0)
+			return false;
+		bytes[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
+	}
 	memcpy(out, bytes, sizeof bytes);
 	return true;
 }
