@@ -4,21 +4,18 @@
 #define _XOPEN_SOURCE 700
 #include "fault.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <jansson.h>
 #include <libpq-fe.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -490,208 +487,15 @@ fault_fd_count(pid_t pid)
 	return n;
 }
 
-int
-fault_free_port(void)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in addr = {.sin_family = AF_INET};
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t len = sizeof addr;
-	int port = 0;
-	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
-		port = ntohs(addr.sin_port);
-	close(fd);
-	return port;
-}
-
-int
-fault_http_status(int port, const char *path)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in addr = {
-	    .sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-		close(fd);
-		return 0;
-	}
-	char req[256];
-	int n = snprintf(req, sizeof req,
-	    "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-	    path);
-	if (write(fd, req, (size_t)n) != n) {
-		close(fd);
-		return 0;
-	}
-	char buf[4096];
-	size_t got = 0;
-	ssize_t r;
-	while (got + 1 < sizeof buf &&
-	       (r = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
-		got += (size_t)r;
-	buf[got] = '\0';
-	close(fd);
-	int status = 0;
-	sscanf(buf, "HTTP/1.%*d %d", &status);
-	return status;
-}
-
 /* ---- Domain helpers ---- */
 
-exa_status
-fault_sign_up(
-    exa_client *c, const char *name, struct fault_user *u, exa_error *err)
+void
+fault_must(bool ok)
 {
-	char email[128];
-	snprintf(email, sizeof email, "%s@example.com", name);
-	Exe__Access__V1__CreateUserRequest req =
-	    EXE__ACCESS__V1__CREATE_USER_REQUEST__INIT;
-	req.username = (char *)name;
-	req.email = email;
-	Exe__Access__V1__CreateUserResponse *r = NULL;
-	exa_status rc = exa_create_user(c, &req, &r, err);
-	if (rc == EXA_OK && u != NULL) {
-		snprintf(u->id, sizeof u->id, "%s", r->user->id);
-		snprintf(u->name, sizeof u->name, "%s", name);
-		snprintf(u->personal, sizeof u->personal, "%s",
-		    r->personal_workspace->id);
+	if (!ok) {
+		fprintf(stderr, "fault: set-up failed\n");
+		exit(2);
 	}
-	exa_free(r);
-	return rc;
-}
-
-static Exe__Access__V1__Principal
-as_user(const char *id)
-{
-	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-	p.user_id = (char *)id;
-	return p;
-}
-
-exa_status
-fault_create_org(exa_client *c, const char *actor, char *org_id, exa_error *err)
-{
-	Exe__Access__V1__Principal p = as_user(actor);
-	Exe__Access__V1__CreateOrganizationRequest req =
-	    EXE__ACCESS__V1__CREATE_ORGANIZATION_REQUEST__INIT;
-	req.actor = &p;
-	req.name = "Fault Org";
-	Exe__Access__V1__CreateOrganizationResponse *r = NULL;
-	exa_status rc = exa_create_organization(c, &req, &r, err);
-	if (rc == EXA_OK)
-		snprintf(org_id, 40, "%s", r->organization->id);
-	exa_free(r);
-	return rc;
-}
-
-exa_status
-fault_create_team(exa_client *c, const char *actor, const char *org,
-    const char *first_admin, char *ws_id, exa_error *err)
-{
-	Exe__Access__V1__Principal p = as_user(actor);
-	Exe__Access__V1__CreateTeamWorkspaceRequest req =
-	    EXE__ACCESS__V1__CREATE_TEAM_WORKSPACE_REQUEST__INIT;
-	req.actor = &p;
-	req.organization_id = (char *)org;
-	req.name = "Fault Team";
-	req.first_admin_user_id = (char *)first_admin;
-	Exe__Access__V1__CreateTeamWorkspaceResponse *r = NULL;
-	exa_status rc = exa_create_team_workspace(c, &req, &r, err);
-	if (rc == EXA_OK)
-		snprintf(ws_id, 40, "%s", r->workspace->id);
-	exa_free(r);
-	return rc;
-}
-
-exa_status
-fault_add_member(exa_client *c, const char *actor, const char *ws,
-    const char *user, Exe__Access__V1__Role role, exa_error *err)
-{
-	Exe__Access__V1__Principal p = as_user(actor);
-	Exe__Access__V1__AddMemberRequest req =
-	    EXE__ACCESS__V1__ADD_MEMBER_REQUEST__INIT;
-	req.actor = &p;
-	req.workspace_id = (char *)ws;
-	req.user_id = (char *)user;
-	req.role = role;
-	Exe__Access__V1__MemberResponse *r = NULL;
-	exa_status rc = exa_add_member(c, &req, &r, err);
-	exa_free(r);
-	return rc;
-}
-
-exa_status
-fault_change_role(exa_client *c, const char *actor, const char *ws,
-    const char *user, Exe__Access__V1__Role role, uint64_t *revision,
-    exa_error *err)
-{
-	Exe__Access__V1__Principal p = as_user(actor);
-	Exe__Access__V1__ChangeMemberRoleRequest req =
-	    EXE__ACCESS__V1__CHANGE_MEMBER_ROLE_REQUEST__INIT;
-	req.actor = &p;
-	req.workspace_id = (char *)ws;
-	req.user_id = (char *)user;
-	req.role = role;
-	Exe__Access__V1__MemberResponse *r = NULL;
-	exa_status rc = exa_change_member_role(c, &req, &r, err);
-	if (rc == EXA_OK && revision != NULL)
-		*revision = r->revision;
-	exa_free(r);
-	return rc;
-}
-
-exa_status
-fault_remove_member(exa_client *c, const char *actor, const char *ws,
-    const char *user, exa_error *err)
-{
-	Exe__Access__V1__Principal p = as_user(actor);
-	Exe__Access__V1__RemoveMemberRequest req =
-	    EXE__ACCESS__V1__REMOVE_MEMBER_REQUEST__INIT;
-	req.actor = &p;
-	req.workspace_id = (char *)ws;
-	req.user_id = (char *)user;
-	Exe__Access__V1__WriteResponse *r = NULL;
-	exa_status rc = exa_remove_member(c, &req, &r, err);
-	exa_free(r);
-	return rc;
-}
-
-exa_status
-fault_invite(exa_client *c, const char *actor, const char *ws,
-    const char *username, Exe__Access__V1__Role role, char *token, size_t size,
-    exa_error *err)
-{
-	Exe__Access__V1__Principal p = as_user(actor);
-	Exe__Access__V1__CreateInvitationRequest req =
-	    EXE__ACCESS__V1__CREATE_INVITATION_REQUEST__INIT;
-	req.actor = &p;
-	req.workspace_id = (char *)ws;
-	req.invitee_case =
-	    EXE__ACCESS__V1__CREATE_INVITATION_REQUEST__INVITEE_USERNAME;
-	req.username = (char *)username;
-	req.role = role;
-	Exe__Access__V1__CreateInvitationResponse *r = NULL;
-	exa_status rc = exa_create_invitation(c, &req, &r, err);
-	if (rc == EXA_OK)
-		snprintf(token, size, "%s", r->token);
-	exa_free(r);
-	return rc;
-}
-
-exa_status
-fault_accept(exa_client *c, const char *user, const char *token, exa_error *err)
-{
-	Exe__Access__V1__Principal p = as_user(user);
-	Exe__Access__V1__AcceptInvitationRequest req =
-	    EXE__ACCESS__V1__ACCEPT_INVITATION_REQUEST__INIT;
-	req.actor = &p;
-	req.token = (char *)token;
-	Exe__Access__V1__MemberResponse *r = NULL;
-	exa_status rc = exa_accept_invitation(c, &req, &r, err);
-	exa_free(r);
-	return rc;
 }
 
 const char *
@@ -750,4 +554,29 @@ fault_user_whole(void *db, const char *name)
 	    "               AND k.expires_at IS NULL)",
 	    name, NULL);
 	return users == 1 && whole == 1 ? 1 : -1;
+}
+
+void
+fault_sign_up_judge(
+    void *db, const char *name, exa_status rc, struct fault_sign_ups *s)
+{
+	int whole = fault_user_whole(db, name);
+	if (whole < 0) {
+		s->partial++;
+		fprintf(stderr, "  half a sign-up: %s (%s)\n", name,
+		    exa_status_name(rc));
+	} else if (rc == EXA_OK) {
+		s->acked++;
+		s->found += whole;
+		if (whole == 0)
+			fprintf(stderr,
+			    "  acknowledged sign-up %s is missing\n", name);
+	} else {
+		s->failed++;
+		s->committed += whole;
+		if (whole == 1)
+			fprintf(stderr,
+			    "  sign-up %s got %s, yet is in the database\n",
+			    name, exa_status_name(rc));
+	}
 }

@@ -83,47 +83,10 @@ int64_t fault_ms(void);
 long fault_rss_kb(pid_t pid);
 long fault_fd_count(pid_t pid);
 
-/* fault_free_port returns a TCP port on 127.0.0.1 that was free a moment
- * ago (for --metrics-address). */
-int fault_free_port(void);
-
-/* fault_http_status fetches http://127.0.0.1:PORT/PATH and returns the
- * HTTP status (0 when it could not connect). */
-int fault_http_status(int port, const char *path);
-
-/* A signed-up user. */
-struct fault_user {
-	char id[40];
-	char name[64];
-	char personal[40];
-};
-
-/* fault_sign_up signs `name` up through `c` (email name@example.com);
- * on EXA_OK fills *u (if not NULL). */
-exa_status fault_sign_up(
-    exa_client *c, const char *name, struct fault_user *u, exa_error *err);
-
-/* Administration as user `actor` (a user id), through `c`. Ids are
- * written to 40-byte buffers on EXA_OK; *revision (if not NULL) gets the
- * write's revision. */
-exa_status fault_create_org(
-    exa_client *c, const char *actor, char *org_id, exa_error *err);
-exa_status fault_create_team(exa_client *c, const char *actor, const char *org,
-    const char *first_admin, char *ws_id, exa_error *err);
-exa_status fault_add_member(exa_client *c, const char *actor, const char *ws,
-    const char *user, Exe__Access__V1__Role role, exa_error *err);
-exa_status fault_change_role(exa_client *c, const char *actor, const char *ws,
-    const char *user, Exe__Access__V1__Role role, uint64_t *revision,
-    exa_error *err);
-exa_status fault_remove_member(exa_client *c, const char *actor, const char *ws,
-    const char *user, exa_error *err);
-/* fault_invite invites `username` to `ws`; the token goes to `token`
- * (`size` bytes). */
-exa_status fault_invite(exa_client *c, const char *actor, const char *ws,
-    const char *username, Exe__Access__V1__Role role, char *token, size_t size,
-    exa_error *err);
-exa_status fault_accept(
-    exa_client *c, const char *user, const char *token, exa_error *err);
+/* fault_must ends the test program (status 2) unless `ok`: a set-up
+ * step failed (the fixture that took it said why), and nothing after it
+ * would mean anything. */
+void fault_must(bool ok);
 
 /* fault_role_name is "admin", "member" or "read_only" ("none" else). */
 const char *fault_role_name(Exe__Access__V1__Role role);
@@ -137,5 +100,21 @@ long fault_sql_count(void *db, const char *sql, ...);
  * "{name}'s Workspace", its admin membership there and a current API key.
  * Returns 1 whole, 0 absent, -1 present but not whole. */
 int fault_user_whole(void *db, const char *name);
+
+/* What became of the sign-ups a test attempted, as the database holds
+ * them afterwards. */
+struct fault_sign_ups {
+	long acked;     /* answered OK */
+	long found;     /* of those, in the database whole */
+	long failed;    /* answered with an error */
+	long committed; /* of those, in the database whole all the same */
+	long partial;   /* in the database but not whole (R1 broken) */
+};
+
+/* fault_sign_up_judge counts in `s` the sign-up of `name`, whose caller
+ * got `rc`, as `db` holds it (fault_user_whole), and prints the ones that
+ * are half-made, acknowledged but missing, or failed but committed. */
+void fault_sign_up_judge(
+    void *db, const char *name, exa_status rc, struct fault_sign_ups *s);
 
 #endif

@@ -39,24 +39,13 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fixtures.h"
 #include "unit/unit.h"
 
 enum { MARGIN_MS = 500 };
 
 static struct harness h;
 static char tmp[64];
-
-static exa_status
-get_user(exa_client *c, const char *id, exa_error *err)
-{
-	Exe__Access__V1__GetUserRequest req =
-	    EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
-	req.user_id = (char *)id;
-	Exe__Access__V1__GetUserResponse *r = NULL;
-	exa_status rc = exa_get_user(c, &req, &r, err);
-	exa_free(r);
-	return rc;
-}
 
 static const char *const nobody = "00000000-0000-4000-8000-000000000000";
 
@@ -65,7 +54,7 @@ static int64_t
 timed_call(exa_client *c, exa_status *rc, exa_error *err)
 {
 	int64_t t0 = fault_ms();
-	*rc = get_user(c, nobody, err);
+	*rc = fixture_get_user(c, nobody, NULL, err);
 	return fault_ms() - t0;
 }
 
@@ -313,7 +302,8 @@ pending_cb(void *arg)
 		}
 	} else {
 		exa_error err;
-		p->rc = fault_sign_up(p->c, "nobody_twice", NULL, &err);
+		p->rc = fixture_create_user(
+		    p->c, "nobody_twice", NULL, NULL, NULL, &err);
 	}
 	p->ms = fault_ms() - t0;
 	return NULL;

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fixtures.h"
 #include "unit/unit.h"
 
 #define ROLE(r) EXE__ACCESS__V1__ROLE__ROLE_##r
@@ -42,19 +43,19 @@ enum {
 };
 
 static struct harness h;
-static struct fault_user org_admin;
-static char org[40];
+static struct fixture_user org_admin;
+static char org[FIXTURE_ID_SIZE];
 
 struct role_team {
-	char ws[40];
-	struct fault_user m[MEMBERS];
+	char ws[FIXTURE_ID_SIZE];
+	struct fixture_user m[MEMBERS];
 	Exe__Access__V1__Role acked[MEMBERS]; /* last acknowledged role */
 	unsigned maybe[MEMBERS]; /* roles tried since, reply lost (bits) */
 };
 
 struct invitation {
-	char ws[40];
-	struct fault_user invitee;
+	char ws[FIXTURE_ID_SIZE];
+	struct fixture_user invitee;
 	Exe__Access__V1__Role role;
 	char token[128];
 	exa_status rc;
@@ -66,7 +67,7 @@ struct signup {
 };
 
 static struct role_team teams[ROLE_TEAMS];
-static char invite_teams[INVITE_TEAMS][40];
+static char invite_teams[INVITE_TEAMS][FIXTURE_ID_SIZE];
 static struct invitation invitations[INVITES];
 static atomic_int next_invitation;
 static atomic_bool stop;
@@ -107,7 +108,8 @@ sign_ups(void *arg)
 		snprintf(a->name, sizeof a->name, "c%xt%dn%ld",
 		    (unsigned)getpid() & 0xffff, w->index, n);
 		exa_error err;
-		a->rc = fault_sign_up(w->c, a->name, NULL, &err);
+		a->rc =
+		    fixture_create_user(w->c, a->name, NULL, NULL, NULL, &err);
 		count(&w->s, a->rc, &err);
 		if (a->rc != EXA_OK)
 			usleep(10 * 1000);
@@ -128,8 +130,11 @@ acceptances(void *arg)
 	while (!atomic_load(&stop) &&
 	       (i = atomic_fetch_add(&next_invitation, 1)) < INVITES) {
 		struct invitation *inv = &invitations[i];
+		Exe__Access__V1__Principal invitee =
+		    fixture_as_user(inv->invitee.id);
 		exa_error err;
-		inv->rc = fault_accept(w->c, inv->invitee.id, inv->token, &err);
+		inv->rc = fixture_accept_invitation(
+		    w->c, &invitee, inv->token, NULL, &err);
 		count(&w->s, inv->rc, &err);
 		/* Spread the acceptances over the crashes. */
 		usleep(50 * 1000);
@@ -156,7 +161,7 @@ role_changes(void *arg)
 		int m = rand_r(&w->seed) % MEMBERS;
 		Exe__Access__V1__Role role = roles[rand_r(&w->seed) % 3];
 		exa_error err;
-		exa_status rc = fault_change_role(
+		exa_status rc = fixture_change_role(
 		    w->c, org_admin.id, t->ws, t->m[m].id, role, NULL, &err);
 		if (rc == EXA_OK) {
 			t->acked[m] = role;
@@ -180,47 +185,27 @@ role_changes(void *arg)
 static void
 set_up(void)
 {
-	exa_error err;
 	exa_client *c = h.client;
-	if (fault_sign_up(c, harness_unique("orgadm"), &org_admin, &err) !=
-	        EXA_OK ||
-	    fault_create_org(c, org_admin.id, org, &err) != EXA_OK) {
-		fprintf(stderr, "set-up: %s\n", err.message);
-		exit(2);
-	}
+	fault_must(
+	    fixture_org_found(c, "orgadm", "Fault Org", &org_admin, org));
 	for (int t = 0; t < ROLE_TEAMS; t++) {
 		struct role_team *rt = &teams[t];
-		for (int m = 0; m < MEMBERS; m++) {
-			if (fault_sign_up(c, harness_unique("mem"), &rt->m[m],
-			        &err) != EXA_OK) {
-				fprintf(stderr, "set-up: %s\n", err.message);
-				exit(2);
-			}
-		}
-		if (fault_create_team(c, org_admin.id, org, rt->m[0].id, rt->ws,
-		        &err) != EXA_OK) {
-			fprintf(stderr, "set-up: %s\n", err.message);
-			exit(2);
-		}
+		for (int m = 0; m < MEMBERS; m++)
+			fault_must(fixture_sign_up(c, "mem", &rt->m[m]));
+		fault_must(fixture_team_create(c, org_admin.id, org,
+		    "Fault Team", rt->m[0].id, rt->ws, NULL));
 		rt->acked[0] = ROLE(ADMIN);
 		for (int m = 1; m < MEMBERS; m++) {
 			rt->acked[m] = m == 1 ? ROLE(ADMIN) : ROLE(MEMBER);
-			if (fault_add_member(c, org_admin.id, rt->ws,
-			        rt->m[m].id, rt->acked[m], &err) != EXA_OK) {
-				fprintf(stderr, "set-up: %s\n", err.message);
-				exit(2);
-			}
+			fault_must(fixture_member_add(c, org_admin.id, rt->ws,
+			    rt->m[m].id, rt->acked[m]));
 		}
 	}
 	/* The organisation admin creates the invitation teams, so is their
 	 * first admin, and invites. */
-	for (int t = 0; t < INVITE_TEAMS; t++) {
-		if (fault_create_team(c, org_admin.id, org, NULL,
-		        invite_teams[t], &err) != EXA_OK) {
-			fprintf(stderr, "set-up: %s\n", err.message);
-			exit(2);
-		}
-	}
+	for (int t = 0; t < INVITE_TEAMS; t++)
+		fault_must(fixture_team_create(c, org_admin.id, org,
+		    "Fault Team", NULL, invite_teams[t], NULL));
 	static const Exe__Access__V1__Role roles[] = {
 	    ROLE(MEMBER), ROLE(READ_ONLY), ROLE(ADMIN)};
 	for (int i = 0; i < INVITES; i++) {
@@ -229,14 +214,10 @@ set_up(void)
 		    invite_teams[i % INVITE_TEAMS]);
 		inv->role = roles[i % 3];
 		inv->rc = -1;
-		if (fault_sign_up(c, harness_unique("inv"), &inv->invitee,
-		        &err) != EXA_OK ||
-		    fault_invite(c, org_admin.id, inv->ws, inv->invitee.name,
-		        inv->role, inv->token, sizeof inv->token,
-		        &err) != EXA_OK) {
-			fprintf(stderr, "set-up: %s\n", err.message);
-			exit(2);
-		}
+		fault_must(fixture_sign_up(c, "inv", &inv->invitee));
+		fault_must(fixture_invitation_make(c, org_admin.id, inv->ws,
+		    inv->invitee.username, inv->role, inv->token,
+		    sizeof inv->token));
 	}
 }
 
@@ -312,36 +293,20 @@ kill_9_during_writes(void)
 static void
 acknowledged_writes_are_present(void)
 {
-	long acked = 0, found = 0, failed = 0, in_doubt = 0, partial = 0;
+	struct fault_sign_ups s = {0};
 	for (int i = 0; i < 2; i++) {
 		for (size_t k = 0; k < signers[i].n; k++) {
 			const struct signup *a = &signers[i].done[k];
-			int whole = fault_user_whole(h.db, a->name);
-			if (whole < 0) {
-				partial++;
-				fprintf(
-				    stderr, "  half a sign-up: %s\n", a->name);
-			} else if (a->rc == EXA_OK) {
-				acked++;
-				found += whole;
-				if (whole == 0)
-					fprintf(stderr,
-					    "  acknowledged sign-up %s is "
-					    "missing\n",
-					    a->name);
-			} else {
-				failed++;
-				in_doubt += whole;
-			}
+			fault_sign_up_judge(h.db, a->name, a->rc, &s);
 		}
 		free(signers[i].done);
 	}
 	printf("  sign-ups: %ld acknowledged, %ld found whole; %ld failed, %ld "
 	       "of them committed (reply lost in the crash); %ld half-made\n",
-	    acked, found, failed, in_doubt, partial);
-	EXPECT(acked > 0);
-	EXPECT_INT(found, acked);
-	EXPECT_INT(partial, 0);
+	    s.acked, s.found, s.failed, s.committed, s.partial);
+	EXPECT(s.acked > 0);
+	EXPECT_INT(s.found, s.acked);
+	EXPECT_INT(s.partial, 0);
 
 	long accepted = 0, joined = 0, tried = 0;
 	for (int i = 0; i < INVITES; i++) {
@@ -364,7 +329,7 @@ acknowledged_writes_are_present(void)
 		if (m != 1)
 			fprintf(stderr,
 			    "  acknowledged acceptance by %s is missing\n",
-			    inv->invitee.name);
+			    inv->invitee.username);
 	}
 	printf("  acceptances: %ld attempted, %ld acknowledged, %ld found\n",
 	    tried, accepted, joined);

@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fixtures.h"
 #include "unit/unit.h"
 
 enum {
@@ -55,7 +56,7 @@ enum {
 static struct harness h;  /* default --cache-max-staleness-ms (1000) */
 static struct harness h2; /* --cache-max-staleness-ms=60000 */
 static int port;          /* h's metrics address */
-static struct fault_user probe;
+static struct fixture_user probe;
 
 struct attempt {
 	char name[48];
@@ -102,18 +103,6 @@ tally(struct loader *l, const char *what, exa_status rc, int64_t ms,
 	}
 }
 
-static exa_status
-get_user(exa_client *c, const char *id, exa_error *err)
-{
-	Exe__Access__V1__GetUserRequest req =
-	    EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
-	req.user_id = (char *)id;
-	Exe__Access__V1__GetUserResponse *r = NULL;
-	exa_status rc = exa_get_user(c, &req, &r, err);
-	exa_free(r);
-	return rc;
-}
-
 static void
 record_write(struct loader *l, const char *name, exa_status rc)
 {
@@ -135,11 +124,12 @@ load(void *arg)
 		char name[48];
 		snprintf(name, sizeof name, "o%xr%dt%dn%ld",
 		    (unsigned)getpid() & 0xffff, l->round, l->index, n);
-		struct fault_user u;
+		Exe__Access__V1__CreateUserResponse *u = NULL;
 		exa_error err;
 		exa_decision d;
 		int64_t t0 = fault_ms();
-		exa_status rc = fault_sign_up(l->c, name, &u, &err);
+		exa_status rc =
+		    fixture_create_user(l->c, name, NULL, NULL, &u, &err);
 		tally(l, "CreateUser", rc, fault_ms() - t0, &err);
 		record_write(l, name, rc);
 		bool failed = rc != EXA_OK;
@@ -147,8 +137,8 @@ load(void *arg)
 			/* A check that must go to the database: nothing cached
 			 * knows this user yet. */
 			t0 = fault_ms();
-			rc = exa_check(l->c, u.id, "experiment.create",
-			    u.personal, &d, &err);
+			rc = exa_check(l->c, u->user->id, "experiment.create",
+			    u->personal_workspace->id, &d, &err);
 			if (rc == EXA_OK && !d.allowed) {
 				rc = EXA_INTERNAL;
 				snprintf(err.message, sizeof err.message,
@@ -157,14 +147,15 @@ load(void *arg)
 			}
 			tally(l, "Check (new user)", rc, fault_ms() - t0, &err);
 		}
+		exa_free(u);
 		t0 = fault_ms();
-		rc = get_user(l->c, probe.id, &err);
+		rc = fixture_get_user(l->c, probe.id, NULL, &err);
 		tally(l, "GetUser", rc, fault_ms() - t0, &err);
 		failed |= rc != EXA_OK;
 		/* A check the cache can answer. */
 		t0 = fault_ms();
 		rc = exa_check(l->c, probe.id, "experiment.create",
-		    probe.personal, &d, &err);
+		    probe.workspace, &d, &err);
 		tally(l, "Check (cached)", rc, fault_ms() - t0, &err);
 		failed |= rc != EXA_OK;
 		/* Failures are fast: do not spin on them. */
@@ -198,7 +189,7 @@ observe(void *arg)
 		exa_error err;
 		s->start = fault_ms();
 		s->rc = exa_check(o->c, probe.id, "experiment.create",
-		    probe.personal, &d, &err);
+		    probe.workspace, &d, &err);
 		s->end = fault_ms();
 		s->allowed = s->rc == EXA_OK && d.allowed;
 		o->n++;
@@ -216,7 +207,7 @@ static int64_t
 wait_ready(int64_t since, int64_t limit_ms)
 {
 	while (fault_ms() - since < limit_ms) {
-		if (fault_http_status(port, "/readyz") == 200)
+		if (fixture_http_get(port, "/readyz", NULL, 0) == 200)
 			return fault_ms() - since;
 		usleep(10 * 1000);
 	}
@@ -261,15 +252,16 @@ outage_round(int round, const char *mode)
 	exa_error err;
 	int64_t recovered = -1, write_ok = -1;
 	while (fault_ms() - t_up < 10000) {
-		if (get_user(h.client, probe.id, &err) == EXA_OK) {
+		if (fixture_get_user(h.client, probe.id, NULL, &err) ==
+		    EXA_OK) {
 			recovered = fault_ms() - t_up;
 			break;
 		}
 		usleep(10 * 1000);
 	}
 	while (fault_ms() - t_up < 10000) {
-		if (fault_sign_up(h.client, harness_unique("back"), NULL,
-		        &err) == EXA_OK) {
+		if (fixture_create_user(h.client, harness_unique("back"), NULL,
+		        NULL, NULL, &err) == EXA_OK) {
 			write_ok = fault_ms() - t_up;
 			break;
 		}
@@ -413,53 +405,24 @@ acknowledged_writes_kept_failed_writes_left_nothing(void)
 	/* The direct connection died with PostgreSQL. */
 	PQreset(h.db);
 	EXPECT_INT(PQstatus(h.db), CONNECTION_OK);
-	long acked = 0, found = 0, failed = 0, in_doubt = 0, partial = 0,
-	     lost = 0;
+	struct fault_sign_ups s = {0};
 	for (int r = 0; r < 2; r++) {
 		for (int i = 0; i < LOADERS; i++) {
 			struct loader *l = &loaders[r][i];
-			for (size_t k = 0; k < l->n_writes; k++) {
-				const struct attempt *a = &l->writes[k];
-				int whole = fault_user_whole(h.db, a->name);
-				if (whole < 0) {
-					partial++;
-					fprintf(stderr,
-					    "  half a sign-up: %s (%s)\n",
-					    a->name, exa_status_name(a->rc));
-				} else if (a->rc == EXA_OK) {
-					acked++;
-					found += whole;
-					if (whole == 0) {
-						lost++;
-						fprintf(stderr,
-						    "  acknowledged sign-up %s "
-						    "is missing\n",
-						    a->name);
-					}
-				} else {
-					failed++;
-					if (whole == 1) {
-						in_doubt++;
-						fprintf(stderr,
-						    "  sign-up %s failed %s "
-						    "but "
-						    "committed (in doubt)\n",
-						    a->name,
-						    exa_status_name(a->rc));
-					}
-				}
-			}
+			for (size_t k = 0; k < l->n_writes; k++)
+				fault_sign_up_judge(h.db, l->writes[k].name,
+				    l->writes[k].rc, &s);
 			free(l->writes);
 			l->writes = NULL;
 		}
 	}
 	printf("  writes: %ld acknowledged, %ld found whole; %ld failed, %ld "
 	       "of them committed in doubt; %ld half-made\n",
-	    acked, found, failed, in_doubt, partial);
-	EXPECT(acked > 0);
-	EXPECT_INT(lost, 0);
-	EXPECT_INT(partial, 0);
-	EXPECT(in_doubt <= 2 * WORKERS);
+	    s.acked, s.found, s.failed, s.committed, s.partial);
+	EXPECT(s.acked > 0);
+	EXPECT_INT(s.found, s.acked);
+	EXPECT_INT(s.partial, 0);
+	EXPECT(s.committed <= 2 * WORKERS);
 }
 
 struct reader {
@@ -472,7 +435,8 @@ read_burst(void *arg)
 	struct reader *r = arg;
 	for (int i = 0; i < r->calls; i++) {
 		exa_error err;
-		r->failures += get_user(h.client, probe.id, &err) != EXA_OK;
+		r->failures +=
+		    fixture_get_user(h.client, probe.id, NULL, &err) != EXA_OK;
 	}
 	return NULL;
 }
@@ -515,7 +479,8 @@ idle_daemon_serves_its_next_calls_after_a_database_restart(void)
 	char first[640] = "";
 	for (int i = 0; i < 4 * WORKERS; i++) {
 		exa_error err;
-		exa_status rc = get_user(h.client, probe.id, &err);
+		exa_status rc =
+		    fixture_get_user(h.client, probe.id, NULL, &err);
 		if (rc != EXA_OK && failures++ == 0)
 			snprintf(first, sizeof first, "%s: %s",
 			    exa_status_name(rc), err.message);
@@ -544,7 +509,7 @@ main(void)
 	fault_watchdog(170);
 	if (fault_pg_start("outage", true) != 0)
 		return 2;
-	port = fault_free_port();
+	port = fixture_free_port();
 	char metrics[64], workers[32];
 	snprintf(metrics, sizeof metrics,
 	    "--metrics-address=http://127.0.0.1:%d", port);
@@ -557,19 +522,15 @@ main(void)
 	        &h2, (const char *const[]){"--workers=2",
 	                 "--cache-max-staleness-ms=60000", NULL}) != 0)
 		return 2;
+	fault_must(fixture_sign_up(h.client, "probe", &probe));
 	exa_error err;
-	if (fault_sign_up(h.client, harness_unique("probe"), &probe, &err) !=
-	    EXA_OK) {
-		fprintf(stderr, "probe sign-up: %s\n", err.message);
-		return 2;
-	}
 	/* Both daemons cache the probe's standing in its workspace. */
 	for (int i = 0; i < 3; i++) {
 		exa_decision d;
 		exa_check(h.client, probe.id, "experiment.create",
-		    probe.personal, &d, &err);
+		    probe.workspace, &d, &err);
 		exa_check(h2.client, probe.id, "experiment.create",
-		    probe.personal, &d, &err);
+		    probe.workspace, &d, &err);
 	}
 
 	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);

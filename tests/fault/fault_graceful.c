@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fixtures.h"
 #include "unit/unit.h"
 
 enum {
@@ -35,7 +36,7 @@ enum {
 };
 
 static struct harness h;
-static struct fault_user probe;
+static struct fixture_user probe;
 
 struct call_record {
 	char name[48]; /* sign-ups only */
@@ -64,11 +65,12 @@ call_until_stopped(void *arg)
 			snprintf(r->name, sizeof r->name, "g%xr%dt%dn%zu",
 			    (unsigned)getpid() & 0xffff, k->round, k->index,
 			    k->n);
-			r->rc = fault_sign_up(k->c, r->name, NULL, &err);
+			r->rc = fixture_create_user(
+			    k->c, r->name, NULL, NULL, NULL, &err);
 		} else {
 			exa_decision d;
 			r->rc = exa_check(k->c, probe.id, "experiment.create",
-			    probe.personal, &d, &err);
+			    probe.workspace, &d, &err);
 		}
 		r->end = fault_ms();
 	}
@@ -90,7 +92,7 @@ sigterm_under_load(int round)
 			exa_decision d;
 			exa_error err;
 			rc = exa_check(clients[i], probe.id,
-			    "experiment.create", probe.personal, &d, &err);
+			    "experiment.create", probe.workspace, &d, &err);
 		}
 		EXPECT_INT(rc, EXA_OK);
 	}
@@ -162,36 +164,20 @@ sigterm_under_load(int round)
 	EXPECT(slowest <= CALL_TIMEOUT_MS + MARGIN_MS);
 
 	/* The database: acknowledged ⇔ present. */
-	long acked = 0, found = 0, failed = 0, committed_unanswered = 0,
-	     partial = 0;
+	struct fault_sign_ups s = {0};
 	for (int i = 0; i < WRITERS; i++) {
 		for (size_t k = 0; k < callers[i].n; k++) {
 			const struct call_record *r = &callers[i].calls[k];
-			int whole = fault_user_whole(h.db, r->name);
-			if (whole < 0)
-				partial++;
-			else if (r->rc == EXA_OK) {
-				acked++;
-				found += whole;
-			} else {
-				failed++;
-				if (whole == 1) {
-					committed_unanswered++;
-					fprintf(stderr,
-					    "  %s is in the database but its "
-					    "caller got %s\n",
-					    r->name, exa_status_name(r->rc));
-				}
-			}
+			fault_sign_up_judge(h.db, r->name, r->rc, &s);
 		}
 	}
 	printf("  round %d: %ld sign-ups acknowledged, %ld found whole; %ld "
 	       "failed, %ld of those in the database anyway\n",
-	    round, acked, found, failed, committed_unanswered);
-	EXPECT(acked > 0);
-	EXPECT_INT(found, acked);
-	EXPECT_INT(partial, 0);
-	EXPECT_INT(committed_unanswered, 0);
+	    round, s.acked, s.found, s.failed, s.committed);
+	EXPECT(s.acked > 0);
+	EXPECT_INT(s.found, s.acked);
+	EXPECT_INT(s.partial, 0);
+	EXPECT_INT(s.committed, 0);
 	for (int i = 0; i < WRITERS + CHECKERS; i++)
 		free(callers[i].calls);
 }
@@ -227,12 +213,7 @@ main(void)
 	if (fault_daemon_start(
 	        &h, (const char *const[]){"--workers=2", NULL}) != 0)
 		return 2;
-	exa_error err;
-	if (fault_sign_up(h.client, harness_unique("probe"), &probe, &err) !=
-	    EXA_OK) {
-		fprintf(stderr, "probe: %s\n", err.message);
-		return 2;
-	}
+	fault_must(fixture_sign_up(h.client, "probe", &probe));
 	for (int i = 0; i < WRITERS + CHECKERS; i++)
 		clients[i] = fault_client(h.url, &h, CALL_TIMEOUT_MS);
 	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);

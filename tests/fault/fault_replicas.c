@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fixtures.h"
 #include "unit/unit.h"
 
 #define ROLE(r) EXE__ACCESS__V1__ROLE__ROLE_##r
@@ -32,32 +33,38 @@
 enum { ROUNDS = 12, SIGNUP_ROUNDS = 20, BOUND_MS = 1000, MAX_PAIRS = 256 };
 
 static struct harness a, b; /* the two replicas */
-static struct fault_user org_admin;
-static char org[40];
+static struct fixture_user org_admin;
+static char org[FIXTURE_ID_SIZE];
 
 /* Every (user, workspace) whose standing changed, for the convergence
  * check at the end. */
 struct pair {
-	char user[40], ws[40];
+	char user[FIXTURE_ID_SIZE], ws[FIXTURE_ID_SIZE];
 };
 static struct pair pairs[MAX_PAIRS];
 static int npairs;
 static int64_t worst_convergence_ms;
 
+static struct pair
+pair_of(const char *user, const char *ws)
+{
+	struct pair p;
+	snprintf(p.user, sizeof p.user, "%s", user);
+	snprintf(p.ws, sizeof p.ws, "%s", ws);
+	return p;
+}
+
 static void
 remember(const char *user, const char *ws)
 {
-	if (npairs < MAX_PAIRS) {
-		snprintf(pairs[npairs].user, 40, "%s", user);
-		snprintf(pairs[npairs].ws, 40, "%s", ws);
-		npairs++;
-	}
+	if (npairs < MAX_PAIRS)
+		pairs[npairs++] = pair_of(user, ws);
 }
 
 /* ---- A race: two calls released together. ---- */
 
 struct racer {
-	exa_status (*fn)(struct racer *);
+	exa_status (*fn)(const struct racer *, exa_error *);
 	exa_client *c;
 	const char *actor, *ws, *user, *token, *name;
 	pthread_barrier_t *go;
@@ -69,8 +76,11 @@ static void *
 race_cb(void *arg)
 {
 	struct racer *r = arg;
+	exa_error err;
 	pthread_barrier_wait(r->go);
-	r->rc = r->fn(r);
+	r->rc = r->fn(r, &err);
+	snprintf(r->message, sizeof r->message, "%s",
+	    r->rc != EXA_OK ? err.message : "");
 	return NULL;
 }
 
@@ -90,42 +100,46 @@ race(struct racer *x, struct racer *y)
 	return (x->rc == EXA_OK) + (y->rc == EXA_OK);
 }
 
-static exa_status
-do_remove(struct racer *r)
+/* clean_race says whether, of x and y that raced in `round` (`won` of
+ * them succeeded), exactly one won and the other got `lost` or
+ * `lost_too`; if not, it prints what each got. */
+static bool
+clean_race(int round, const struct racer *x, const struct racer *y, int won,
+    exa_status lost, exa_status lost_too)
 {
-	exa_error err;
-	exa_status rc =
-	    fault_remove_member(r->c, r->actor, r->ws, r->user, &err);
-	snprintf(r->message, sizeof r->message, "%s", rc ? err.message : "");
-	return rc;
+	const struct racer *loser = x->rc == EXA_OK ? y : x;
+	bool clean = won == 1 && (loser->rc == lost || loser->rc == lost_too);
+	if (!clean)
+		fprintf(stderr, "  round %d: %s (%s), %s (%s)\n", round,
+		    exa_status_name(x->rc), x->message, exa_status_name(y->rc),
+		    y->message);
+	return clean;
 }
 
 static exa_status
-do_demote(struct racer *r)
+do_remove(const struct racer *r, exa_error *err)
 {
-	exa_error err;
-	exa_status rc = fault_change_role(
-	    r->c, r->actor, r->ws, r->user, ROLE(MEMBER), NULL, &err);
-	snprintf(r->message, sizeof r->message, "%s", rc ? err.message : "");
-	return rc;
+	return fixture_remove_member(r->c, r->actor, r->ws, r->user, NULL, err);
 }
 
 static exa_status
-do_sign_up(struct racer *r)
+do_demote(const struct racer *r, exa_error *err)
 {
-	exa_error err;
-	exa_status rc = fault_sign_up(r->c, r->name, NULL, &err);
-	snprintf(r->message, sizeof r->message, "%s", rc ? err.message : "");
-	return rc;
+	return fixture_change_role(
+	    r->c, r->actor, r->ws, r->user, ROLE(MEMBER), NULL, err);
 }
 
 static exa_status
-do_accept(struct racer *r)
+do_sign_up(const struct racer *r, exa_error *err)
 {
-	exa_error err;
-	exa_status rc = fault_accept(r->c, r->user, r->token, &err);
-	snprintf(r->message, sizeof r->message, "%s", rc ? err.message : "");
-	return rc;
+	return fixture_create_user(r->c, r->name, NULL, NULL, NULL, err);
+}
+
+static exa_status
+do_accept(const struct racer *r, exa_error *err)
+{
+	Exe__Access__V1__Principal p = fixture_as_user(r->user);
+	return fixture_accept_invitation(r->c, &p, r->token, NULL, err);
 }
 
 /* ---- The truth, and what the replicas say. ---- */
@@ -213,31 +227,32 @@ warm(const struct pair *p, int n)
 	EXPECT_INT(disagreements(b.client, p, n, truth), 0);
 }
 
+/* converged_after_race expects both replicas to agree with the database
+ * on pairs [0, n) within the bound (and a margin) after a race that ended
+ * at `done`, and keeps the worst time. */
+static void
+converged_after_race(const struct pair *p, int n, int64_t done)
+{
+	int64_t took = converge(p, n, done);
+	EXPECT(took >= 0 && took <= BOUND_MS + 500);
+	if (took > worst_convergence_ms)
+		worst_convergence_ms = took;
+}
+
 static void
 last_admin_race_across_replicas(void)
 {
 	int one_winner = 0;
 	for (int round = 0; round < ROUNDS; round++) {
-		struct fault_user x, y;
-		char ws[40];
-		exa_error err;
-		EXPECT_INT(
-		    fault_sign_up(a.client, harness_unique("ra"), &x, &err),
-		    EXA_OK);
-		EXPECT_INT(
-		    fault_sign_up(b.client, harness_unique("rb"), &y, &err),
-		    EXA_OK);
-		EXPECT_INT(fault_create_team(
-		               a.client, org_admin.id, org, x.id, ws, &err),
-		    EXA_OK);
-		EXPECT_INT(fault_add_member(b.client, org_admin.id, ws, y.id,
-		               ROLE(ADMIN), &err),
-		    EXA_OK);
-		struct pair p[2];
-		snprintf(p[0].user, 40, "%s", x.id);
-		snprintf(p[0].ws, 40, "%s", ws);
-		snprintf(p[1].user, 40, "%s", y.id);
-		snprintf(p[1].ws, 40, "%s", ws);
+		struct fixture_user x, y;
+		char ws[FIXTURE_ID_SIZE] = "";
+		fixture_sign_up(a.client, "ra", &x);
+		fixture_sign_up(b.client, "rb", &y);
+		fixture_team_create(
+		    a.client, org_admin.id, org, "Fault Team", x.id, ws, NULL);
+		fixture_member_add(
+		    b.client, org_admin.id, ws, y.id, ROLE(ADMIN));
+		struct pair p[2] = {pair_of(x.id, ws), pair_of(y.id, ws)};
 		/* Both replicas learn that x and y are admins: the race
 		 * makes one of those answers stale on both. */
 		int64_t t_warm = fault_ms();
@@ -248,35 +263,33 @@ last_admin_race_across_replicas(void)
 		 * a replica. Even rounds: the organisation admin demotes both
 		 * at once, one through each replica. */
 		bool demote = round % 2 == 0;
-		struct racer rx = {demote ? do_demote : do_remove, a.client,
-		    demote ? org_admin.id : x.id, ws, y.id, NULL, NULL, NULL,
-		    -1, ""};
-		struct racer ry = {demote ? do_demote : do_remove, b.client,
-		    demote ? org_admin.id : y.id, ws, x.id, NULL, NULL, NULL,
-		    -1, ""};
+		struct racer rx = {.fn = demote ? do_demote : do_remove,
+		    .c = a.client,
+		    .actor = demote ? org_admin.id : x.id,
+		    .ws = ws,
+		    .user = y.id,
+		    .rc = -1};
+		struct racer ry = {.fn = demote ? do_demote : do_remove,
+		    .c = b.client,
+		    .actor = demote ? org_admin.id : y.id,
+		    .ws = ws,
+		    .user = x.id,
+		    .rc = -1};
 		int won = race(&rx, &ry);
 		int64_t t_done = fault_ms();
 		one_winner += won == 1;
 		exa_status lost =
 		    demote ? EXA_FAILED_PRECONDITION : EXA_PERMISSION_DENIED;
-		const struct racer *loser = rx.rc == EXA_OK ? &ry : &rx;
-		if (won != 1 || (loser->rc != EXA_FAILED_PRECONDITION &&
-		                    loser->rc != lost)) {
-			fprintf(stderr, "  round %d: %s (%s), %s (%s)\n", round,
-			    exa_status_name(rx.rc), rx.message,
-			    exa_status_name(ry.rc), ry.message);
+		if (!clean_race(
+		        round, &rx, &ry, won, EXA_FAILED_PRECONDITION, lost))
 			unit_case_failed = 1;
-		}
 		EXPECT_INT(fault_sql_count(a.db,
 		               "SELECT count(*) FROM memberships WHERE "
 		               "workspace_id = $1"
 		               " AND role = 'admin'",
 		               ws, NULL),
 		    1);
-		int64_t took = converge(p, 2, t_done);
-		EXPECT(took >= 0 && took <= BOUND_MS + 500);
-		if (took > worst_convergence_ms)
-			worst_convergence_ms = took;
+		converged_after_race(p, 2, t_done);
 		remember(x.id, ws);
 		remember(y.id, ws);
 	}
@@ -298,18 +311,13 @@ duplicate_sign_ups_across_replicas(void)
 		for (char *p = upper; *p != '\0'; p++)
 			if (*p >= 'a' && *p <= 'z')
 				*p = (char)(*p - 'a' + 'A');
-		struct racer rx = {do_sign_up, a.client, NULL, NULL, NULL, NULL,
-		    lower, NULL, -1, ""};
-		struct racer ry = {do_sign_up, b.client, NULL, NULL, NULL, NULL,
-		    upper, NULL, -1, ""};
+		struct racer rx = {
+		    .fn = do_sign_up, .c = a.client, .name = lower, .rc = -1};
+		struct racer ry = {
+		    .fn = do_sign_up, .c = b.client, .name = upper, .rc = -1};
 		int won = race(&rx, &ry);
-		const struct racer *loser = rx.rc == EXA_OK ? &ry : &rx;
-		bool clean = won == 1 && loser->rc == EXA_ALREADY_EXISTS;
-		one_winner += clean;
-		if (!clean)
-			fprintf(stderr, "  round %d: %s (%s), %s (%s)\n", round,
-			    exa_status_name(rx.rc), rx.message,
-			    exa_status_name(ry.rc), ry.message);
+		one_winner += clean_race(round, &rx, &ry, won,
+		    EXA_ALREADY_EXISTS, EXA_ALREADY_EXISTS);
 		EXPECT_INT(fault_sql_count(a.db,
 		               "SELECT count(*) FROM users WHERE "
 		               "lower(username) = lower($1)",
@@ -328,45 +336,36 @@ double_acceptance_across_replicas(void)
 {
 	int one_winner = 0;
 	for (int round = 0; round < ROUNDS; round++) {
-		struct fault_user u;
-		char ws[40], token[128];
-		exa_error err;
-		EXPECT_INT(
-		    fault_sign_up(a.client, harness_unique("acc"), &u, &err),
-		    EXA_OK);
-		EXPECT_INT(fault_create_team(
-		               a.client, org_admin.id, org, NULL, ws, &err),
-		    EXA_OK);
-		EXPECT_INT(fault_invite(b.client, org_admin.id, ws, u.name,
-		               ROLE(READ_ONLY), token, sizeof token, &err),
-		    EXA_OK);
-		struct pair p = {{0}, {0}};
-		snprintf(p.user, 40, "%s", u.id);
-		snprintf(p.ws, 40, "%s", ws);
+		struct fixture_user u;
+		char ws[FIXTURE_ID_SIZE] = "", token[128] = "";
+		fixture_sign_up(a.client, "acc", &u);
+		fixture_team_create(
+		    a.client, org_admin.id, org, "Fault Team", NULL, ws, NULL);
+		fixture_invitation_make(b.client, org_admin.id, ws, u.username,
+		    ROLE(READ_ONLY), token, sizeof token);
+		struct pair p = pair_of(u.id, ws);
 		warm(&p, 1); /* not a member yet, on both */
-		struct racer rx = {do_accept, a.client, NULL, NULL, u.id, token,
-		    NULL, NULL, -1, ""};
-		struct racer ry = {do_accept, b.client, NULL, NULL, u.id, token,
-		    NULL, NULL, -1, ""};
+		struct racer rx = {.fn = do_accept,
+		    .c = a.client,
+		    .user = u.id,
+		    .token = token,
+		    .rc = -1};
+		struct racer ry = {.fn = do_accept,
+		    .c = b.client,
+		    .user = u.id,
+		    .token = token,
+		    .rc = -1};
 		int won = race(&rx, &ry);
 		int64_t t_done = fault_ms();
-		const struct racer *loser = rx.rc == EXA_OK ? &ry : &rx;
-		bool clean = won == 1 && loser->rc == EXA_FAILED_PRECONDITION;
-		one_winner += clean;
-		if (!clean)
-			fprintf(stderr, "  round %d: %s (%s), %s (%s)\n", round,
-			    exa_status_name(rx.rc), rx.message,
-			    exa_status_name(ry.rc), ry.message);
+		one_winner += clean_race(round, &rx, &ry, won,
+		    EXA_FAILED_PRECONDITION, EXA_FAILED_PRECONDITION);
 		EXPECT_INT(fault_sql_count(a.db,
 		               "SELECT count(*) FROM memberships WHERE "
 		               "workspace_id = $1"
 		               " AND user_id = $2 AND role = 'read_only'",
 		               ws, u.id, NULL),
 		    1);
-		int64_t took = converge(&p, 1, t_done);
-		EXPECT(took >= 0 && took <= BOUND_MS + 500);
-		if (took > worst_convergence_ms)
-			worst_convergence_ms = took;
+		converged_after_race(&p, 1, t_done);
 		remember(u.id, ws);
 		remember(org_admin.id, ws);
 	}
@@ -409,13 +408,8 @@ main(void)
 	if (fault_daemon_start(&a, NULL) != 0 ||
 	    fault_daemon_start(&b, NULL) != 0)
 		return 2;
-	exa_error err;
-	if (fault_sign_up(a.client, harness_unique("orgadm"), &org_admin,
-	        &err) != EXA_OK ||
-	    fault_create_org(a.client, org_admin.id, org, &err) != EXA_OK) {
-		fprintf(stderr, "set-up: %s\n", err.message);
-		return 2;
-	}
+	fault_must(fixture_org_found(
+	    a.client, "orgadm", "Fault Org", &org_admin, org));
 	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
 	int sa = fault_daemon_stop(&a);
 	int sb = fault_daemon_stop(&b);

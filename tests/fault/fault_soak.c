@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "fault.h"
+#include "fixtures.h"
 #include "unit/unit.h"
 
 #define ROLE(r) EXE__ACCESS__V1__ROLE__ROLE_##r
@@ -54,8 +55,8 @@ enum {
 };
 
 static struct harness h;
-static struct fault_user org_admin, users[USERS], churn;
-static char org[40], teams[TEAMS][40];
+static struct fixture_user org_admin, users[USERS], churn;
+static char org[FIXTURE_ID_SIZE], teams[TEAMS][FIXTURE_ID_SIZE];
 static const char *const unknown_ws[] = {
     "6f1c7a52-0000-4000-8000-000000000001",
     "6f1c7a52-0000-4000-8000-000000000002",
@@ -170,12 +171,7 @@ reader(void *arg)
 		exa_error err;
 		exa_status rc;
 		if (n % 3 == 0) {
-			Exe__Access__V1__GetUserRequest req =
-			    EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
-			req.user_id = users[u].id;
-			Exe__Access__V1__GetUserResponse *r = NULL;
-			rc = exa_get_user(w->c, &req, &r, &err);
-			exa_free(r);
+			rc = fixture_get_user(w->c, users[u].id, NULL, &err);
 		} else if (n % 3 == 1) {
 			Exe__Access__V1__ListWorkspacesRequest req =
 			    EXE__ACCESS__V1__LIST_WORKSPACES_REQUEST__INIT;
@@ -187,9 +183,7 @@ reader(void *arg)
 			exa_free(r);
 		} else {
 			Exe__Access__V1__Principal p =
-			    EXE__ACCESS__V1__PRINCIPAL__INIT;
-			p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-			p.user_id = users[(u / 10) * 10].id;
+			    fixture_as_user(users[(u / 10) * 10].id);
 			Exe__Access__V1__ListMembersRequest req =
 			    EXE__ACCESS__V1__LIST_MEMBERS_REQUEST__INIT;
 			req.actor = &p;
@@ -218,17 +212,18 @@ writer(void *arg)
 		switch (n % 4) {
 		case 0:
 			what = "CreateUser";
-			rc = fault_sign_up(
-			    w->c, harness_unique("soak"), NULL, &err);
+			rc = fixture_create_user(w->c, harness_unique("soak"),
+			    NULL, NULL, NULL, &err);
 			break;
 		case 1:
 			/* The churn user joins and leaves team 0. */
 			what = churn_in ? "RemoveMember" : "AddMember";
 			rc = churn_in
-			         ? fault_remove_member(w->c, org_admin.id,
-			               teams[0], churn.id, &err)
-			         : fault_add_member(w->c, org_admin.id,
-			               teams[0], churn.id, ROLE(MEMBER), &err);
+			         ? fixture_remove_member(w->c, org_admin.id,
+			               teams[0], churn.id, NULL, &err)
+			         : fixture_add_member(w->c, org_admin.id,
+			               teams[0], churn.id, ROLE(MEMBER), NULL,
+			               &err);
 			if (rc == EXA_OK)
 				churn_in = !churn_in;
 			break;
@@ -237,7 +232,7 @@ writer(void *arg)
 			 * write happens, the answers do not change. */
 			int u = 10 + 1 + rand_r(&w->seed) % 9;
 			what = "ChangeMemberRole";
-			rc = fault_change_role(w->c, org_admin.id, teams[1],
+			rc = fixture_change_role(w->c, org_admin.id, teams[1],
 			    users[u].id, team_role(1, u), NULL, &err);
 		}
 		}
@@ -271,35 +266,18 @@ malformed(void *arg)
 static void
 set_up(void)
 {
-	exa_error err;
-	if (fault_sign_up(
-	        h.client, harness_unique("orgadm"), &org_admin, &err) ||
-	    fault_create_org(h.client, org_admin.id, org, &err) ||
-	    fault_sign_up(h.client, harness_unique("churn"), &churn, &err)) {
-		fprintf(stderr, "set-up: %s\n", err.message);
-		exit(2);
-	}
-	for (int u = 0; u < USERS; u++) {
-		if (fault_sign_up(
-		        h.client, harness_unique("u"), &users[u], &err)) {
-			fprintf(stderr, "set-up: %s\n", err.message);
-			exit(2);
-		}
-	}
+	exa_client *c = h.client;
+	fault_must(
+	    fixture_org_found(c, "orgadm", "Fault Org", &org_admin, org));
+	fault_must(fixture_sign_up(c, "churn", &churn));
+	for (int u = 0; u < USERS; u++)
+		fault_must(fixture_sign_up(c, "u", &users[u]));
 	for (int t = 0; t < TEAMS; t++) {
-		if (fault_create_team(h.client, org_admin.id, org,
-		        users[10 * t].id, teams[t], &err)) {
-			fprintf(stderr, "set-up: %s\n", err.message);
-			exit(2);
-		}
-		for (int k = 1; k < 10; k++) {
-			if (fault_add_member(h.client, org_admin.id, teams[t],
-			        users[10 * t + k].id, team_role(t, 10 * t + k),
-			        &err)) {
-				fprintf(stderr, "set-up: %s\n", err.message);
-				exit(2);
-			}
-		}
+		fault_must(fixture_team_create(c, org_admin.id, org,
+		    "Fault Team", users[10 * t].id, teams[t], NULL));
+		for (int k = 1; k < 10; k++)
+			fault_must(fixture_member_add(c, org_admin.id, teams[t],
+			    users[10 * t + k].id, team_role(t, 10 * t + k)));
 	}
 }
 

@@ -1,4 +1,5 @@
-/* The integration tests' shared set-up, through the client library. */
+/* The integration and fault tests' shared set-up, through the client
+ * library. See fixtures.h. */
 #include "fixtures.h"
 
 #include <netinet/in.h>
@@ -9,6 +10,15 @@
 #include <unistd.h>
 
 #include "unit/unit.h"
+
+/* failed reports that `what` did not work and fails the current case. */
+static bool
+failed(const char *what, const exa_error *err)
+{
+	fprintf(stderr, "  %s failed: %s\n", what, err->message);
+	unit_case_failed = 1;
+	return false;
+}
 
 void
 fixture_must(exa_status rc, const exa_error *err, const char *what)
@@ -67,6 +77,22 @@ fixture_create_user(exa_client *c, const char *username, const char *email,
 	req.display_name = (char *)(display_name != NULL ? display_name : "");
 	Exe__Access__V1__CreateUserResponse *r = NULL;
 	exa_status rc = exa_create_user(c, &req, &r, err);
+	if (out != NULL)
+		*out = r;
+	else
+		exa_free(r);
+	return rc;
+}
+
+exa_status
+fixture_get_user(exa_client *c, const char *user_id,
+    Exe__Access__V1__GetUserResponse **out, exa_error *err)
+{
+	Exe__Access__V1__GetUserRequest req =
+	    EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
+	req.user_id = (char *)user_id;
+	Exe__Access__V1__GetUserResponse *r = NULL;
+	exa_status rc = exa_get_user(c, &req, &r, err);
 	if (out != NULL)
 		*out = r;
 	else
@@ -215,34 +241,68 @@ fixture_remove_member(exa_client *c, const char *actor_id,
 	return rc;
 }
 
-/* team_create: the already signed-up `t->admin` creates the organisation
- * and the team in it. */
+/* org_create: `actor_id` creates the organisation `name`, whose id goes
+ * to `org_id`. */
 static bool
-team_create(exa_client *c, const char *org_name, const char *team_name,
-    struct fixture_team *t)
+org_create(exa_client *c, const char *actor_id, const char *name, char *org_id)
 {
 	exa_error err;
 	Exe__Access__V1__CreateOrganizationResponse *o = NULL;
-	if (fixture_create_org(c, t->admin.id, org_name, &o, &err) != EXA_OK) {
-		fprintf(
-		    stderr, "  CreateOrganization failed: %s\n", err.message);
-		unit_case_failed = 1;
-		return false;
-	}
-	snprintf(t->org, sizeof t->org, "%s", o->organization->id);
+	if (fixture_create_org(c, actor_id, name, &o, &err) != EXA_OK)
+		return failed("CreateOrganization", &err);
+	snprintf(org_id, FIXTURE_ID_SIZE, "%s", o->organization->id);
 	exa_free(o);
+	return true;
+}
 
+bool
+fixture_org_found(exa_client *c, const char *admin_prefix, const char *org_name,
+    struct fixture_user *admin, char *org_id)
+{
+	return fixture_sign_up(c, admin_prefix, admin) &&
+	       org_create(c, admin->id, org_name, org_id);
+}
+
+bool
+fixture_team_create(exa_client *c, const char *actor_id, const char *org_id,
+    const char *name, const char *first_admin_id, char *workspace_id, char *key)
+{
+	exa_error err;
 	Exe__Access__V1__CreateTeamWorkspaceResponse *w = NULL;
 	if (fixture_create_team(
-	        c, t->admin.id, t->org, team_name, NULL, &w, &err) != EXA_OK) {
-		fprintf(
-		    stderr, "  CreateTeamWorkspace failed: %s\n", err.message);
-		unit_case_failed = 1;
-		return false;
-	}
-	snprintf(t->workspace, sizeof t->workspace, "%s", w->workspace->id);
-	snprintf(t->first_key, sizeof t->first_key, "%s", w->api_key);
+	        c, actor_id, org_id, name, first_admin_id, &w, &err) != EXA_OK)
+		return failed("CreateTeamWorkspace", &err);
+	snprintf(workspace_id, FIXTURE_ID_SIZE, "%s", w->workspace->id);
+	if (key != NULL)
+		snprintf(key, FIXTURE_KEY_SIZE, "%s", w->api_key);
 	exa_free(w);
+	return true;
+}
+
+bool
+fixture_member_add(exa_client *c, const char *actor_id,
+    const char *workspace_id, const char *user_id, Exe__Access__V1__Role role)
+{
+	exa_error err;
+	if (fixture_add_member(
+	        c, actor_id, workspace_id, user_id, role, NULL, &err) != EXA_OK)
+		return failed("AddMember", &err);
+	return true;
+}
+
+bool
+fixture_invitation_make(exa_client *c, const char *actor_id,
+    const char *workspace_id, const char *username, Exe__Access__V1__Role role,
+    char *token, size_t size)
+{
+	Exe__Access__V1__Principal actor = fixture_as_user(actor_id);
+	Exe__Access__V1__CreateInvitationResponse *r = NULL;
+	exa_error err;
+	if (fixture_invite(c, &actor, workspace_id, username, NULL, role, 0, &r,
+	        &err) != EXA_OK)
+		return failed("CreateInvitation", &err);
+	snprintf(token, size, "%s", r->token);
+	exa_free(r);
 	return true;
 }
 
@@ -251,8 +311,10 @@ fixture_team_found(exa_client *c, const char *admin_prefix,
     const char *org_name, const char *team_name, struct fixture_team *t)
 {
 	memset(t, 0, sizeof *t);
-	fixture_sign_up(c, admin_prefix, &t->admin);
-	return team_create(c, org_name, team_name, t);
+	return fixture_org_found(
+	           c, admin_prefix, org_name, &t->admin, t->org) &&
+	       fixture_team_create(c, t->admin.id, t->org, team_name, NULL,
+	           t->workspace, t->first_key);
 }
 
 bool
@@ -263,7 +325,9 @@ fixture_team_make(exa_client *c, const char *org_name, const char *team_name,
 	fixture_sign_up(c, "adm", &t->admin);
 	fixture_sign_up(c, "mem", &t->member);
 	fixture_sign_up(c, "ro", &t->reader);
-	if (!team_create(c, org_name, team_name, t))
+	if (!org_create(c, t->admin.id, org_name, t->org) ||
+	    !fixture_team_create(c, t->admin.id, t->org, team_name, NULL,
+	        t->workspace, t->first_key))
 		return false;
 	bool member = fixture_team_add(
 	    c, t, &t->member, EXE__ACCESS__V1__ROLE__ROLE_MEMBER);
@@ -276,14 +340,7 @@ bool
 fixture_team_add(exa_client *c, const struct fixture_team *t,
     const struct fixture_user *u, Exe__Access__V1__Role role)
 {
-	exa_error err;
-	if (fixture_add_member(c, t->admin.id, t->workspace, u->id, role, NULL,
-	        &err) != EXA_OK) {
-		fprintf(stderr, "  AddMember failed: %s\n", err.message);
-		unit_case_failed = 1;
-		return false;
-	}
-	return true;
+	return fixture_member_add(c, t->admin.id, t->workspace, u->id, role);
 }
 
 bool
@@ -435,10 +492,12 @@ fixture_free_port(void)
 	struct sockaddr_in addr = {.sin_family = AF_INET};
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	socklen_t len = sizeof addr;
-	bind(fd, (struct sockaddr *)&addr, sizeof addr);
-	getsockname(fd, (struct sockaddr *)&addr, &len);
+	int port = 0;
+	if (bind(fd, (struct sockaddr *)&addr, sizeof addr) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&addr, &len) == 0)
+		port = ntohs(addr.sin_port);
 	close(fd);
-	return ntohs(addr.sin_port);
+	return port;
 }
 
 int
@@ -458,8 +517,8 @@ int
 fixture_http_get(int port, const char *path, char *body, size_t size)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	struct sockaddr_in addr = {.sin_family = AF_INET,
-	    .sin_port = htons((uint16_t)port)};
+	struct sockaddr_in addr = {
+	    .sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	if (connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
 		close(fd);
@@ -477,7 +536,7 @@ fixture_http_get(int port, const char *path, char *body, size_t size)
 	size_t got = 0;
 	ssize_t r;
 	while (got + 1 < sizeof buf &&
-	    (r = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
+	       (r = read(fd, buf + got, sizeof buf - 1 - got)) > 0)
 		got += (size_t)r;
 	buf[got] = '\0';
 	close(fd);

@@ -1,12 +1,16 @@
 /* The set-up the integration tests share: signing people up, building
  * teams, managing members, rotating keys, registering resources,
  * invitations and Check, all through the client library as any caller
- * would; and the main() of a suite that runs on one daemon. The request
- * wrappers return the call's status and leave judging it to the test (they
- * keep no state: threads may share them); the builders (fixture_sign_up,
- * fixture_team_*) report a failure on stderr and fail the current case
- * (unit/unit.h), as an EXPECT does, and fixture_must ends the program.
- * Only programs that define UNIT_STATE may use this module. */
+ * would; and the main() of a suite that runs on one daemon. The fault
+ * suite (tests/fault) builds its teams with them too. The request
+ * wrappers, named after the call (fixture_create_team), return the call's
+ * status and leave judging it to the test (they keep no state: threads may
+ * share them); the builders, named after what they build
+ * (fixture_sign_up, fixture_org_*, fixture_team_*, fixture_member_add,
+ * fixture_invitation_make), report a failure on stderr and fail the
+ * current case (unit/unit.h), as an EXPECT does: call them from the
+ * program's main thread. fixture_must ends the program. Only programs
+ * that define UNIT_STATE may use this module. */
 #ifndef EXE_FIXTURES_H
 #define EXE_FIXTURES_H
 
@@ -19,14 +23,18 @@
 
 struct unit_case;
 
+/* The size of the buffers that hold an id (a UUID as text) and a key. */
+enum { FIXTURE_ID_SIZE = 40, FIXTURE_KEY_SIZE = 64 };
+
 /* A person who signed up: their personal workspace and its first key. */
 struct fixture_user {
-	char id[40];
+	char id[FIXTURE_ID_SIZE];
 	char username[64];
 	char email[128];
-	char workspace[40]; /* personal */
-	char key[64];       /* the personal workspace's key from sign-up */
-	uint64_t revision;  /* of the sign-up */
+	char workspace[FIXTURE_ID_SIZE]; /* personal */
+	char key[FIXTURE_KEY_SIZE]; /* the personal workspace's key from sign-up
+	                             */
+	uint64_t revision;          /* of the sign-up */
 };
 
 /* A team workspace in an organisation of its own: `admin` is the
@@ -34,9 +42,10 @@ struct fixture_user {
  * (fixture_team_make only) hold member and read_only. */
 struct fixture_team {
 	struct fixture_user admin, member, reader;
-	char org[40];
-	char workspace[40];
-	char first_key[64]; /* the key the team was created with */
+	char org[FIXTURE_ID_SIZE];
+	char workspace[FIXTURE_ID_SIZE];
+	char
+	    first_key[FIXTURE_KEY_SIZE]; /* the key the team was created with */
 };
 
 /* fixture_must ends the program (status 1) if a set-up step did not work,
@@ -60,6 +69,11 @@ Exe__Access__V1__Principal fixture_principal(
 exa_status fixture_create_user(exa_client *c, const char *username,
     const char *email, const char *display_name,
     Exe__Access__V1__CreateUserResponse **out, exa_error *err);
+
+/* fixture_get_user reads the user `user_id`; the response goes to *out
+ * as for fixture_create_user. */
+exa_status fixture_get_user(exa_client *c, const char *user_id,
+    Exe__Access__V1__GetUserResponse **out, exa_error *err);
 
 /* fixture_sign_up signs up a new person named after `prefix`
  * (harness_unique) and fills `u`; false if it failed (reported, `u` left
@@ -98,6 +112,34 @@ exa_status fixture_change_role(exa_client *c, const char *actor_id,
 exa_status fixture_remove_member(exa_client *c, const char *actor_id,
     const char *workspace_id, const char *user_id, uint64_t *newest,
     exa_error *err);
+
+/* fixture_org_found signs up `admin` (named after `admin_prefix`), who
+ * creates the organisation `org_name`; its id goes to `org_id`
+ * (FIXTURE_ID_SIZE bytes). False if a step failed (reported; the steps
+ * after it not taken). */
+bool fixture_org_found(exa_client *c, const char *admin_prefix,
+    const char *org_name, struct fixture_user *admin, char *org_id);
+
+/* fixture_team_create: `actor_id` creates the team workspace `name` in
+ * the organisation `org_id`, with `first_admin_id` (NULL: the actor) as
+ * its first admin; its id goes to `workspace_id` (FIXTURE_ID_SIZE bytes)
+ * and, if `key` is not NULL, the key it was created with to `key`
+ * (FIXTURE_KEY_SIZE bytes). False if that failed (reported). */
+bool fixture_team_create(exa_client *c, const char *actor_id,
+    const char *org_id, const char *name, const char *first_admin_id,
+    char *workspace_id, char *key);
+
+/* fixture_member_add: `actor_id` adds `user_id` to `workspace_id` with
+ * `role`; false if that failed (reported). */
+bool fixture_member_add(exa_client *c, const char *actor_id,
+    const char *workspace_id, const char *user_id, Exe__Access__V1__Role role);
+
+/* fixture_invitation_make: `actor_id` invites `username` to
+ * `workspace_id` with `role` (for the default time); the invitation's
+ * token goes to `token` (`size` bytes). False if that failed (reported). */
+bool fixture_invitation_make(exa_client *c, const char *actor_id,
+    const char *workspace_id, const char *username, Exe__Access__V1__Role role,
+    char *token, size_t size);
 
 /* fixture_team_found signs up `t->admin` (named after `admin_prefix`),
  * who creates the organisation `org_name` and in it the team
@@ -164,12 +206,13 @@ exa_status fixture_check(exa_client *c, const char *user_id,
     Exe__Access__V1__CheckResponse **out, exa_error *err);
 
 /* fixture_free_port returns a TCP port on 127.0.0.1 that was free a
- * moment ago. */
+ * moment ago (0 if none could be had). */
 int fixture_free_port(void);
 
 /* fixture_http_get fetches `path` from http://127.0.0.1:`port` (a
  * daemon's metrics address); returns the status code (0 when it could not
- * connect) and the body in `body`. */
+ * connect) and the body in `body` (`size` bytes; NULL if `size` is 0, for
+ * the status alone). Not for threads: it reads into a static buffer. */
 int fixture_http_get(int port, const char *path, char *body, size_t size);
 
 /* fixture_metric reads one sample's value from a /metrics body; -1 if
