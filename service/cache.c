@@ -1,6 +1,9 @@
 /* The authorization cache on liburcu's lock-free hash table. Readers take
  * only an RCU read lock; writers (stores, invalidations, eviction) share
- * one mutex; removed entries are freed after a grace period (call_rcu). */
+ * one mutex; removed entries are freed after a grace period (call_rcu).
+ * Two more tables, touched by writers only, index the entries by
+ * workspace and API keys by key id, so that a change to a workspace or a
+ * key drops its entries without a walk over the whole cache. */
 #include "cache.h"
 
 #include <pthread.h>
@@ -15,7 +18,9 @@
 enum entry_kind { ENTRY_MEMBERSHIP = 'M', ENTRY_KEY = 'K', ENTRY_RESOURCE = 'R' };
 
 struct entry {
-	struct cds_lfht_node node;
+	struct cds_lfht_node node;    /* in ht, by key */
+	struct cds_lfht_node ws_node; /* in by_workspace */
+	struct cds_lfht_node id_node; /* API keys: in by_key_id */
 	struct rcu_head rcu;
 	atomic_uchar ref; /* CLOCK bit: set on every hit */
 	uint64_t revision; /* the revision the database read reflected */
@@ -30,6 +35,8 @@ struct entry {
 
 struct cache {
 	struct cds_lfht *ht;
+	struct cds_lfht *by_workspace; /* every entry, by e->workspace */
+	struct cds_lfht *by_key_id;    /* API key entries, by e->v.k.key_id */
 	size_t capacity;
 	long max_staleness_ms;
 	unsigned char seed[crypto_shorthash_KEYBYTES];
@@ -106,21 +113,87 @@ match(struct cds_lfht_node *node, const void *arg)
 	return memcmp(e->key, k->bytes, k->len) == 0;
 }
 
+static int
+match_workspace(struct cds_lfht_node *node, const void *ws)
+{
+	const struct entry *e = caa_container_of(node, struct entry, ws_node);
+	return memcmp(e->workspace, ws, 16) == 0;
+}
+
+static int
+match_key_id(struct cds_lfht_node *node, const void *key_id)
+{
+	const struct entry *e = caa_container_of(node, struct entry, id_node);
+	return strcmp(e->v.k.key_id, key_id) == 0;
+}
+
+static unsigned long
+key_id_hash(const struct cache *c, const char *key_id)
+{
+	return hash_of(c, (const unsigned char *)key_id, strlen(key_id));
+}
+
 static void
 free_entry(struct rcu_head *head)
 {
 	free(caa_container_of(head, struct entry, rcu));
 }
 
-/* remove_locked deletes `e` from the table (writer lock held, inside an
+/* index_locked adds `e`, just stored, to the indexes. */
+static void
+index_locked(struct cache *c, struct entry *e)
+{
+	cds_lfht_add(c->by_workspace, hash_of(c, e->workspace, 16),
+	    &e->ws_node);
+	if (e->key[0] == ENTRY_KEY)
+		cds_lfht_add(c->by_key_id, key_id_hash(c, e->v.k.key_id),
+		    &e->id_node);
+}
+
+/* retire_locked takes `e`, already out of the main table, out of the
+ * indexes and frees it after a grace period. */
+static void
+retire_locked(struct cache *c, struct entry *e)
+{
+	(void)cds_lfht_del(c->by_workspace, &e->ws_node);
+	if (e->key[0] == ENTRY_KEY)
+		(void)cds_lfht_del(c->by_key_id, &e->id_node);
+	urcu_bp_call_rcu(&e->rcu, free_entry);
+}
+
+/* remove_locked deletes `e` from the cache (writer lock held, inside an
  * RCU read-side section) and frees it after a grace period. */
 static void
 remove_locked(struct cache *c, struct entry *e)
 {
 	if (cds_lfht_del(c->ht, &e->node) == 0) {
 		c->count--;
-		urcu_bp_call_rcu(&e->rcu, free_entry);
+		retire_locked(c, e);
 	}
+}
+
+/* new_table makes a hash table sized for `entries` up front (at most two
+ * a bucket): growing is left to liburcu's lazy resize, which can lag far
+ * behind a fast fill and leave every lookup walking long chains. */
+static struct cds_lfht *
+new_table(size_t entries)
+{
+	unsigned long buckets = 1024;
+	while (buckets < entries / 2)
+		buckets <<= 1;
+	return cds_lfht_new_flavor(buckets, buckets, 0,
+	    CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, &urcu_bp_flavor, NULL);
+}
+
+static void
+destroy_tables(struct cache *c)
+{
+	if (c->ht != NULL)
+		cds_lfht_destroy(c->ht, NULL);
+	if (c->by_workspace != NULL)
+		cds_lfht_destroy(c->by_workspace, NULL);
+	if (c->by_key_id != NULL)
+		cds_lfht_destroy(c->by_key_id, NULL);
 }
 
 int
@@ -137,17 +210,14 @@ cache_new(struct cache **out, size_t capacity, long max_staleness_ms,
 	atomic_store(&c->applied, revision);
 	atomic_store(&c->synced_ms, now_ms());
 	if (capacity > 0) {
-		/* Sized for a full cache up front (at most two entries a
-		 * bucket): growing is left to liburcu's lazy resize, which can
-		 * lag far behind a fast fill and leave every lookup walking
-		 * long chains. */
-		unsigned long buckets = 1024;
-		while (buckets < capacity / 2)
-			buckets <<= 1;
-		c->ht = cds_lfht_new_flavor(buckets, buckets, 0,
-		    CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, &urcu_bp_flavor,
-		    NULL);
-		if (c->ht == NULL) {
+		/* Workspaces: at most one an entry. Keys: a few per workspace
+		 * at most, and far fewer cached than memberships. */
+		c->ht = new_table(capacity);
+		c->by_workspace = new_table(capacity);
+		c->by_key_id = new_table(capacity / 8);
+		if (c->ht == NULL || c->by_workspace == NULL ||
+		    c->by_key_id == NULL) {
+			destroy_tables(c);
 			pthread_mutex_destroy(&c->write_lock);
 			free(c);
 			return -1;
@@ -171,7 +241,7 @@ cache_free(struct cache *c)
 			remove_locked(c, e);
 		urcu_bp_read_unlock();
 		pthread_mutex_unlock(&c->write_lock);
-		cds_lfht_destroy(c->ht, NULL);
+		destroy_tables(c);
 		urcu_bp_barrier(); /* every call_rcu free has run */
 	}
 	pthread_mutex_destroy(&c->write_lock);
@@ -259,6 +329,8 @@ put(struct cache *c, const unsigned char *key, size_t len,
 	if (e == NULL)
 		return;
 	cds_lfht_node_init(&e->node);
+	cds_lfht_node_init(&e->ws_node);
+	cds_lfht_node_init(&e->id_node);
 	memcpy(e->workspace, workspace, 16);
 	memcpy(&e->v, value, size);
 	memcpy(e->key, key, len);
@@ -278,10 +350,10 @@ put(struct cache *c, const unsigned char *key, size_t len,
 	struct cds_lfht_node *old = cds_lfht_add_replace(c->ht,
 	    hash_of(c, key, len), match, &k, &e->node);
 	if (old != NULL)
-		urcu_bp_call_rcu(&caa_container_of(old, struct entry, node)->rcu,
-		    free_entry);
+		retire_locked(c, caa_container_of(old, struct entry, node));
 	else
 		c->count++;
+	index_locked(c, e);
 	if (c->count > c->capacity)
 		evict_locked(c);
 	urcu_bp_read_unlock();
@@ -414,10 +486,13 @@ static void
 drop_workspace_locked(struct cache *c, const unsigned char *ws)
 {
 	struct cds_lfht_iter iter;
-	struct entry *e;
-	cds_lfht_for_each_entry(c->ht, &iter, e, node) {
-		if (memcmp(e->workspace, ws, 16) == 0)
-			remove_locked(c, e);
+	struct cds_lfht_node *node;
+	cds_lfht_lookup(c->by_workspace, hash_of(c, ws, 16), match_workspace, ws,
+	    &iter);
+	while ((node = cds_lfht_iter_get_node(&iter)) != NULL) {
+		cds_lfht_next_duplicate(c->by_workspace, match_workspace, ws,
+		    &iter);
+		remove_locked(c, caa_container_of(node, struct entry, ws_node));
 	}
 }
 
@@ -426,10 +501,13 @@ static void
 drop_key_locked(struct cache *c, const char *key_id)
 {
 	struct cds_lfht_iter iter;
-	struct entry *e;
-	cds_lfht_for_each_entry(c->ht, &iter, e, node) {
-		if (e->key[0] == ENTRY_KEY && strcmp(e->v.k.key_id, key_id) == 0)
-			remove_locked(c, e);
+	struct cds_lfht_node *node;
+	cds_lfht_lookup(c->by_key_id, key_id_hash(c, key_id), match_key_id,
+	    key_id, &iter);
+	while ((node = cds_lfht_iter_get_node(&iter)) != NULL) {
+		cds_lfht_next_duplicate(c->by_key_id, match_key_id, key_id,
+		    &iter);
+		remove_locked(c, caa_container_of(node, struct entry, id_node));
 	}
 }
 
@@ -455,7 +533,7 @@ cache_apply(struct cache *c, const struct cache_change *changes, size_t n,
 			         key)) > 0)
 				remove_key_locked(c, key, len);
 			/* A workspace created, changed or deleted: drop all it
-			 * had (rare, and simpler than being clever). */
+			 * had. */
 			if (strcmp(ch->kind, "workspace") == 0 &&
 			    ch->workspace_id != NULL &&
 			    uuid_bytes(ch->workspace_id, ws))

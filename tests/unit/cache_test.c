@@ -1,10 +1,15 @@
-/* Unit tests of cache lookups by parsed ids: cache_get_membership_ids finds
- * what cache_put_membership stored under the ids' text (in either case),
- * misses everything else, and API key entries are still found by their
- * hash beside memberships. */
+/* Unit tests of the cache: lookups by parsed ids (cache_get_membership_ids
+ * finds what cache_put_membership stored under the ids' text, in either
+ * case, and misses everything else; API key entries are still found by
+ * their hash beside memberships), and invalidation through the workspace
+ * and key-id indexes: a change drops exactly the entries it touched, and
+ * entries replaced or evicted leave the indexes (under AddressSanitizer a
+ * stale index node would be a use after free). */
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <urcu/urcu-bp.h>
 
 #include "cache.h"
 #include "unit.h"
@@ -130,7 +135,182 @@ keys_beside_memberships(void)
 	cache_free(c);
 }
 
+/* id_text writes a UUID whose last 12 digits are `n` (kind `k`). */
+static void
+id_text(char out[37], unsigned k, unsigned n)
+{
+	snprintf(out, 37, "%08x-0000-4000-8000-%012x", k, n);
+}
+
+static bool
+member_cached(struct cache *c, unsigned user, unsigned ws)
+{
+	char u[37], w[37];
+	id_text(u, 1, user);
+	id_text(w, 2, ws);
+	struct cache_membership m;
+	uint64_t rev;
+	return cache_get_membership(c, u, w, &m, &rev);
+}
+
+static void
+put_member(struct cache *c, unsigned user, unsigned ws, uint64_t rev)
+{
+	char u[37], w[37];
+	id_text(u, 1, user);
+	id_text(w, 2, ws);
+	struct cache_membership m = {true, false, ROLE_MEMBER};
+	cache_put_membership(c, u, w, &m, rev);
+}
+
+/* put_key caches key `key` (ids of kind 3) of workspace `ws`, found by a
+ * hash made from `hash`. */
+static void
+put_key(struct cache *c, unsigned hash, unsigned key, unsigned ws)
+{
+	unsigned char h[32] = {0};
+	memcpy(h, &hash, sizeof hash);
+	struct cache_key k;
+	memset(&k, 0, sizeof k);
+	id_text(k.key_id, 3, key);
+	id_text(k.workspace_id, 2, ws);
+	cache_put_key(c, h, sizeof h, &k, 1);
+}
+
+static bool
+key_cached(struct cache *c, unsigned hash)
+{
+	unsigned char h[32] = {0};
+	memcpy(h, &hash, sizeof hash);
+	struct cache_key k;
+	uint64_t rev;
+	return cache_get_key(c, h, sizeof h, &k, &rev);
+}
+
+static uint64_t
+entries(struct cache *c)
+{
+	struct cache_stats st;
+	cache_stats(c, &st);
+	return st.entries;
+}
+
+static void
+workspace_change_drops_only_its_entries(void)
+{
+	struct cache *c = NULL;
+	EXPECT_INT(cache_new(&c, 10000, 60000, 1), 0);
+	if (c == NULL)
+		return;
+	for (unsigned w = 0; w < 20; w++)
+		for (unsigned u = 0; u < 50; u++)
+			put_member(c, u, w, 1);
+	put_key(c, 1, 1, 7);
+	put_key(c, 2, 2, 8);
+	cache_put_resource(c, "experiment", "e7",
+	    "00000002-0000-4000-8000-000000000007", 1);
+	EXPECT_INT(entries(c), 1003);
+
+	char w7[37];
+	id_text(w7, 2, 7);
+	struct cache_change ch = {.kind = "workspace", .workspace_id = w7};
+	cache_apply(c, &ch, 1, 2);
+	EXPECT_INT(entries(c), 1003 - 50 - 2);
+	for (unsigned u = 0; u < 50; u++) {
+		EXPECT(!member_cached(c, u, 7));
+		EXPECT(member_cached(c, u, 6));
+		EXPECT(member_cached(c, u, 8));
+	}
+	EXPECT(!key_cached(c, 1));
+	EXPECT(key_cached(c, 2));
+	char ws[37];
+	uint64_t rev;
+	EXPECT(!cache_get_resource(c, "experiment", "e7", ws, &rev));
+	cache_free(c);
+}
+
+static void
+key_change_drops_every_entry_of_the_key(void)
+{
+	struct cache *c = NULL;
+	EXPECT_INT(cache_new(&c, 1000, 60000, 1), 0);
+	if (c == NULL)
+		return;
+	/* Key 5 found by two hashes (its secret before and after a
+	 * rotation, within the grace period), key 6 by one, in the same
+	 * workspace, beside a membership there. */
+	put_key(c, 10, 5, 1);
+	put_key(c, 11, 5, 1);
+	put_key(c, 12, 6, 1);
+	put_member(c, 1, 1, 1);
+	char k5[37];
+	id_text(k5, 3, 5);
+	struct cache_change ch = {.kind = "api_key", .api_key_id = k5};
+	cache_apply(c, &ch, 1, 2);
+	EXPECT(!key_cached(c, 10));
+	EXPECT(!key_cached(c, 11));
+	EXPECT(key_cached(c, 12));
+	EXPECT(member_cached(c, 1, 1));
+	EXPECT_INT(entries(c), 2);
+	cache_free(c);
+}
+
+static void
+replaced_entries_leave_the_indexes(void)
+{
+	struct cache *c = NULL;
+	EXPECT_INT(cache_new(&c, 1000, 60000, 1), 0);
+	if (c == NULL)
+		return;
+	for (int round = 0; round < 3; round++) {
+		put_member(c, 1, 1, 1);
+		put_key(c, 20, 9, 1);
+	}
+	EXPECT_INT(entries(c), 2);
+	urcu_bp_barrier(); /* the replaced entries are freed now */
+	char w1[37], k9[37];
+	id_text(w1, 2, 1);
+	id_text(k9, 3, 9);
+	struct cache_change ch[] = {
+	    {.kind = "api_key", .api_key_id = k9},
+	    {.kind = "workspace", .workspace_id = w1},
+	};
+	cache_apply(c, ch, 2, 2);
+	EXPECT_INT(entries(c), 0);
+	EXPECT(!member_cached(c, 1, 1));
+	EXPECT(!key_cached(c, 20));
+	cache_free(c);
+}
+
+static void
+evicted_entries_leave_the_indexes(void)
+{
+	struct cache *c = NULL;
+	EXPECT_INT(cache_new(&c, 100, 60000, 1), 0);
+	if (c == NULL)
+		return;
+	for (unsigned u = 0; u < 1000; u++) {
+		put_member(c, u, 3, 1);
+		put_key(c, 100 + u, 100 + u, 3);
+	}
+	EXPECT(entries(c) <= 100);
+	urcu_bp_barrier(); /* the evicted entries are freed now */
+	char w3[37];
+	id_text(w3, 2, 3);
+	struct cache_change ch = {.kind = "workspace", .workspace_id = w3};
+	cache_apply(c, &ch, 1, 2);
+	EXPECT_INT(entries(c), 0);
+	cache_free(c);
+}
+
 static const struct unit_case cases[] = {
+	{"workspace_change_drops_only_its_entries",
+	    workspace_change_drops_only_its_entries},
+	{"key_change_drops_every_entry_of_the_key",
+	    key_change_drops_every_entry_of_the_key},
+	{"replaced_entries_leave_the_indexes",
+	    replaced_entries_leave_the_indexes},
+	{"evicted_entries_leave_the_indexes", evicted_entries_leave_the_indexes},
 	{"ids_find_what_text_stored", ids_find_what_text_stored},
 	{"ids_miss_other_pairs", ids_miss_other_pairs},
 	{"ids_miss_in_a_disabled_cache", ids_miss_in_a_disabled_cache},
