@@ -10,7 +10,8 @@
 # (10,000 users), starts two exe-accessd (4 workers each: one with a cache
 # that holds everything, one with --cache-size=0, for checks that always need
 # the database) and the nng echo server, and runs every operation at 1, 8
-# and 64 callers over ipc:// and tcp://127.0.0.1. Then it loads the large
+# and 64 callers over ipc:// and tcp://127.0.0.1 (the reads, then the
+# direct PostgreSQL lookups, then the writes). Then it loads the large
 # scale (1,000,000 users, 5,000,000 memberships) into a fresh database and
 # runs the checks again, fills the cache with 1,000,000 memberships and
 # reads exe-accessd's resident memory. Everything it started is stopped and
@@ -295,19 +296,34 @@ dburl="host=$PGHOST user=$PGUSER dbname=$db_name"
 # One untimed second first, so that no cell pays for a cold start.
 "$bench" --op echo --url "$echo_ipc" --duration 1 >/dev/null 2>&1 || true
 log "small scale: $(echo $ops | wc -w) ops x transports ($transports) x callers ($concs), ${secs}s each"
-for t in $transports; do
-	for c in $concs; do
-		for op in $ops; do
-			case $op in
-			echo) url=$(url_of "$t" echo) ;;
-			check-cold) url=$(url_of "$t" cold) ;;
-			*) url=$(url_of "$t" cached) ;;
-			esac
-			cell small --op "$op" --url "$url" --concurrency "$c" \
-				--duration "$secs" --database-url "$dburl"
+# small_cells OPS...: every op at every transport and number of callers.
+small_cells() {
+	for t in $transports; do
+		for c in $concs; do
+			for op in "$@"; do
+				case $op in
+				echo) url=$(url_of "$t" echo) ;;
+				check-cold) url=$(url_of "$t" cold) ;;
+				*) url=$(url_of "$t" cached) ;;
+				esac
+				cell small --op "$op" --url "$url" --concurrency "$c" \
+					--duration "$secs" --database-url "$dburl"
+			done
 		done
 	done
+}
+
+# Reads first, then the direct lookups, writes last: a write cell leaves
+# PostgreSQL flushing and the caches re-reading for a while, which would
+# weigh on the cells after it.
+reads="" writes=""
+for op in $ops; do
+	case $op in
+	create-user | add-member | change-role) writes="$writes $op" ;;
+	*) reads="$reads $op" ;;
+	esac
 done
+small_cells $reads
 for c in $concs; do
 	pg_cell small "$c"
 	# What the service's own statement costs, prepared as the service
@@ -315,6 +331,7 @@ for c in $concs; do
 	pg_cell small "$c" --sql service
 	pg_cell small "$c" --sql service --unprepared
 done
+small_cells $writes
 mem small_end
 stop_daemons
 
