@@ -10,10 +10,11 @@
 
 #include "exe/access/v1/rpc.pb-c.h"
 
-/* envelope_allocator is the protobuf-c allocator for every request the
- * service unpacks: it zeroes memory before freeing it, so secrets that
- * arrive in requests (API keys, invitation tokens) do not linger in freed
- * heap. Unpack and free with it. */
+/* envelope_allocator is a protobuf-c allocator that zeroes memory before
+ * freeing it, so that secrets in a request (API keys, invitation tokens)
+ * do not linger in freed heap; envelope_decode unpacks with it. (The
+ * service's dispatch unpacks into the call's arena instead, wiped whole
+ * after each call.) */
 extern ProtobufCAllocator envelope_allocator;
 
 /* envelope_decode unpacks `len` bytes into *out (free it with

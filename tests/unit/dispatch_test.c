@@ -12,6 +12,7 @@
 #include "call.h"
 #include "dispatch.h"
 #include "envelope.h"
+#include "exe/access/v1/authz.pb-c.h"
 #include "exe/access/v1/rpc.pb-c.h"
 #include "exe/access/v1/workspace.pb-c.h"
 #include "status.h"
@@ -616,7 +617,48 @@ call_is_reusable(void)
 	free(body);
 }
 
+static void
+request_secrets_are_wiped(void)
+{
+	/* A secret that arrives in a request (here VerifyApiKey's, refused
+	 * by its checksum, but it arrived all the same) is unpacked into the
+	 * call's arena, and dispatch_end wipes it: the bytes where it stood
+	 * are zero afterwards. */
+	static const char secret[] = "exa_wipe_me_0123456789abcdefghijklmnop";
+	Exe__Access__V1__VerifyApiKeyRequest req =
+	    EXE__ACCESS__V1__VERIFY_API_KEY_REQUEST__INIT;
+	req.secret = (char *)secret;
+	uint8_t body[128];
+	size_t body_len = exe__access__v1__verify_api_key_request__pack(&req,
+	    body);
+	struct call call;
+	call_start(&call);
+	EXPECT_INT(begin(&call, AUTHZ_PREFIX "VerifyApiKey", body, body_len,
+	               "w", 0),
+	    DISPATCH_REPLY);
+	EXPECT_INT(call.code, STATUS_INVALID_ARGUMENT);
+	const Exe__Access__V1__VerifyApiKeyRequest *got =
+	    (const void *)call.request;
+	EXPECT(got != NULL);
+	if (got == NULL)
+		return;
+	EXPECT_STR(got->secret, secret);
+	/* Small requests live in the arena's first kilobyte, inside the
+	 * call: still ours to read after dispatch_end. */
+	const char *at = got->secret;
+	const char *buf = call.arena.inline_buf;
+	bool inside = at >= buf && at + sizeof secret <= buf + sizeof
+	    call.arena.inline_buf;
+	EXPECT(inside);
+	end(&call);
+	if (inside) {
+		for (size_t i = 0; i < sizeof secret; i++)
+			EXPECT_INT(at[i], 0);
+	}
+}
+
 static const struct unit_case cases[] = {
+	{"request_secrets_are_wiped", request_secrets_are_wiped},
 	{"table_matches_proto", table_matches_proto},
 	{"row_names_have_a_service", row_names_have_a_service},
 	{"no_duplicate_names", no_duplicate_names},
