@@ -120,18 +120,26 @@ envelope(const char *method, const void *body, size_t body_len,
 	return n;
 }
 
-/* expect_service_alive sends a valid GetUser and expects NOT_FOUND: the
- * service read it, ran it on the database and answered. */
-static void
-expect_service_alive(void)
+/* get_user_envelope packs a GetUser of a user that does not exist, with
+ * `request_id`, into *buf (malloc'd); returns its size. */
+static size_t
+get_user_envelope(const char *request_id, uint8_t **buf)
 {
 	Exe__Access__V1__GetUserRequest get = EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
 	get.user_id = "00000000-0000-4000-8000-000000000000";
 	uint8_t body[128];
 	size_t body_len = exe__access__v1__get_user_request__pack(&get, body);
+	return envelope("exe.access.v1.WorkspaceService/GetUser", body, body_len,
+	    request_id, 0, buf);
+}
+
+/* expect_service_alive sends a valid GetUser and expects NOT_FOUND: the
+ * service read it, ran it on the database and answered. */
+static void
+expect_service_alive(void)
+{
 	uint8_t *buf;
-	size_t n = envelope("exe.access.v1.WorkspaceService/GetUser", body,
-	    body_len, "alive", 0, &buf);
+	size_t n = get_user_envelope("alive", &buf);
 	struct reply r = send_raw(buf, n, 5000);
 	free(buf);
 	EXPECT(r.received);
@@ -296,14 +304,8 @@ far_oversized_message_is_dropped(void)
 	 * restarts it within about 4 s and nng redials. A client that gives
 	 * up mid-handshake can stall it again, so each waits 6 s, and a few
 	 * may be needed on a loaded machine. */
-	Exe__Access__V1__GetUserRequest get =
-	    EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
-	get.user_id = "00000000-0000-4000-8000-000000000000";
-	uint8_t body[128];
-	size_t body_len = exe__access__v1__get_user_request__pack(&get, body);
 	uint8_t *buf;
-	size_t n = envelope("exe.access.v1.WorkspaceService/GetUser", body,
-	    body_len, "alive", 0, &buf);
+	size_t n = get_user_envelope("alive", &buf);
 	for (int attempt = 0; attempt < 4 && !r.received; attempt++)
 		r = send_raw(buf, n, 6000);
 	free(buf);
@@ -343,13 +345,8 @@ a_connection_closed_before_the_handshake_does_not_stop_the_service(void)
 	printf("  listener %s\n", restarted ? "stalled and was restarted"
 	                                    : "did not stall this time");
 	/* Either way a new client is served. */
-	Exe__Access__V1__GetUserRequest get = EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
-	get.user_id = "00000000-0000-4000-8000-000000000000";
-	uint8_t body[128];
-	size_t body_len = exe__access__v1__get_user_request__pack(&get, body);
 	uint8_t *buf;
-	size_t n = envelope("exe.access.v1.WorkspaceService/GetUser", body,
-	    body_len, "after", 0, &buf);
+	size_t n = get_user_envelope("after", &buf);
 	struct reply r = send_raw(buf, n, 10000);
 	free(buf);
 	EXPECT(r.received);
