@@ -91,15 +91,6 @@ out:
 	return rc;
 }
 
-static exa_status
-invitations_fetch(exa_client *c, const ProtobufCMessage *request,
-    ProtobufCMessage **response, exa_error *err)
-{
-	return exa_list_invitations(c,
-	    (const Exe__Access__V1__ListInvitationsRequest *)request,
-	    (Exe__Access__V1__ListInvitationsResponse **)response, err);
-}
-
 static void
 invitations_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
 {
@@ -127,9 +118,16 @@ cmd_invite_list(struct cli *cli, const struct cli_args *a)
 	static const char *const headers[] = {
 	    "ID", "INVITEE", "ROLE", "STATE", "EXPIRES", "INVITED BY"};
 	struct output_table *t = output_table_new(6, headers);
-	struct pager p = {"invitations", invitations_fetch, invitations_row, t,
-	    args_has(a, FLAG_ALL) ? "no invitations" : "no pending invitations",
-	    t};
+	struct pager p = {
+	    .list_field = "invitations",
+	    .method = "exe.access.v1.WorkspaceService/ListInvitations",
+	    .response = &exe__access__v1__list_invitations_response__descriptor,
+	    .row = invitations_row,
+	    .table = t,
+	    .empty = args_has(a, FLAG_ALL) ? "no invitations"
+	                                   : "no pending invitations",
+	    .ctx = t,
+	};
 	rc = pager_run(cli, a, &req.base, &p);
 	output_table_free(t);
 out:

@@ -125,15 +125,6 @@ resources_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
 static const char *const resource_headers[] = {
     "TYPE", "ID", "NAME", "WORKSPACE", "REGISTERED BY", "CREATED"};
 
-static exa_status
-resources_fetch(exa_client *c, const ProtobufCMessage *request,
-    ProtobufCMessage **response, exa_error *err)
-{
-	return exa_list_resources(c,
-	    (const Exe__Access__V1__ListResourcesRequest *)request,
-	    (Exe__Access__V1__ListResourcesResponse **)response, err);
-}
-
 int
 cmd_resource_list(struct cli *cli, const struct cli_args *a)
 {
@@ -149,21 +140,19 @@ cmd_resource_list(struct cli *cli, const struct cli_args *a)
 		req.type = (char *)args_get(a, FLAG_TYPE);
 	struct output_table *t = output_table_new(6, resource_headers);
 	struct pager p = {
-	    "resources", resources_fetch, resources_row, t, "no resources", t};
+	    .list_field = "resources",
+	    .method = "exe.access.v1.WorkspaceService/ListResources",
+	    .response = &exe__access__v1__list_resources_response__descriptor,
+	    .row = resources_row,
+	    .table = t,
+	    .empty = "no resources",
+	    .ctx = t,
+	};
 	rc = pager_run(cli, a, &req.base, &p);
 	output_table_free(t);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
-}
-
-static exa_status
-lookup_fetch(exa_client *c, const ProtobufCMessage *request,
-    ProtobufCMessage **response, exa_error *err)
-{
-	return exa_lookup_resources(c,
-	    (const Exe__Access__V1__LookupResourcesRequest *)request,
-	    (Exe__Access__V1__LookupResourcesResponse **)response, err);
 }
 
 int
@@ -180,7 +169,14 @@ cmd_resource_lookup(struct cli *cli, const struct cli_args *a)
 	req.permission = a->pos[1];
 	struct output_table *t = output_table_new(6, resource_headers);
 	struct pager p = {
-	    "resources", lookup_fetch, resources_row, t, "no resources", t};
+	    .list_field = "resources",
+	    .method = "exe.access.v1.AuthzService/LookupResources",
+	    .response = &exe__access__v1__lookup_resources_response__descriptor,
+	    .row = resources_row,
+	    .table = t,
+	    .empty = "no resources",
+	    .ctx = t,
+	};
 	rc = pager_run(cli, a, &req.base, &p);
 	output_table_free(t);
 out:
@@ -252,15 +248,6 @@ out:
 	return rc;
 }
 
-static exa_status
-activity_fetch(exa_client *c, const ProtobufCMessage *request,
-    ProtobufCMessage **response, exa_error *err)
-{
-	return exa_list_activity(c,
-	    (const Exe__Access__V1__ListActivityRequest *)request,
-	    (Exe__Access__V1__ListActivityResponse **)response, err);
-}
-
 static void
 activity_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
 {
@@ -290,7 +277,14 @@ cmd_activity_list(struct cli *cli, const struct cli_args *a)
 	    "AT", "BY", "ACTION", "RESOURCE", "DETAIL"};
 	struct output_table *t = output_table_new(5, headers);
 	struct pager p = {
-	    "records", activity_fetch, activity_row, t, "no activity", t};
+	    .list_field = "records",
+	    .method = "exe.access.v1.WorkspaceService/ListActivity",
+	    .response = &exe__access__v1__list_activity_response__descriptor,
+	    .row = activity_row,
+	    .table = t,
+	    .empty = "no activity",
+	    .ctx = t,
+	};
 	rc = pager_run(cli, a, &req.base, &p);
 	output_table_free(t);
 out:

@@ -85,15 +85,6 @@ out:
 	return rc;
 }
 
-static exa_status
-workspaces_fetch(exa_client *c, const ProtobufCMessage *request,
-    ProtobufCMessage **response, exa_error *err)
-{
-	return exa_list_workspaces(c,
-	    (const Exe__Access__V1__ListWorkspacesRequest *)request,
-	    (Exe__Access__V1__ListWorkspacesResponse **)response, err);
-}
-
 static void
 workspaces_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
 {
@@ -123,8 +114,15 @@ cmd_workspaces(struct cli *cli, const struct cli_args *a)
 	static const char *const headers[] = {
 	    "WORKSPACE", "KIND", "ROLE", "ID"};
 	struct output_table *t = output_table_new(4, headers);
-	struct pager p = {"workspaces", workspaces_fetch, workspaces_row, t,
-	    "no workspaces", t};
+	struct pager p = {
+	    .list_field = "workspaces",
+	    .method = "exe.access.v1.WorkspaceService/ListWorkspaces",
+	    .response = &exe__access__v1__list_workspaces_response__descriptor,
+	    .row = workspaces_row,
+	    .table = t,
+	    .empty = "no workspaces",
+	    .ctx = t,
+	};
 	rc = pager_run(cli, a, &req.base, &p);
 	output_table_free(t);
 	return rc;
@@ -380,15 +378,6 @@ out:
 	return rc;
 }
 
-static exa_status
-members_fetch(exa_client *c, const ProtobufCMessage *request,
-    ProtobufCMessage **response, exa_error *err)
-{
-	return exa_list_members(c,
-	    (const Exe__Access__V1__ListMembersRequest *)request,
-	    (Exe__Access__V1__ListMembersResponse **)response, err);
-}
-
 static void
 members_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
 {
@@ -415,7 +404,14 @@ cmd_member_list(struct cli *cli, const struct cli_args *a)
 	    "USER", "ROLE", "JOINED", "USER ID"};
 	struct output_table *t = output_table_new(4, headers);
 	struct pager p = {
-	    "members", members_fetch, members_row, t, "no members", t};
+	    .list_field = "members",
+	    .method = "exe.access.v1.WorkspaceService/ListMembers",
+	    .response = &exe__access__v1__list_members_response__descriptor,
+	    .row = members_row,
+	    .table = t,
+	    .empty = "no members",
+	    .ctx = t,
+	};
 	rc = pager_run(cli, a, &req.base, &p);
 	output_table_free(t);
 out:

@@ -52,7 +52,8 @@ pager_run(struct cli *cli, const struct cli_args *a, ProtobufCMessage *request,
 		*(char **)(base + token_f->offset) = token;
 		ProtobufCMessage *resp = NULL;
 		exa_error err;
-		if (p->fetch(cli_client(cli), request, &resp, &err) != EXA_OK) {
+		if (exa_client_call(cli_client(cli), p->method, request,
+		        p->response, 0, &resp, &err) != EXA_OK) {
 			rc = cli_fail_call(cli, &err, NULL);
 			goto out;
 		}

@@ -14,18 +14,14 @@
 #include "cli.h"
 #include "output.h"
 
-/* One page: calls the method's typed client function. */
-typedef exa_status (*pager_fetch_fn)(exa_client *c,
-    const ProtobufCMessage *request, ProtobufCMessage **response,
-    exa_error *err);
-
 /* One item, for human output. */
 typedef void (*pager_row_fn)(
     struct cli *cli, void *ctx, const ProtobufCMessage *item);
 
 struct pager {
 	const char *list_field; /* the response's repeated field: "members" */
-	pager_fetch_fn fetch;
+	const char *method;     /* "exe.access.v1.WorkspaceService/ListMembers" */
+	const ProtobufCMessageDescriptor *response; /* the method's response */
 	pager_row_fn row; /* adds the item to `table`; not used with --json */
 	struct output_table *table;
 	const char *empty; /* printed instead of an empty table */
