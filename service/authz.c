@@ -144,19 +144,16 @@ membership_get(struct cache *cache, const Exe__Access__V1__CheckRequest *req,
     const struct check_ids *ids, const struct decision *d,
     struct cache_membership *m, uint64_t *rev)
 {
-	const char *user_id = req->principal->user_id;
 	unsigned char user[16], ws[16];
-	bool parsed = ids != NULL && ids->user
-	    ? (memcpy(user, ids->user_id, 16), true)
-	    : validate_uuid_bytes(user_id, user);
-	if (parsed && ids != NULL && ids->workspace)
+	if (ids != NULL && ids->user)
+		memcpy(user, ids->user_id, 16);
+	else if (!validate_uuid_bytes(req->principal->user_id, user))
+		return false;
+	if (ids != NULL && ids->workspace)
 		memcpy(ws, ids->workspace_id, 16);
-	else if (parsed)
-		parsed = validate_uuid_bytes(d->workspace_id, ws);
-	if (parsed)
-		return cache_get_membership_ids(cache, user, ws, m, rev);
-	/* Not in canonical form: the cache's own parser decides. */
-	return cache_get_membership(cache, user_id, d->workspace_id, m, rev);
+	else if (!validate_uuid_bytes(d->workspace_id, ws))
+		return false;
+	return cache_get_membership_ids(cache, user, ws, m, rev);
 }
 
 /* check_decide decides one request. With CACHE_ONLY it returns

@@ -15,6 +15,8 @@
 #include <urcu/urcu-bp.h>
 #include <urcu/rculfhash.h>
 
+#include "validate.h"
+
 enum entry_kind { ENTRY_MEMBERSHIP = 'M', ENTRY_KEY = 'K', ENTRY_RESOURCE = 'R' };
 
 struct entry {
@@ -58,35 +60,6 @@ now_ms(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* uuid_bytes parses a UUID's text (any case) into 16 bytes, so that the
- * same id spelled in upper or lower case is one key. */
-static bool
-uuid_bytes(const char *text, unsigned char out[16])
-{
-	size_t n = 0;
-	for (const char *p = text; *p != '\0'; p++) {
-		if (*p == '-')
-			continue;
-		int v;
-		if (*p >= '0' && *p <= '9')
-			v = *p - '0';
-		else if (*p >= 'a' && *p <= 'f')
-			v = *p - 'a' + 10;
-		else if (*p >= 'A' && *p <= 'F')
-			v = *p - 'A' + 10;
-		else
-			return false;
-		if (n == 32)
-			return false;
-		if (n % 2 == 0)
-			out[n / 2] = (unsigned char)(v << 4);
-		else
-			out[n / 2] |= (unsigned char)v;
-		n++;
-	}
-	return n == 32;
 }
 
 static unsigned long
@@ -368,7 +341,8 @@ membership_key(const char *user_id, const char *workspace_id,
     unsigned char key[MEMBERSHIP_KEY])
 {
 	key[0] = ENTRY_MEMBERSHIP;
-	return uuid_bytes(user_id, key + 1) && uuid_bytes(workspace_id, key + 17);
+	return validate_uuid_bytes(user_id, key + 1) &&
+	    validate_uuid_bytes(workspace_id, key + 17);
 }
 
 static size_t
@@ -434,7 +408,7 @@ cache_put_key(struct cache *c, const unsigned char *hash, size_t len,
 {
 	unsigned char key[1 + 64];
 	unsigned char workspace[16];
-	if (len > 64 || !uuid_bytes(k->workspace_id, workspace))
+	if (len > 64 || !validate_uuid_bytes(k->workspace_id, workspace))
 		return;
 	key[0] = ENTRY_KEY;
 	memcpy(key + 1, hash, len);
@@ -461,7 +435,7 @@ cache_put_resource(struct cache *c, const char *type, const char *id,
 	unsigned char key[RESOURCE_KEY_MAX];
 	unsigned char workspace[16];
 	size_t len = resource_key(type, id, key);
-	if (len == 0 || !uuid_bytes(workspace_id, workspace))
+	if (len == 0 || !validate_uuid_bytes(workspace_id, workspace))
 		return;
 	char value[37] = {0};
 	strncpy(value, workspace_id, 36);
@@ -536,7 +510,7 @@ cache_apply(struct cache *c, const struct cache_change *changes, size_t n,
 			 * had. */
 			if (strcmp(ch->kind, "workspace") == 0 &&
 			    ch->workspace_id != NULL &&
-			    uuid_bytes(ch->workspace_id, ws))
+			    validate_uuid_bytes(ch->workspace_id, ws))
 				drop_workspace_locked(c, ws);
 		}
 		urcu_bp_read_unlock();
