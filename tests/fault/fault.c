@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <jansson.h>
 #include <libpq-fe.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -344,29 +343,6 @@ fault_daemon_kill(struct harness *h)
 	h->pid = 0;
 }
 
-/* log_not_json says whether a line of the file is not a JSON object,
- * printing the first such line. */
-static bool
-log_not_json(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	char line[16384];
-	bool bad = false;
-	while (!bad && fgets(line, sizeof line, f) != NULL) {
-		json_error_t error;
-		json_t *v = json_loads(line, JSON_DISABLE_EOF_CHECK, &error);
-		bad = !json_is_object(v);
-		if (bad)
-			fprintf(stderr, "fault: %s: line is not JSON: %s", path,
-			    line);
-		json_decref(v);
-	}
-	fclose(f);
-	return bad;
-}
-
 int
 fault_daemon_stop(struct harness *h)
 {
@@ -394,7 +370,7 @@ fault_daemon_stop(struct harness *h)
 	for (int i = 0; i < starts && result == 0; i++) {
 		char path[400];
 		log_path_of(h, i, path, sizeof path);
-		if (log_not_json(path))
+		if (harness_log_not_json(path))
 			result = 100;
 	}
 	if (result != 0)

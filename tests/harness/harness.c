@@ -92,22 +92,20 @@ harness_log_contains(const struct harness *h, const char *text)
 	return found;
 }
 
-/* log_not_json says whether any line of the daemon's log is not a JSON
- * object, printing the first such line. */
-static bool
-log_not_json(const struct harness *h)
+bool
+harness_log_not_json(const char *path)
 {
-	FILE *f = fopen(h->log_path, "r");
+	FILE *f = fopen(path, "r");
 	if (f == NULL)
 		return false;
-	char line[8192];
+	char line[16384];
 	bool bad = false;
 	while (!bad && fgets(line, sizeof line, f) != NULL) {
 		json_error_t error;
 		json_t *v = json_loads(line, JSON_DISABLE_EOF_CHECK, &error);
 		bad = !json_is_object(v);
 		if (bad)
-			fprintf(stderr, "harness: log line is not JSON: %s", line);
+			fprintf(stderr, "%s: line is not JSON: %s", path, line);
 		json_decref(v);
 	}
 	fclose(f);
@@ -382,7 +380,7 @@ harness_stop(struct harness *h)
 		}
 		h->pid = 0;
 	}
-	if (result == 0 && log_not_json(h))
+	if (result == 0 && harness_log_not_json(h->log_path))
 		result = 100;
 	if (result != 0)
 		print_log(h);

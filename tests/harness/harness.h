@@ -69,6 +69,10 @@ int harness_stop(struct harness *h);
  * NULL-terminated. Exits on an SQL error. */
 long harness_sql_long(struct harness *h, const char *sql, ...);
 
+/* harness_log_not_json says whether any line of the log at `path` is not
+ * a JSON object (the log contract), printing the first such line. */
+bool harness_log_not_json(const char *path);
+
 /* harness_log_contains says whether the daemon's log contains `text`. */
 bool harness_log_contains(const struct harness *h, const char *text);
 
