@@ -3,8 +3,8 @@
 # Usage: cmake -DMIGRATIONS_DIR=... -DOUTPUT=... -P embed_sql.cmake
 file(GLOB files "${MIGRATIONS_DIR}/*.sql")
 list(SORT files)
-set(body "/* Generated from service/migrations by cmake/embed_sql.cmake. */\n")
-string(APPEND body "#include \"migrate.h\"\n\n")
+set(body "/* Generated from service/store/migrations by cmake/embed_sql.cmake. */\n")
+string(APPEND body "#include \"store/migrate.h\"\n\n")
 set(rows "")
 set(index 0)
 foreach(path ${files})

@@ -10,8 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "tokens.h"
+#include "base/log.h"
+#include "rpc/tokens.h"
 
 enum opt_type { OPT_STRING, OPT_LONG, OPT_LIST };
 

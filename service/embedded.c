@@ -18,9 +18,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "db.h"
-#include "log.h"
-#include "tokens.h"
+#include "base/log.h"
+#include "rpc/tokens.h"
+#include "store/db.h"
 
 struct embedded {
 	char data_dir[PATH_MAX / 2];

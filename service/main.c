@@ -14,20 +14,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cache.h"
-#include "cache_feed.h"
-#include "call.h"
+#include "authz/cache.h"
+#include "authz/cache_feed.h"
+#include "base/log.h"
+#include "base/status.h"
 #include "config.h"
 #include "dispatch.h"
 #include "embedded.h"
-#include "http.h"
-#include "db.h"
-#include "log.h"
-#include "migrate.h"
-#include "server.h"
-#include "status.h"
-#include "tokens.h"
-#include "workers.h"
+#include "rpc/call.h"
+#include "rpc/tokens.h"
+#include "store/db.h"
+#include "store/migrate.h"
+#include "store/workers.h"
+#include "transport/http.h"
+#include "transport/server.h"
 
 /* load_hash_key reads 64 hex digits from `path` into guarded memory. */
 static unsigned char *
@@ -213,7 +213,7 @@ main(int argc, char **argv)
 		exit_code = fail("start_failed", "cannot start database workers");
 		goto out;
 	}
-	struct service_ctx svc = {.tokens = tokens, .hash_key = hash_key,
+	struct service_ctx svc = {.methods = &dispatch_table, .tokens = tokens, .hash_key = hash_key,
 	    .cache = cache,
 	    .max_in_flight_per_caller = (unsigned)cfg.max_in_flight_per_caller};
 	struct server_options opts = {
@@ -229,7 +229,7 @@ main(int argc, char **argv)
 		exit_code = fail("start_failed", msg);
 		goto out;
 	}
-	struct http_sources http_src = {.cache = cache, .workers = workers,
+	struct http_sources http_src = {.methods = &dispatch_table, .cache = cache, .workers = workers,
 	    .ready_within_ms = cfg.cache_max_staleness_ms};
 	if (cfg.metrics_address != NULL &&
 	    http_start(&http, cfg.metrics_address, &http_src, msg,

@@ -10,6 +10,9 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc)
 tools/deps.sh build
 
+echo "== layers (no module includes a layer above its own)"
+tools/check-layers.sh
+
 echo "== build (RelWithDebInfo)"
 cmake -S . -B build -G "Unix Makefiles" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$jobs" >/dev/null

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db.h"
+#include "base/status.h"
 #include "harness.h"
-#include "status.h"
+#include "store/db.h"
 #include "unit/unit.h"
 
 static struct harness h; /* only its database: no daemon */

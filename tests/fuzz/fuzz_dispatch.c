@@ -1,7 +1,7 @@
 /* Fuzz target of the request pipeline of every method, without a database:
- * dispatch_begin (envelope, caller token, method lookup, deadline, body,
+ * pipeline_begin (envelope, caller token, method lookup, deadline, body,
  * the method's validate function, its fast path with no cache), then
- * dispatch_reply and dispatch_end, as the server runs them. A call that
+ * pipeline_reply and pipeline_end, as the server runs them. A call that
  * would go on to a database worker is answered UNAVAILABLE here; its
  * handler never runs. The input picks the method, the caller and the
  * limits and carries the request body, or the whole envelope (layout in
@@ -19,16 +19,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "apikey.h"
-#include "arena.h"
-#include "call.h"
+#include "base/arena.h"
+#include "base/secrets.h"
+#include "base/status.h"
 #include "dispatch.h"
-#include "envelope.h"
 #include "exe/access/v1/rpc.pb-c.h"
 #include "fuzz.h"
-#include "status.h"
-#include "tokens.h"
-#include "validate.h"
+#include "rpc/call.h"
+#include "rpc/envelope.h"
+#include "rpc/pipeline.h"
+#include "rpc/tokens.h"
+#include "rpc/validate.h"
 
 _Static_assert(sizeof FUZZ_TOKEN_ADMIN - 1 == TOKENS_LEN, "token length");
 _Static_assert(sizeof FUZZ_TOKEN_CHECK - 1 == TOKENS_LEN, "token length");
@@ -52,7 +53,7 @@ static bool verbose;
  * A comma-separated list of:
  *   undecided  a validate function refused a request without recording
  *              it in call->code, leaving the call undecided, which crashes
- *              dispatch_reply (tests/fuzz/crashes/undecided-*); the call is
+ *              pipeline_reply (tests/fuzz/crashes/undecided-*); the call is
  *              answered INVALID_ARGUMENT, as it should have been
  *   utf8       a reply's text is not UTF-8 (tests/fuzz/crashes/utf8-*) */
 enum tolerance { TOLERATE_UNDECIDED, TOLERATE_UTF8, TOLERATE_KINDS };
@@ -149,13 +150,15 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	FUZZ_CHECK(dispatch_method_count > 0 && dispatch_method_count <= 256,
 	    "%zu methods do not fit the input's first byte",
 	    dispatch_method_count);
-	unsigned char *key = sodium_malloc(APIKEY_HASH_KEY_BYTES);
+	unsigned char *key = sodium_malloc(SECRET_HASH_KEY_BYTES);
 	FUZZ_CHECK(key != NULL, "sodium_malloc failed");
-	for (size_t i = 0; i < APIKEY_HASH_KEY_BYTES; i++)
+	for (size_t i = 0; i < SECRET_HASH_KEY_BYTES; i++)
 		key[i] = (unsigned char)(0xa5 ^ i);
 	FUZZ_CHECK(sodium_mprotect_readonly(key) == 0, "mprotect failed");
-	svc_open = (struct service_ctx){.tokens = NULL, .hash_key = key};
-	svc_auth = (struct service_ctx){.tokens = tokens_load(), .hash_key = key};
+	svc_open = (struct service_ctx){
+	    .methods = &dispatch_table, .tokens = NULL, .hash_key = key};
+	svc_auth = (struct service_ctx){.methods = &dispatch_table,
+	    .tokens = tokens_load(), .hash_key = key};
 	verbose = env_flag("EXA_FUZZ_VERBOSE");
 	tolerance_parse();
 	return 0;
@@ -277,7 +280,7 @@ secret_field_cb(const ProtobufCFieldDescriptor *field, const char *value,
 	bool invitation = strcmp(field->name, "token") == 0 &&
 	    len == INVITATION_LEN &&
 	    strncmp(value, INVITATION_PREFIX, 8) == 0;
-	if ((key && apikey_well_formed(value, len)) || invitation)
+	if ((key && secret_well_formed(SECRET_API_KEY, value, len)) || invitation)
 		secrets_add(arg, value);
 }
 
@@ -288,7 +291,7 @@ secrets_of(const struct call *call, struct secrets *out)
 	memset(out, 0, sizeof *out);
 	const Exe__Access__V1__RpcRequest *env = (const void *)call->envelope;
 	if (env != NULL && strlen(env->token) == TOKENS_LEN &&
-	    strncmp(env->token, TOKENS_PREFIX, 8) == 0)
+	    strncmp(env->token, SECRET_CALLER_TOKEN_PREFIX, 8) == 0)
 		secrets_add(out, env->token);
 	if (call->request != NULL)
 		strings_each(call->request, secret_field_cb, out);
@@ -312,10 +315,10 @@ response_field_cb(const ProtobufCFieldDescriptor *field, const char *value,
 	check_text(field->name, value, arg);
 }
 
-/* check_begin holds dispatch_begin to deciding the call or handing it on
+/* check_begin holds pipeline_begin to deciding the call or handing it on
  * ready for a database worker. */
 static void
-check_begin(const struct call *call, enum dispatch_next next)
+check_begin(const struct call *call, enum pipeline_next next)
 {
 	const struct method *m = call->method;
 	FUZZ_CHECK(memchr(call->message, '\0', sizeof call->message) != NULL,
@@ -323,7 +326,7 @@ check_begin(const struct call *call, enum dispatch_next next)
 	if (call->request != NULL)
 		FUZZ_CHECK(m != NULL && call->request->descriptor == m->request,
 		    "the body was unpacked as something else");
-	if (next == DISPATCH_NEEDS_DB) {
+	if (next == PIPELINE_NEEDS_DB) {
 		FUZZ_CHECK(call->code == STATUS_OK, "to the database with %d: %s",
 		    call->code, call->message);
 		FUZZ_CHECK(m != NULL && m->handle != NULL && call->request != NULL,
@@ -332,7 +335,7 @@ check_begin(const struct call *call, enum dispatch_next next)
 		    "to the database with an answer");
 		return;
 	}
-	FUZZ_CHECK(next == DISPATCH_REPLY, "dispatch_begin returned %d", next);
+	FUZZ_CHECK(next == PIPELINE_REPLY, "pipeline_begin returned %d", next);
 	if (call->code != STATUS_OK)
 		return;
 	/* Answered OK without a database: only a fast path does that. */
@@ -344,18 +347,18 @@ check_begin(const struct call *call, enum dispatch_next next)
 	    "%s answered with a %s", m->name, call->response->descriptor->name);
 }
 
-/* check_access holds dispatch_begin to the token table: with one, only a
+/* check_access holds pipeline_begin to the token table: with one, only a
  * known token gets its method looked up, and only a token whose scope
  * covers the method gets its body read. */
 static void
-check_access(const struct call *call, enum dispatch_next next)
+check_access(const struct call *call, enum pipeline_next next)
 {
 	const Exe__Access__V1__RpcRequest *env = (const void *)call->envelope;
 	if (call->svc->tokens == NULL || env == NULL)
 		return;
 	enum fuzz_caller who = token_caller(env->token);
 	const struct method *m = call->method;
-	bool body_read = call->request != NULL || next == DISPATCH_NEEDS_DB ||
+	bool body_read = call->request != NULL || next == PIPELINE_NEEDS_DB ||
 	    call->code == STATUS_OK;
 	if (who == FUZZ_CALLER_UNKNOWN) {
 		FUZZ_CHECK(m == NULL && !body_read,
@@ -381,7 +384,7 @@ check_access(const struct call *call, enum dispatch_next next)
 	}
 }
 
-/* check_reply holds dispatch_reply to a reply with the call's code, a
+/* check_reply holds pipeline_reply to a reply with the call's code, a
  * message for an error, a body of the method's response type for OK, an
  * echo of a fit request_id, and no secret of the request anywhere. */
 static void
@@ -429,7 +432,7 @@ check_reply(const struct call *call, const struct envelope_reply *reply,
 	free(buf);
 }
 
-/* check_ended holds dispatch_end to leaving the call ready for reuse. */
+/* check_ended holds pipeline_end to leaving the call ready for reuse. */
 static void
 check_ended(const struct call *call, const struct service_ctx *svc)
 {
@@ -460,8 +463,8 @@ run(const struct service_ctx *svc, const uint8_t *buf, size_t len,
 	arena_init(&call.arena);
 	call.svc = svc;
 
-	enum dispatch_next next = dispatch_begin(&call, buf, len, max_request);
-	if (next == DISPATCH_REPLY && call.code == STATUS_OK &&
+	enum pipeline_next next = pipeline_begin(&call, buf, len, max_request);
+	if (next == PIPELINE_REPLY && call.code == STATUS_OK &&
 	    call.response == NULL && tolerate(TOLERATE_UNDECIDED)) {
 		call.code = STATUS_INVALID_ARGUMENT;
 		if (call.message[0] == '\0')
@@ -472,19 +475,19 @@ run(const struct service_ctx *svc, const uint8_t *buf, size_t len,
 	struct secrets secrets;
 	secrets_of(&call, &secrets);
 	/* Where the server would hand the call to a database worker. */
-	if (next == DISPATCH_NEEDS_DB)
+	if (next == PIPELINE_NEEDS_DB)
 		call_fail(&call, STATUS_UNAVAILABLE,
 		    "the fuzzer has no database");
 
 	struct envelope_reply reply;
-	dispatch_reply(&call, max_reply, &reply);
+	pipeline_reply(&call, max_reply, &reply);
 	if (verbose)
 		fprintf(stderr, "%s%s: %s %s\n",
 		    call.method != NULL ? call.method->name : "(no method)",
-		    next == DISPATCH_NEEDS_DB ? " (to the database)" : "",
+		    next == PIPELINE_NEEDS_DB ? " (to the database)" : "",
 		    status_name(reply.code), reply.message);
 	check_reply(&call, &reply, max_reply, &secrets);
-	dispatch_end(&call);
+	pipeline_end(&call);
 	check_ended(&call, svc);
 }
 

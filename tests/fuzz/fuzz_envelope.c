@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "envelope.h"
+#include "base/status.h"
 #include "exe/access/v1/rpc.pb-c.h"
 #include "fuzz.h"
-#include "status.h"
-#include "validate.h"
+#include "rpc/envelope.h"
+#include "rpc/validate.h"
 
 enum { MSG_SIZE = 512 };
 

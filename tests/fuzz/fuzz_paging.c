@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "call.h"
+#include "base/arena.h"
+#include "base/status.h"
 #include "fuzz.h"
-#include "paging.h"
-#include "status.h"
-#include "validate.h"
+#include "rpc/call.h"
+#include "rpc/paging.h"
+#include "rpc/validate.h"
 
 enum { SEP = 0x1f, MSG_SIZE = 512 };
 

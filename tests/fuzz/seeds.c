@@ -19,13 +19,13 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "apikey.h"
+#include "base/secrets.h"
 #include "dispatch.h"
 #include "exe/access/v1/authz.pb-c.h"
 #include "exe/access/v1/rpc.pb-c.h"
 #include "exe/access/v1/workspace.pb-c.h"
 #include "fuzz.h"
-#include "validate.h"
+#include "rpc/validate.h"
 
 #define UUID "3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c90"
 #define SEP "\x1f"
@@ -36,7 +36,7 @@
 enum { POOL_MAX = 256, PATH_MAX_LEN = 1024, INVITATION_BYTES = 32 };
 
 /* A well-formed API key and invitation token, the same on every run. */
-static char api_key[APIKEY_SECRET_LEN + 1];
+static char api_key[SECRET_API_KEY_LEN + 1];
 static char invitation[8 + 43 + 1];
 /* A cursor of two parts, as a list method returns it. */
 static char cursor[128];
@@ -644,17 +644,17 @@ paging_seeds(void)
 static void
 make_secrets(void)
 {
-	unsigned char raw[APIKEY_RANDOM_BYTES + APIKEY_CHECK_BYTES];
+	unsigned char raw[SECRET_API_KEY_RANDOM_BYTES + SECRET_API_KEY_CHECK_BYTES];
 	unsigned char sum[crypto_generichash_BYTES_MIN];
-	for (size_t i = 0; i < APIKEY_RANDOM_BYTES; i++)
+	for (size_t i = 0; i < SECRET_API_KEY_RANDOM_BYTES; i++)
 		raw[i] = (unsigned char)(i * 37 + 11);
-	crypto_generichash(sum, sizeof sum, raw, APIKEY_RANDOM_BYTES, NULL, 0);
-	memcpy(raw + APIKEY_RANDOM_BYTES, sum, APIKEY_CHECK_BYTES);
-	memcpy(api_key, APIKEY_PREFIX, sizeof APIKEY_PREFIX - 1);
-	sodium_bin2base64(api_key + sizeof APIKEY_PREFIX - 1,
-	    sizeof api_key - (sizeof APIKEY_PREFIX - 1), raw, sizeof raw,
+	crypto_generichash(sum, sizeof sum, raw, SECRET_API_KEY_RANDOM_BYTES, NULL, 0);
+	memcpy(raw + SECRET_API_KEY_RANDOM_BYTES, sum, SECRET_API_KEY_CHECK_BYTES);
+	memcpy(api_key, SECRET_API_KEY_PREFIX, sizeof SECRET_API_KEY_PREFIX - 1);
+	sodium_bin2base64(api_key + sizeof SECRET_API_KEY_PREFIX - 1,
+	    sizeof api_key - (sizeof SECRET_API_KEY_PREFIX - 1), raw, sizeof raw,
 	    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
-	FUZZ_CHECK(apikey_well_formed(api_key, strlen(api_key)),
+	FUZZ_CHECK(secret_well_formed(SECRET_API_KEY, api_key, strlen(api_key)),
 	    "the seed API key %s is not well formed", api_key);
 
 	unsigned char token[INVITATION_BYTES];

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
+#include "base/arena.h"
 #include "unit.h"
 
 /* Under AddressSanitizer, let malloc of an impossible size return NULL as

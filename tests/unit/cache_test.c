@@ -11,9 +11,9 @@
 #include <string.h>
 #include <urcu/urcu-bp.h>
 
-#include "cache.h"
+#include "authz/cache.h"
+#include "rpc/validate.h"
 #include "unit.h"
-#include "validate.h"
 
 #define USER "3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c90"
 #define USER_UPPER "3F2B8C1E-0D4A-4E7B-9C1F-2A6D5E8B7C90"

@@ -8,14 +8,15 @@
 #include <string.h>
 #include <time.h>
 
-#include "arena.h"
-#include "call.h"
+#include "base/arena.h"
+#include "base/status.h"
 #include "dispatch.h"
-#include "envelope.h"
 #include "exe/access/v1/authz.pb-c.h"
 #include "exe/access/v1/rpc.pb-c.h"
 #include "exe/access/v1/workspace.pb-c.h"
-#include "status.h"
+#include "rpc/call.h"
+#include "rpc/envelope.h"
+#include "rpc/pipeline.h"
 #include "unit.h"
 
 #define AUTHZ_PREFIX "exe.access.v1.AuthzService/"
@@ -38,11 +39,15 @@ short_name(const char *name)
 	return slash != NULL ? slash + 1 : name;
 }
 
+/* The pipeline as the service runs it, without caller tokens. */
+static const struct service_ctx test_svc = {.methods = &dispatch_table};
+
 static void
 call_start(struct call *call)
 {
 	memset(call, 0, sizeof *call);
 	arena_init(&call->arena);
+	call->svc = &test_svc;
 }
 
 /* pack_envelope packs an RpcRequest; the caller frees the buffer. */
@@ -83,34 +88,34 @@ create_user_body(const char *username, const char *email, size_t *len)
 	return buf;
 }
 
-/* begin packs an envelope and runs dispatch_begin on it. */
-static enum dispatch_next
+/* begin packs an envelope and runs pipeline_begin on it. */
+static enum pipeline_next
 begin(struct call *call, const char *method, const uint8_t *body,
     size_t body_len, const char *request_id, int64_t deadline_ms)
 {
 	size_t len;
 	uint8_t *buf = pack_envelope(method, body, body_len, request_id,
 	    deadline_ms, &len);
-	enum dispatch_next next = dispatch_begin(call, buf, len, MAX_BYTES);
+	enum pipeline_next next = pipeline_begin(call, buf, len, MAX_BYTES);
 	free(buf);
 	return next;
 }
 
-/* expect_reply checks that dispatch_reply turns the decided call into a
+/* expect_reply checks that pipeline_reply turns the decided call into a
  * reply with its code, its message and the request's id, and that the
  * reply packs into an RpcResponse saying the same. */
 static void
 expect_reply(struct call *call, int code, const char *request_id)
 {
 	if (call->code == STATUS_OK && call->response == NULL) {
-		/* Undecided: dispatch_begin said "reply" without a code. */
+		/* Undecided: pipeline_begin said "reply" without a code. */
 		fprintf(stderr, "  the call has neither an error nor a response "
 		    "(expected code %d)\n", code);
 		unit_case_failed = 1;
 		return;
 	}
 	struct envelope_reply reply;
-	dispatch_reply(call, MAX_BYTES, &reply);
+	pipeline_reply(call, MAX_BYTES, &reply);
 	EXPECT_INT(reply.code, code);
 	EXPECT_INT(call->code, code);
 	if (code != STATUS_OK) {
@@ -139,11 +144,11 @@ expect_reply(struct call *call, int code, const char *request_id)
 	free(buf);
 }
 
-/* end runs dispatch_end and checks the call is ready for reuse. */
+/* end runs pipeline_end and checks the call is ready for reuse. */
 static void
 end(struct call *call)
 {
-	dispatch_end(call);
+	pipeline_end(call);
 	EXPECT(call->method == NULL);
 	EXPECT(call->envelope == NULL);
 	EXPECT(call->request == NULL);
@@ -301,7 +306,7 @@ begin_unknown_method(void)
 	struct call call;
 	call_start(&call);
 	const char *name = WS_PREFIX "NoSuchMethod";
-	EXPECT_INT(begin(&call, name, NULL, 0, "r-unknown", 0), DISPATCH_REPLY);
+	EXPECT_INT(begin(&call, name, NULL, 0, "r-unknown", 0), PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_UNIMPLEMENTED);
 	EXPECT_CONTAINS(call.message, name);
 	EXPECT(call.method == NULL);
@@ -328,7 +333,7 @@ begin_not_implemented(void)
 	struct call call;
 	call_start(&call);
 	EXPECT_INT(begin(&call, row->name, junk, sizeof junk, "r-todo", 0),
-	    DISPATCH_REPLY);
+	    PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_UNIMPLEMENTED);
 	EXPECT_CONTAINS(call.message, "not implemented");
 	EXPECT_CONTAINS(call.message, short_name(row->name));
@@ -345,7 +350,7 @@ begin_deadline_passed(void)
 	size_t body_len;
 	uint8_t *body = create_user_body("ada", "ada@example.com", &body_len);
 	EXPECT_INT(begin(&call, CREATE_USER, body, body_len, "r-late", 1),
-	    DISPATCH_REPLY);
+	    PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_DEADLINE_EXCEEDED);
 	EXPECT_CONTAINS(call.message, "deadline");
 	expect_reply(&call, STATUS_DEADLINE_EXCEEDED, "r-late");
@@ -354,7 +359,7 @@ begin_deadline_passed(void)
 	/* One second ago has passed too. */
 	call_start(&call);
 	EXPECT_INT(begin(&call, CREATE_USER, body, body_len, "r-late",
-	               now_ms() - 1000), DISPATCH_REPLY);
+	               now_ms() - 1000), PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_DEADLINE_EXCEEDED);
 	end(&call);
 	free(body);
@@ -369,7 +374,7 @@ begin_deadline_ahead(void)
 	uint8_t *body = create_user_body("ada", "ada@example.com", &body_len);
 	int64_t deadline = now_ms() + 3600 * 1000;
 	EXPECT_INT(begin(&call, CREATE_USER, body, body_len, "r-soon",
-	               deadline), DISPATCH_NEEDS_DB);
+	               deadline), PIPELINE_NEEDS_DB);
 	EXPECT_INT(call.code, STATUS_OK);
 	EXPECT_INT(call.deadline_ms, deadline);
 	end(&call);
@@ -383,7 +388,7 @@ begin_body_not_the_message(void)
 	struct call call;
 	call_start(&call);
 	EXPECT_INT(begin(&call, CREATE_USER, junk, sizeof junk, "r-junk", 0),
-	    DISPATCH_REPLY);
+	    PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(call.message, "body");
 	EXPECT(call.request == NULL);
@@ -399,7 +404,7 @@ begin_empty_username(void)
 	size_t body_len;
 	uint8_t *body = create_user_body("", "ada@example.com", &body_len);
 	EXPECT_INT(begin(&call, CREATE_USER, body, body_len, "r-empty", 0),
-	    DISPATCH_REPLY);
+	    PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(call.message, "username");
 	expect_reply(&call, STATUS_INVALID_ARGUMENT, "r-empty");
@@ -408,7 +413,7 @@ begin_empty_username(void)
 
 	/* An empty body is a request with every field empty. */
 	call_start(&call);
-	EXPECT_INT(begin(&call, CREATE_USER, NULL, 0, NULL, 0), DISPATCH_REPLY);
+	EXPECT_INT(begin(&call, CREATE_USER, NULL, 0, NULL, 0), PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(call.message, "username");
 	expect_reply(&call, STATUS_INVALID_ARGUMENT, NULL);
@@ -423,7 +428,7 @@ begin_bad_email(void)
 	size_t body_len;
 	uint8_t *body = create_user_body("ada", "not-an-address", &body_len);
 	EXPECT_INT(begin(&call, CREATE_USER, body, body_len, "r-mail", 0),
-	    DISPATCH_REPLY);
+	    PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(call.message, "email");
 	expect_reply(&call, STATUS_INVALID_ARGUMENT, "r-mail");
@@ -440,7 +445,7 @@ begin_valid_create_user(void)
 	uint8_t *body = create_user_body("ada.lovelace", "ada@example.com",
 	    &body_len);
 	EXPECT_INT(begin(&call, CREATE_USER, body, body_len, "r-ok", 0),
-	    DISPATCH_NEEDS_DB);
+	    PIPELINE_NEEDS_DB);
 	EXPECT_INT(call.code, STATUS_OK);
 	EXPECT(call.method == dispatch_lookup(CREATE_USER));
 	EXPECT(call.request != NULL);
@@ -451,7 +456,7 @@ begin_valid_create_user(void)
 		EXPECT_STR(req->email, "ada@example.com");
 	}
 	/* Without a database the call ends UNAVAILABLE, with a reply. */
-	dispatch_run(&call, NULL);
+	pipeline_run(&call, NULL);
 	EXPECT_INT(call.code, STATUS_UNAVAILABLE);
 	EXPECT_CONTAINS(call.message, "database");
 	expect_reply(&call, STATUS_UNAVAILABLE, "r-ok");
@@ -466,7 +471,7 @@ begin_bad_envelope(void)
 	struct call call;
 	call_start(&call);
 	uint8_t byte = 0;
-	EXPECT_INT(dispatch_begin(&call, &byte, 0, MAX_BYTES), DISPATCH_REPLY);
+	EXPECT_INT(pipeline_begin(&call, &byte, 0, MAX_BYTES), PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_INVALID_ARGUMENT);
 	EXPECT(call.envelope == NULL);
 	expect_reply(&call, STATUS_INVALID_ARGUMENT, NULL);
@@ -476,7 +481,7 @@ begin_bad_envelope(void)
 	call_start(&call);
 	size_t len;
 	uint8_t *buf = pack_envelope(CREATE_USER, NULL, 0, "r-big", 0, &len);
-	EXPECT_INT(dispatch_begin(&call, buf, len, len - 1), DISPATCH_REPLY);
+	EXPECT_INT(pipeline_begin(&call, buf, len, len - 1), PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_RESOURCE_EXHAUSTED);
 	expect_reply(&call, STATUS_RESOURCE_EXHAUSTED, NULL);
 	end(&call);
@@ -485,7 +490,7 @@ begin_bad_envelope(void)
 	/* A request_id unfit to echo is dropped from the reply. */
 	call_start(&call);
 	EXPECT_INT(begin(&call, CREATE_USER, NULL, 0, "bad\xc0\xaf", 0),
-	    DISPATCH_REPLY);
+	    PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(call.message, "request_id");
 	expect_reply(&call, STATUS_INVALID_ARGUMENT, NULL);
@@ -493,7 +498,7 @@ begin_bad_envelope(void)
 
 	/* Missing method, but the request_id is still echoed. */
 	call_start(&call);
-	EXPECT_INT(begin(&call, "", NULL, 0, "r-nomethod", 0), DISPATCH_REPLY);
+	EXPECT_INT(begin(&call, "", NULL, 0, "r-nomethod", 0), PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(call.message, "method");
 	expect_reply(&call, STATUS_INVALID_ARGUMENT, "r-nomethod");
@@ -513,7 +518,7 @@ begin_get_user_bad_id(void)
 	struct call call;
 	call_start(&call);
 	EXPECT_INT(begin(&call, WS_PREFIX "GetUser", body, body_len, "r-get", 0),
-	    DISPATCH_REPLY);
+	    PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(call.message, "user_id");
 	expect_reply(&call, STATUS_INVALID_ARGUMENT, "r-get");
@@ -548,10 +553,10 @@ reply_carries_the_response(void)
 	uint8_t *body = create_user_body("ada.lovelace", "ada@example.com",
 	    &body_len);
 	EXPECT_INT(begin(&call, CREATE_USER, body, body_len, "r-resp", 0),
-	    DISPATCH_NEEDS_DB);
+	    PIPELINE_NEEDS_DB);
 	respond(&call, "exa_live_secret");
 	struct envelope_reply reply;
-	dispatch_reply(&call, MAX_BYTES, &reply);
+	pipeline_reply(&call, MAX_BYTES, &reply);
 	EXPECT_INT(reply.code, STATUS_OK);
 	EXPECT_STR(reply.message, "");
 	EXPECT_STR(reply.request_id, "r-resp");
@@ -580,11 +585,11 @@ reply_over_limit_is_resource_exhausted(void)
 	uint8_t *body = create_user_body("ada.lovelace", "ada@example.com",
 	    &body_len);
 	EXPECT_INT(begin(&call, CREATE_USER, body, body_len, "r-huge", 0),
-	    DISPATCH_NEEDS_DB);
+	    PIPELINE_NEEDS_DB);
 	respond(&call, "exa_live_secret");
 	size_t need = protobuf_c_message_get_packed_size(call.response);
 	struct envelope_reply reply;
-	dispatch_reply(&call, need - 1, &reply);
+	pipeline_reply(&call, need - 1, &reply);
 	EXPECT_INT(reply.code, STATUS_RESOURCE_EXHAUSTED);
 	EXPECT_INT(reply.body_len, 0);
 	EXPECT_STR(reply.request_id, "r-huge");
@@ -605,12 +610,12 @@ call_is_reusable(void)
 	uint8_t *body = create_user_body("ada", "ada@example.com", &body_len);
 	for (int i = 0; i < 3; i++) {
 		EXPECT_INT(begin(&call, WS_PREFIX "NoSuchMethod", NULL, 0, "a", 0),
-		    DISPATCH_REPLY);
+		    PIPELINE_REPLY);
 		EXPECT_INT(call.code, STATUS_UNIMPLEMENTED);
 		expect_reply(&call, STATUS_UNIMPLEMENTED, "a");
 		end(&call);
 		EXPECT_INT(begin(&call, CREATE_USER, body, body_len, "b", 0),
-		    DISPATCH_NEEDS_DB);
+		    PIPELINE_NEEDS_DB);
 		EXPECT_INT(call.code, STATUS_OK);
 		end(&call);
 	}
@@ -622,7 +627,7 @@ request_secrets_are_wiped(void)
 {
 	/* A secret that arrives in a request (here VerifyApiKey's, refused
 	 * by its checksum, but it arrived all the same) is unpacked into the
-	 * call's arena, and dispatch_end wipes it: the bytes where it stood
+	 * call's arena, and pipeline_end wipes it: the bytes where it stood
 	 * are zero afterwards. */
 	static const char secret[] = "exa_wipe_me_0123456789abcdefghijklmnop";
 	Exe__Access__V1__VerifyApiKeyRequest req =
@@ -635,7 +640,7 @@ request_secrets_are_wiped(void)
 	call_start(&call);
 	EXPECT_INT(begin(&call, AUTHZ_PREFIX "VerifyApiKey", body, body_len,
 	               "w", 0),
-	    DISPATCH_REPLY);
+	    PIPELINE_REPLY);
 	EXPECT_INT(call.code, STATUS_INVALID_ARGUMENT);
 	const Exe__Access__V1__VerifyApiKeyRequest *got =
 	    (const void *)call.request;
@@ -644,7 +649,7 @@ request_secrets_are_wiped(void)
 		return;
 	EXPECT_STR(got->secret, secret);
 	/* Small requests live in the arena's first kilobyte, inside the
-	 * call: still ours to read after dispatch_end. */
+	 * call: still ours to read after pipeline_end. */
 	const char *at = got->secret;
 	const char *buf = call.arena.inline_buf;
 	bool inside = at >= buf && at + sizeof secret <= buf + sizeof

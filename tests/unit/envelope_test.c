@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "envelope.h"
+#include "base/status.h"
 #include "exe/access/v1/rpc.pb-c.h"
-#include "status.h"
+#include "rpc/envelope.h"
+#include "rpc/validate.h"
 #include "unit.h"
-#include "validate.h"
 
 enum { MAX_BYTES = 1 << 20 };
 

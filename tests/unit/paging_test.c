@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "call.h"
-#include "paging.h"
-#include "status.h"
+#include "base/arena.h"
+#include "base/status.h"
+#include "rpc/call.h"
+#include "rpc/paging.h"
+#include "rpc/validate.h"
 #include "unit.h"
-#include "validate.h"
 
 #define UUID "3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c90"
 

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <string.h>
 
-#include "perms.h"
+#include "base/perms.h"
 #include "unit.h"
 
 /* SPEC R5, row by row, in the SPEC's order: admin, member, read_only. */

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "status.h"
+#include "base/status.h"
+#include "rpc/validate.h"
 #include "unit.h"
-#include "validate.h"
 
 /* A byte string with its length, so embedded NULs survive. */
 struct bytes {

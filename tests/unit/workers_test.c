@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "store/workers.h"
 #include "unit.h"
-#include "workers.h"
 
 enum { MAX_JOBS = 200, MAX_RUNS = 200 };
 

@@ -1,0 +1,726 @@
+/* AuthzService: Check, BatchCheck, ListPermissions, VerifyApiKey and
+ * LookupResources. One decision path, check_decide, serves all
+ * of them: from the cache alone on nng's callback thread (the fast path:
+ * no hand-off to a database worker), or from the cache and then the
+ * database on a worker. */
+#include "authz/authz.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authz/cache.h"
+#include "authz/decide.h"
+#include "base/perms.h"
+#include "base/secrets.h"
+#include "base/status.h"
+#include "exe/access/v1/authz.pb-c.h"
+#include "rpc/method.h"
+#include "rpc/paging.h"
+#include "rpc/validate.h"
+#include "store/db.h"
+#include "store/lookup.h"
+
+enum { BATCH_MAX = 1000 };
+
+static bool
+resource_type_known(const char *type)
+{
+	return strcmp(type, "experiment") == 0 || strcmp(type, "dataset") == 0 ||
+	    strcmp(type, "project") == 0;
+}
+
+/* validate_principal checks a principal; for a user, writes the id's 16
+ * bytes to `user_id` and sets *is_user. */
+static int
+validate_principal(const Exe__Access__V1__Principal *p,
+    unsigned char user_id[16], bool *is_user, char *msg, size_t size)
+{
+	*is_user = false;
+	if (p == NULL || p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND__NOT_SET) {
+		snprintf(msg, size, "principal: give a user_id or an api_key");
+		return STATUS_INVALID_ARGUMENT;
+	}
+	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
+		int rc = validate_uuid_id("principal.user_id", p->user_id, true,
+		    user_id, msg, size);
+		*is_user = rc == STATUS_OK;
+		return rc;
+	}
+	return validate_text("principal.api_key", p->api_key, LIMIT_API_KEY,
+	    true, msg, size);
+}
+
+/* What check_request_validate read out of a valid CheckRequest, so that
+ * deciding it parses nothing twice. */
+struct check_ids {
+	const struct permission *perm;
+	bool user;      /* user_id: the user principal's id */
+	bool workspace; /* workspace_id: the target workspace's id */
+	unsigned char user_id[16];
+	unsigned char workspace_id[16];
+};
+
+/* check_request_validate checks one CheckRequest (also a BatchCheck item)
+ * and fills *ids from it. */
+static int
+check_request_validate(const Exe__Access__V1__CheckRequest *req,
+    struct check_ids *ids, char *msg, size_t size)
+{
+	ids->perm = NULL;
+	ids->workspace = false;
+	int rc = validate_principal(req->principal, ids->user_id, &ids->user,
+	    msg, size);
+	if (rc != STATUS_OK)
+		return rc;
+	/* A name the table holds is short printable ASCII, which
+	 * validate_text passes: only other text needs its scan (and its
+	 * message, should it fail). */
+	ids->perm = perms_find(req->permission);
+	if (ids->perm == NULL) {
+		rc = validate_text("permission", req->permission,
+		    LIMIT_PERMISSION, true, msg, size);
+		if (rc != STATUS_OK)
+			return rc;
+		snprintf(msg, size,
+		    "permission: \"%s\" is not a permission (e.g. "
+		    "experiment.create, members.invite)", req->permission);
+		return STATUS_INVALID_ARGUMENT;
+	}
+	switch (req->target_case) {
+	case EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID:
+		rc = validate_uuid_id("workspace_id", req->workspace_id, true,
+		    ids->workspace_id, msg, size);
+		ids->workspace = rc == STATUS_OK;
+		return rc;
+	case EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE:
+		if (!resource_type_known(req->resource->type)) {
+			snprintf(msg, size,
+			    "resource.type: must be experiment, dataset or "
+			    "project");
+			return STATUS_INVALID_ARGUMENT;
+		}
+		return validate_text("resource.id", req->resource->id,
+		    LIMIT_RESOURCE_ID, true, msg, size);
+	default:
+		snprintf(msg, size, "target: give a workspace_id or a resource");
+		return STATUS_INVALID_ARGUMENT;
+	}
+}
+
+int
+authz_check_validate(struct call *call)
+{
+	struct check_ids *ids = call_new(call, sizeof *ids);
+	if (ids == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	call->code = check_request_validate((const void *)call->request, ids,
+	    call->message, sizeof call->message);
+	if (call->code == STATUS_OK)
+		call->parsed = ids;
+	return call->code;
+}
+
+/* Where a decision may come from. */
+enum source {
+	CACHE_ONLY,  /* on nng's thread: a miss is METHOD_MISS */
+	CACHE_OR_DB, /* on a database worker */
+};
+
+/* copy_id copies an id's text (at most 36 bytes) into `out`. */
+static void
+copy_id(char out[37], const char *id)
+{
+	size_t n = strnlen(id, 36);
+	memcpy(out, id, n);
+	out[n] = '\0';
+}
+
+/* membership_get looks the user principal of `req` up in the cache for
+ * workspace d->workspace_id, with the ids `ids` parsed when it has them. */
+static bool
+membership_get(struct cache *cache, const Exe__Access__V1__CheckRequest *req,
+    const struct check_ids *ids, const struct decision *d,
+    struct cache_membership *m, uint64_t *rev)
+{
+	unsigned char user[16], ws[16];
+	if (ids != NULL && ids->user)
+		memcpy(user, ids->user_id, 16);
+	else if (!validate_uuid_bytes(req->principal->user_id, user))
+		return false;
+	if (ids != NULL && ids->workspace)
+		memcpy(ws, ids->workspace_id, 16);
+	else if (!validate_uuid_bytes(d->workspace_id, ws))
+		return false;
+	return cache_get_membership_ids(cache, user, ws, m, rev);
+}
+
+/* check_decide decides one request. With CACHE_ONLY it returns
+ * METHOD_MISS when the cache cannot answer (or is not fresh enough for
+ * at_least_as_fresh); otherwise a status, with *d filled on STATUS_OK.
+ * `ids`, when not NULL, is what check_request_validate read from `req`.
+ * `known`, when not NULL, is the user principal's standing in the target
+ * workspace, already read (standings_read): used on a cache miss instead
+ * of a statement of its own. */
+static int
+check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
+    const struct check_ids *ids, enum source src,
+    const struct standing *known, struct decision *d)
+{
+	struct cache *cache = call->svc->cache;
+	bool cached = cache_usable(cache, req->at_least_as_fresh);
+	const struct permission *perm =
+	    ids != NULL ? ids->perm : perms_find(req->permission);
+	/* Only the fixed part: each path below writes the reason it gives. */
+	memset(d, 0, offsetof(struct decision, reason));
+	d->reason[0] = '\0';
+	if (cached)
+		d->revision = cache_revision(cache);
+
+	if (req->target_case == EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE) {
+		const char *type = req->resource->type, *id = req->resource->id;
+		uint64_t rev;
+		if (cached &&
+		    cache_get_resource(cache, type, id, d->workspace_id, &rev)) {
+			if (rev > d->revision)
+				d->revision = rev;
+		} else {
+			if (src == CACHE_ONLY)
+				return METHOD_MISS;
+			bool found;
+			int rc = store_resource_workspace(call, type, id, &found,
+			    d->workspace_id, &rev);
+			if (rc != STATUS_OK)
+				return rc;
+			d->revision = rev;
+			if (!found) {
+				snprintf(d->reason, sizeof d->reason,
+				    "%s \"%s\" is not registered; it is unknown "
+				    "to ExE Access", type, id);
+				return STATUS_OK;
+			}
+			if (cache != NULL)
+				cache_put_resource(cache, type, id,
+				    d->workspace_id, rev);
+		}
+	} else {
+		copy_id(d->workspace_id, req->workspace_id);
+	}
+
+	const Exe__Access__V1__Principal *p = req->principal;
+	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
+		struct cache_membership m;
+		uint64_t rev;
+		if (cached && membership_get(cache, req, ids, d, &m, &rev)) {
+			if (rev > d->revision)
+				d->revision = rev;
+			d->standing.workspace_exists = m.workspace_exists;
+			d->standing.personal = m.personal;
+			d->standing.role = m.role;
+			decide_from_standing(p->user_id, perm, d);
+			return STATUS_OK;
+		}
+		if (src == CACHE_ONLY)
+			return METHOD_MISS;
+		char ws[37];
+		memcpy(ws, d->workspace_id, sizeof ws);
+		if (known != NULL) {
+			decide_user_read(call, p->user_id, ws, perm, known, true,
+			    d);
+			return STATUS_OK;
+		}
+		return decide_user(call, p->user_id, ws, perm, STORE_LOCK_NONE, d);
+	}
+
+	/* A malformed key is refused by its checksum. The database is read
+	 * only for a revision, when the cache's does not cover the one the
+	 * caller asked for. */
+	if (!secret_well_formed(SECRET_API_KEY, p->api_key, strlen(p->api_key))) {
+		if (!cached && cache != NULL)
+			d->revision = cache_revision(cache);
+		if (d->revision < req->at_least_as_fresh) {
+			if (src == CACHE_ONLY)
+				return METHOD_MISS;
+			int rc = db_current_revision(call->db, &d->revision);
+			if (rc != STATUS_OK)
+				return rc;
+		}
+		snprintf(d->reason, sizeof d->reason,
+		    "the API key is malformed (wrong prefix, length or "
+		    "checksum)");
+		return STATUS_OK;
+	}
+	if (cached) {
+		unsigned char hash[SECRET_HASH_BYTES];
+		secret_hash(p->api_key, strlen(p->api_key), call->svc->hash_key,
+		    hash);
+		if (decide_key_from_cache(cache, hash, d)) {
+			if (!d->key.found) {
+				snprintf(d->reason, sizeof d->reason,
+				    "the API key is unknown, revoked, or rotated "
+				    "and past its grace period");
+				return STATUS_OK;
+			}
+			d->standing.workspace_exists = true;
+			d->standing.personal = d->key.workspace_personal;
+			decide_from_key(perm, d);
+			return STATUS_OK;
+		}
+	}
+	if (src == CACHE_ONLY)
+		return METHOD_MISS;
+	char ws[37];
+	memcpy(ws, d->workspace_id, sizeof ws);
+	return decide_key(call, p->api_key, ws, perm, STORE_LOCK_NONE, d);
+}
+
+/* check_result fills a CheckResponse from a decision, refusing one that
+ * is older than the caller asked for. */
+static int
+check_result(struct call *call, const Exe__Access__V1__CheckRequest *req,
+    const struct decision *d, Exe__Access__V1__CheckResponse **out)
+{
+	if (req->at_least_as_fresh > d->revision)
+		return call_fail(call, STATUS_FAILED_PRECONDITION,
+		    "at_least_as_fresh: revision %llu has not been written "
+		    "(the latest is %llu)",
+		    (unsigned long long)req->at_least_as_fresh,
+		    (unsigned long long)d->revision);
+	Exe__Access__V1__CheckResponse *resp = CALL_MSG(call,
+	    Exe__Access__V1__CheckResponse, exe__access__v1__check_response__init);
+	if (resp == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	/* The response is only packed, never freed: text that outlives the
+	 * reply (a literal, the request's own fields) is used in place. */
+	resp->allowed = d->allowed;
+	resp->role = (Exe__Access__V1__Role)d->role;
+	resp->reason = d->allowed ? (char *)"" : call_strdup(call, d->reason);
+	resp->revision = d->revision;
+	/* Which workspace holds a resource is the business of its members
+	 * (and its key) only: neither the field nor the reason tells others. */
+	bool standing = d->allowed || d->role != ROLE_NONE;
+	if (!standing)
+		resp->workspace_id = (char *)"";
+	else if (req->target_case ==
+	        EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID &&
+	    strcmp(req->workspace_id, d->workspace_id) == 0)
+		resp->workspace_id = req->workspace_id;
+	else
+		resp->workspace_id = call_strdup(call, d->workspace_id);
+	if (!standing && req->target_case ==
+	        EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE &&
+	    d->workspace_id[0] != '\0') {
+		char reason[320];
+		snprintf(reason, sizeof reason,
+		    "no access to %s \"%.200s\": the principal is not a member "
+		    "of the workspace that holds it", req->resource->type,
+		    req->resource->id);
+		resp->reason = call_strdup(call, reason);
+	}
+	*out = resp;
+	return STATUS_OK;
+}
+
+static int
+check(struct call *call, enum source src, const struct standing *known)
+{
+	const Exe__Access__V1__CheckRequest *req = (const void *)call->request;
+	struct decision d;
+	int rc = check_decide(call, req, call->parsed, src, known, &d);
+	Exe__Access__V1__CheckResponse *resp;
+	if (rc == STATUS_OK)
+		rc = check_result(call, req, &d, &resp);
+	if (rc == STATUS_OK)
+		call->response = &resp->base;
+	return rc;
+}
+
+int
+authz_check_fast(struct call *call)
+{
+	return check(call, CACHE_ONLY, NULL);
+}
+
+int
+authz_check(struct call *call)
+{
+	return check(call, CACHE_OR_DB, NULL);
+}
+
+/* standings_read reads, in one statement, the standing of the user
+ * principal of each of the n requests in its target workspace, and points
+ * known[i] at it; known[i] is NULL for requests that are invalid or about
+ * an API key or a resource (decided one by one). Items the cache holds are
+ * read too: one statement costs little more for them, and check_decide
+ * still prefers the cache. */
+static int
+standings_read(PGconn *db, size_t n,
+    const Exe__Access__V1__CheckRequest *const *reqs, struct standing *out,
+    const struct standing **known)
+{
+	const char **ids = calloc(2 * n, sizeof *ids);
+	size_t *which = malloc(n * sizeof *which);
+	if (ids == NULL || which == NULL) {
+		free(ids);
+		free(which);
+		return STATUS_INTERNAL;
+	}
+	const char **workspaces = ids, **users = ids + n;
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		const Exe__Access__V1__CheckRequest *req = reqs[i];
+		struct check_ids parsed;
+		char msg[256];
+		known[i] = NULL;
+		if (check_request_validate(req, &parsed, msg, sizeof msg) !=
+		        STATUS_OK ||
+		    req->principal->kind_case !=
+		        EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID ||
+		    req->target_case !=
+		        EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID)
+			continue;
+		workspaces[m] = req->workspace_id;
+		users[m] = req->principal->user_id;
+		which[m++] = i;
+	}
+	int rc = store_user_standings(db, m, workspaces, users, out);
+	if (rc == STATUS_OK) {
+		for (size_t j = 0; j < m; j++)
+			known[which[j]] = &out[j];
+	}
+	free(ids);
+	free(which);
+	return rc;
+}
+
+void
+authz_check_many(struct call **calls, size_t n, int *rcs)
+{
+	const Exe__Access__V1__CheckRequest **reqs = calloc(n, sizeof *reqs);
+	struct standing *standings = calloc(n, sizeof *standings);
+	const struct standing **known = calloc(n, sizeof *known);
+	int rc = reqs != NULL && standings != NULL && known != NULL
+	    ? STATUS_OK
+	    : STATUS_INTERNAL;
+	if (rc == STATUS_OK) {
+		for (size_t i = 0; i < n; i++)
+			reqs[i] = (const void *)calls[i]->request;
+		rc = standings_read(calls[0]->db, n, reqs, standings, known);
+	}
+	for (size_t i = 0; i < n; i++)
+		rcs[i] = rc == STATUS_OK ? check(calls[i], CACHE_OR_DB, known[i])
+		                         : rc;
+	free(reqs);
+	free(standings);
+	free(known);
+}
+
+int
+authz_batch_validate(struct call *call)
+{
+	const Exe__Access__V1__BatchCheckRequest *req =
+	    (const void *)call->request;
+	if (req->n_checks > BATCH_MAX)
+		return call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "checks: %zu items, the limit is %d", req->n_checks,
+		    BATCH_MAX);
+	return STATUS_OK;
+}
+
+/* batch answers every item in order; each item fails alone. With
+ * CACHE_ONLY one miss sends the whole batch to a worker, which reads the
+ * standings of all its user items in one statement first. */
+static int
+batch(struct call *call, enum source src)
+{
+	const Exe__Access__V1__BatchCheckRequest *req =
+	    (const void *)call->request;
+	Exe__Access__V1__BatchCheckResponse *resp = CALL_MSG(call,
+	    Exe__Access__V1__BatchCheckResponse,
+	    exe__access__v1__batch_check_response__init);
+	Exe__Access__V1__BatchCheckResult *items =
+	    call_new(call, sizeof *items * (req->n_checks + 1));
+	Exe__Access__V1__BatchCheckResult **list =
+	    call_new(call, sizeof *list * (req->n_checks + 1));
+	if (resp == NULL || items == NULL || list == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	const struct standing **known = NULL;
+	if (src == CACHE_OR_DB && req->n_checks > 0) {
+		struct standing *standings =
+		    call_new(call, sizeof *standings * req->n_checks);
+		known = call_new(call, sizeof *known * req->n_checks);
+		if (standings == NULL || known == NULL)
+			return call_fail(call, STATUS_INTERNAL, "out of memory");
+		int rc = standings_read(call->db, req->n_checks,
+		    (const Exe__Access__V1__CheckRequest *const *)req->checks,
+		    standings, known);
+		if (rc != STATUS_OK)
+			return rc;
+	}
+	for (size_t i = 0; i < req->n_checks; i++) {
+		const Exe__Access__V1__CheckRequest *item = req->checks[i];
+		Exe__Access__V1__BatchCheckResult *r = &items[i];
+		exe__access__v1__batch_check_result__init(r);
+		list[i] = r;
+		char msg[sizeof call->message];
+		struct check_ids ids;
+		int rc = check_request_validate(item, &ids, msg, sizeof msg);
+		if (rc == STATUS_OK) {
+			struct decision d;
+			rc = check_decide(call, item, &ids, src,
+			    known != NULL ? known[i] : NULL, &d);
+			if (rc == METHOD_MISS)
+				return rc;
+			if (rc == STATUS_OK)
+				rc = check_result(call, item, &d, &r->result);
+			if (rc != STATUS_OK)
+				snprintf(msg, sizeof msg, "%s", call->message);
+		}
+		if (rc == STATUS_UNAVAILABLE || rc == STATUS_INTERNAL)
+			return rc; /* the whole batch cannot be answered */
+		r->code = rc;
+		if (rc != STATUS_OK) {
+			char prefixed[sizeof msg + 32];
+			snprintf(prefixed, sizeof prefixed, "checks[%zu].%.*s", i,
+			    (int)sizeof msg - 1, msg);
+			r->message = call_strdup(call, prefixed);
+		}
+		call->code = STATUS_OK;
+		call->message[0] = '\0';
+	}
+	resp->results = list;
+	resp->n_results = req->n_checks;
+	call->response = &resp->base;
+	return STATUS_OK;
+}
+
+int
+authz_batch_fast(struct call *call)
+{
+	return batch(call, CACHE_ONLY);
+}
+
+int
+authz_batch(struct call *call)
+{
+	return batch(call, CACHE_OR_DB);
+}
+
+int
+authz_permissions_validate(struct call *call)
+{
+	const Exe__Access__V1__ListPermissionsRequest *req =
+	    (const void *)call->request;
+	unsigned char user_id[16];
+	bool is_user;
+	int rc = validate_principal(req->principal, user_id, &is_user,
+	    call->message, sizeof call->message);
+	if (rc == STATUS_OK)
+		rc = validate_uuid("workspace_id", req->workspace_id, true,
+		    call->message, sizeof call->message);
+	call->code = rc;
+	return rc;
+}
+
+/* permissions lists what the principal holds: the decision for
+ * workspace.view tells the role (or the key's scope); the table the rest. */
+static int
+permissions(struct call *call, enum source src)
+{
+	const Exe__Access__V1__ListPermissionsRequest *req =
+	    (const void *)call->request;
+	Exe__Access__V1__CheckRequest probe = EXE__ACCESS__V1__CHECK_REQUEST__INIT;
+	probe.principal = req->principal;
+	probe.permission = "workspace.view";
+	probe.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
+	probe.workspace_id = req->workspace_id;
+	probe.at_least_as_fresh = req->at_least_as_fresh;
+	struct decision d;
+	int rc = check_decide(call, &probe, NULL, src, NULL, &d);
+	if (rc != STATUS_OK)
+		return rc;
+	bool is_user = req->principal->kind_case ==
+	    EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
+	if (is_user && !d.standing.workspace_exists)
+		return call_fail(call, STATUS_NOT_FOUND,
+		    "workspace_id: no workspace %s", req->workspace_id);
+	if (req->at_least_as_fresh > d.revision)
+		return call_fail(call, STATUS_FAILED_PRECONDITION,
+		    "at_least_as_fresh: revision %llu has not been written "
+		    "(the latest is %llu)",
+		    (unsigned long long)req->at_least_as_fresh,
+		    (unsigned long long)d.revision);
+	Exe__Access__V1__ListPermissionsResponse *resp = CALL_MSG(call,
+	    Exe__Access__V1__ListPermissionsResponse,
+	    exe__access__v1__list_permissions_response__init);
+	char **names = call_new(call, sizeof *names * (perms_count + 1));
+	if (resp == NULL || names == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	if (d.allowed) {
+		resp->role = (Exe__Access__V1__Role)d.role;
+		for (size_t i = 0; i < perms_count; i++) {
+			const struct permission *perm = &perms_all[i];
+			if (perms_role_has(d.role, perm) &&
+			    (is_user || !perm->management))
+				names[resp->n_permissions++] = (char *)perm->name;
+		}
+	}
+	resp->permissions = names;
+	resp->revision = d.revision;
+	call->response = &resp->base;
+	return STATUS_OK;
+}
+
+int
+authz_permissions_fast(struct call *call)
+{
+	return permissions(call, CACHE_ONLY);
+}
+
+int
+authz_permissions(struct call *call)
+{
+	return permissions(call, CACHE_OR_DB);
+}
+
+int
+authz_verify_validate(struct call *call)
+{
+	const Exe__Access__V1__VerifyApiKeyRequest *req =
+	    (const void *)call->request;
+	int rc = validate_text("secret", req->secret, LIMIT_API_KEY, true,
+	    call->message, sizeof call->message);
+	/* Refused by its checksum, before any database access. */
+	if (rc == STATUS_OK && !secret_well_formed(SECRET_API_KEY, req->secret, strlen(req->secret)))
+		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "secret: not an ExE Access API key (wrong prefix, length or "
+		    "checksum)");
+	call->code = rc;
+	return rc;
+}
+
+int
+authz_verify(struct call *call)
+{
+	const Exe__Access__V1__VerifyApiKeyRequest *req =
+	    (const void *)call->request;
+	unsigned char hash[SECRET_HASH_BYTES];
+	char hash_hex[SECRET_HASH_HEX];
+	secret_hash(req->secret, strlen(req->secret), call->svc->hash_key, hash);
+	db_hex(hash, sizeof hash, hash_hex);
+	struct key_standing key;
+	int rc = store_key_lookup(call, hash_hex, &key);
+	if (rc != STATUS_OK)
+		return rc;
+	if (!key.found)
+		return call_fail(call, STATUS_NOT_FOUND,
+		    "secret: no live API key has this secret (unknown, revoked, "
+		    "or rotated and past its grace period)");
+	Exe__Access__V1__VerifyApiKeyResponse *resp = CALL_MSG(call,
+	    Exe__Access__V1__VerifyApiKeyResponse,
+	    exe__access__v1__verify_api_key_response__init);
+	if (resp == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	resp->workspace_id = call_strdup(call, key.workspace_id);
+	resp->key_id = call_strdup(call, key.key_id);
+	resp->scope = key.read_only
+	    ? EXE__ACCESS__V1__API_KEY_SCOPE__API_KEY_SCOPE_READ_ONLY
+	    : EXE__ACCESS__V1__API_KEY_SCOPE__API_KEY_SCOPE_READ_WRITE;
+	call->response = &resp->base;
+	return STATUS_OK;
+}
+
+int
+authz_lookup_validate(struct call *call)
+{
+	const Exe__Access__V1__LookupResourcesRequest *req =
+	    (const void *)call->request;
+	uint32_t size;
+	unsigned char user_id[16];
+	bool is_user;
+	int rc = validate_principal(req->principal, user_id, &is_user,
+	    call->message, sizeof call->message);
+	if (rc == STATUS_OK && !resource_type_known(req->resource_type))
+		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "resource_type: must be experiment, dataset or project");
+	if (rc == STATUS_OK)
+		rc = validate_text("permission", req->permission,
+		    LIMIT_PERMISSION, true, call->message, sizeof call->message);
+	/* Checked (bounded, UTF-8) above: safe to echo whole. */
+	if (rc == STATUS_OK && perms_find(req->permission) == NULL)
+		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "permission: \"%s\" is not a permission",
+		    req->permission);
+	if (rc == STATUS_OK)
+		rc = paging_size(call, req->page_size, &size);
+	call->code = rc;
+	return rc;
+}
+
+/* roles_granting writes the PostgreSQL array literal of the roles that
+ * hold `perm`, e.g. "{admin,member}". */
+static void
+roles_granting(const struct permission *perm, char *out, size_t size)
+{
+	snprintf(out, size, "{%s%s%s}", perm->admin ? "admin" : "",
+	    perm->member ? ",member" : "", perm->read_only ? ",read_only" : "");
+}
+
+int
+authz_lookup(struct call *call)
+{
+	const Exe__Access__V1__LookupResourcesRequest *req =
+	    (const void *)call->request;
+	const struct permission *perm = perms_find(req->permission);
+	Exe__Access__V1__LookupResourcesResponse *resp = CALL_MSG(call,
+	    Exe__Access__V1__LookupResourcesResponse,
+	    exe__access__v1__lookup_resources_response__init);
+	if (resp == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	uint32_t size;
+	char *after;
+	int rc = paging_size(call, req->page_size, &size);
+	if (rc == STATUS_OK)
+		rc = paging_decode(call, req->page_token, &after, 1);
+	if (rc != STATUS_OK)
+		return rc;
+
+	const Exe__Access__V1__Principal *p = req->principal;
+	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
+		char roles[40];
+		roles_granting(perm, roles, sizeof roles);
+		rc = store_lookup_for_user(call, p->user_id, req->resource_type,
+		    roles, after, size, resp);
+	} else {
+		/* A key sees its own workspace, with the member (or read_only)
+		 * column, and never through a management permission. */
+		struct decision d;
+		if (!secret_well_formed(SECRET_API_KEY, p->api_key, strlen(p->api_key)))
+			return call_fail(call, STATUS_PERMISSION_DENIED,
+			    "principal.api_key: malformed (wrong prefix, length "
+			    "or checksum)");
+		unsigned char hash[SECRET_HASH_BYTES];
+		char hash_hex[SECRET_HASH_HEX];
+		secret_hash(p->api_key, strlen(p->api_key), call->svc->hash_key,
+		    hash);
+		db_hex(hash, sizeof hash, hash_hex);
+		memset(&d, 0, sizeof d);
+		rc = store_key_lookup(call, hash_hex, &d.key);
+		if (rc != STATUS_OK)
+			return rc;
+		if (!d.key.found)
+			return call_fail(call, STATUS_PERMISSION_DENIED,
+			    "principal.api_key: unknown, revoked, or rotated and "
+			    "past its grace period");
+		snprintf(d.workspace_id, sizeof d.workspace_id, "%s",
+		    d.key.workspace_id);
+		decide_from_key(perm, &d);
+		if (d.allowed)
+			rc = store_lookup_in_workspace(call, d.key.workspace_id,
+			    req->resource_type, after, size, resp);
+	}
+	if (rc == STATUS_OK)
+		call->response = &resp->base;
+	return rc;
+}

@@ -1,0 +1,115 @@
+/* The authorization cache: memberships, API keys and resource locations,
+ * read on every check without locks (liburcu's lock-free hash table under
+ * the bulletproof RCU flavor, so nng's own threads can read it), bounded
+ * in entries with CLOCK (second-chance) eviction, an approximation of
+ * least-recently-used.
+ *
+ * Freshness (SPEC §4). The cache knows `applied`, the newest change-log
+ * revision whose invalidations it has applied (cache_apply, fed by
+ * cache_feed). An entry is stored only if the database read it came from
+ * saw at least `applied`; invalidations and stores are serialized by one
+ * writer lock, so an entry can never outlive a change it did not see. A
+ * lookup succeeds only while the feeder has synced recently (within the
+ * staleness limit) and `applied` covers the caller's at_least_as_fresh. */
+#ifndef EXE_CACHE_H
+#define EXE_CACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/perms.h"
+
+struct cache;
+
+/* What a membership entry says about (user, workspace). */
+struct cache_membership {
+	bool workspace_exists;
+	bool personal;
+	enum role role; /* ROLE_NONE: not a member */
+};
+
+/* What an API key entry says, found by the key's hash. */
+struct cache_key {
+	char key_id[37];
+	char workspace_id[37];
+	bool read_only;
+	bool personal;
+	int64_t expires_ms; /* 0: current key; else end of its grace period */
+	int64_t read_ms;    /* when it was read from the database */
+};
+
+/* One row of the change log, as cache_apply needs it. NULL: absent. */
+struct cache_change {
+	const char *kind;
+	const char *workspace_id;
+	const char *user_id;
+	const char *api_key_id;
+	const char *resource_type;
+	const char *resource_id;
+};
+
+/* cache_new makes a cache of at most `capacity` entries; 0 makes a cache
+ * that stores nothing and misses every lookup (caching disabled).
+ * `max_staleness_ms` bounds how long lookups keep succeeding after the
+ * feeder's last sync. `revision` is where the change log stands now. */
+int cache_new(struct cache **out, size_t capacity, long max_staleness_ms,
+    uint64_t revision) __attribute__((warn_unused_result));
+
+/* cache_free frees the cache; no other thread may use it. NULL is fine. */
+void cache_free(struct cache *c);
+
+/* cache_usable says whether lookups may answer a request that needs
+ * everything up to `min_revision` (0: no requirement). */
+bool cache_usable(struct cache *c, uint64_t min_revision);
+
+/* cache_revision is the newest revision the cache reflects. */
+uint64_t cache_revision(struct cache *c);
+
+/* Lookups copy the entry into *out and return true on a hit, with the
+ * revision the answer reflects in *revision. */
+bool cache_get_membership(struct cache *c, const char *user_id,
+    const char *workspace_id, struct cache_membership *out,
+    uint64_t *revision);
+/* cache_get_membership_ids is cache_get_membership for ids already parsed
+ * into their 16 bytes. */
+bool cache_get_membership_ids(struct cache *c, const unsigned char user_id[16],
+    const unsigned char workspace_id[16], struct cache_membership *out,
+    uint64_t *revision);
+bool cache_get_key(struct cache *c, const unsigned char *hash, size_t len,
+    struct cache_key *out, uint64_t *revision);
+bool cache_get_resource(struct cache *c, const char *type, const char *id,
+    char workspace_id[37], uint64_t *revision);
+
+/* Stores: `read_revision` is the revision the database read reflected;
+ * an entry older than what the cache has applied is not stored. */
+void cache_put_membership(struct cache *c, const char *user_id,
+    const char *workspace_id, const struct cache_membership *m,
+    uint64_t read_revision);
+void cache_put_key(struct cache *c, const unsigned char *hash, size_t len,
+    const struct cache_key *k, uint64_t read_revision);
+void cache_put_resource(struct cache *c, const char *type, const char *id,
+    const char *workspace_id, uint64_t read_revision);
+
+/* cache_apply drops what `n` changes made stale and advances the applied
+ * revision to `up_to` (the newest revision read, even if n is 0), and
+ * marks the cache synced now. */
+void cache_apply(struct cache *c, const struct cache_change *changes,
+    size_t n, uint64_t up_to);
+
+/* cache_sync_age_ms is how long ago the change log was last read (the
+ * database reachable and migrated): what /readyz and the lag metric use,
+ * whether or not the cache stores anything. */
+int64_t cache_sync_age_ms(struct cache *c);
+
+/* Counters for metrics and tests. */
+struct cache_stats {
+	uint64_t hits;
+	uint64_t misses;
+	uint64_t entries;
+	uint64_t evictions;
+	uint64_t revision;
+};
+void cache_stats(struct cache *c, struct cache_stats *out);
+
+#endif

@@ -1,0 +1,178 @@
+/* Change-log reader feeding cache invalidations. */
+#include "authz/cache_feed.h"
+
+#include <errno.h>
+#include <libpq-fe.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "store/db.h"
+
+enum { BATCH = 1000 };
+
+struct cache_feed {
+	struct cache *cache;
+	char *conninfo;
+	long interval_ms;
+	pthread_t thread;
+	int wake[2]; /* self-pipe: a byte means stop */
+	PGconn *conn;
+};
+
+static bool
+connect_feed(struct cache_feed *f)
+{
+	f->conn = db_connect(f->conninfo);
+	if (PQstatus(f->conn) == CONNECTION_OK) {
+		PGresult *res = PQexec(f->conn, "LISTEN exe_access_changes");
+		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+		PQclear(res);
+		if (ok)
+			return true;
+	}
+	char reason[256];
+	snprintf(reason, sizeof reason, "%s", PQerrorMessage(f->conn));
+	reason[strcspn(reason, "\n")] = '\0';
+	log_warn("cache_feed_disconnected", "{s:s}", "reason", reason);
+	PQfinish(f->conn);
+	f->conn = NULL;
+	return false;
+}
+
+/* read_changes applies one batch; returns the number of rows read, or -1
+ * when the connection failed. */
+static int
+read_changes(struct cache_feed *f)
+{
+	static const char sql[] =
+	    "SELECT revision, kind, workspace_id, user_id, api_key_id,"
+	    "       resource_type, resource_id"
+	    " FROM change_log WHERE revision > $1 ORDER BY revision LIMIT 1000";
+	char after[32];
+	uint64_t applied = cache_revision(f->cache);
+	snprintf(after, sizeof after, "%llu", (unsigned long long)applied);
+	const char *params[] = {after};
+	PGresult *res = PQexecParams(f->conn, sql, 1, NULL, params, NULL, NULL, 0);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		PQclear(res);
+		return -1;
+	}
+	int rows = PQntuples(res);
+	struct cache_change changes[BATCH];
+	uint64_t up_to = applied;
+	for (int i = 0; i < rows; i++) {
+		const char *v[7];
+		for (int k = 0; k < 7; k++)
+			v[k] = PQgetisnull(res, i, k) ? NULL : PQgetvalue(res, i, k);
+		changes[i] = (struct cache_change){v[1], v[2], v[3], v[4], v[5],
+		    v[6]};
+		up_to = strtoull(v[0], NULL, 10);
+	}
+	cache_apply(f->cache, changes, (size_t)rows, up_to);
+	PQclear(res);
+	return rows;
+}
+
+/* wait_for_news sleeps until a notification, the interval, or stop.
+ * Returns false on stop. */
+static bool
+wait_for_news(struct cache_feed *f, long timeout_ms)
+{
+	struct pollfd fds[2] = {{f->wake[0], POLLIN, 0}, {-1, POLLIN, 0}};
+	if (f->conn != NULL)
+		fds[1].fd = PQsocket(f->conn);
+	int n = poll(fds, 2, (int)timeout_ms);
+	if (n > 0 && (fds[0].revents & POLLIN))
+		return false;
+	if (f->conn != NULL && n > 0 && fds[1].revents != 0) {
+		if (PQconsumeInput(f->conn) == 0) {
+			PQfinish(f->conn);
+			f->conn = NULL;
+		} else {
+			PGnotify *note;
+			while ((note = PQnotifies(f->conn)) != NULL)
+				PQfreemem(note);
+		}
+	}
+	return true;
+}
+
+static void *
+feed_main(void *arg)
+{
+	struct cache_feed *f = arg;
+	long backoff = 100;
+	for (;;) {
+		if (f->conn == NULL && !connect_feed(f)) {
+			if (!wait_for_news(f, backoff))
+				break;
+			/* Capped well under the staleness bound: the cache (and
+			 * /readyz) should be back soon after the database. */
+			if (backoff < 400)
+				backoff *= 2;
+			continue;
+		}
+		backoff = 100;
+		int rows;
+		while ((rows = read_changes(f)) == BATCH)
+			;
+		if (rows < 0) {
+			log_warn("cache_feed_read_failed", "{s:s}", "reason",
+			    PQerrorMessage(f->conn));
+			PQfinish(f->conn);
+			f->conn = NULL;
+			continue;
+		}
+		if (!wait_for_news(f, f->interval_ms))
+			break;
+	}
+	PQfinish(f->conn);
+	f->conn = NULL;
+	return NULL;
+}
+
+int
+cache_feed_start(struct cache_feed **out, struct cache *c,
+    const char *conninfo, long interval_ms)
+{
+	struct cache_feed *f = calloc(1, sizeof *f);
+	if (f == NULL)
+		return -1;
+	f->cache = c;
+	f->interval_ms = interval_ms;
+	f->conninfo = strdup(conninfo);
+	if (f->conninfo == NULL || pipe(f->wake) != 0) {
+		free(f->conninfo);
+		free(f);
+		return -1;
+	}
+	if (pthread_create(&f->thread, NULL, feed_main, f) != 0) {
+		close(f->wake[0]);
+		close(f->wake[1]);
+		free(f->conninfo);
+		free(f);
+		return -1;
+	}
+	*out = f;
+	return 0;
+}
+
+void
+cache_feed_stop(struct cache_feed *f)
+{
+	if (f == NULL)
+		return;
+	ssize_t unused = write(f->wake[1], "x", 1);
+	(void)unused;
+	pthread_join(f->thread, NULL);
+	close(f->wake[0]);
+	close(f->wake[1]);
+	free(f->conninfo);
+	free(f);
+}

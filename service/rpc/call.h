@@ -1,0 +1,92 @@
+/* One request on its way through the service: the decoded envelope and
+ * body, the handler's response or error, and the memory both live in.
+ * A call is owned by the server's work item that received it; handlers see
+ * it and nothing else. */
+#ifndef EXE_CALL_H
+#define EXE_CALL_H
+
+#include <libpq-fe.h>
+#include <protobuf-c/protobuf-c.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "rpc/tokens.h"
+#include "rpc/validate.h"
+
+struct cache;
+struct method;
+struct method_table;
+struct tokens;
+
+/* What every handler may read about the running service. */
+struct service_ctx {
+	/* The method table requests are dispatched by (dispatch.h). */
+	const struct method_table *methods;
+	/* The callers allowed in; NULL only in tools and tests that run the
+	 * pipeline without authentication. */
+	struct tokens *tokens;
+	/* Key of the keyed hashes of secrets (sodium_malloc'd, read-only). */
+	const unsigned char *hash_key;
+	/* The authorization cache; NULL in tools that run without one. */
+	struct cache *cache;
+	/* Requests one caller may have in flight at once; 0: no limit. */
+	unsigned max_in_flight_per_caller;
+};
+
+struct call {
+	const struct service_ctx *svc;
+	const struct method *method;
+	ProtobufCMessage *envelope; /* the unpacked RpcRequest */
+	ProtobufCMessage *request;  /* the unpacked method request */
+	ProtobufCMessage *response; /* set by the handler on success */
+	/* What the method's validate read out of the request for its fast
+	 * path and handler (in the arena, method-specific); may be NULL. */
+	const void *parsed;
+	PGconn *db;                 /* set while running on a database worker */
+	int64_t deadline_ms;        /* 0: none */
+	uint64_t started_ns;        /* monotonic, when the request arrived */
+	char *secret;               /* see call_secret */
+	struct caller caller;       /* who called (when tokens are on) */
+	bool counted;               /* holds one of the caller's in-flight slots */
+	bool in_doubt;              /* a commit was lost: never run it again */
+	int code;
+	char message[512];
+	/* Response memory, freed when the reply is packed. Keep it last:
+	 * pipeline_end zeroes everything before it. */
+	struct arena arena;
+};
+
+/* call_fail records an error for the reply and returns `code`, so handlers
+ * can write `return call_fail(call, STATUS_NOT_FOUND, "user %s ...", id);` */
+int call_fail(struct call *call, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* call_new allocates a zeroed object of `size` bytes in the call's arena;
+ * NULL when out of memory. */
+void *call_new(struct call *call, size_t size);
+
+/* call_strdup copies `s` into the call's arena ("" for NULL). */
+char *call_strdup(struct call *call, const char *s);
+
+/* call_secret returns `size` bytes of guarded memory (sodium_malloc) for a
+ * secret the response carries. The call owns it: pipeline_end wipes it, and
+ * the arena the reply was packed in, before freeing them. One per call: a
+ * second request (the same handler run again) returns the same memory. */
+char *call_secret(struct call *call, size_t size);
+
+/* call_response allocates, in the arena, an empty message of the type the
+ * call's method answers with (its row's response descriptor) and makes it
+ * call->response; NULL when out of memory. */
+ProtobufCMessage *call_response(struct call *call);
+
+/* CALL_MSG allocates a protobuf-c message of TYPE in the arena and runs its
+ * INIT function; evaluates to NULL when out of memory. */
+#define CALL_MSG(call, TYPE, init)                                            \
+	__extension__({                                                       \
+		TYPE *m_ = call_new((call), sizeof(TYPE));                    \
+		if (m_ != NULL)                                               \
+			init(m_);                                             \
+		m_;                                                           \
+	})
+
+#endif

@@ -1,0 +1,204 @@
+/* Field-level input validation. Messages always name the field and say
+ * what was expected, so a caller can fix the request without reading code. */
+#include "rpc/validate.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/status.h"
+
+bool
+validate_utf8(const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0;
+	while (i < len) {
+		unsigned c = p[i];
+		if (c == 0)
+			return false;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		size_t n;
+		uint32_t cp;
+		if (c >= 0xC2 && c <= 0xDF) {
+			n = 1;
+			cp = c & 0x1F;
+		} else if (c >= 0xE0 && c <= 0xEF) {
+			n = 2;
+			cp = c & 0x0F;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return false;
+		}
+		if (len - i <= n)
+			return false;
+		for (size_t k = 1; k <= n; k++) {
+			if ((p[i + k] & 0xC0) != 0x80)
+				return false;
+			cp = (cp << 6) | (p[i + k] & 0x3F);
+		}
+		if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return false;
+		i += n + 1;
+	}
+	return true;
+}
+
+bool
+validate_base64url(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+		        (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static int
+fail(char *msg, size_t msg_size, const char *field, const char *what)
+{
+	snprintf(msg, msg_size, "%s: %s", field, what);
+	return STATUS_INVALID_ARGUMENT;
+}
+
+/* printable_ascii says whether all `len` bytes at `s` are printable ASCII
+ * (0x20 to 0x7E). Such text is valid UTF-8 with no NUL and no control
+ * character, so validate_text needs no other scan of it. */
+static bool
+printable_ascii(const char *s, size_t len)
+{
+	unsigned char bad = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		bad |= c < 0x20 || c > 0x7E;
+	}
+	return !bad;
+}
+
+int
+validate_text(const char *field, const char *value, size_t max, bool required,
+    char *msg, size_t msg_size)
+{
+	size_t len = strlen(value);
+	if (len == 0) {
+		if (required)
+			return fail(msg, msg_size, field, "is required");
+		return STATUS_OK;
+	}
+	if (len > max) {
+		snprintf(msg, msg_size, "%s: is %zu bytes, the limit is %zu",
+		    field, len, max);
+		return STATUS_INVALID_ARGUMENT;
+	}
+	if (printable_ascii(value, len))
+		return STATUS_OK;
+	if (!validate_utf8(value, len))
+		return fail(msg, msg_size, field, "is not valid UTF-8");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)value[i];
+		bool c1 = c == 0xC2 && i + 1 < len &&
+		    (unsigned char)value[i + 1] <= 0x9F;
+		if (c < 0x20 || c == 0x7F || c1)
+			return fail(msg, msg_size, field,
+			    "contains a control character");
+	}
+	return STATUS_OK;
+}
+
+/* hex_digit maps a character to its value as a hex digit plus one (either
+ * case); 0 for every other character. */
+static const unsigned char hex_digit[256] = {
+    ['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+    ['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+    ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+};
+
+bool
+validate_uuid_bytes(const char *value, unsigned char out[16])
+{
+	/* 8-4-4-4-12 hex digits: where each byte's two digits start. */
+	static const unsigned char at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19, 21,
+	    24, 26, 28, 30, 32, 34};
+	if (strnlen(value, 37) != 36 || value[8] != '-' || value[13] != '-' ||
+	    value[18] != '-' || value[23] != '-')
+		return false;
+	unsigned char bytes[16];
+	for (size_t i = 0; i < 16; i++) {
+		unsigned hi = hex_digit[(unsigned char)value[at[i]]];
+		unsigned lo = hex_digit[(unsigned char)value[at[i] + 1]];
+		if (hi == 0 || lo == 0)
+			return false;
+		bytes[i] = (unsigned char)((hi - 1) << 4 | (lo - 1));
+	}
+	memcpy(out, bytes, sizeof bytes);
+	return true;
+}
+
+int
+validate_uuid(const char *field, const char *value, bool required, char *msg,
+    size_t msg_size)
+{
+	unsigned char bytes[16];
+	return validate_uuid_id(field, value, required, bytes, msg, msg_size);
+}
+
+int
+validate_uuid_id(const char *field, const char *value, bool required,
+    unsigned char out[16], char *msg, size_t msg_size)
+{
+	if (value[0] == '\0')
+		return required ? fail(msg, msg_size, field, "is required")
+		                : STATUS_OK;
+	if (!validate_uuid_bytes(value, out))
+		return fail(msg, msg_size, field,
+		    "is not an id (expected a UUID such as "
+		    "3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c90)");
+	return STATUS_OK;
+}
+
+int
+validate_username(const char *field, const char *value, char *msg,
+    size_t msg_size)
+{
+	int rc = validate_text(field, value, LIMIT_USERNAME, true, msg, msg_size);
+	if (rc != STATUS_OK)
+		return rc;
+	for (const char *p = value; *p != '\0'; p++) {
+		char c = *p;
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9');
+		if (p == value && !alnum)
+			return fail(msg, msg_size, field,
+			    "must start with a letter or digit");
+		if (!alnum && c != '.' && c != '-' && c != '_')
+			return fail(msg, msg_size, field,
+			    "may contain only letters, digits, '.', '-' and '_'");
+	}
+	return STATUS_OK;
+}
+
+int
+validate_email(const char *field, const char *value, char *msg,
+    size_t msg_size)
+{
+	int rc = validate_text(field, value, LIMIT_EMAIL, true, msg, msg_size);
+	if (rc != STATUS_OK)
+		return rc;
+	const char *at = strchr(value, '@');
+	if (at == NULL || at == value || at[1] == '\0' ||
+	    strchr(at + 1, '@') != NULL)
+		return fail(msg, msg_size, field,
+		    "is not an email address (expected name@domain)");
+	if (strchr(value, ' ') != NULL)
+		return fail(msg, msg_size, field, "must not contain spaces");
+	return STATUS_OK;
+}

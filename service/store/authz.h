@@ -1,0 +1,69 @@
+/* SQL for authorization decisions: a principal's standing in a workspace,
+ * the workspace of a registered resource, and API keys by hash. */
+#ifndef EXE_STORE_AUTHZ_H
+#define EXE_STORE_AUTHZ_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/perms.h"
+#include "rpc/call.h"
+
+/* What the database says about a user in a workspace. */
+struct standing {
+	bool workspace_exists;
+	bool personal;
+	char organization_id[37]; /* team workspaces */
+	enum role role;           /* ROLE_NONE: not a member */
+	uint64_t revision;
+};
+
+/* How a read inside a write transaction locks the workspace row. Every
+ * change to a workspace's memberships takes STORE_LOCK_UPDATE first, so a
+ * write that took STORE_LOCK_SHARE knows its actor's role cannot change
+ * before it commits. */
+enum store_lock {
+	STORE_LOCK_NONE,
+	STORE_LOCK_SHARE,
+	STORE_LOCK_UPDATE,
+};
+
+/* store_user_standing reads the workspace's kind, organisation and the
+ * user's role in it, with the revision the read reflects, locking the
+ * workspace row as `lock` says. */
+int store_user_standing(struct call *call, const char *workspace_id,
+    const char *user_id, enum store_lock lock, struct standing *out)
+    __attribute__((warn_unused_result));
+
+/* store_user_standings reads, in one statement, the standing of
+ * user_ids[i] in workspace_ids[i] for each i < n (all valid UUIDs) into
+ * out[i], each with the revision the one read reflects. */
+int store_user_standings(PGconn *db, size_t n,
+    const char *const *workspace_ids, const char *const *user_ids,
+    struct standing *out) __attribute__((warn_unused_result));
+
+/* store_resource_workspace finds the workspace of a registered resource;
+ * *found is false when (type, id) is not registered. The id is written to
+ * `workspace_id` (37 bytes), the revision the read reflects to *revision. */
+int store_resource_workspace(struct call *call, const char *type,
+    const char *id, bool *found, char *workspace_id, uint64_t *revision)
+    __attribute__((warn_unused_result));
+
+/* A live API key, found by its keyed hash. */
+struct key_standing {
+	bool found; /* false: unknown, rotated past its grace, or revoked */
+	char key_id[37];
+	char workspace_id[37];
+	bool read_only;
+	bool workspace_personal;
+	int64_t expires_ms; /* 0: current; else the end of its grace period */
+	uint64_t revision;
+};
+
+/* store_key_lookup finds the key whose hash is `hash_hex` (bytea text). */
+int store_key_lookup(struct call *call, const char *hash_hex,
+    struct key_standing *out) __attribute__((warn_unused_result));
+
+#endif

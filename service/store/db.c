@@ -1,0 +1,320 @@
+/* libpq helpers: statement execution, error mapping, transactions, and the
+ * revision/change-log/activity write. */
+#include "store/db.h"
+
+#include <libpq-events.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/status.h"
+#include "rpc/call.h"
+
+enum { TXN_ATTEMPTS = 5 };
+
+/* The statements a connection has prepared. Every statement the service
+ * runs is a string constant, so its address names it; the text is kept
+ * too, and a statement is reused only for the very same text. */
+struct prepared {
+	size_t n, cap;
+	struct statement {
+		const char *sql; /* the caller's constant */
+		char *text;      /* its text when it was prepared */
+	} *list;
+};
+
+static void
+prepared_forget(struct prepared *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->list[i].text);
+	p->n = 0;
+}
+
+/* Connection events: a reset connection has lost its server-side
+ * statements; a finished one frees the list. */
+static int
+on_conn_event(PGEventId id, void *info, void *passthrough)
+{
+	(void)passthrough;
+	PGconn *conn;
+	switch (id) {
+	case PGEVT_CONNRESET:
+		conn = ((PGEventConnReset *)info)->conn;
+		break;
+	case PGEVT_CONNDESTROY:
+		conn = ((PGEventConnDestroy *)info)->conn;
+		break;
+	default:
+		return 1;
+	}
+	struct prepared *p = PQinstanceData(conn, on_conn_event);
+	if (p != NULL) {
+		prepared_forget(p);
+		if (id == PGEVT_CONNDESTROY) {
+			free(p->list);
+			free(p);
+			PQsetInstanceData(conn, on_conn_event, NULL);
+		}
+	}
+	return 1;
+}
+
+static void
+copy_field(char *dst, size_t size, const PGresult *res, int field)
+{
+	const char *v = res != NULL ? PQresultErrorField(res, field) : NULL;
+	snprintf(dst, size, "%s", v != NULL ? v : "");
+}
+
+static void
+notice_cb(void *arg, const char *message)
+{
+	(void)arg;
+	char text[512];
+	snprintf(text, sizeof text, "%s", message);
+	text[strcspn(text, "\n")] = '\0';
+	log_debug("db_notice", "{s:s}", "message", text);
+}
+
+PGconn *
+db_connect(const char *conninfo)
+{
+	/* Defaults that keep an outage short for the service: libpq has no
+	 * connect timeout, and TCP notices a dead peer only after hours. The
+	 * caller's connection string comes last and wins. */
+	static const char *const keys[] = {"connect_timeout", "keepalives_idle",
+	    "keepalives_interval", "keepalives_count", "dbname", NULL};
+	const char *values[] = {"5", "30", "10", "3", conninfo, NULL};
+	PGconn *conn = PQconnectdbParams(keys, values, 1);
+	if (conn != NULL) {
+		PQsetNoticeProcessor(conn, notice_cb, NULL);
+		/* Without the event procedure statements are sent unprepared. */
+		(void)PQregisterEventProc(conn, on_conn_event,
+		    "exe-access statements", NULL);
+	}
+	return conn;
+}
+
+/* statement_name finds `sql` among the connection's prepared statements,
+ * preparing it on first use, and writes its name; false when it must be
+ * sent unprepared (a connection not made by db_connect, or out of
+ * memory, or no answer to the PREPARE). A PREPARE the server refused is
+ * returned in *failed, for the caller to report like any failed
+ * statement. */
+static bool
+statement_name(PGconn *conn, const char *sql, int nparams, char *name,
+    size_t size, PGresult **failed)
+{
+	*failed = NULL;
+	struct prepared *p = PQinstanceData(conn, on_conn_event);
+	if (p == NULL) {
+		if ((p = calloc(1, sizeof *p)) == NULL)
+			return false;
+		if (!PQsetInstanceData(conn, on_conn_event, p)) {
+			free(p);
+			return false;
+		}
+	}
+	size_t i = 0;
+	while (i < p->n && (p->list[i].sql != sql ||
+	                       strcmp(p->list[i].text, sql) != 0))
+		i++;
+	snprintf(name, size, "exa_%zu", i);
+	if (i < p->n)
+		return true;
+
+	if (p->n == p->cap) {
+		size_t cap = p->cap != 0 ? 2 * p->cap : 32;
+		struct statement *list = realloc(p->list, cap * sizeof *list);
+		if (list == NULL)
+			return false;
+		p->list = list;
+		p->cap = cap;
+	}
+	char *text = strdup(sql);
+	if (text == NULL)
+		return false;
+	PGresult *res = PQprepare(conn, name, sql, nparams, NULL);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		free(text);
+		*failed = res;
+		return res != NULL;
+	}
+	PQclear(res);
+	p->list[p->n++] = (struct statement){sql, text};
+	return true;
+}
+
+int
+db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
+    PGresult **out, struct db_error *err)
+{
+	struct db_error local;
+	if (err == NULL)
+		err = &local;
+	memset(err, 0, sizeof *err);
+
+	/* Prepared once per connection: planning costs PostgreSQL several
+	 * times what executing the service's statements does. */
+	char name[32];
+	PGresult *res;
+	if (!statement_name(conn, sql, nparams, name, sizeof name, &res))
+		res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL,
+		    0);
+	else if (res == NULL)
+		res = PQexecPrepared(conn, name, nparams, params, NULL, NULL, 0);
+	ExecStatusType st = res != NULL ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+		if (out != NULL)
+			*out = res;
+		else
+			PQclear(res);
+		return STATUS_OK;
+	}
+
+	copy_field(err->sqlstate, sizeof err->sqlstate, res, PG_DIAG_SQLSTATE);
+	copy_field(err->constraint, sizeof err->constraint, res,
+	    PG_DIAG_CONSTRAINT_NAME);
+	snprintf(err->message, sizeof err->message, "%s",
+	    res != NULL ? PQresultErrorMessage(res) : PQerrorMessage(conn));
+	err->message[strcspn(err->message, "\n")] = '\0';
+	PQclear(res);
+
+	/* No SQLSTATE: libpq's own failure to talk to the server (the
+	 * server is going away); 08: connection; 57P: shutting down. */
+	if (PQstatus(conn) == CONNECTION_BAD || err->sqlstate[0] == '\0' ||
+	    strncmp(err->sqlstate, "08", 2) == 0 ||
+	    strncmp(err->sqlstate, "57P", 3) == 0)
+		return STATUS_UNAVAILABLE;
+	if (strcmp(err->sqlstate, "23505") == 0)
+		return STATUS_ALREADY_EXISTS;
+	if (strcmp(err->sqlstate, "40001") == 0 ||
+	    strcmp(err->sqlstate, "40P01") == 0)
+		return STATUS_ABORTED;
+	/* Constraint violations the handlers did not foresee and all other
+	 * errors are the service's fault: log them, answer INTERNAL. */
+	log_error("db_error", "{s:s, s:s, s:s}", "sqlstate", err->sqlstate,
+	    "constraint", err->constraint, "message", err->message);
+	return STATUS_INTERNAL;
+}
+
+int
+db_txn(PGconn *conn, db_txn_fn fn, void *arg, bool *in_doubt)
+{
+	int rc = STATUS_ABORTED;
+	if (in_doubt != NULL)
+		*in_doubt = false;
+	for (int attempt = 0; attempt < TXN_ATTEMPTS; attempt++) {
+		rc = db_exec(conn, "BEGIN", 0, NULL, NULL, NULL);
+		if (rc != STATUS_OK)
+			return rc;
+		rc = fn(conn, arg);
+		if (rc == STATUS_OK) {
+			rc = db_exec(conn, "COMMIT", 0, NULL, NULL, NULL);
+			if (rc == STATUS_UNAVAILABLE) {
+				if (in_doubt != NULL)
+					*in_doubt = true;
+				return rc;
+			}
+		}
+		if (rc == STATUS_OK)
+			return STATUS_OK;
+		if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
+			int rb = db_exec(conn, "ROLLBACK", 0, NULL, NULL, NULL);
+			if (rb != STATUS_OK)
+				return rb;
+		}
+		if (rc != STATUS_ABORTED)
+			return rc;
+	}
+	return rc;
+}
+
+int
+db_call_txn_with(struct call *call, db_txn_fn fn, void *arg)
+{
+	bool in_doubt;
+	int rc = db_txn(call->db, fn, arg, &in_doubt);
+	call->in_doubt = in_doubt;
+	if (in_doubt)
+		call_fail(call, STATUS_UNAVAILABLE,
+		    "the database connection was lost while committing: the "
+		    "change may or may not have been made; look before you "
+		    "retry it");
+	return rc;
+}
+
+int
+db_call_txn(struct call *call, db_txn_fn fn)
+{
+	if (call->response == NULL && call_response(call) == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	int rc = db_call_txn_with(call, fn, call);
+	if (rc != STATUS_OK)
+		call->response = NULL;
+	return rc;
+}
+
+int
+db_record_change(PGconn *conn, const struct db_change *c, uint64_t *revision)
+{
+	static const char sql[] =
+	    "WITH r AS (UPDATE revision_counter SET value = value + 1"
+	    "           RETURNING value),"
+	    " c AS (INSERT INTO change_log (revision, kind, workspace_id,"
+	    "         user_id, api_key_id, organization_id, resource_type,"
+	    "         resource_id)"
+	    "       SELECT value, $1, $2, $3, $4, $11, $8, $9 FROM r),"
+	    " n AS (SELECT pg_notify('exe_access_changes', value::text) FROM r)"
+	    " INSERT INTO activity (workspace_id, organization_id,"
+	    "   actor_user_id, actor_api_key_id, action, resource_type,"
+	    "   resource_id, detail, revision)"
+	    " SELECT $2, $11, $5, $6, $7, $8, $9, coalesce($10, ''), value"
+	    " FROM r, (SELECT count(*) FROM n) AS notified RETURNING revision";
+	const char *params[] = {c->kind, c->workspace_id, c->user_id,
+	    c->api_key_id, c->actor_user_id, c->actor_key_id, c->action,
+	    c->resource_type, c->resource_id, c->detail, c->organization_id};
+	PGresult *res;
+	int rc = db_exec(conn, sql, 11, params, &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	*revision = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return STATUS_OK;
+}
+
+int
+db_current_revision(PGconn *conn, uint64_t *revision)
+{
+	PGresult *res;
+	int rc = db_exec(conn, "SELECT value FROM revision_counter", 0, NULL,
+	    &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	*revision = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	PQclear(res);
+	return STATUS_OK;
+}
+
+void
+db_hex(const unsigned char *bytes, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	*out++ = '\\';
+	*out++ = 'x';
+	for (size_t i = 0; i < n; i++) {
+		*out++ = digits[bytes[i] >> 4];
+		*out++ = digits[bytes[i] & 15];
+	}
+	*out = '\0';
+}
+
+int64_t
+db_time_ms(const PGresult *res, int row, int col)
+{
+	if (PQgetisnull(res, row, col))
+		return 0;
+	return strtoll(PQgetvalue(res, row, col), NULL, 10);
+}

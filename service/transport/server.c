@@ -1,0 +1,496 @@
+/* nng rep0 server: listeners, work items and their state machine. */
+#include "transport/server.h"
+
+#include <errno.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/tls/tls.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "base/status.h"
+#include "rpc/method.h"
+#include "rpc/pipeline.h"
+#include "transport/metrics.h"
+#include "transport/probe.h"
+
+enum item_state {
+	ITEM_IDLE, /* not receiving: before start, or drained */
+	ITEM_RECV, /* waiting for a request */
+	ITEM_WORK, /* decoding, queued for or running on a database worker */
+	ITEM_SEND, /* reply handed to nng */
+};
+
+struct item {
+	struct server *srv;
+	nng_aio *aio;
+	nng_ctx ctx;
+	enum item_state state;
+	bool counted; /* in the request metrics (an empty probe is not) */
+	struct job job;
+	struct call call;
+};
+
+/* A listener, kept so the watchdog can restart it (see probe.h). */
+struct listener {
+	char url[512];
+	nng_listener l;
+	bool probe;   /* its transport has nng#1518 */
+	int failures; /* consecutive failed probes */
+};
+
+enum { MAX_LISTENERS = 8 };
+
+struct server {
+	nng_socket sock;
+	bool sock_open;
+	const struct server_options *opts;
+	struct listener listeners[MAX_LISTENERS];
+	size_t listener_count;
+	pthread_t watchdog;
+	bool watchdog_running;
+	pthread_mutex_t watchdog_lock;
+	pthread_cond_t watchdog_wake;
+	bool stopping;
+	struct item *items;
+	size_t count;
+	size_t max_bytes;
+	struct workers *workers;
+	/* Guards every item's state and `draining`, so a drain never races
+	 * an item between "receiving" and "working". */
+	pthread_mutex_t lock;
+	pthread_cond_t idle;
+	size_t busy;      /* items in ITEM_WORK or ITEM_SEND */
+	size_t receiving; /* items in ITEM_RECV: each will run its callback */
+	bool draining;
+};
+
+/* item_recv arms the next receive, or parks the item when draining.
+ * Called with srv->lock held. */
+static void
+item_recv_locked(struct item *it)
+{
+	struct server *srv = it->srv;
+	if (srv->draining) {
+		it->state = ITEM_IDLE;
+		return;
+	}
+	it->state = ITEM_RECV;
+	srv->receiving++;
+	nng_ctx_recv(it->ctx, it->aio);
+}
+
+static void
+item_done(struct item *it)
+{
+	struct server *srv = it->srv;
+	pipeline_end(&it->call);
+	pthread_mutex_lock(&srv->lock);
+	srv->busy--;
+	if (srv->busy == 0 && srv->receiving == 0)
+		pthread_cond_broadcast(&srv->idle);
+	item_recv_locked(it);
+	pthread_mutex_unlock(&srv->lock);
+}
+
+static void
+item_reply(struct item *it)
+{
+	struct server *srv = it->srv;
+	struct envelope_reply reply;
+	pipeline_reply(&it->call, srv->max_bytes, &reply);
+	if (reply.code != STATUS_OK && reply.code != STATUS_UNIMPLEMENTED)
+		log_debug("request_failed", "{s:s, s:s, s:s}", "method",
+		    it->call.method != NULL ? it->call.method->name : "",
+		    "code", status_name(reply.code), "message", reply.message);
+	if (reply.code == STATUS_INTERNAL)
+		log_error("request_internal_error", "{s:s, s:s}", "method",
+		    it->call.method != NULL ? it->call.method->name : "",
+		    "message", reply.message);
+
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	if (it->counted)
+		metrics_request(it->call.method != NULL
+		        ? (int)method_index(it->call.svc->methods, it->call.method)
+		        : -1,
+		    reply.code, (now_ns - it->call.started_ns) / 1000);
+
+	nng_msg *msg;
+	size_t size = envelope_reply_size(&reply);
+	if (nng_msg_alloc(&msg, size) != 0) {
+		log_error("reply_alloc_failed", "{s:i}", "bytes", (int)size);
+		item_done(it);
+		return;
+	}
+	envelope_reply_pack(&reply, nng_msg_body(msg));
+	it->state = ITEM_SEND;
+	nng_aio_set_msg(it->aio, msg);
+	nng_ctx_send(it->ctx, it->aio);
+}
+
+static struct item *
+item_of(struct job *job)
+{
+	return (struct item *)((char *)job - offsetof(struct item, job));
+}
+
+static bool
+item_job_run(struct job *job, PGconn *conn, bool last)
+{
+	struct item *it = item_of(job);
+	pipeline_run(&it->call, conn);
+	if (!last && pipeline_retryable(&it->call, conn))
+		return true;
+	item_reply(it);
+	return false;
+}
+
+/* Calls of one method that waited for a worker together (Checks the
+ * cache could not answer) are decided together: one statement for all. */
+static bool
+item_jobs_run_many(struct job **jobs, size_t n, PGconn *conn, bool last)
+{
+	struct call *calls[WORKERS_GROUP_MAX];
+	for (size_t i = 0; i < n; i++)
+		calls[i] = &item_of(jobs[i])->call;
+	pipeline_run_many(calls, n, conn);
+	if (!last && pipeline_retryable_many(calls, n, conn))
+		return true;
+	for (size_t i = 0; i < n; i++)
+		item_reply(item_of(jobs[i]));
+	return false;
+}
+
+static void
+item_cb(void *arg)
+{
+	struct item *it = arg;
+	struct server *srv = it->srv;
+	int rv = nng_aio_result(it->aio);
+
+	if (it->state == ITEM_SEND) {
+		if (rv != 0) {
+			/* The reply was not taken (the caller went away): it is
+			 * still ours to free. */
+			nng_msg_free(nng_aio_get_msg(it->aio));
+			log_debug("reply_not_sent", "{s:s}", "reason",
+			    nng_strerror(rv));
+		}
+		item_done(it);
+		return;
+	}
+
+	/* ITEM_RECV. A drain waits for this callback (srv->receiving): a
+	 * request that arrived as the drain began is still answered. */
+	pthread_mutex_lock(&srv->lock);
+	srv->receiving--;
+	if (rv != 0) {
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED || srv->draining) {
+			it->state = ITEM_IDLE;
+			if (srv->busy == 0 && srv->receiving == 0)
+				pthread_cond_broadcast(&srv->idle);
+		} else {
+			log_warn("recv_failed", "{s:s}", "reason", nng_strerror(rv));
+			item_recv_locked(it);
+		}
+		pthread_mutex_unlock(&srv->lock);
+		return;
+	}
+	it->state = ITEM_WORK;
+	srv->busy++;
+	pthread_mutex_unlock(&srv->lock);
+
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	it->call.started_ns =
+	    (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	nng_msg *msg = nng_aio_get_msg(it->aio);
+	/* An empty request is the listener watchdog's probe (probe.h). */
+	it->counted = nng_msg_len(msg) > 0;
+	enum pipeline_next next = pipeline_begin(&it->call, nng_msg_body(msg),
+	    nng_msg_len(msg), srv->max_bytes);
+	/* The request may carry a secret: leave none in freed memory. */
+	sodium_memzero(nng_msg_body(msg), nng_msg_len(msg));
+	nng_msg_free(msg);
+	if (next == PIPELINE_NEEDS_DB) {
+		const struct method *m = it->call.method;
+		it->job.group = m->handle_many != NULL ? m : NULL;
+		workers_submit(srv->workers, &it->job);
+	}
+	else
+		item_reply(it);
+}
+
+static void
+server_close(struct server *srv)
+{
+	if (srv->watchdog_running) {
+		pthread_mutex_lock(&srv->watchdog_lock);
+		srv->stopping = true;
+		pthread_cond_signal(&srv->watchdog_wake);
+		pthread_mutex_unlock(&srv->watchdog_lock);
+		pthread_join(srv->watchdog, NULL);
+	}
+	for (size_t i = 0; i < srv->count; i++) {
+		if (srv->items[i].aio != NULL)
+			nng_aio_stop(srv->items[i].aio);
+	}
+	for (size_t i = 0; i < srv->count; i++) {
+		struct item *it = &srv->items[i];
+		if (it->aio != NULL)
+			nng_aio_free(it->aio);
+		if (nng_ctx_id(it->ctx) > 0)
+			nng_ctx_close(it->ctx);
+		pipeline_end(&it->call);
+	}
+	if (srv->sock_open)
+		nng_close(srv->sock);
+	pthread_cond_destroy(&srv->idle);
+	pthread_mutex_destroy(&srv->lock);
+	pthread_cond_destroy(&srv->watchdog_wake);
+	pthread_mutex_destroy(&srv->watchdog_lock);
+	free(srv->items);
+	free(srv);
+}
+
+/* read_file returns a NUL-terminated copy of a (small) file, or NULL. */
+static char *
+read_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (f == NULL)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+	char chunk[4096];
+	size_t n;
+	while (out != NULL && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		fwrite(chunk, 1, n, out);
+	fclose(f);
+	if (out != NULL)
+		fclose(out);
+	return buf;
+}
+
+/* listen_tls starts a tls+tcp:// listener presenting the configured
+ * certificate. */
+static int
+listen_tls(struct server *srv, const char *url,
+    const struct server_options *opts, nng_listener *out, char *msg,
+    size_t msg_size)
+{
+	char *cert = read_file(opts->tls_cert_file);
+	char *key = read_file(opts->tls_key_file);
+	nng_tls_config *cfg = NULL;
+	nng_listener l;
+	int rv = cert == NULL || key == NULL ? NNG_ENOENT : 0;
+	if (rv != 0)
+		snprintf(msg, msg_size, "cannot read %s",
+		    cert == NULL ? opts->tls_cert_file : opts->tls_key_file);
+	if (rv == 0 && (rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_SERVER)) == 0 &&
+	    (rv = nng_tls_config_own_cert(cfg, cert, key, NULL)) != 0)
+		snprintf(msg, msg_size,
+		    "--tls-cert/--tls-key: not a usable PEM certificate and "
+		    "key: %s", nng_strerror(rv));
+	if (key != NULL) {
+		sodium_memzero(key, strlen(key));
+		free(key);
+	}
+	free(cert);
+	if (rv == 0 && (rv = nng_listener_create(&l, srv->sock, url)) == 0 &&
+	    (rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg)) == 0 &&
+	    (rv = nng_listener_start(l, 0)) == 0)
+		*out = l;
+	if (rv != 0 && msg[0] == '\0')
+		snprintf(msg, msg_size, "cannot listen on %s: %s", url,
+		    nng_strerror(rv));
+	if (cfg != NULL)
+		nng_tls_config_free(cfg); /* the listener holds its own reference */
+	return rv;
+}
+
+/* start_listener (re)starts listener `li` on its URL. */
+static int
+start_listener(struct server *srv, struct listener *li, char *msg,
+    size_t msg_size)
+{
+	msg[0] = '\0';
+	int rv;
+	if (strncmp(li->url, "tls+", 4) == 0)
+		rv = listen_tls(srv, li->url, srv->opts, &li->l, msg, msg_size);
+	else if ((rv = nng_listen(srv->sock, li->url, &li->l, 0)) != 0)
+		snprintf(msg, msg_size, "cannot listen on %s: %s", li->url,
+		    nng_strerror(rv));
+	return rv;
+}
+
+/* watchdog_main probes the listeners whose transport can stall (probe.h)
+ * every interval, and restarts one that failed two probes in a row. */
+static void *
+watchdog_main(void *arg)
+{
+	struct server *srv = arg;
+	long interval = srv->opts->probe_interval_ms;
+	for (;;) {
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += interval / 1000;
+		until.tv_nsec += (interval % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&srv->watchdog_lock);
+		while (!srv->stopping &&
+		    pthread_cond_timedwait(&srv->watchdog_wake,
+		        &srv->watchdog_lock, &until) == 0)
+			;
+		bool stop = srv->stopping;
+		pthread_mutex_unlock(&srv->watchdog_lock);
+		if (stop)
+			break;
+		for (size_t i = 0; i < srv->listener_count; i++) {
+			struct listener *li = &srv->listeners[i];
+			if (!li->probe)
+				continue;
+			if (probe_listener(li->url, 1000)) {
+				li->failures = 0;
+				continue;
+			}
+			if (++li->failures < 2)
+				continue;
+			/* Stalled: start it afresh. Clients reconnect. */
+			char msg[512];
+			nng_listener_close(li->l);
+			int rv = start_listener(srv, li, msg, sizeof msg);
+			log_warn("listener_restarted", "{s:s, s:s}", "url", li->url,
+			    "result", rv == 0 ? "ok" : msg);
+			li->failures = 0;
+		}
+	}
+	return NULL;
+}
+
+int
+server_start(struct server **out, const struct server_options *opts,
+    struct workers *workers, const struct service_ctx *svc, char *msg,
+    size_t msg_size)
+{
+	struct server *srv = calloc(1, sizeof *srv);
+	if (srv == NULL) {
+		snprintf(msg, msg_size, "out of memory");
+		return -1;
+	}
+	pthread_mutex_init(&srv->lock, NULL);
+	pthread_cond_init(&srv->idle, NULL);
+	pthread_mutex_init(&srv->watchdog_lock, NULL);
+	pthread_cond_init(&srv->watchdog_wake, NULL);
+	srv->opts = opts;
+	srv->workers = workers;
+	srv->max_bytes = opts->max_bytes;
+	srv->items = calloc(opts->items, sizeof *srv->items);
+	if (srv->items == NULL) {
+		snprintf(msg, msg_size, "out of memory");
+		server_close(srv);
+		return -1;
+	}
+	srv->count = opts->items;
+
+	int rv = nng_rep0_open(&srv->sock);
+	if (rv != 0) {
+		snprintf(msg, msg_size, "cannot open socket: %s", nng_strerror(rv));
+		server_close(srv);
+		return -1;
+	}
+	srv->sock_open = true;
+	/* Requests up to twice the limit are read and answered
+	 * RESOURCE_EXHAUSTED; larger ones make nng drop the connection
+	 * before buffering them. */
+	nng_socket_set_size(srv->sock, NNG_OPT_RECVMAXSZ,
+	    opts->max_bytes * 2 + 65536);
+
+	for (size_t i = 0; i < srv->count; i++) {
+		struct item *it = &srv->items[i];
+		it->srv = srv;
+		it->call.svc = svc;
+		it->job.run = item_job_run;
+		it->job.run_many = item_jobs_run_many;
+		arena_init(&it->call.arena);
+		if ((rv = nng_aio_alloc(&it->aio, item_cb, it)) != 0 ||
+		    (rv = nng_ctx_open(&it->ctx, srv->sock)) != 0) {
+			snprintf(msg, msg_size, "cannot set up work items: %s",
+			    nng_strerror(rv));
+			server_close(srv);
+			return -1;
+		}
+	}
+	for (size_t i = 0; i < opts->listen_count && i < MAX_LISTENERS; i++) {
+		struct listener *li = &srv->listeners[i];
+		snprintf(li->url, sizeof li->url, "%s", opts->listen[i]);
+		li->probe = probe_needed(li->url);
+		if (start_listener(srv, li, msg, msg_size) != 0) {
+			server_close(srv);
+			return -1;
+		}
+		srv->listener_count++;
+		log_info("listening", "{s:s}", "url", opts->listen[i]);
+	}
+	pthread_mutex_lock(&srv->lock);
+	for (size_t i = 0; i < srv->count; i++)
+		item_recv_locked(&srv->items[i]);
+	pthread_mutex_unlock(&srv->lock);
+	bool any_probe = false;
+	for (size_t i = 0; i < srv->listener_count; i++)
+		any_probe |= srv->listeners[i].probe;
+	if (any_probe && opts->probe_interval_ms > 0 &&
+	    pthread_create(&srv->watchdog, NULL, watchdog_main, srv) == 0)
+		srv->watchdog_running = true;
+	*out = srv;
+	return 0;
+}
+
+size_t
+server_drain(struct server *srv, long timeout_ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	until.tv_nsec += (timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+
+	pthread_mutex_lock(&srv->lock);
+	srv->draining = true;
+	/* Items waiting for a request stop waiting; items with a request
+	 * finish it and then park themselves (item_recv_locked). */
+	for (size_t i = 0; i < srv->count; i++) {
+		if (srv->items[i].state == ITEM_RECV)
+			nng_aio_cancel(srv->items[i].aio);
+	}
+	while (srv->busy > 0 || srv->receiving > 0) {
+		if (pthread_cond_timedwait(&srv->idle, &srv->lock, &until) ==
+		    ETIMEDOUT)
+			break;
+	}
+	size_t left = srv->busy;
+	pthread_mutex_unlock(&srv->lock);
+	return left;
+}
+
+void
+server_free(struct server *srv)
+{
+	if (srv != NULL)
+		server_close(srv);
+}

@@ -1,0 +1,94 @@
+/* Authorizing the actor of an administrative call. */
+#include "workspace/actor.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/perms.h"
+#include "base/status.h"
+#include "rpc/validate.h"
+#include "store/orgs.h"
+
+int
+actor_validate(struct call *call, const Exe__Access__V1__Principal *p)
+{
+	int rc;
+	if (p == NULL || p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND__NOT_SET)
+		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "actor: give the acting user_id or api_key");
+	else if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID)
+		rc = validate_uuid("actor.user_id", p->user_id, true,
+		    call->message, sizeof call->message);
+	else
+		rc = validate_text("actor.api_key", p->api_key, LIMIT_API_KEY,
+		    true, call->message, sizeof call->message);
+	call->code = rc;
+	return rc;
+}
+
+int
+actor_require(struct call *call, const Exe__Access__V1__Principal *p,
+    const char *workspace_id, const char *permission, enum store_lock lock,
+    struct decision *d)
+{
+	const struct permission *perm = perms_find(permission);
+	if (perm == NULL)
+		return call_fail(call, STATUS_INTERNAL,
+		    "no permission named %s", permission);
+	int rc = p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID
+	    ? decide_user(call, p->user_id, workspace_id, perm, lock, d)
+	    : decide_key(call, p->api_key, workspace_id, perm, lock, d);
+	if (rc != STATUS_OK)
+		return rc;
+	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID &&
+	    !d->standing.workspace_exists)
+		return call_fail(call, STATUS_NOT_FOUND,
+		    "workspace_id: no workspace %s", workspace_id);
+	if (!d->allowed)
+		return call_fail(call, STATUS_PERMISSION_DENIED, "%s", d->reason);
+	return STATUS_OK;
+}
+
+int
+actor_require_user(struct call *call, const Exe__Access__V1__Principal *p,
+    const char *what)
+{
+	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID)
+		return STATUS_OK;
+	return call_fail(call, STATUS_PERMISSION_DENIED,
+	    "an API key cannot %s; a user must do this", what);
+}
+
+int
+actor_require_org_admin(struct call *call, const Exe__Access__V1__Principal *p,
+    const char *org_id, enum store_lock lock)
+{
+	int rc = actor_require_user(call, p, "administer an organisation");
+	if (rc != STATUS_OK)
+		return rc;
+	bool exists, admin;
+	rc = store_org_admin(call, org_id, p->user_id, lock, &exists, &admin);
+	if (rc != STATUS_OK)
+		return rc;
+	if (!exists)
+		return call_fail(call, STATUS_NOT_FOUND,
+		    "organization_id: no organisation %s", org_id);
+	if (!admin)
+		return call_fail(call, STATUS_PERMISSION_DENIED,
+		    "user %s is not an admin of organisation %s; ask one of "
+		    "its admins", p->user_id, org_id);
+	return STATUS_OK;
+}
+
+void
+actor_fill_change(const Exe__Access__V1__Principal *p,
+    const struct decision *d, struct db_change *change)
+{
+	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
+		change->actor_user_id = p->user_id;
+		change->actor_key_id = NULL;
+	} else {
+		change->actor_user_id = NULL;
+		change->actor_key_id = d != NULL ? d->key.key_id : NULL;
+	}
+}
