@@ -1,8 +1,9 @@
 /* AuthzService: Check, BatchCheck, ListPermissions, VerifyApiKey and
- * LookupResources. One decision path, check_decide, serves all
- * of them: from the cache alone on nng's callback thread (the fast path:
- * no hand-off to a database worker), or from the cache and then the
- * database on a worker. */
+ * LookupResources. One decision path, check_decide, serves all of them:
+ * it gathers what is known of the principal through authz/standing.h
+ * (from the cache alone on nng's callback thread, the fast path with no
+ * hand-off to a database worker; from the cache and then the database on
+ * a worker) and decides with the pure base/decide.h. */
 #include "authz/authz.h"
 
 #include <stddef.h>
@@ -10,8 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authz/cache.h"
-#include "authz/decide.h"
+#include "authz/standing.h"
+#include "base/clock.h"
+#include "base/decide.h"
 #include "base/perms.h"
 #include "base/secrets.h"
 #include "base/status.h"
@@ -19,7 +21,7 @@
 #include "rpc/method.h"
 #include "rpc/paging.h"
 #include "rpc/validate.h"
-#include "store/db.h"
+#include "store/authz.h"
 #include "store/lookup.h"
 
 enum { BATCH_MAX = 1000 };
@@ -124,8 +126,8 @@ authz_check_validate(struct call *call)
 
 /* Where a decision may come from. */
 enum source {
-	CACHE_ONLY,  /* on nng's thread: a miss is METHOD_MISS */
-	CACHE_OR_DB, /* on a database worker */
+	CACHE_ONLY = STANDING_CACHE_ONLY,   /* a miss is METHOD_MISS */
+	CACHE_OR_DB = STANDING_CACHE_OR_DB, /* on a database worker */
 };
 
 /* copy_id copies an id's text (at most 36 bytes) into `out`. */
@@ -137,72 +139,35 @@ copy_id(char out[37], const char *id)
 	out[n] = '\0';
 }
 
-/* membership_get looks the user principal of `req` up in the cache for
- * workspace d->workspace_id, with the ids `ids` parsed when it has them. */
-static bool
-membership_get(struct cache *cache, const Exe__Access__V1__CheckRequest *req,
-    const struct check_ids *ids, const struct decision *d,
-    struct cache_membership *m, uint64_t *rev)
-{
-	unsigned char user[16], ws[16];
-	if (ids != NULL && ids->user)
-		memcpy(user, ids->user_id, 16);
-	else if (!validate_uuid_bytes(req->principal->user_id, user))
-		return false;
-	if (ids != NULL && ids->workspace)
-		memcpy(ws, ids->workspace_id, 16);
-	else if (!validate_uuid_bytes(d->workspace_id, ws))
-		return false;
-	return cache_get_membership_ids(cache, user, ws, m, rev);
-}
-
-/* check_decide decides one request. With CACHE_ONLY it returns
- * METHOD_MISS when the cache cannot answer (or is not fresh enough for
- * at_least_as_fresh); otherwise a status, with *d filled on STATUS_OK.
- * `ids`, when not NULL, is what check_request_validate read from `req`.
- * `known`, when not NULL, is the user principal's standing in the target
- * workspace, already read (standings_read): used on a cache miss instead
- * of a statement of its own. */
+/* check_decide decides one request, whose fields check_request_validate
+ * read into `ids`. With CACHE_ONLY it returns METHOD_MISS when the cache
+ * cannot answer (or is not fresh enough for at_least_as_fresh); otherwise
+ * a status, with *d filled on STATUS_OK. `known`, when not NULL, is the
+ * user principal's standing in the target workspace, already read with
+ * others in one statement (standings_read). */
 static int
 check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
     const struct check_ids *ids, enum source src,
     const struct standing *known, struct decision *d)
 {
-	struct cache *cache = call->svc->cache;
-	bool cached = cache_usable(cache, req->at_least_as_fresh);
-	const struct permission *perm =
-	    ids != NULL ? ids->perm : perms_find(req->permission);
+	uint64_t fresh = req->at_least_as_fresh;
+	enum standing_source from = (enum standing_source)src;
 	/* Only the fixed part: each path below writes the reason it gives. */
 	memset(d, 0, offsetof(struct decision, reason));
 	d->reason[0] = '\0';
-	if (cached)
-		d->revision = cache_revision(cache);
+	int rc;
 
 	if (req->target_case == EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE) {
-		const char *type = req->resource->type, *id = req->resource->id;
-		uint64_t rev;
-		if (cached &&
-		    cache_get_resource(cache, type, id, d->workspace_id, &rev)) {
-			if (rev > d->revision)
-				d->revision = rev;
-		} else {
-			if (src == CACHE_ONLY)
-				return METHOD_MISS;
-			bool found;
-			int rc = store_resource_workspace(call, type, id, &found,
-			    d->workspace_id, &rev);
-			if (rc != STATUS_OK)
-				return rc;
-			d->revision = rev;
-			if (!found) {
-				snprintf(d->reason, sizeof d->reason,
-				    "%s \"%s\" is not registered; it is unknown "
-				    "to ExE Access", type, id);
-				return STATUS_OK;
-			}
-			if (cache != NULL)
-				cache_put_resource(cache, type, id,
-				    d->workspace_id, rev);
+		bool found;
+		rc = standing_resource(call, from, fresh, req->resource->type,
+		    req->resource->id, &found, d->workspace_id, &d->revision);
+		if (rc != STATUS_OK)
+			return rc;
+		if (!found) {
+			snprintf(d->reason, sizeof d->reason,
+			    "%s \"%s\" is not registered; it is unknown to ExE "
+			    "Access", req->resource->type, req->resource->id);
+			return STATUS_OK;
 		}
 	} else {
 		copy_id(d->workspace_id, req->workspace_id);
@@ -210,69 +175,45 @@ check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
 
 	const Exe__Access__V1__Principal *p = req->principal;
 	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
-		struct cache_membership m;
-		uint64_t rev;
-		if (cached && membership_get(cache, req, ids, d, &m, &rev)) {
-			if (rev > d->revision)
-				d->revision = rev;
-			d->standing.workspace_exists = m.workspace_exists;
-			d->standing.personal = m.personal;
-			d->standing.role = m.role;
-			decide_from_standing(p->user_id, perm, d);
-			return STATUS_OK;
-		}
-		if (src == CACHE_ONLY)
-			return METHOD_MISS;
-		char ws[37];
-		memcpy(ws, d->workspace_id, sizeof ws);
-		if (known != NULL) {
-			decide_user_read(call, p->user_id, ws, perm, known, true,
-			    d);
-			return STATUS_OK;
-		}
-		return decide_user(call, p->user_id, ws, perm, STORE_LOCK_NONE, d);
-	}
-
-	/* A malformed key is refused by its checksum. The database is read
-	 * only for a revision, when the cache's does not cover the one the
-	 * caller asked for. */
-	if (!secret_well_formed(SECRET_API_KEY, p->api_key, strlen(p->api_key))) {
-		if (!cached && cache != NULL)
-			d->revision = cache_revision(cache);
-		if (d->revision < req->at_least_as_fresh) {
-			if (src == CACHE_ONLY)
-				return METHOD_MISS;
-			int rc = db_current_revision(call->db, &d->revision);
-			if (rc != STATUS_OK)
-				return rc;
-		}
-		snprintf(d->reason, sizeof d->reason,
-		    "the API key is malformed (wrong prefix, length or "
-		    "checksum)");
+		struct standing_user_ids q = {
+		    .user_id = p->user_id,
+		    .workspace_id = d->workspace_id,
+		    .user_bytes = ids->user ? ids->user_id : NULL,
+		    .workspace_bytes = ids->workspace ? ids->workspace_id : NULL,
+		};
+		rc = standing_user(call, from, fresh, &q, known, &d->standing);
+		if (rc != STATUS_OK)
+			return rc;
+		if (d->standing.revision > d->revision)
+			d->revision = d->standing.revision;
+		decide_user(p->user_id, d->workspace_id, &d->standing, ids->perm,
+		    d);
 		return STATUS_OK;
 	}
-	if (cached) {
-		unsigned char hash[SECRET_HASH_BYTES];
-		secret_hash(p->api_key, strlen(p->api_key), call->svc->hash_key,
-		    hash);
-		if (decide_key_from_cache(cache, hash, d)) {
-			if (!d->key.found) {
-				snprintf(d->reason, sizeof d->reason,
-				    "the API key is unknown, revoked, or rotated "
-				    "and past its grace period");
-				return STATUS_OK;
-			}
-			d->standing.workspace_exists = true;
-			d->standing.personal = d->key.workspace_personal;
-			decide_from_key(perm, d);
-			return STATUS_OK;
-		}
+
+	/* A malformed key is refused by its checksum, without a database
+	 * access unless the caller asks for a revision the cache has not
+	 * reached. */
+	size_t len = strlen(p->api_key);
+	if (!secret_well_formed(SECRET_API_KEY, p->api_key, len)) {
+		uint64_t rev;
+		rc = standing_revision(call, from, fresh, &rev);
+		if (rc != STATUS_OK)
+			return rc;
+		if (rev > d->revision)
+			d->revision = rev;
+		decide_key_malformed(d);
+		return STATUS_OK;
 	}
-	if (src == CACHE_ONLY)
-		return METHOD_MISS;
-	char ws[37];
-	memcpy(ws, d->workspace_id, sizeof ws);
-	return decide_key(call, p->api_key, ws, perm, STORE_LOCK_NONE, d);
+	rc = standing_key(call, from, fresh, p->api_key, len, &d->key);
+	if (rc != STATUS_OK)
+		return rc;
+	if (d->key.revision > d->revision)
+		d->revision = d->key.revision;
+	d->standing.workspace_exists = true;
+	d->standing.personal = d->key.workspace_personal;
+	decide_key(&d->key, d->workspace_id, ids->perm, clock_wall_ms(), d);
+	return STATUS_OK;
 }
 
 /* check_result fills a CheckResponse from a decision, refusing one that
@@ -345,43 +286,39 @@ authz_check_fast(struct call *call)
 int
 authz_check(struct call *call)
 {
-	return check(call, CACHE_OR_DB, NULL);
+	/* On a worker, one Check is a group of one. */
+	int rc;
+	authz_check_many(&call, 1, &rc);
+	return rc;
 }
 
 /* standings_read reads, in one statement, the standing of the user
- * principal of each of the n requests in its target workspace, and points
- * known[i] at it; known[i] is NULL for requests that are invalid or about
- * an API key or a resource (decided one by one). Items the cache holds are
- * read too: one statement costs little more for them, and check_decide
- * still prefers the cache. */
+ * principal of each of the n valid requests (ids[i] non-NULL) in its
+ * target workspace, and points known[i] at it; known[i] is NULL for
+ * requests that are invalid or about an API key or a resource (decided one
+ * by one). Items the cache holds are read too: one statement costs little
+ * more for them, and check_decide still prefers the cache. */
 static int
 standings_read(PGconn *db, size_t n,
-    const Exe__Access__V1__CheckRequest *const *reqs, struct standing *out,
+    const Exe__Access__V1__CheckRequest *const *reqs,
+    const struct check_ids *const *ids, struct standing *out,
     const struct standing **known)
 {
-	const char **ids = calloc(2 * n, sizeof *ids);
+	const char **text = calloc(2 * n, sizeof *text);
 	size_t *which = malloc(n * sizeof *which);
-	if (ids == NULL || which == NULL) {
-		free(ids);
+	if (text == NULL || which == NULL) {
+		free(text);
 		free(which);
 		return STATUS_INTERNAL;
 	}
-	const char **workspaces = ids, **users = ids + n;
+	const char **workspaces = text, **users = text + n;
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
-		const Exe__Access__V1__CheckRequest *req = reqs[i];
-		struct check_ids parsed;
-		char msg[256];
 		known[i] = NULL;
-		if (check_request_validate(req, &parsed, msg, sizeof msg) !=
-		        STATUS_OK ||
-		    req->principal->kind_case !=
-		        EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID ||
-		    req->target_case !=
-		        EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID)
+		if (ids[i] == NULL || !ids[i]->user || !ids[i]->workspace)
 			continue;
-		workspaces[m] = req->workspace_id;
-		users[m] = req->principal->user_id;
+		workspaces[m] = reqs[i]->workspace_id;
+		users[m] = reqs[i]->principal->user_id;
 		which[m++] = i;
 	}
 	int rc = store_user_standings(db, m, workspaces, users, out);
@@ -389,7 +326,7 @@ standings_read(PGconn *db, size_t n,
 		for (size_t j = 0; j < m; j++)
 			known[which[j]] = &out[j];
 	}
-	free(ids);
+	free(text);
 	free(which);
 	return rc;
 }
@@ -398,23 +335,38 @@ void
 authz_check_many(struct call **calls, size_t n, int *rcs)
 {
 	const Exe__Access__V1__CheckRequest **reqs = calloc(n, sizeof *reqs);
+	const struct check_ids **ids = calloc(n, sizeof *ids);
 	struct standing *standings = calloc(n, sizeof *standings);
 	const struct standing **known = calloc(n, sizeof *known);
-	int rc = reqs != NULL && standings != NULL && known != NULL
+	int rc = reqs != NULL && ids != NULL && standings != NULL &&
+	        known != NULL
 	    ? STATUS_OK
 	    : STATUS_INTERNAL;
 	if (rc == STATUS_OK) {
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
 			reqs[i] = (const void *)calls[i]->request;
-		rc = standings_read(calls[0]->db, n, reqs, standings, known);
+			ids[i] = calls[i]->parsed; /* validated on arrival */
+		}
+		rc = standings_read(calls[0]->db, n, reqs, ids, standings,
+		    known);
 	}
 	for (size_t i = 0; i < n; i++)
 		rcs[i] = rc == STATUS_OK ? check(calls[i], CACHE_OR_DB, known[i])
 		                         : rc;
 	free(reqs);
+	free(ids);
 	free(standings);
 	free(known);
 }
+
+/* What batch_validate read out of a BatchCheck: each item's ids, or its
+ * refusal. */
+struct batch_items {
+	struct check_ids *ids;          /* n_checks of them */
+	const struct check_ids **valid; /* &ids[i], or NULL for a refused item */
+	int *codes;                     /* each item's validation status */
+	char **messages;                /* its message, when refused */
+};
 
 int
 authz_batch_validate(struct call *call)
@@ -425,6 +377,31 @@ authz_batch_validate(struct call *call)
 		return call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "checks: %zu items, the limit is %d", req->n_checks,
 		    BATCH_MAX);
+	size_t n = req->n_checks;
+	struct batch_items *b = call_new(call, sizeof *b);
+	if (b == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	b->ids = call_new(call, sizeof *b->ids * (n + 1));
+	b->valid = call_new(call, sizeof *b->valid * (n + 1));
+	b->codes = call_new(call, sizeof *b->codes * (n + 1));
+	b->messages = call_new(call, sizeof *b->messages * (n + 1));
+	if (b->ids == NULL || b->valid == NULL || b->codes == NULL ||
+	    b->messages == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	/* Each item is checked once, here; a bad item is answered alone. */
+	for (size_t i = 0; i < n; i++) {
+		char msg[sizeof call->message];
+		b->codes[i] = check_request_validate(req->checks[i], &b->ids[i],
+		    msg, sizeof msg);
+		b->valid[i] = b->codes[i] == STATUS_OK ? &b->ids[i] : NULL;
+		if (b->codes[i] != STATUS_OK) {
+			char prefixed[sizeof msg + 32];
+			snprintf(prefixed, sizeof prefixed, "checks[%zu].%.*s", i,
+			    (int)sizeof msg - 1, msg);
+			b->messages[i] = call_strdup(call, prefixed);
+		}
+	}
+	call->parsed = b;
 	return STATUS_OK;
 }
 
@@ -436,6 +413,7 @@ batch(struct call *call, enum source src)
 {
 	const Exe__Access__V1__BatchCheckRequest *req =
 	    (const void *)call->request;
+	const struct batch_items *b = call->parsed;
 	Exe__Access__V1__BatchCheckResponse *resp = CALL_MSG(call,
 	    Exe__Access__V1__BatchCheckResponse,
 	    exe__access__v1__batch_check_response__init);
@@ -454,7 +432,7 @@ batch(struct call *call, enum source src)
 			return call_fail(call, STATUS_INTERNAL, "out of memory");
 		int rc = standings_read(call->db, req->n_checks,
 		    (const Exe__Access__V1__CheckRequest *const *)req->checks,
-		    standings, known);
+		    b->valid, standings, known);
 		if (rc != STATUS_OK)
 			return rc;
 	}
@@ -463,27 +441,26 @@ batch(struct call *call, enum source src)
 		Exe__Access__V1__BatchCheckResult *r = &items[i];
 		exe__access__v1__batch_check_result__init(r);
 		list[i] = r;
-		char msg[sizeof call->message];
-		struct check_ids ids;
-		int rc = check_request_validate(item, &ids, msg, sizeof msg);
-		if (rc == STATUS_OK) {
-			struct decision d;
-			rc = check_decide(call, item, &ids, src,
-			    known != NULL ? known[i] : NULL, &d);
-			if (rc == METHOD_MISS)
-				return rc;
-			if (rc == STATUS_OK)
-				rc = check_result(call, item, &d, &r->result);
-			if (rc != STATUS_OK)
-				snprintf(msg, sizeof msg, "%s", call->message);
+		int rc = b->codes[i];
+		if (rc != STATUS_OK) {
+			r->code = rc;
+			r->message = b->messages[i];
+			continue;
 		}
+		struct decision d;
+		rc = check_decide(call, item, &b->ids[i], src,
+		    known != NULL ? known[i] : NULL, &d);
+		if (rc == METHOD_MISS)
+			return rc;
+		if (rc == STATUS_OK)
+			rc = check_result(call, item, &d, &r->result);
 		if (rc == STATUS_UNAVAILABLE || rc == STATUS_INTERNAL)
 			return rc; /* the whole batch cannot be answered */
 		r->code = rc;
 		if (rc != STATUS_OK) {
-			char prefixed[sizeof msg + 32];
+			char prefixed[sizeof call->message + 32];
 			snprintf(prefixed, sizeof prefixed, "checks[%zu].%.*s", i,
-			    (int)sizeof msg - 1, msg);
+			    (int)sizeof call->message - 1, call->message);
 			r->message = call_strdup(call, prefixed);
 		}
 		call->code = STATUS_OK;
@@ -536,8 +513,10 @@ permissions(struct call *call, enum source src)
 	probe.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
 	probe.workspace_id = req->workspace_id;
 	probe.at_least_as_fresh = req->at_least_as_fresh;
+	/* The ids' bytes are parsed again when the cache is asked. */
+	struct check_ids ids = {.perm = perms_find("workspace.view")};
 	struct decision d;
-	int rc = check_decide(call, &probe, NULL, src, NULL, &d);
+	int rc = check_decide(call, &probe, &ids, src, NULL, &d);
 	if (rc != STATUS_OK)
 		return rc;
 	bool is_user = req->principal->kind_case ==
@@ -592,7 +571,8 @@ authz_verify_validate(struct call *call)
 	int rc = validate_text("secret", req->secret, LIMIT_API_KEY, true,
 	    call->message, sizeof call->message);
 	/* Refused by its checksum, before any database access. */
-	if (rc == STATUS_OK && !secret_well_formed(SECRET_API_KEY, req->secret, strlen(req->secret)))
+	if (rc == STATUS_OK &&
+	    !secret_well_formed(SECRET_API_KEY, req->secret, strlen(req->secret)))
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "secret: not an ExE Access API key (wrong prefix, length or "
 		    "checksum)");
@@ -605,12 +585,8 @@ authz_verify(struct call *call)
 {
 	const Exe__Access__V1__VerifyApiKeyRequest *req =
 	    (const void *)call->request;
-	unsigned char hash[SECRET_HASH_BYTES];
-	char hash_hex[SECRET_HASH_HEX];
-	secret_hash(req->secret, strlen(req->secret), call->svc->hash_key, hash);
-	db_hex(hash, sizeof hash, hash_hex);
 	struct key_standing key;
-	int rc = store_key_lookup(call, hash_hex, &key);
+	int rc = standing_key_read(call, req->secret, strlen(req->secret), &key);
 	if (rc != STATUS_OK)
 		return rc;
 	if (!key.found)
@@ -636,7 +612,9 @@ authz_lookup_validate(struct call *call)
 {
 	const Exe__Access__V1__LookupResourcesRequest *req =
 	    (const void *)call->request;
-	uint32_t size;
+	uint32_t *size = call_new(call, sizeof *size);
+	if (size == NULL)
+		return call_fail(call, STATUS_INTERNAL, "out of memory");
 	unsigned char user_id[16];
 	bool is_user;
 	int rc = validate_principal(req->principal, user_id, &is_user,
@@ -653,7 +631,9 @@ authz_lookup_validate(struct call *call)
 		    "permission: \"%s\" is not a permission",
 		    req->permission);
 	if (rc == STATUS_OK)
-		rc = paging_size(call, req->page_size, &size);
+		rc = paging_size(call, req->page_size, size);
+	if (rc == STATUS_OK)
+		call->parsed = size; /* the page size, for authz_lookup */
 	call->code = rc;
 	return rc;
 }
@@ -678,11 +658,9 @@ authz_lookup(struct call *call)
 	    exe__access__v1__lookup_resources_response__init);
 	if (resp == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
-	uint32_t size;
+	uint32_t size = *(const uint32_t *)call->parsed;
 	char *after;
-	int rc = paging_size(call, req->page_size, &size);
-	if (rc == STATUS_OK)
-		rc = paging_decode(call, req->page_token, &after, 1);
+	int rc = paging_decode(call, req->page_token, &after, 1);
 	if (rc != STATUS_OK)
 		return rc;
 
@@ -696,26 +674,20 @@ authz_lookup(struct call *call)
 		/* A key sees its own workspace, with the member (or read_only)
 		 * column, and never through a management permission. */
 		struct decision d;
-		if (!secret_well_formed(SECRET_API_KEY, p->api_key, strlen(p->api_key)))
+		size_t len = strlen(p->api_key);
+		if (!secret_well_formed(SECRET_API_KEY, p->api_key, len))
 			return call_fail(call, STATUS_PERMISSION_DENIED,
 			    "principal.api_key: malformed (wrong prefix, length "
 			    "or checksum)");
-		unsigned char hash[SECRET_HASH_BYTES];
-		char hash_hex[SECRET_HASH_HEX];
-		secret_hash(p->api_key, strlen(p->api_key), call->svc->hash_key,
-		    hash);
-		db_hex(hash, sizeof hash, hash_hex);
 		memset(&d, 0, sizeof d);
-		rc = store_key_lookup(call, hash_hex, &d.key);
+		rc = standing_key_read(call, p->api_key, len, &d.key);
 		if (rc != STATUS_OK)
 			return rc;
 		if (!d.key.found)
 			return call_fail(call, STATUS_PERMISSION_DENIED,
 			    "principal.api_key: unknown, revoked, or rotated and "
 			    "past its grace period");
-		snprintf(d.workspace_id, sizeof d.workspace_id, "%s",
-		    d.key.workspace_id);
-		decide_from_key(perm, &d);
+		decide_key(&d.key, d.key.workspace_id, perm, clock_wall_ms(), &d);
 		if (d.allowed)
 			rc = store_lookup_in_workspace(call, d.key.workspace_id,
 			    req->resource_type, after, size, resp);

@@ -29,7 +29,7 @@ struct entry {
 	unsigned char workspace[16]; /* whose entry this is, for scans */
 	union {
 		struct cache_membership m;
-		struct cache_key k;
+		struct key_standing k;
 	} v;
 	size_t key_len;
 	unsigned char key[]; /* kind byte, then the kind's key bytes */
@@ -392,7 +392,7 @@ cache_put_membership(struct cache *c, const char *user_id,
 
 bool
 cache_get_key(struct cache *c, const unsigned char *hash, size_t len,
-    struct cache_key *out, uint64_t *revision)
+    struct key_standing *out, uint64_t *revision)
 {
 	unsigned char key[1 + 64];
 	if (len > 64)
@@ -404,7 +404,7 @@ cache_get_key(struct cache *c, const unsigned char *hash, size_t len,
 
 void
 cache_put_key(struct cache *c, const unsigned char *hash, size_t len,
-    const struct cache_key *k, uint64_t read_revision)
+    const struct key_standing *k, uint64_t read_revision)
 {
 	unsigned char key[1 + 64];
 	unsigned char workspace[16];

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/decide.h"
 #include "base/perms.h"
 
 struct cache;
@@ -27,16 +28,6 @@ struct cache_membership {
 	bool workspace_exists;
 	bool personal;
 	enum role role; /* ROLE_NONE: not a member */
-};
-
-/* What an API key entry says, found by the key's hash. */
-struct cache_key {
-	char key_id[37];
-	char workspace_id[37];
-	bool read_only;
-	bool personal;
-	int64_t expires_ms; /* 0: current key; else end of its grace period */
-	int64_t read_ms;    /* when it was read from the database */
 };
 
 /* One row of the change log, as cache_apply needs it. NULL: absent. */
@@ -76,8 +67,10 @@ bool cache_get_membership(struct cache *c, const char *user_id,
 bool cache_get_membership_ids(struct cache *c, const unsigned char user_id[16],
     const unsigned char workspace_id[16], struct cache_membership *out,
     uint64_t *revision);
+/* cache_get_key: an API key entry is the key_standing the database read
+ * (with its read_ms), found by the key's hash. */
 bool cache_get_key(struct cache *c, const unsigned char *hash, size_t len,
-    struct cache_key *out, uint64_t *revision);
+    struct key_standing *out, uint64_t *revision);
 bool cache_get_resource(struct cache *c, const char *type, const char *id,
     char workspace_id[37], uint64_t *revision);
 
@@ -87,7 +80,7 @@ void cache_put_membership(struct cache *c, const char *user_id,
     const char *workspace_id, const struct cache_membership *m,
     uint64_t read_revision);
 void cache_put_key(struct cache *c, const unsigned char *hash, size_t len,
-    const struct cache_key *k, uint64_t read_revision);
+    const struct key_standing *k, uint64_t read_revision);
 void cache_put_resource(struct cache *c, const char *type, const char *id,
     const char *workspace_id, uint64_t read_revision);
 

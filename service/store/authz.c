@@ -19,13 +19,16 @@ store_user_standing(struct call *call, const char *workspace_id,
 	    [STORE_LOCK_UPDATE] = "SELECT 1 FROM workspaces WHERE id = $1"
 	                          " FOR UPDATE",
 	};
+	/* The revision comes from the same statement, hence the same
+	 * snapshot, as the answer: also "no such workspace", so that the
+	 * answer is never stamped with a revision its read did not see. */
 	static const char sql[] =
 	    "SELECT w.kind, coalesce(w.organization_id::text, ''), m.role,"
-	    "       (SELECT value FROM revision_counter)"
-	    " FROM workspaces w"
+	    "       r.value"
+	    " FROM revision_counter r"
+	    " LEFT JOIN workspaces w ON w.id = $1"
 	    " LEFT JOIN memberships m"
-	    "   ON m.workspace_id = w.id AND m.user_id = $2"
-	    " WHERE w.id = $1";
+	    "   ON m.workspace_id = w.id AND m.user_id = $2";
 	const char *params[] = {workspace_id, user_id};
 	PGresult *res;
 	int rc;
@@ -42,7 +45,12 @@ store_user_standing(struct call *call, const char *workspace_id,
 	memset(out, 0, sizeof *out);
 	if (PQntuples(res) != 1) {
 		PQclear(res);
-		return db_current_revision(call->db, &out->revision);
+		return STATUS_INTERNAL;
+	}
+	out->revision = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
+	if (PQgetisnull(res, 0, 0)) {
+		PQclear(res);
+		return STATUS_OK;
 	}
 	out->workspace_exists = true;
 	out->personal = strcmp(PQgetvalue(res, 0, 0), "personal") == 0;
@@ -50,7 +58,6 @@ store_user_standing(struct call *call, const char *workspace_id,
 	    PQgetvalue(res, 0, 1));
 	if (!PQgetisnull(res, 0, 2))
 		(void)perms_role_parse(PQgetvalue(res, 0, 2), &out->role);
-	out->revision = strtoull(PQgetvalue(res, 0, 3), NULL, 10);
 	PQclear(res);
 	return STATUS_OK;
 }
@@ -161,14 +168,21 @@ store_key_lookup(struct call *call, const char *hash_hex,
 	    "                 l.last_used_at < now() - interval '1 minute')"
 	    "               FOR UPDATE OF l SKIP LOCKED))"
 	    " SELECT k.id, k.workspace_id, k.read_only, k.personal,"
-	    "        (SELECT value FROM revision_counter), k.expires_ms"
-	    " FROM k";
+	    "        r.value, k.expires_ms"
+	    " FROM revision_counter r LEFT JOIN k ON true";
 	PGresult *res;
 	int rc = db_exec(call->db, sql, 1, &hash_hex, &res, NULL);
 	if (rc != STATUS_OK)
 		return rc;
 	memset(out, 0, sizeof *out);
-	if (PQntuples(res) == 1) {
+	/* One row: the revision, and the key's columns when it exists (the
+	 * revision in the same snapshot either way). */
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return STATUS_INTERNAL;
+	}
+	out->revision = strtoull(PQgetvalue(res, 0, 4), NULL, 10);
+	if (!PQgetisnull(res, 0, 0)) {
 		out->found = true;
 		snprintf(out->key_id, sizeof out->key_id, "%s",
 		    PQgetvalue(res, 0, 0));
@@ -176,11 +190,8 @@ store_key_lookup(struct call *call, const char *hash_hex,
 		    PQgetvalue(res, 0, 1));
 		out->read_only = PQgetvalue(res, 0, 2)[0] == 't';
 		out->workspace_personal = PQgetvalue(res, 0, 3)[0] == 't';
-		out->revision = strtoull(PQgetvalue(res, 0, 4), NULL, 10);
 		out->expires_ms = strtoll(PQgetvalue(res, 0, 5), NULL, 10);
-		PQclear(res);
-		return STATUS_OK;
 	}
 	PQclear(res);
-	return db_current_revision(call->db, &out->revision);
+	return STATUS_OK;
 }

@@ -8,17 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/decide.h"
 #include "base/perms.h"
 #include "rpc/call.h"
-
-/* What the database says about a user in a workspace. */
-struct standing {
-	bool workspace_exists;
-	bool personal;
-	char organization_id[37]; /* team workspaces */
-	enum role role;           /* ROLE_NONE: not a member */
-	uint64_t revision;
-};
 
 /* How a read inside a write transaction locks the workspace row. Every
  * change to a workspace's memberships takes STORE_LOCK_UPDATE first, so a
@@ -31,8 +23,9 @@ enum store_lock {
 };
 
 /* store_user_standing reads the workspace's kind, organisation and the
- * user's role in it, with the revision the read reflects, locking the
- * workspace row as `lock` says. */
+ * user's role in it, with the revision the read reflects (one snapshot,
+ * also when the workspace does not exist), locking the workspace row as
+ * `lock` says. */
 int store_user_standing(struct call *call, const char *workspace_id,
     const char *user_id, enum store_lock lock, struct standing *out)
     __attribute__((warn_unused_result));
@@ -51,18 +44,9 @@ int store_resource_workspace(struct call *call, const char *type,
     const char *id, bool *found, char *workspace_id, uint64_t *revision)
     __attribute__((warn_unused_result));
 
-/* A live API key, found by its keyed hash. */
-struct key_standing {
-	bool found; /* false: unknown, rotated past its grace, or revoked */
-	char key_id[37];
-	char workspace_id[37];
-	bool read_only;
-	bool workspace_personal;
-	int64_t expires_ms; /* 0: current; else the end of its grace period */
-	uint64_t revision;
-};
-
-/* store_key_lookup finds the key whose hash is `hash_hex` (bytea text). */
+/* store_key_lookup finds the live key whose hash is `hash_hex` (bytea
+ * text), with the revision the read reflects (one snapshot, also when no
+ * key has the hash). out->read_ms is left 0. */
 int store_key_lookup(struct call *call, const char *hash_hex,
     struct key_standing *out) __attribute__((warn_unused_result));
 

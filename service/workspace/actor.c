@@ -4,10 +4,17 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "authz/standing.h"
+#include "base/clock.h"
 #include "base/perms.h"
+#include "base/secrets.h"
 #include "base/status.h"
 #include "rpc/validate.h"
+#include "store/authz.h"
 #include "store/orgs.h"
+
+/* Locking the workspace row needs a user id; its role is not wanted. */
+static const char actor_nobody[] = "00000000-0000-0000-0000-000000000000";
 
 int
 actor_validate(struct call *call, const Exe__Access__V1__Principal *p)
@@ -26,6 +33,49 @@ actor_validate(struct call *call, const Exe__Access__V1__Principal *p)
 	return rc;
 }
 
+/* actor_standing gathers what is known of the actor in `workspace_id`
+ * inside the call's transaction, locking the workspace row with `lock`,
+ * and decides. Never from the cache, never stored in it. */
+static int
+actor_standing(struct call *call, const Exe__Access__V1__Principal *p,
+    const char *workspace_id, const struct permission *perm,
+    enum store_lock lock, struct decision *d)
+{
+	memset(d, 0, sizeof *d);
+	snprintf(d->workspace_id, sizeof d->workspace_id, "%s", workspace_id);
+	int rc;
+	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
+		rc = store_user_standing(call, workspace_id, p->user_id, lock,
+		    &d->standing);
+		if (rc != STATUS_OK)
+			return rc;
+		d->revision = d->standing.revision;
+		decide_user(p->user_id, workspace_id, &d->standing, perm, d);
+		return STATUS_OK;
+	}
+	size_t len = strlen(p->api_key);
+	if (!secret_well_formed(SECRET_API_KEY, p->api_key, len)) {
+		decide_key_malformed(d);
+		return db_current_revision(call->db, &d->revision);
+	}
+	rc = standing_key_read(call, p->api_key, len, &d->key);
+	if (rc != STATUS_OK)
+		return rc;
+	d->revision = d->key.revision;
+	if (d->key.found && strcmp(d->key.workspace_id, workspace_id) == 0) {
+		/* Lock the workspace as a user actor would. */
+		rc = store_user_standing(call, workspace_id, actor_nobody, lock,
+		    &d->standing);
+		if (rc != STATUS_OK)
+			return rc;
+	} else {
+		d->standing.workspace_exists = true;
+		d->standing.personal = d->key.workspace_personal;
+	}
+	decide_key(&d->key, workspace_id, perm, clock_wall_ms(), d);
+	return STATUS_OK;
+}
+
 int
 actor_require(struct call *call, const Exe__Access__V1__Principal *p,
     const char *workspace_id, const char *permission, enum store_lock lock,
@@ -35,9 +85,7 @@ actor_require(struct call *call, const Exe__Access__V1__Principal *p,
 	if (perm == NULL)
 		return call_fail(call, STATUS_INTERNAL,
 		    "no permission named %s", permission);
-	int rc = p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID
-	    ? decide_user(call, p->user_id, workspace_id, perm, lock, d)
-	    : decide_key(call, p->api_key, workspace_id, perm, lock, d);
+	int rc = actor_standing(call, p, workspace_id, perm, lock, d);
 	if (rc != STATUS_OK)
 		return rc;
 	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID &&

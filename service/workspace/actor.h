@@ -9,9 +9,10 @@
 
 #include <stdbool.h>
 
-#include "authz/decide.h"
+#include "base/decide.h"
 #include "exe/access/v1/types.pb-c.h"
 #include "rpc/call.h"
+#include "store/authz.h"
 #include "store/db.h"
 
 /* actor_validate checks the actor field's form (no database): present,

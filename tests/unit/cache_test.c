@@ -115,13 +115,13 @@ keys_beside_memberships(void)
 	unsigned char hash[32];
 	memset(hash, 0, sizeof hash);
 	hash[0] = 'M';
-	struct cache_key k;
+	struct key_standing k;
 	memset(&k, 0, sizeof k);
 	memcpy(k.key_id, OTHER, sizeof k.key_id);
 	memcpy(k.workspace_id, WS, sizeof k.workspace_id);
 	k.read_only = true;
 	cache_put_key(c, hash, sizeof hash, &k, 8);
-	struct cache_key got;
+	struct key_standing got;
 	uint64_t rev = 0;
 	EXPECT(cache_get_key(c, hash, sizeof hash, &got, &rev));
 	EXPECT(got.read_only);
@@ -170,7 +170,7 @@ put_key(struct cache *c, unsigned hash, unsigned key, unsigned ws)
 {
 	unsigned char h[32] = {0};
 	memcpy(h, &hash, sizeof hash);
-	struct cache_key k;
+	struct key_standing k;
 	memset(&k, 0, sizeof k);
 	id_text(k.key_id, 3, key);
 	id_text(k.workspace_id, 2, ws);
@@ -182,7 +182,7 @@ key_cached(struct cache *c, unsigned hash)
 {
 	unsigned char h[32] = {0};
 	memcpy(h, &hash, sizeof hash);
-	struct cache_key k;
+	struct key_standing k;
 	uint64_t rev;
 	return cache_get_key(c, h, sizeof h, &k, &rev);
 }

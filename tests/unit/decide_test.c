@@ -1,0 +1,192 @@
+/* Unit tests of decide, the pure decision core: a table of standings and
+ * keys against permissions, each with the answer, the role and the reason
+ * a person reads (SPEC R5, R12, R13). No service, cache or database: the
+ * same function decides for the service and for the client library. */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "base/decide.h"
+#include "base/perms.h"
+#include "unit.h"
+
+#define USER "11111111-1111-4111-8111-111111111111"
+#define WS "22222222-2222-4222-8222-222222222222"
+#define OTHER_WS "33333333-3333-4333-8333-333333333333"
+
+struct user_case {
+	const char *name;
+	struct standing st;
+	const char *permission;
+	bool allowed;
+	enum role role;
+	const char *reason; /* exactly, "" when allowed */
+};
+
+/* clang-format off */
+static const struct user_case user_cases[] = {
+	{"missing workspace", {.workspace_exists = false}, "workspace.view",
+	 false, ROLE_NONE, "workspace " WS " does not exist"},
+	{"someone else's personal workspace",
+	 {.workspace_exists = true, .personal = true}, "experiment.view",
+	 false, ROLE_NONE, "user " USER " is not the owner of workspace " WS
+	 "; a personal workspace is visible to its owner only"},
+	{"not a member of a team", {.workspace_exists = true},
+	 "workspace.view", false, ROLE_NONE, "user " USER " is not a member "
+	 "of workspace " WS "; ask one of its admins for an invitation"},
+	{"read_only may view", {.workspace_exists = true,
+	 .role = ROLE_READ_ONLY}, "experiment.view", true, ROLE_READ_ONLY, ""},
+	{"read_only may not create", {.workspace_exists = true,
+	 .role = ROLE_READ_ONLY}, "experiment.create", false, ROLE_READ_ONLY,
+	 "user " USER " has role read_only in workspace " WS ", which does "
+	 "not grant experiment.create (admin or member does); ask an admin of "
+	 "the workspace"},
+	{"member may not delete", {.workspace_exists = true,
+	 .role = ROLE_MEMBER}, "experiment.delete", false, ROLE_MEMBER,
+	 "user " USER " has role member in workspace " WS ", which does not "
+	 "grant experiment.delete (admin does); ask an admin of the workspace"},
+	{"member may add measurements", {.workspace_exists = true,
+	 .role = ROLE_MEMBER}, "measurement.add", true, ROLE_MEMBER, ""},
+	{"admin may delete the workspace", {.workspace_exists = true,
+	 .role = ROLE_ADMIN}, "workspace.delete", true, ROLE_ADMIN, ""},
+	{"personal owner holds everything", {.workspace_exists = true,
+	 .personal = true, .role = ROLE_ADMIN}, "api_key.rotate", true,
+	 ROLE_ADMIN, ""},
+};
+/* clang-format on */
+
+static void
+user_table(void)
+{
+	for (size_t i = 0; i < sizeof user_cases / sizeof user_cases[0]; i++) {
+		const struct user_case *c = &user_cases[i];
+		struct decision d;
+		memset(&d, 0x5a, sizeof d); /* no field may be left unset */
+		decide_user(USER, WS, &c->st, perms_find(c->permission), &d);
+		if (d.allowed != c->allowed || d.role != c->role ||
+		    strcmp(d.reason, c->reason) != 0) {
+			fprintf(stderr, "  case \"%s\": allowed %d role %d "
+			    "reason \"%s\"\n", c->name, d.allowed, d.role,
+			    d.reason);
+			unit_case_failed = 1;
+		}
+	}
+}
+
+/* Every cell of R5 for every role, through decide_user: allowed exactly
+ * when the table says so, and a denial always names role and permission. */
+static void
+every_cell(void)
+{
+	const enum role roles[] = {ROLE_ADMIN, ROLE_MEMBER, ROLE_READ_ONLY};
+	for (size_t r = 0; r < 3; r++) {
+		for (size_t i = 0; i < perms_count; i++) {
+			const struct permission *p = &perms_all[i];
+			struct standing st = {.workspace_exists = true,
+			    .role = roles[r]};
+			struct decision d;
+			decide_user(USER, WS, &st, p, &d);
+			EXPECT(d.allowed == perms_role_has(roles[r], p));
+			EXPECT_INT(d.role, roles[r]);
+			if (!d.allowed) {
+				EXPECT_CONTAINS(d.reason, p->name);
+				EXPECT_CONTAINS(d.reason,
+				    perms_role_name(roles[r]));
+			}
+		}
+	}
+}
+
+static struct key_standing
+key(bool read_only, int64_t expires_ms)
+{
+	struct key_standing k = {.found = true, .read_only = read_only,
+	    .expires_ms = expires_ms};
+	memcpy(k.key_id, "44444444-4444-4444-8444-444444444444", 37);
+	memcpy(k.workspace_id, WS, sizeof WS);
+	return k;
+}
+
+static void
+keys(void)
+{
+	struct decision d;
+	struct key_standing k = key(false, 0);
+	decide_key(&k, WS, perms_find("experiment.create"), 1000, &d);
+	EXPECT(d.allowed);
+	EXPECT_INT(d.role, ROLE_MEMBER);
+
+	decide_key(&k, OTHER_WS, perms_find("experiment.view"), 1000, &d);
+	EXPECT(!d.allowed);
+	EXPECT_STR(d.reason, "the API key belongs to workspace " WS
+	    "; a key acts only in its own workspace");
+
+	decide_key(&k, WS, perms_find("members.invite"), 1000, &d);
+	EXPECT(!d.allowed);
+	EXPECT_STR(d.reason, "API keys never hold members.invite; a workspace "
+	    "admin must do this");
+
+	/* Deleting is not management, but the member column lacks it. */
+	decide_key(&k, WS, perms_find("experiment.delete"), 1000, &d);
+	EXPECT(!d.allowed);
+	EXPECT_STR(d.reason, "the API key is a member key, which does not "
+	    "grant experiment.delete");
+
+	struct key_standing ro = key(true, 0);
+	decide_key(&ro, WS, perms_find("dataset.edit"), 1000, &d);
+	EXPECT(!d.allowed);
+	EXPECT_INT(d.role, ROLE_READ_ONLY);
+	EXPECT_STR(d.reason, "the API key is read-only, which does not grant "
+	    "dataset.edit");
+	decide_key(&ro, WS, perms_find("dataset.view"), 1000, &d);
+	EXPECT(d.allowed);
+}
+
+static void
+keys_in_grace_and_unknown(void)
+{
+	struct decision d;
+	struct key_standing k = key(false, 5000);
+	decide_key(&k, WS, perms_find("experiment.view"), 4999, &d);
+	EXPECT(d.allowed);
+	EXPECT(decide_key_live(&k, 4999));
+	decide_key(&k, WS, perms_find("experiment.view"), 5000, &d);
+	EXPECT(!d.allowed);
+	EXPECT(!decide_key_live(&k, 5000));
+	EXPECT_STR(d.reason, "the API key is unknown, revoked, or rotated and "
+	    "past its grace period");
+
+	struct key_standing none = {.found = false};
+	decide_key(&none, WS, perms_find("experiment.view"), 0, &d);
+	EXPECT(!d.allowed);
+	EXPECT_INT(d.role, ROLE_NONE);
+
+	decide_key_malformed(&d);
+	EXPECT(!d.allowed);
+	EXPECT_STR(d.reason, "the API key is malformed (wrong prefix, length "
+	    "or checksum)");
+}
+
+static void
+reason_is_cut_not_overrun(void)
+{
+	/* An id as long as validation allows keeps the reason in bounds. */
+	char long_id[300];
+	memset(long_id, 'x', sizeof long_id - 1);
+	long_id[sizeof long_id - 1] = '\0';
+	struct standing st = {.workspace_exists = true, .role = ROLE_READ_ONLY};
+	struct decision d;
+	decide_user(long_id, long_id, &st, perms_find("project.delete"), &d);
+	EXPECT(!d.allowed);
+	EXPECT_INT(strlen(d.reason), sizeof d.reason - 1);
+}
+
+static const struct unit_case cases[] = {
+	{"user_table", user_table},
+	{"every_cell", every_cell},
+	{"keys", keys},
+	{"keys_in_grace_and_unknown", keys_in_grace_and_unknown},
+	{"reason_is_cut_not_overrun", reason_is_cut_not_overrun},
+};
+
+UNIT_MAIN(cases)
