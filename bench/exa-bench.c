@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include <exe/access.h>
+#include <exe/access_raw.h>
 
 #include "exe/access/v1/rpc.pb-c.h"
 #include "population.h"

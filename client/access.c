@@ -4,6 +4,7 @@
  * pair whose call failed is closed, so no late reply can meet a later
  * call. */
 #include "exe/access.h"
+#include "exe/access_raw.h"
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -754,46 +755,15 @@ exa_batch_free(exa_batch *b)
 	free(b);
 }
 
-#define EXA_METHOD_DEF(fn, Svc, Method, Req, Resp, resp_desc)                 \
-	exa_status fn(exa_client *c, const Exe__Access__V1__##Req *request,   \
+/* One typed call per RPC method, expanded from the .proto's list. */
+#define EXA_METHOD_DEF(Svc, svc, Method, method, fn, Req, req, Resp, resp)   \
+	exa_status exa_##fn(exa_client *c,                                    \
+	    const Exe__Access__V1__##Req *request,                            \
 	    Exe__Access__V1__##Resp **response, exa_error *err)               \
 	{                                                                     \
 		return exa_client_call(c, "exe.access.v1." #Svc "/" #Method,  \
-		    &request->base, &exe__access__v1__##resp_desc##__descriptor, \
-		    0, (ProtobufCMessage **)response, err);                   \
+		    &request->base, &exe__access__v1__##resp##__descriptor, 0,  \
+		    (ProtobufCMessage **)response, err);                      \
 	}
 
-/* clang-format off */
-EXA_METHOD_DEF(exa_authz_check, AuthzService, Check, CheckRequest, CheckResponse, check_response)
-EXA_METHOD_DEF(exa_batch_check, AuthzService, BatchCheck, BatchCheckRequest, BatchCheckResponse, batch_check_response)
-EXA_METHOD_DEF(exa_list_permissions, AuthzService, ListPermissions, ListPermissionsRequest, ListPermissionsResponse, list_permissions_response)
-EXA_METHOD_DEF(exa_verify_api_key, AuthzService, VerifyApiKey, VerifyApiKeyRequest, VerifyApiKeyResponse, verify_api_key_response)
-EXA_METHOD_DEF(exa_lookup_resources, AuthzService, LookupResources, LookupResourcesRequest, LookupResourcesResponse, lookup_resources_response)
-EXA_METHOD_DEF(exa_create_user, WorkspaceService, CreateUser, CreateUserRequest, CreateUserResponse, create_user_response)
-EXA_METHOD_DEF(exa_get_user, WorkspaceService, GetUser, GetUserRequest, GetUserResponse, get_user_response)
-EXA_METHOD_DEF(exa_find_user, WorkspaceService, FindUser, FindUserRequest, FindUserResponse, find_user_response)
-EXA_METHOD_DEF(exa_create_organization, WorkspaceService, CreateOrganization, CreateOrganizationRequest, CreateOrganizationResponse, create_organization_response)
-EXA_METHOD_DEF(exa_add_organization_admin, WorkspaceService, AddOrganizationAdmin, AddOrganizationAdminRequest, WriteResponse, write_response)
-EXA_METHOD_DEF(exa_remove_organization_admin, WorkspaceService, RemoveOrganizationAdmin, RemoveOrganizationAdminRequest, WriteResponse, write_response)
-EXA_METHOD_DEF(exa_create_team_workspace, WorkspaceService, CreateTeamWorkspace, CreateTeamWorkspaceRequest, CreateTeamWorkspaceResponse, create_team_workspace_response)
-EXA_METHOD_DEF(exa_get_workspace, WorkspaceService, GetWorkspace, GetWorkspaceRequest, GetWorkspaceResponse, get_workspace_response)
-EXA_METHOD_DEF(exa_list_workspaces, WorkspaceService, ListWorkspaces, ListWorkspacesRequest, ListWorkspacesResponse, list_workspaces_response)
-EXA_METHOD_DEF(exa_update_workspace_settings, WorkspaceService, UpdateWorkspaceSettings, UpdateWorkspaceSettingsRequest, UpdateWorkspaceSettingsResponse, update_workspace_settings_response)
-EXA_METHOD_DEF(exa_delete_workspace, WorkspaceService, DeleteWorkspace, DeleteWorkspaceRequest, WriteResponse, write_response)
-EXA_METHOD_DEF(exa_add_member, WorkspaceService, AddMember, AddMemberRequest, MemberResponse, member_response)
-EXA_METHOD_DEF(exa_change_member_role, WorkspaceService, ChangeMemberRole, ChangeMemberRoleRequest, MemberResponse, member_response)
-EXA_METHOD_DEF(exa_remove_member, WorkspaceService, RemoveMember, RemoveMemberRequest, WriteResponse, write_response)
-EXA_METHOD_DEF(exa_list_members, WorkspaceService, ListMembers, ListMembersRequest, ListMembersResponse, list_members_response)
-EXA_METHOD_DEF(exa_create_invitation, WorkspaceService, CreateInvitation, CreateInvitationRequest, CreateInvitationResponse, create_invitation_response)
-EXA_METHOD_DEF(exa_list_invitations, WorkspaceService, ListInvitations, ListInvitationsRequest, ListInvitationsResponse, list_invitations_response)
-EXA_METHOD_DEF(exa_revoke_invitation, WorkspaceService, RevokeInvitation, RevokeInvitationRequest, WriteResponse, write_response)
-EXA_METHOD_DEF(exa_accept_invitation, WorkspaceService, AcceptInvitation, AcceptInvitationRequest, MemberResponse, member_response)
-EXA_METHOD_DEF(exa_decline_invitation, WorkspaceService, DeclineInvitation, DeclineInvitationRequest, WriteResponse, write_response)
-EXA_METHOD_DEF(exa_rotate_api_key, WorkspaceService, RotateApiKey, RotateApiKeyRequest, RotateApiKeyResponse, rotate_api_key_response)
-EXA_METHOD_DEF(exa_get_api_key, WorkspaceService, GetApiKey, GetApiKeyRequest, GetApiKeyResponse, get_api_key_response)
-EXA_METHOD_DEF(exa_register_resource, WorkspaceService, RegisterResource, RegisterResourceRequest, RegisterResourceResponse, register_resource_response)
-EXA_METHOD_DEF(exa_delete_resource, WorkspaceService, DeleteResource, DeleteResourceRequest, WriteResponse, write_response)
-EXA_METHOD_DEF(exa_list_resources, WorkspaceService, ListResources, ListResourcesRequest, ListResourcesResponse, list_resources_response)
-EXA_METHOD_DEF(exa_record_activity, WorkspaceService, RecordActivity, RecordActivityRequest, RecordActivityResponse, record_activity_response)
-EXA_METHOD_DEF(exa_list_activity, WorkspaceService, ListActivity, ListActivityRequest, ListActivityResponse, list_activity_response)
-/* clang-format on */
+EXA_METHOD_LIST(EXA_METHOD_DEF)

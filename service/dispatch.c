@@ -1,5 +1,6 @@
-/* The method table: one row per RPC method, checked against the .proto
- * service descriptors at start. */
+/* The method table: one row per RPC method of the .proto services,
+ * expanded from their list, checked against the service descriptors at
+ * start. */
 #include "dispatch.h"
 
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "base/log.h"
 #include "base/status.h"
 #include "exe/access/v1/authz.pb-c.h"
+#include "exe/access/v1/methods.h"
 #include "exe/access/v1/workspace.pb-c.h"
 #include "workspace/activity.h"
 #include "workspace/apikeys.h"
@@ -19,110 +21,106 @@
 #include "workspace/users.h"
 #include "workspace/workspaces.h"
 
-#define AUTHZ(m) "exe.access.v1.AuthzService/" #m
-#define WS(m) "exe.access.v1.WorkspaceService/" #m
-#define D(t) &exe__access__v1__##t##__descriptor
-
-enum {
-	CHECK = METHOD_CHECK_SCOPE,
-	WRITE = METHOD_WRITES,
-	ADMIN = 0,
-};
+/* Each method's row: its flags (scope, writes, the common prologue) and
+ * the functions of the module that implements it. The method's name and
+ * types come from the .proto's list (exe/access/v1/methods.h), so a
+ * method added to the .proto does not build until it has a row here. */
+#define CHECK METHOD_CHECK_SCOPE
+#define WRITES METHOD_WRITES
+#define ACTOR METHOD_ACTOR
+#define WORKSPACE METHOD_WORKSPACE
+#define PAGED METHOD_PAGED
 
 /* clang-format off */
-const struct method dispatch_methods[] = {
-	{AUTHZ(Check), D(check_request), D(check_response),
-	 authz_check_validate, authz_check, CHECK, authz_check_fast,
-	 authz_check_many},
-	{AUTHZ(BatchCheck), D(batch_check_request), D(batch_check_response),
-	 authz_batch_validate, authz_batch, CHECK, authz_batch_fast, NULL},
-	{AUTHZ(ListPermissions), D(list_permissions_request),
-	 D(list_permissions_response), authz_permissions_validate,
-	 authz_permissions, CHECK, authz_permissions_fast, NULL},
-	{AUTHZ(VerifyApiKey), D(verify_api_key_request),
-	 D(verify_api_key_response), authz_verify_validate, authz_verify, CHECK,
-	 NULL, NULL},
-	{AUTHZ(LookupResources), D(lookup_resources_request),
-	 D(lookup_resources_response), authz_lookup_validate, authz_lookup,
-	 CHECK, NULL, NULL},
+/* AuthzService: the hot path validates its own fields (validate once,
+ * parse once: see authz.c). */
+#define ROW_Check .flags = CHECK, .validate = authz_check_validate, \
+	.fast = authz_check_fast, .handle = authz_check, \
+	.handle_many = authz_check_many
+#define ROW_BatchCheck .flags = CHECK, .validate = authz_batch_validate, \
+	.fast = authz_batch_fast, .handle = authz_batch
+#define ROW_ListPermissions .flags = CHECK, \
+	.validate = authz_permissions_validate, \
+	.fast = authz_permissions_fast, .handle = authz_permissions
+#define ROW_VerifyApiKey .flags = CHECK, .validate = authz_verify_validate, \
+	.handle = authz_verify
+#define ROW_LookupResources .flags = CHECK, \
+	.validate = authz_lookup_validate, .handle = authz_lookup
 
-	{WS(CreateUser), D(create_user_request), D(create_user_response),
-	 users_create_validate, users_create, ADMIN | WRITE, NULL, NULL},
-	{WS(GetUser), D(get_user_request), D(get_user_response),
-	 users_get_validate, users_get, CHECK, NULL, NULL},
-	{WS(FindUser), D(find_user_request), D(find_user_response),
-	 users_find_validate, users_find, CHECK, NULL, NULL},
+/* WorkspaceService: users and organisations */
+#define ROW_CreateUser .flags = WRITES, .validate = users_create_validate, \
+	.handle = users_create
+#define ROW_GetUser .flags = CHECK, .validate = users_get_validate, \
+	.handle = users_get
+#define ROW_FindUser .flags = CHECK, .validate = users_find_validate, \
+	.handle = users_find
+#define ROW_CreateOrganization .flags = WRITES | ACTOR, \
+	.validate = orgs_create_validate, .handle = orgs_create
+#define ROW_AddOrganizationAdmin .flags = WRITES | ACTOR, \
+	.validate = orgs_admin_validate, .handle = orgs_admin_change
+#define ROW_RemoveOrganizationAdmin .flags = WRITES | ACTOR, \
+	.validate = orgs_admin_validate, .handle = orgs_admin_change
 
-	{WS(CreateOrganization), D(create_organization_request),
-	 D(create_organization_response), orgs_create_validate, orgs_create,
-	 ADMIN | WRITE, NULL, NULL},
-	{WS(AddOrganizationAdmin), D(add_organization_admin_request),
-	 D(write_response), orgs_admin_validate, orgs_admin_change,
-	 ADMIN | WRITE, NULL, NULL},
-	{WS(RemoveOrganizationAdmin), D(remove_organization_admin_request),
-	 D(write_response), orgs_admin_validate, orgs_admin_change,
-	 ADMIN | WRITE, NULL, NULL},
+/* workspaces */
+#define ROW_CreateTeamWorkspace .flags = WRITES | ACTOR, \
+	.validate = workspaces_create_team_validate, \
+	.handle = workspaces_create_team
+#define ROW_GetWorkspace .flags = CHECK | ACTOR | WORKSPACE, \
+	.handle = workspaces_get
+#define ROW_ListWorkspaces .flags = CHECK | PAGED, \
+	.validate = workspaces_list_validate, .handle = workspaces_list
+#define ROW_UpdateWorkspaceSettings .flags = WRITES | ACTOR | WORKSPACE, \
+	.validate = workspaces_update_validate, .handle = workspaces_update
+#define ROW_DeleteWorkspace .flags = WRITES | ACTOR | WORKSPACE, \
+	.handle = workspaces_delete
 
-	{WS(CreateTeamWorkspace), D(create_team_workspace_request),
-	 D(create_team_workspace_response), workspaces_create_team_validate,
-	 workspaces_create_team, ADMIN | WRITE, NULL, NULL},
-	{WS(GetWorkspace), D(get_workspace_request), D(get_workspace_response),
-	 workspaces_get_validate, workspaces_get, CHECK, NULL, NULL},
-	{WS(ListWorkspaces), D(list_workspaces_request),
-	 D(list_workspaces_response), workspaces_list_validate,
-	 workspaces_list, CHECK, NULL, NULL},
-	{WS(UpdateWorkspaceSettings), D(update_workspace_settings_request),
-	 D(update_workspace_settings_response), workspaces_update_validate,
-	 workspaces_update, ADMIN | WRITE, NULL, NULL},
-	{WS(DeleteWorkspace), D(delete_workspace_request), D(write_response),
-	 workspaces_delete_validate, workspaces_delete, ADMIN | WRITE, NULL, NULL},
+/* members */
+#define ROW_AddMember .flags = WRITES | ACTOR | WORKSPACE, \
+	.validate = members_change_validate, .handle = members_add
+#define ROW_ChangeMemberRole .flags = WRITES | ACTOR | WORKSPACE, \
+	.validate = members_change_validate, .handle = members_change_role
+#define ROW_RemoveMember .flags = WRITES | ACTOR | WORKSPACE, \
+	.validate = members_change_validate, .handle = members_remove
+#define ROW_ListMembers .flags = CHECK | ACTOR | WORKSPACE | PAGED, \
+	.handle = members_list
 
-	{WS(AddMember), D(add_member_request), D(member_response),
-	 members_change_validate, members_add, ADMIN | WRITE, NULL, NULL},
-	{WS(ChangeMemberRole), D(change_member_role_request),
-	 D(member_response), members_change_validate, members_change_role,
-	 ADMIN | WRITE, NULL, NULL},
-	{WS(RemoveMember), D(remove_member_request), D(write_response),
-	 members_change_validate, members_remove, ADMIN | WRITE, NULL, NULL},
-	{WS(ListMembers), D(list_members_request), D(list_members_response),
-	 members_list_validate, members_list, CHECK, NULL, NULL},
+/* invitations */
+#define ROW_CreateInvitation .flags = WRITES | ACTOR | WORKSPACE, \
+	.validate = invitations_create_validate, .handle = invitations_create
+#define ROW_ListInvitations .flags = CHECK | ACTOR | WORKSPACE | PAGED, \
+	.handle = invitations_list
+#define ROW_RevokeInvitation .flags = WRITES | ACTOR, \
+	.validate = invitations_revoke_validate, .handle = invitations_revoke
+#define ROW_AcceptInvitation .flags = WRITES | ACTOR, \
+	.validate = invitations_answer_validate, .handle = invitations_accept
+#define ROW_DeclineInvitation .flags = WRITES | ACTOR, \
+	.validate = invitations_answer_validate, .handle = invitations_decline
 
-	{WS(CreateInvitation), D(create_invitation_request),
-	 D(create_invitation_response), invitations_create_validate,
-	 invitations_create, ADMIN | WRITE, NULL, NULL},
-	{WS(ListInvitations), D(list_invitations_request),
-	 D(list_invitations_response), invitations_list_validate,
-	 invitations_list, CHECK, NULL, NULL},
-	{WS(RevokeInvitation), D(revoke_invitation_request), D(write_response),
-	 invitations_revoke_validate, invitations_revoke, ADMIN | WRITE, NULL, NULL},
-	{WS(AcceptInvitation), D(accept_invitation_request),
-	 D(member_response), invitations_answer_validate, invitations_accept,
-	 ADMIN | WRITE, NULL, NULL},
-	{WS(DeclineInvitation), D(decline_invitation_request),
-	 D(write_response), invitations_answer_validate, invitations_decline,
-	 ADMIN | WRITE, NULL, NULL},
+/* API keys */
+#define ROW_RotateApiKey .flags = WRITES | ACTOR | WORKSPACE, \
+	.validate = apikeys_rotate_validate, .handle = apikeys_rotate
+#define ROW_GetApiKey .flags = CHECK | ACTOR | WORKSPACE, \
+	.handle = apikeys_get
 
-	{WS(RotateApiKey), D(rotate_api_key_request), D(rotate_api_key_response),
-	 apikeys_rotate_validate, apikeys_rotate, ADMIN | WRITE, NULL, NULL},
-	{WS(GetApiKey), D(get_api_key_request), D(get_api_key_response),
-	 apikeys_get_validate, apikeys_get, CHECK, NULL, NULL},
-
-	{WS(RegisterResource), D(register_resource_request),
-	 D(register_resource_response), resources_register_validate,
-	 resources_register, ADMIN | WRITE, NULL, NULL},
-	{WS(DeleteResource), D(delete_resource_request), D(write_response),
-	 resources_delete_validate, resources_delete, ADMIN | WRITE, NULL, NULL},
-	{WS(ListResources), D(list_resources_request),
-	 D(list_resources_response), resources_list_validate, resources_list,
-	 CHECK, NULL, NULL},
-
-	{WS(RecordActivity), D(record_activity_request),
-	 D(record_activity_response), activity_record_validate,
-	 activity_record, ADMIN | WRITE, NULL, NULL},
-	{WS(ListActivity), D(list_activity_request), D(list_activity_response),
-	 activity_list_validate, activity_list, CHECK, NULL, NULL},
-};
+/* resources and activity */
+#define ROW_RegisterResource .flags = WRITES | ACTOR | WORKSPACE, \
+	.validate = resources_register_validate, .handle = resources_register
+#define ROW_DeleteResource .flags = WRITES | ACTOR, \
+	.validate = resources_delete_validate, .handle = resources_delete
+#define ROW_ListResources .flags = CHECK | ACTOR | WORKSPACE | PAGED, \
+	.validate = resources_list_validate, .handle = resources_list
+#define ROW_RecordActivity .flags = WRITES | ACTOR, \
+	.validate = activity_record_validate, .handle = activity_record
+#define ROW_ListActivity .flags = CHECK | ACTOR | WORKSPACE | PAGED, \
+	.handle = activity_list
 /* clang-format on */
+
+#define DISPATCH_ROW(Svc, svc, Method, method, fn, Req, req, Resp, resp)     \
+	{.name = "exe.access.v1." #Svc "/" #Method,                           \
+	    .request = &exe__access__v1__##req##__descriptor,                 \
+	    .response = &exe__access__v1__##resp##__descriptor, ROW_##Method},
+
+const struct method dispatch_methods[] = {EXA_METHOD_LIST(DISPATCH_ROW)};
 
 const size_t dispatch_method_count =
     sizeof dispatch_methods / sizeof dispatch_methods[0];
@@ -161,6 +159,8 @@ dispatch_check_table(char *msg, size_t msg_size)
 				    "%s: row types differ from the .proto", name);
 				return -1;
 			}
+			if (!method_prologue_check(m, msg, msg_size))
+				return -1;
 			described++;
 		}
 	}

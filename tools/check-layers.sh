@@ -11,7 +11,9 @@
 #   transport  the nng server, the HTTP endpoint, metrics
 #   (top)      service/*.c: the method table, configuration, main
 #
-# Generated protobuf headers (exe/access/v1/*.pb-c.h) are below them all.
+# Generated protobuf headers (exe/access/v1/*.pb-c.h) and the list of
+# methods generated from the .proto (exe/access/v1/methods.h) are below
+# them all.
 # The client library and CLI (client/) may include nothing of service/.
 # Prints every upward include and exits 1 if there is one.
 set -eu
@@ -40,7 +42,7 @@ for layer in $layers top; do
 		# Every quoted include: "dir/name.h" names a layer, "name.h" the top.
 		for inc in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do
 			case "$inc" in
-			exe/access/v1/*.pb-c.h) continue ;;
+			exe/access/v1/*.pb-c.h | exe/access/v1/methods.h) continue ;;
 			*/*) target=${inc%%/*} ;;
 			*) target=top ;;
 			esac

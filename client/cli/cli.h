@@ -7,6 +7,7 @@
 #define EXA_CLI_H
 
 #include <exe/access.h>
+#include <exe/access_raw.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

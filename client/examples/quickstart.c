@@ -5,6 +5,7 @@
  * URL defaults to $EXE_ACCESS_URL, then tcp://127.0.0.1:7400; the caller
  * token comes from $EXE_ACCESS_TOKEN. */
 #include <exe/access.h>
+#include <exe/access_raw.h>
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -33,27 +33,6 @@ resource_type_known(const char *type)
 	    strcmp(type, "project") == 0;
 }
 
-/* validate_principal checks a principal; for a user, writes the id's 16
- * bytes to `user_id` and sets *is_user. */
-static int
-validate_principal(const Exe__Access__V1__Principal *p,
-    unsigned char user_id[16], bool *is_user, char *msg, size_t size)
-{
-	*is_user = false;
-	if (p == NULL || p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND__NOT_SET) {
-		snprintf(msg, size, "principal: give a user_id or an api_key");
-		return STATUS_INVALID_ARGUMENT;
-	}
-	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
-		int rc = validate_uuid_id("principal.user_id", p->user_id, true,
-		    user_id, msg, size);
-		*is_user = rc == STATUS_OK;
-		return rc;
-	}
-	return validate_text("principal.api_key", p->api_key, LIMIT_API_KEY,
-	    true, msg, size);
-}
-
 /* What check_request_validate read out of a valid CheckRequest, so that
  * deciding it parses nothing twice. */
 struct check_ids {
@@ -72,7 +51,7 @@ check_request_validate(const Exe__Access__V1__CheckRequest *req,
 {
 	ids->perm = NULL;
 	ids->workspace = false;
-	int rc = validate_principal(req->principal, ids->user_id, &ids->user,
+	int rc = validate_principal("principal", req->principal, ids->user_id, &ids->user,
 	    msg, size);
 	if (rc != STATUS_OK)
 		return rc;
@@ -491,7 +470,7 @@ authz_permissions_validate(struct call *call)
 	    (const void *)call->request;
 	unsigned char user_id[16];
 	bool is_user;
-	int rc = validate_principal(req->principal, user_id, &is_user,
+	int rc = validate_principal("principal", req->principal, user_id, &is_user,
 	    call->message, sizeof call->message);
 	if (rc == STATUS_OK)
 		rc = validate_uuid("workspace_id", req->workspace_id, true,
@@ -617,7 +596,7 @@ authz_lookup_validate(struct call *call)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
 	unsigned char user_id[16];
 	bool is_user;
-	int rc = validate_principal(req->principal, user_id, &is_user,
+	int rc = validate_principal("principal", req->principal, user_id, &is_user,
 	    call->message, sizeof call->message);
 	if (rc == STATUS_OK && !resource_type_known(req->resource_type))
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,

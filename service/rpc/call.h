@@ -42,6 +42,7 @@ struct call {
 	/* What the method's validate read out of the request for its fast
 	 * path and handler (in the arena, method-specific); may be NULL. */
 	const void *parsed;
+	uint32_t page_size;         /* METHOD_PAGED: the page size asked for */
 	PGconn *db;                 /* set while running on a database worker */
 	int64_t deadline_ms;        /* 0: none */
 	uint64_t started_ns;        /* monotonic, when the request arrived */

@@ -7,6 +7,7 @@
 #define EXE_METHOD_H
 
 #include <protobuf-c/protobuf-c.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct call;
@@ -17,6 +18,16 @@ enum method_flags {
 	METHOD_CHECK_SCOPE = 1u << 0,
 	/* Changes state and returns a revision. */
 	METHOD_WRITES = 1u << 1,
+	/* The common prologue, run by the pipeline once, before the method's
+	 * own validate, on fields the request has by these names (checked at
+	 * start, dispatch_check_table):
+	 *   METHOD_ACTOR      `actor`: a well-formed principal
+	 *   METHOD_WORKSPACE  `workspace_id`: a UUID, required
+	 *   METHOD_PAGED      `page_size` within the limits (kept in
+	 *                     call->page_size) and `page_token` bounded text */
+	METHOD_ACTOR = 1u << 2,
+	METHOD_WORKSPACE = 1u << 3,
+	METHOD_PAGED = 1u << 4,
 };
 
 /* A handler returns a status; on STATUS_OK it has set call->response. */
@@ -32,9 +43,10 @@ struct method {
 	const char *name; /* "exe.access.v1.AuthzService/Check" */
 	const ProtobufCMessageDescriptor *request;
 	const ProtobufCMessageDescriptor *response;
-	method_fn validate; /* checks call->request; no database; may be NULL */
-	method_fn handle;   /* runs with call->db; NULL: not implemented yet */
 	unsigned flags;
+	/* Checks call->request after the prologue; no database; may be NULL. */
+	method_fn validate;
+	method_fn handle; /* runs with call->db; NULL: not implemented yet */
 	/* Answers from memory on nng's callback thread, or METHOD_MISS to
 	 * hand the call to a database worker; may be NULL. Never blocks. */
 	method_fn fast;
@@ -53,6 +65,11 @@ struct method_table {
  * NULL. */
 const struct method *method_lookup(const struct method_table *table,
     const char *name);
+
+/* method_prologue_check says whether the request type of `m` has the
+ * fields its prologue flags name, with the right types and outside any
+ * oneof; if not, writes the problem to `msg` and returns false. */
+bool method_prologue_check(const struct method *m, char *msg, size_t size);
 
 /* method_index is the row's position in `table` (for per-method metrics). */
 size_t method_index(const struct method_table *table, const struct method *m);

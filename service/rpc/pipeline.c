@@ -12,7 +12,10 @@
 
 #include "base/status.h"
 #include "exe/access/v1/rpc.pb-c.h"
+#include "exe/access/v1/types.pb-c.h"
 #include "rpc/method.h"
+#include "rpc/paging.h"
+#include "rpc/validate.h"
 
 const struct method *
 method_lookup(const struct method_table *table, const char *name)
@@ -56,6 +59,89 @@ deadline_passed(const struct call *call)
 	clock_gettime(CLOCK_REALTIME, &now);
 	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 	return now_ms >= call->deadline_ms;
+}
+
+/* The fields the prologue flags name, found through the descriptor. */
+static const ProtobufCFieldDescriptor *
+pipeline_field(const struct method *m, const char *name,
+    ProtobufCType type)
+{
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(m->request, name);
+	if (f == NULL || f->type != type ||
+	    f->label == PROTOBUF_C_LABEL_REPEATED ||
+	    (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF))
+		return NULL;
+	return f;
+}
+
+#define PIPELINE_FIELD(call, f, T) (*(T *)((char *)(call)->request + (f)->offset))
+
+bool
+method_prologue_check(const struct method *m, char *msg, size_t size)
+{
+	static const struct {
+		unsigned flag;
+		const char *field;
+		ProtobufCType type;
+	} need[] = {
+	    {METHOD_ACTOR, "actor", PROTOBUF_C_TYPE_MESSAGE},
+	    {METHOD_WORKSPACE, "workspace_id", PROTOBUF_C_TYPE_STRING},
+	    {METHOD_PAGED, "page_size", PROTOBUF_C_TYPE_UINT32},
+	    {METHOD_PAGED, "page_token", PROTOBUF_C_TYPE_STRING},
+	};
+	for (size_t i = 0; i < sizeof need / sizeof need[0]; i++) {
+		if ((m->flags & need[i].flag) &&
+		    pipeline_field(m, need[i].field, need[i].type) == NULL) {
+			snprintf(msg, size, "%s: its flags need a plain field "
+			    "\"%s\" in %s", m->name, need[i].field,
+			    m->request->name);
+			return false;
+		}
+	}
+	const ProtobufCFieldDescriptor *actor =
+	    (m->flags & METHOD_ACTOR) ? pipeline_field(m, "actor",
+	                                    PROTOBUF_C_TYPE_MESSAGE)
+	                              : NULL;
+	if (actor != NULL &&
+	    actor->descriptor != &exe__access__v1__principal__descriptor) {
+		snprintf(msg, size, "%s: its actor is not a Principal", m->name);
+		return false;
+	}
+	return true;
+}
+
+/* pipeline_prologue runs, once, the checks the row's flags name, before
+ * the method's own validate; the page size it keeps for the handler. */
+static int
+pipeline_prologue(struct call *call, const struct method *m)
+{
+	const ProtobufCFieldDescriptor *f;
+	int rc = STATUS_OK;
+	if ((m->flags & METHOD_ACTOR) &&
+	    (f = pipeline_field(m, "actor", PROTOBUF_C_TYPE_MESSAGE)) != NULL)
+		rc = validate_principal("actor",
+		    PIPELINE_FIELD(call, f, const Exe__Access__V1__Principal *),
+		    NULL, NULL, call->message, sizeof call->message);
+	if (rc == STATUS_OK && (m->flags & METHOD_WORKSPACE) &&
+	    (f = pipeline_field(m, "workspace_id", PROTOBUF_C_TYPE_STRING)) !=
+	        NULL)
+		rc = validate_uuid("workspace_id",
+		    PIPELINE_FIELD(call, f, const char *), true, call->message,
+		    sizeof call->message);
+	if (rc == STATUS_OK && (m->flags & METHOD_PAGED)) {
+		f = pipeline_field(m, "page_size", PROTOBUF_C_TYPE_UINT32);
+		if (f != NULL)
+			rc = paging_size(call, PIPELINE_FIELD(call, f, uint32_t),
+			    &call->page_size);
+		f = pipeline_field(m, "page_token", PROTOBUF_C_TYPE_STRING);
+		if (rc == STATUS_OK && f != NULL)
+			rc = validate_text("page_token",
+			    PIPELINE_FIELD(call, f, const char *),
+			    LIMIT_PAGE_TOKEN, false, call->message,
+			    sizeof call->message);
+	}
+	return rc;
 }
 
 enum pipeline_next
@@ -131,9 +217,14 @@ pipeline_begin(struct call *call, const uint8_t *buf, size_t len,
 		    "body: not a valid %s for %s", m->request->name, m->name);
 		return PIPELINE_REPLY;
 	}
+	int rc = pipeline_prologue(call, m);
+	if (rc != STATUS_OK) {
+		call->code = rc;
+		return PIPELINE_REPLY;
+	}
 	if (m->validate != NULL) {
 		/* The validator's return decides, whatever it left in call. */
-		int rc = m->validate(call);
+		rc = m->validate(call);
 		if (rc != STATUS_OK) {
 			call->code = rc;
 			if (call->message[0] == '\0')
@@ -143,7 +234,7 @@ pipeline_begin(struct call *call, const uint8_t *buf, size_t len,
 		}
 	}
 	if (m->fast != NULL) {
-		int rc = m->fast(call);
+		rc = m->fast(call);
 		if (rc != METHOD_MISS) {
 			call->code = rc;
 			return PIPELINE_REPLY;

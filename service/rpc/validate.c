@@ -202,3 +202,28 @@ validate_email(const char *field, const char *value, char *msg,
 		return fail(msg, msg_size, field, "must not contain spaces");
 	return STATUS_OK;
 }
+
+int
+validate_principal(const char *field, const Exe__Access__V1__Principal *p,
+    unsigned char user_id[16], bool *is_user, char *msg, size_t msg_size)
+{
+	if (is_user != NULL)
+		*is_user = false;
+	if (p == NULL || p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND__NOT_SET) {
+		snprintf(msg, msg_size, "%s: give a user_id or an api_key", field);
+		return STATUS_INVALID_ARGUMENT;
+	}
+	char name[64];
+	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
+		snprintf(name, sizeof name, "%s.user_id", field);
+		unsigned char ignored[16];
+		int rc = validate_uuid_id(name, p->user_id, true,
+		    user_id != NULL ? user_id : ignored, msg, msg_size);
+		if (is_user != NULL)
+			*is_user = rc == STATUS_OK;
+		return rc;
+	}
+	snprintf(name, sizeof name, "%s.api_key", field);
+	return validate_text(name, p->api_key, LIMIT_API_KEY, true, msg,
+	    msg_size);
+}

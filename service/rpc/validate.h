@@ -7,6 +7,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "exe/access/v1/types.pb-c.h"
+
 /* Limits on every string field, in bytes. */
 enum {
 	LIMIT_USERNAME = 64,
@@ -67,5 +69,13 @@ int validate_username(const char *field, const char *value, char *msg,
  * with no spaces or controls, one '@' with text on both sides. */
 int validate_email(const char *field, const char *value, char *msg,
     size_t msg_size) __attribute__((warn_unused_result));
+
+/* validate_principal checks the form of a principal named `field` (e.g.
+ * "principal", "actor"): present, a UUID user id or a bounded API key. For
+ * a user it writes the id's 16 bytes to `user_id` and sets *is_user (both
+ * may be NULL). */
+int validate_principal(const char *field, const Exe__Access__V1__Principal *p,
+    unsigned char user_id[16], bool *is_user, char *msg, size_t msg_size)
+    __attribute__((warn_unused_result));
 
 #endif

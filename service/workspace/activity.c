@@ -55,9 +55,7 @@ activity_record_validate(struct call *call)
 {
 	const Exe__Access__V1__RecordActivityRequest *req =
 	    (const void *)call->request;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_target(call, req);
+	int rc = validate_target(call, req);
 	if (rc == STATUS_OK)
 		rc = validate_text("action", req->action, LIMIT_PERMISSION,
 		    true, call->message, sizeof call->message);
@@ -121,22 +119,6 @@ activity_record(struct call *call)
 	return db_call_txn(call, record_txn);
 }
 
-int
-activity_list_validate(struct call *call)
-{
-	const Exe__Access__V1__ListActivityRequest *req =
-	    (const void *)call->request;
-	uint32_t size;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("workspace_id", req->workspace_id, true,
-		    call->message, sizeof call->message);
-	if (rc == STATUS_OK)
-		rc = paging_size(call, req->page_size, &size);
-	call->code = rc;
-	return rc;
-}
-
 static bool
 cursor_ok(const char *id)
 {
@@ -156,12 +138,10 @@ activity_list(struct call *call)
 	    exe__access__v1__list_activity_response__init);
 	if (resp == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
-	uint32_t size;
+	uint32_t size = call->page_size;
 	char *before[1];
 	struct decision d;
-	int rc = paging_size(call, req->page_size, &size);
-	if (rc == STATUS_OK)
-		rc = paging_decode(call, req->page_token, before, 1);
+	int rc = paging_decode(call, req->page_token, before, 1);
 	if (rc == STATUS_OK && before[0] != NULL && !cursor_ok(before[0]))
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "page_token: not a token this method returned; start again "

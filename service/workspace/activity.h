@@ -7,7 +7,6 @@
 
 int activity_record_validate(struct call *call);
 int activity_record(struct call *call);
-int activity_list_validate(struct call *call);
 int activity_list(struct call *call);
 
 #endif

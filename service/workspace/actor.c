@@ -16,23 +16,6 @@
 /* Locking the workspace row needs a user id; its role is not wanted. */
 static const char actor_nobody[] = "00000000-0000-0000-0000-000000000000";
 
-int
-actor_validate(struct call *call, const Exe__Access__V1__Principal *p)
-{
-	int rc;
-	if (p == NULL || p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND__NOT_SET)
-		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
-		    "actor: give the acting user_id or api_key");
-	else if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID)
-		rc = validate_uuid("actor.user_id", p->user_id, true,
-		    call->message, sizeof call->message);
-	else
-		rc = validate_text("actor.api_key", p->api_key, LIMIT_API_KEY,
-		    true, call->message, sizeof call->message);
-	call->code = rc;
-	return rc;
-}
-
 /* actor_standing gathers what is known of the actor in `workspace_id`
  * inside the call's transaction, locking the workspace row with `lock`,
  * and decides. Never from the cache, never stored in it. */

@@ -15,11 +15,6 @@
 #include "store/authz.h"
 #include "store/db.h"
 
-/* actor_validate checks the actor field's form (no database): present,
- * a UUID user id or a bounded API key. Errors name "actor". */
-int actor_validate(struct call *call, const Exe__Access__V1__Principal *actor)
-    __attribute__((warn_unused_result));
-
 /* actor_require decides whether `actor` holds `permission` in
  * `workspace_id`, reading the workspace with `lock`. Returns STATUS_OK
  * (with *d filled), STATUS_NOT_FOUND when the workspace does not exist, or

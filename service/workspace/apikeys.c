@@ -26,11 +26,8 @@ apikeys_rotate_validate(struct call *call)
 {
 	const Exe__Access__V1__RotateApiKeyRequest *req =
 	    (const void *)call->request;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("workspace_id", req->workspace_id, true,
-		    call->message, sizeof call->message);
-	if (rc == STATUS_OK && req->grace_seconds > GRACE_SECONDS_MAX)
+	int rc = STATUS_OK;
+	if (req->grace_seconds > GRACE_SECONDS_MAX)
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "grace_seconds: %u is over the limit of %d (24 hours); "
 		    "give 0 to stop the old key at once",
@@ -108,19 +105,6 @@ apikeys_rotate(struct call *call)
 	secret_generate(SECRET_API_KEY, secret);
 	resp->secret = secret;
 	return db_call_txn(call, rotate_txn);
-}
-
-int
-apikeys_get_validate(struct call *call)
-{
-	const Exe__Access__V1__GetApiKeyRequest *req =
-	    (const void *)call->request;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("workspace_id", req->workspace_id, true,
-		    call->message, sizeof call->message);
-	call->code = rc;
-	return rc;
 }
 
 int

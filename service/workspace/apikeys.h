@@ -7,7 +7,6 @@
 
 int apikeys_rotate_validate(struct call *call);
 int apikeys_rotate(struct call *call);
-int apikeys_get_validate(struct call *call);
 int apikeys_get(struct call *call);
 
 #endif

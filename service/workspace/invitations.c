@@ -104,10 +104,7 @@ invitations_create_validate(struct call *call)
 {
 	const Exe__Access__V1__CreateInvitationRequest *req =
 	    (const void *)call->request;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("workspace_id", req->workspace_id, true,
-		    call->message, sizeof call->message);
+	int rc = STATUS_OK;
 	if (rc != STATUS_OK)
 		return call->code = rc;
 	switch (req->invitee_case) {
@@ -236,25 +233,6 @@ invitations_create(struct call *call)
 	return db_call_txn(call, create_txn);
 }
 
-int
-invitations_list_validate(struct call *call)
-{
-	const Exe__Access__V1__ListInvitationsRequest *req =
-	    (const void *)call->request;
-	uint32_t size;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("workspace_id", req->workspace_id, true,
-		    call->message, sizeof call->message);
-	if (rc == STATUS_OK)
-		rc = paging_size(call, req->page_size, &size);
-	if (rc == STATUS_OK)
-		rc = validate_text("page_token", req->page_token,
-		    LIMIT_PAGE_TOKEN, false, call->message, sizeof call->message);
-	call->code = rc;
-	return rc;
-}
-
 /* cursor_valid: what store_invitations_list put in a cursor, a count of
  * microseconds and an id. */
 static bool
@@ -284,9 +262,8 @@ invitations_list(struct call *call)
 	uint32_t size;
 	char *after[2];
 	struct decision d;
-	int rc = paging_size(call, req->page_size, &size);
-	if (rc == STATUS_OK)
-		rc = paging_decode(call, req->page_token, after, 2);
+	size = call->page_size;
+	int rc = paging_decode(call, req->page_token, after, 2);
 	if (rc == STATUS_OK && !cursor_valid(after))
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "page_token: not a token this method returned");
@@ -306,10 +283,8 @@ invitations_revoke_validate(struct call *call)
 {
 	const Exe__Access__V1__RevokeInvitationRequest *req =
 	    (const void *)call->request;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("invitation_id", req->invitation_id, true,
-		    call->message, sizeof call->message);
+	int rc = validate_uuid("invitation_id", req->invitation_id, true,
+	    call->message, sizeof call->message);
 	call->code = rc;
 	return rc;
 }
@@ -384,10 +359,8 @@ int
 invitations_answer_validate(struct call *call)
 {
 	struct answer_args a = answer_args(call);
-	int rc = actor_validate(call, a.actor);
-	if (rc == STATUS_OK)
-		rc = validate_text("token", a.token, LIMIT_TOKEN, true,
-		    call->message, sizeof call->message);
+	int rc = validate_text("token", a.token, LIMIT_TOKEN, true,
+	    call->message, sizeof call->message);
 	if (rc == STATUS_OK && !secret_well_formed(SECRET_INVITATION, a.token,
 	                             strlen(a.token)))
 		rc = call_fail(call, STATUS_NOT_FOUND,

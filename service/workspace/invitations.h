@@ -16,8 +16,6 @@
 int invitations_create_validate(struct call *call)
     __attribute__((warn_unused_result));
 int invitations_create(struct call *call) __attribute__((warn_unused_result));
-int invitations_list_validate(struct call *call)
-    __attribute__((warn_unused_result));
 int invitations_list(struct call *call) __attribute__((warn_unused_result));
 int invitations_revoke_validate(struct call *call)
     __attribute__((warn_unused_result));

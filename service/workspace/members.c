@@ -53,13 +53,8 @@ int
 members_change_validate(struct call *call)
 {
 	struct change_args a = change_args(call);
-	int rc = actor_validate(call, a.actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("workspace_id", a.workspace_id, true,
-		    call->message, sizeof call->message);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("user_id", a.user_id, true, call->message,
-		    sizeof call->message);
+	int rc = validate_uuid("user_id", a.user_id, true, call->message,
+	    sizeof call->message);
 	if (rc != STATUS_OK)
 		return rc;
 	bool known = a.role >= EXE__ACCESS__V1__ROLE__ROLE_ADMIN &&
@@ -267,22 +262,6 @@ members_remove(struct call *call)
 }
 
 int
-members_list_validate(struct call *call)
-{
-	const Exe__Access__V1__ListMembersRequest *req =
-	    (const void *)call->request;
-	uint32_t size;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("workspace_id", req->workspace_id, true,
-		    call->message, sizeof call->message);
-	if (rc == STATUS_OK)
-		rc = paging_size(call, req->page_size, &size);
-	call->code = rc;
-	return rc;
-}
-
-int
 members_list(struct call *call)
 {
 	const Exe__Access__V1__ListMembersRequest *req =
@@ -296,9 +275,8 @@ members_list(struct call *call)
 	char *after[2];
 	char ignored[8];
 	struct decision d;
-	int rc = paging_size(call, req->page_size, &size);
-	if (rc == STATUS_OK)
-		rc = paging_decode(call, req->page_token, after, 2);
+	size = call->page_size;
+	int rc = paging_decode(call, req->page_token, after, 2);
 	if (rc == STATUS_OK && after[1] != NULL &&
 	    validate_uuid("", after[1], true, ignored, sizeof ignored) !=
 	        STATUS_OK)

@@ -12,7 +12,6 @@ int members_change_validate(struct call *call);
 int members_add(struct call *call);
 int members_change_role(struct call *call);
 int members_remove(struct call *call);
-int members_list_validate(struct call *call);
 int members_list(struct call *call);
 
 #endif

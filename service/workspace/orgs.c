@@ -14,10 +14,8 @@ orgs_create_validate(struct call *call)
 {
 	const Exe__Access__V1__CreateOrganizationRequest *req =
 	    (const Exe__Access__V1__CreateOrganizationRequest *)call->request;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_text("name", req->name, LIMIT_NAME, true,
-		    call->message, sizeof call->message);
+	int rc = validate_text("name", req->name, LIMIT_NAME, true,
+	    call->message, sizeof call->message);
 	if (rc == STATUS_OK)
 		rc = validate_uuid("first_admin_user_id", req->first_admin_user_id,
 		    false, call->message, sizeof call->message);
@@ -94,10 +92,8 @@ int
 orgs_admin_validate(struct call *call)
 {
 	struct admin_args a = admin_args(call);
-	int rc = actor_validate(call, a.actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("organization_id", a.organization_id, true,
-		    call->message, sizeof call->message);
+	int rc = validate_uuid("organization_id", a.organization_id, true,
+	    call->message, sizeof call->message);
 	if (rc == STATUS_OK)
 		rc = validate_uuid("user_id", a.user_id, true, call->message,
 		    sizeof call->message);

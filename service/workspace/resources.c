@@ -55,12 +55,7 @@ resources_register_validate(struct call *call)
 {
 	const Exe__Access__V1__RegisterResourceRequest *req =
 	    (const void *)call->request;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("workspace_id", req->workspace_id, true,
-		    call->message, sizeof call->message);
-	if (rc == STATUS_OK)
-		rc = validate_ref(call, req->resource);
+	int rc = validate_ref(call, req->resource);
 	if (rc == STATUS_OK)
 		rc = validate_text("name", req->name, LIMIT_NAME, false,
 		    call->message, sizeof call->message);
@@ -119,9 +114,7 @@ resources_delete_validate(struct call *call)
 {
 	const Exe__Access__V1__DeleteResourceRequest *req =
 	    (const void *)call->request;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_ref(call, req->resource);
+	int rc = validate_ref(call, req->resource);
 	call->code = rc;
 	return rc;
 }
@@ -187,17 +180,11 @@ resources_list_validate(struct call *call)
 {
 	const Exe__Access__V1__ListResourcesRequest *req =
 	    (const void *)call->request;
-	uint32_t size;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("workspace_id", req->workspace_id, true,
-		    call->message, sizeof call->message);
-	if (rc == STATUS_OK && req->type[0] != '\0' && !type_known(req->type))
+	int rc = STATUS_OK;
+	if (req->type[0] != '\0' && !type_known(req->type))
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "type: must be experiment, dataset, project, or empty for "
 		    "every type");
-	if (rc == STATUS_OK)
-		rc = paging_size(call, req->page_size, &size);
 	call->code = rc;
 	return rc;
 }
@@ -215,9 +202,8 @@ resources_list(struct call *call)
 	const char *type = req->type[0] != '\0' ? req->type : NULL;
 	uint32_t size;
 	char *after[2];
-	int rc = paging_size(call, req->page_size, &size);
-	if (rc == STATUS_OK)
-		rc = paging_decode(call, req->page_token, after, 2);
+	size = call->page_size;
+	int rc = paging_decode(call, req->page_token, after, 2);
 	/* A cursor's type is one of ours, and with a type filter it is that
 	 * type: anything else did not come from this listing. */
 	if (rc == STATUS_OK && after[0] != NULL &&

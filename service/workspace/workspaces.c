@@ -23,11 +23,8 @@ workspaces_list_validate(struct call *call)
 {
 	const Exe__Access__V1__ListWorkspacesRequest *req =
 	    (const Exe__Access__V1__ListWorkspacesRequest *)call->request;
-	uint32_t size;
 	int rc = validate_uuid("user_id", req->user_id, true, call->message,
 	    sizeof call->message);
-	if (rc == STATUS_OK)
-		rc = paging_size(call, req->page_size, &size);
 	call->code = rc;
 	return rc;
 }
@@ -44,9 +41,8 @@ workspaces_list(struct call *call)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
 	uint32_t size;
 	char *after[3];
-	int rc = paging_size(call, req->page_size, &size);
-	if (rc == STATUS_OK)
-		rc = paging_decode(call, req->page_token, after, 3);
+	size = call->page_size;
+	int rc = paging_decode(call, req->page_token, after, 3);
 	char ignored[8];
 	if (rc == STATUS_OK && after[0] != NULL &&
 	    ((after[0][0] != '0' && after[0][0] != '1') || after[0][1] != '\0' ||
@@ -73,10 +69,8 @@ workspaces_create_team_validate(struct call *call)
 {
 	const Exe__Access__V1__CreateTeamWorkspaceRequest *req =
 	    (const void *)call->request;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("organization_id", req->organization_id, true,
-		    call->message, sizeof call->message);
+	int rc = validate_uuid("organization_id", req->organization_id, true,
+	    call->message, sizeof call->message);
 	if (rc == STATUS_OK)
 		rc = validate_text("name", req->name, LIMIT_NAME, true,
 		    call->message, sizeof call->message);
@@ -145,19 +139,6 @@ workspaces_create_team(struct call *call)
 }
 
 int
-workspaces_get_validate(struct call *call)
-{
-	const Exe__Access__V1__GetWorkspaceRequest *req =
-	    (const void *)call->request;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("workspace_id", req->workspace_id, true,
-		    call->message, sizeof call->message);
-	call->code = rc;
-	return rc;
-}
-
-int
 workspaces_get(struct call *call)
 {
 	const Exe__Access__V1__GetWorkspaceRequest *req =
@@ -199,13 +180,8 @@ workspaces_update_validate(struct call *call)
 {
 	const Exe__Access__V1__UpdateWorkspaceSettingsRequest *req =
 	    (const void *)call->request;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("workspace_id", req->workspace_id, true,
-		    call->message, sizeof call->message);
-	if (rc == STATUS_OK)
-		rc = validate_text("name", req->name, LIMIT_NAME, false,
-		    call->message, sizeof call->message);
+	int rc = validate_text("name", req->name, LIMIT_NAME, false,
+	    call->message, sizeof call->message);
 	if (rc != STATUS_OK)
 		return rc;
 	if (req->n_set > SETTINGS_MAX || req->n_unset > SETTINGS_MAX)
@@ -313,19 +289,6 @@ int
 workspaces_update(struct call *call)
 {
 	return db_call_txn(call, update_txn);
-}
-
-int
-workspaces_delete_validate(struct call *call)
-{
-	const Exe__Access__V1__DeleteWorkspaceRequest *req =
-	    (const void *)call->request;
-	int rc = actor_validate(call, req->actor);
-	if (rc == STATUS_OK)
-		rc = validate_uuid("workspace_id", req->workspace_id, true,
-		    call->message, sizeof call->message);
-	call->code = rc;
-	return rc;
 }
 
 static int

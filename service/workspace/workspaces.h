@@ -8,13 +8,11 @@
 
 int workspaces_create_team_validate(struct call *call);
 int workspaces_create_team(struct call *call);
-int workspaces_get_validate(struct call *call);
 int workspaces_get(struct call *call);
 int workspaces_list_validate(struct call *call);
 int workspaces_list(struct call *call);
 int workspaces_update_validate(struct call *call);
 int workspaces_update(struct call *call);
-int workspaces_delete_validate(struct call *call);
 int workspaces_delete(struct call *call);
 
 #endif

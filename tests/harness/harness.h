@@ -7,6 +7,7 @@
 #define EXE_HARNESS_H
 
 #include <exe/access.h>
+#include <exe/access_raw.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <sys/types.h>

@@ -662,8 +662,110 @@ request_secrets_are_wiped(void)
 	}
 }
 
+/* pack_list_members packs a ListMembersRequest; the caller frees it. */
+static uint8_t *
+pack_list_members(const char *actor, const char *workspace_id,
+    uint32_t page_size, size_t *len)
+{
+	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
+	Exe__Access__V1__ListMembersRequest req =
+	    EXE__ACCESS__V1__LIST_MEMBERS_REQUEST__INIT;
+	if (actor != NULL) {
+		p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
+		p.user_id = (char *)actor;
+		req.actor = &p;
+	}
+	req.workspace_id = (char *)workspace_id;
+	req.page_size = page_size;
+	size_t n = exe__access__v1__list_members_request__get_packed_size(&req);
+	uint8_t *buf = malloc(n + 1);
+	if (buf == NULL)
+		abort();
+	*len = exe__access__v1__list_members_request__pack(&req, buf);
+	return buf;
+}
+
+/* The rows' prologue flags make the pipeline check actor, workspace and
+ * page size once, with the field's name, and keep the page size. */
+static void
+prologue_checks_flagged_fields(void)
+{
+	static const char *const list_members =
+	    "exe.access.v1.WorkspaceService/ListMembers";
+	const char *ok_id = "3c764f00-52c9-4e0c-bf7d-1f1335d459dd";
+	const struct method *m = dispatch_lookup(list_members);
+	EXPECT(m != NULL && (m->flags & METHOD_ACTOR) &&
+	    (m->flags & METHOD_WORKSPACE) && (m->flags & METHOD_PAGED));
+	static const struct {
+		const char *actor, *workspace;
+		uint32_t page_size;
+		int code;
+		const char *says;
+	} cases[] = {
+	    {NULL, "3c764f00-52c9-4e0c-bf7d-1f1335d459dd", 10,
+	        STATUS_INVALID_ARGUMENT, "actor"},
+	    {"nope", "3c764f00-52c9-4e0c-bf7d-1f1335d459dd", 10,
+	        STATUS_INVALID_ARGUMENT, "actor.user_id"},
+	    {"3c764f00-52c9-4e0c-bf7d-1f1335d459dd", "", 10,
+	        STATUS_INVALID_ARGUMENT, "workspace_id"},
+	    {"3c764f00-52c9-4e0c-bf7d-1f1335d459dd", "x", 10,
+	        STATUS_INVALID_ARGUMENT, "workspace_id"},
+	    {"3c764f00-52c9-4e0c-bf7d-1f1335d459dd",
+	        "3c764f00-52c9-4e0c-bf7d-1f1335d459dd", 100000,
+	        STATUS_INVALID_ARGUMENT, "page_size"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct call call;
+		call_start(&call);
+		size_t len;
+		uint8_t *body = pack_list_members(cases[i].actor,
+		    cases[i].workspace, cases[i].page_size, &len);
+		EXPECT_INT(begin(&call, list_members, body, len, NULL, 0),
+		    PIPELINE_REPLY);
+		EXPECT_INT(call.code, cases[i].code);
+		EXPECT_CONTAINS(call.message, cases[i].says);
+		end(&call);
+		free(body);
+	}
+	/* A good request goes on to a worker with its page size kept. */
+	struct call call;
+	call_start(&call);
+	size_t len;
+	uint8_t *body = pack_list_members(ok_id, ok_id, 7, &len);
+	EXPECT_INT(begin(&call, list_members, body, len, NULL, 0),
+	    PIPELINE_NEEDS_DB);
+	EXPECT_INT(call.page_size, 7);
+	end(&call);
+	free(body);
+}
+
+/* dispatch_check_table refuses a row whose flags name a field its request
+ * does not have (or has in a oneof), so a slip in a row stops the start. */
+static void
+prologue_fields_are_checked_at_start(void)
+{
+	char msg[256];
+	struct method m = {.name = "exe.access.v1.AuthzService/Check",
+	    .request = &exe__access__v1__check_request__descriptor,
+	    .flags = METHOD_ACTOR};
+	EXPECT(!method_prologue_check(&m, msg, sizeof msg));
+	EXPECT_CONTAINS(msg, "actor");
+	/* CheckRequest's workspace_id is in the oneof target. */
+	m.flags = METHOD_WORKSPACE;
+	EXPECT(!method_prologue_check(&m, msg, sizeof msg));
+	EXPECT_CONTAINS(msg, "workspace_id");
+	m.flags = METHOD_PAGED;
+	EXPECT(!method_prologue_check(&m, msg, sizeof msg));
+	m.request = &exe__access__v1__list_members_request__descriptor;
+	m.flags = METHOD_ACTOR | METHOD_WORKSPACE | METHOD_PAGED;
+	EXPECT(method_prologue_check(&m, msg, sizeof msg));
+}
+
 static const struct unit_case cases[] = {
 	{"request_secrets_are_wiped", request_secrets_are_wiped},
+	{"prologue_checks_flagged_fields", prologue_checks_flagged_fields},
+	{"prologue_fields_are_checked_at_start",
+	    prologue_fields_are_checked_at_start},
 	{"table_matches_proto", table_matches_proto},
 	{"row_names_have_a_service", row_names_have_a_service},
 	{"no_duplicate_names", no_duplicate_names},

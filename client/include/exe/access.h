@@ -156,65 +156,8 @@ exa_status exa_batch_result(const exa_batch *b, size_t i, exa_decision *d,
 /* exa_batch_free frees the batch and its results. NULL is fine. */
 void exa_batch_free(exa_batch *b);
 
-/* One typed function per RPC method: exa_<method>(client, request,
- * &response, err). The response is the method's generated message; free it
- * with exa_free. */
-#define EXA_METHOD_DECL(fn, Req, Resp)                                        \
-	exa_status fn(exa_client *c, const Exe__Access__V1__##Req *request,   \
-	    Exe__Access__V1__##Resp **response, exa_error *err);
-
-/* AuthzService */
-EXA_METHOD_DECL(exa_authz_check, CheckRequest, CheckResponse)
-EXA_METHOD_DECL(exa_batch_check, BatchCheckRequest, BatchCheckResponse)
-EXA_METHOD_DECL(exa_list_permissions, ListPermissionsRequest,
-    ListPermissionsResponse)
-EXA_METHOD_DECL(exa_verify_api_key, VerifyApiKeyRequest, VerifyApiKeyResponse)
-EXA_METHOD_DECL(exa_lookup_resources, LookupResourcesRequest,
-    LookupResourcesResponse)
-/* WorkspaceService */
-EXA_METHOD_DECL(exa_create_user, CreateUserRequest, CreateUserResponse)
-EXA_METHOD_DECL(exa_get_user, GetUserRequest, GetUserResponse)
-EXA_METHOD_DECL(exa_find_user, FindUserRequest, FindUserResponse)
-EXA_METHOD_DECL(exa_create_organization, CreateOrganizationRequest,
-    CreateOrganizationResponse)
-EXA_METHOD_DECL(exa_add_organization_admin, AddOrganizationAdminRequest,
-    WriteResponse)
-EXA_METHOD_DECL(exa_remove_organization_admin, RemoveOrganizationAdminRequest,
-    WriteResponse)
-EXA_METHOD_DECL(exa_create_team_workspace, CreateTeamWorkspaceRequest,
-    CreateTeamWorkspaceResponse)
-EXA_METHOD_DECL(exa_get_workspace, GetWorkspaceRequest, GetWorkspaceResponse)
-EXA_METHOD_DECL(exa_list_workspaces, ListWorkspacesRequest,
-    ListWorkspacesResponse)
-EXA_METHOD_DECL(exa_update_workspace_settings, UpdateWorkspaceSettingsRequest,
-    UpdateWorkspaceSettingsResponse)
-EXA_METHOD_DECL(exa_delete_workspace, DeleteWorkspaceRequest, WriteResponse)
-EXA_METHOD_DECL(exa_add_member, AddMemberRequest, MemberResponse)
-EXA_METHOD_DECL(exa_change_member_role, ChangeMemberRoleRequest,
-    MemberResponse)
-EXA_METHOD_DECL(exa_remove_member, RemoveMemberRequest, WriteResponse)
-EXA_METHOD_DECL(exa_list_members, ListMembersRequest, ListMembersResponse)
-EXA_METHOD_DECL(exa_create_invitation, CreateInvitationRequest,
-    CreateInvitationResponse)
-EXA_METHOD_DECL(exa_list_invitations, ListInvitationsRequest,
-    ListInvitationsResponse)
-EXA_METHOD_DECL(exa_revoke_invitation, RevokeInvitationRequest, WriteResponse)
-EXA_METHOD_DECL(exa_accept_invitation, AcceptInvitationRequest,
-    MemberResponse)
-EXA_METHOD_DECL(exa_decline_invitation, DeclineInvitationRequest,
-    WriteResponse)
-EXA_METHOD_DECL(exa_rotate_api_key, RotateApiKeyRequest, RotateApiKeyResponse)
-EXA_METHOD_DECL(exa_get_api_key, GetApiKeyRequest, GetApiKeyResponse)
-EXA_METHOD_DECL(exa_register_resource, RegisterResourceRequest,
-    RegisterResourceResponse)
-EXA_METHOD_DECL(exa_delete_resource, DeleteResourceRequest, WriteResponse)
-EXA_METHOD_DECL(exa_list_resources, ListResourcesRequest,
-    ListResourcesResponse)
-EXA_METHOD_DECL(exa_record_activity, RecordActivityRequest,
-    RecordActivityResponse)
-EXA_METHOD_DECL(exa_list_activity, ListActivityRequest, ListActivityResponse)
-
-#undef EXA_METHOD_DECL
+/* A typed call of every RPC method, exa_<method>(client, request,
+ * &response, err), for administration tools: <exe/access_raw.h>. */
 
 #ifdef __cplusplus
 }
