@@ -316,10 +316,10 @@ pipeline_run_many(struct call **calls, size_t n, PGconn *db)
 }
 
 static bool
-retryable(const struct call *call, PGconn *db)
+retryable(const struct call *call, bool conn_lost)
 {
 	return call->code == STATUS_UNAVAILABLE && !call->in_doubt &&
-	    db != NULL && PQstatus(db) == CONNECTION_BAD;
+	    conn_lost;
 }
 
 static void
@@ -331,22 +331,22 @@ reset_answer(struct call *call)
 }
 
 bool
-pipeline_retryable(struct call *call, PGconn *db)
+pipeline_retryable(struct call *call, bool conn_lost)
 {
-	if (!retryable(call, db))
+	if (!retryable(call, conn_lost))
 		return false;
 	reset_answer(call);
 	return true;
 }
 
 bool
-pipeline_retryable_many(struct call **calls, size_t n, PGconn *db)
+pipeline_retryable_many(struct call **calls, size_t n, bool conn_lost)
 {
 	bool any = false;
 	for (size_t i = 0; i < n; i++) {
 		if (calls[i]->in_doubt)
 			return false;
-		any = any || retryable(calls[i], db);
+		any = any || retryable(calls[i], conn_lost);
 	}
 	if (any) {
 		for (size_t i = 0; i < n; i++)

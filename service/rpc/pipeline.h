@@ -36,14 +36,15 @@ enum { PIPELINE_MANY_MAX = 64 };
 void pipeline_run_many(struct call **calls, size_t n, PGconn *db);
 
 /* pipeline_retryable says whether the call failed only because its
- * connection was dead (and no commit was in doubt), and if so resets it to
- * run again: a handler's transaction rolled back, so running it once more
- * is safe. */
-bool pipeline_retryable(struct call *call, PGconn *db);
+ * connection was dead (`conn_lost`: the worker found the connection it
+ * ran on lost; and no commit was in doubt), and if so resets it to run
+ * again: a handler's transaction rolled back, so running it once more is
+ * safe. */
+bool pipeline_retryable(struct call *call, bool conn_lost);
 
 /* pipeline_retryable_many is pipeline_retryable for calls run together:
  * if any of them may run again, all are reset to run again together. */
-bool pipeline_retryable_many(struct call **calls, size_t n, PGconn *db);
+bool pipeline_retryable_many(struct call **calls, size_t n, bool conn_lost);
 
 /* pipeline_reply prepares the reply's parts, packing the response body
  * into the call's arena; a body over `max_bytes` turns into

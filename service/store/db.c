@@ -13,10 +13,12 @@
 
 enum { TXN_ATTEMPTS = 5 };
 
-/* The statements a connection has prepared. Every statement the service
- * runs is a string constant, so its address names it; the text is kept
- * too, and a statement is reused only for the very same text. */
+/* The statements a connection has prepared, and whether it was found
+ * lost. Every statement the service runs is a string constant, so its
+ * address names it; the text is kept too, and a statement is reused only
+ * for the very same text. */
 struct prepared {
+	bool lost; /* a statement failed for want of the server */
 	size_t n, cap;
 	struct statement {
 		const char *sql; /* the caller's constant */
@@ -52,6 +54,7 @@ on_conn_event(PGEventId id, void *info, void *passthrough)
 	struct prepared *p = PQinstanceData(conn, on_conn_event);
 	if (p != NULL) {
 		prepared_forget(p);
+		p->lost = false;
 		if (id == PGEVT_CONNDESTROY) {
 			free(p->list);
 			free(p);
@@ -186,8 +189,15 @@ db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
 	 * server is going away); 08: connection; 57P: shutting down. */
 	if (PQstatus(conn) == CONNECTION_BAD || err->sqlstate[0] == '\0' ||
 	    strncmp(err->sqlstate, "08", 2) == 0 ||
-	    strncmp(err->sqlstate, "57P", 3) == 0)
+	    strncmp(err->sqlstate, "57P", 3) == 0) {
+		/* libpq may still call the connection OK: after an immediate
+		 * shutdown it reads the server's farewell notice and keeps
+		 * CONNECTION_OK although the socket is closed. */
+		struct prepared *p = PQinstanceData(conn, on_conn_event);
+		if (p != NULL)
+			p->lost = true;
 		return STATUS_UNAVAILABLE;
+	}
 	if (strcmp(err->sqlstate, "23505") == 0)
 		return STATUS_ALREADY_EXISTS;
 	if (strcmp(err->sqlstate, "40001") == 0 ||
@@ -198,6 +208,17 @@ db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
 	log_error("db_error", "{s:s, s:s, s:s}", "sqlstate", err->sqlstate,
 	    "constraint", err->constraint, "message", err->message);
 	return STATUS_INTERNAL;
+}
+
+bool
+db_conn_lost(PGconn *conn)
+{
+	if (conn == NULL)
+		return false;
+	if (PQstatus(conn) == CONNECTION_BAD)
+		return true;
+	const struct prepared *p = PQinstanceData(conn, on_conn_event);
+	return p != NULL && p->lost;
 }
 
 int

@@ -38,6 +38,13 @@ int db_exec(PGconn *conn, const char *sql, int nparams,
     const char *const *params, PGresult **out, struct db_error *err)
     __attribute__((warn_unused_result));
 
+/* db_conn_lost says whether `conn` (not NULL) can serve no more
+ * statements: libpq reports it bad, or a statement on it failed with
+ * STATUS_UNAVAILABLE (the server went away; after an immediate shutdown
+ * libpq may still report such a connection as CONNECTION_OK). A lost
+ * connection is replaced, never used again. NULL: false. */
+bool db_conn_lost(PGconn *conn);
+
 /* db_txn_fn is one attempt at a transaction's body. */
 typedef int (*db_txn_fn)(PGconn *conn, void *arg);
 

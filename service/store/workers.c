@@ -56,7 +56,8 @@ struct workers {
 static void
 connect_worker(struct worker *w)
 {
-	if (w->conn != NULL && PQstatus(w->conn) == CONNECTION_OK)
+	if (w->conn != NULL && PQstatus(w->conn) == CONNECTION_OK &&
+	    !db_conn_lost(w->conn))
 		return;
 	if (w->conn != NULL) {
 		PQfinish(w->conn);

@@ -17,6 +17,7 @@
 #include "base/status.h"
 #include "rpc/method.h"
 #include "rpc/pipeline.h"
+#include "store/db.h"
 #include "transport/metrics.h"
 #include "transport/probe.h"
 
@@ -147,7 +148,7 @@ item_job_run(struct job *job, PGconn *conn, bool last)
 {
 	struct item *it = item_of(job);
 	pipeline_run(&it->call, conn);
-	if (!last && pipeline_retryable(&it->call, conn))
+	if (!last && pipeline_retryable(&it->call, db_conn_lost(conn)))
 		return true;
 	item_reply(it);
 	return false;
@@ -162,7 +163,7 @@ item_jobs_run_many(struct job **jobs, size_t n, PGconn *conn, bool last)
 	for (size_t i = 0; i < n; i++)
 		calls[i] = &item_of(jobs[i])->call;
 	pipeline_run_many(calls, n, conn);
-	if (!last && pipeline_retryable_many(calls, n, conn))
+	if (!last && pipeline_retryable_many(calls, n, db_conn_lost(conn)))
 		return true;
 	for (size_t i = 0; i < n; i++)
 		item_reply(item_of(jobs[i]));

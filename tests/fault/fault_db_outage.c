@@ -31,9 +31,9 @@
  * deployment that prefers availability accepts answers up to that old
  * (a change made elsewhere during the outage is not seen).
  *
- * Last: a daemon idle during a database restart must serve its next
- * calls; the stale connections its workers hold must not turn them into
- * UNAVAILABLE. */
+ * Last: a daemon idle during a database restart (fast, then immediate)
+ * must serve its next calls; the stale connections its workers hold must
+ * not turn them into UNAVAILABLE. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -441,14 +441,14 @@ read_burst(void *arg)
 	return NULL;
 }
 
-/* BUG (see docs/RELIABILITY.md, "Known defects"): a worker keeps its
- * PGconn while it is idle, and service/workers.c:connect_worker only
- * replaces a connection whose PQstatus is already CONNECTION_BAD. libpq
- * learns that the server closed a connection only when it next uses it,
- * so after a database restart each idle worker fails its next call with
- * UNAVAILABLE, however long after the database came back. */
+/* A worker keeps its PGconn while it is idle, and libpq learns that the
+ * server closed a connection only when it next uses it: each idle
+ * worker's first call after a restart meets a dead connection and must be
+ * run once more on a fresh one (docs/RELIABILITY.md, "Defects found, and
+ * fixed", 1 and 8). After an immediate shutdown libpq even keeps calling
+ * the dead connection CONNECTION_OK. `mode` is pg_ctl's stop mode. */
 static void
-idle_daemon_serves_its_next_calls_after_a_database_restart(void)
+idle_restart(const char *mode)
 {
 	/* Give every worker a connection: concurrent reads. */
 	enum { READERS = 8 };
@@ -466,7 +466,7 @@ idle_daemon_serves_its_next_calls_after_a_database_restart(void)
 	EXPECT_INT(before, 0);
 
 	/* Restart PostgreSQL while nobody calls. */
-	EXPECT_INT(fault_pg("pause", "fast"), 0);
+	EXPECT_INT(fault_pg("pause", mode), 0);
 	EXPECT_INT(fault_pg("resume", NULL), 0);
 	int64_t t_up = fault_ms();
 	/* The service has certainly seen the database back once its
@@ -485,11 +485,26 @@ idle_daemon_serves_its_next_calls_after_a_database_restart(void)
 			snprintf(first, sizeof first, "%s: %s",
 			    exa_status_name(rc), err.message);
 	}
-	printf("  idle restart: /readyz %lld ms after PostgreSQL returned; "
-	       "then %d of %d reads failed%s%s\n",
-	    (long long)ready, failures, 4 * WORKERS, failures ? ", first " : "",
-	    first);
+	printf("  idle restart (%s): /readyz %lld ms after PostgreSQL "
+	       "returned; then %d of %d reads failed%s%s\n",
+	    mode, (long long)ready, failures, 4 * WORKERS,
+	    failures ? ", first " : "", first);
 	EXPECT_INT(failures, 0);
+}
+
+static void
+idle_daemon_serves_its_next_calls_after_a_database_restart(void)
+{
+	idle_restart("fast");
+}
+
+/* The same after an immediate stop: PostgreSQL's processes quit without
+ * the orderly goodbye of a fast shutdown, and the restart runs crash
+ * recovery first. */
+static void
+idle_daemon_serves_its_next_calls_after_an_immediate_restart(void)
+{
+	idle_restart("immediate");
 }
 
 static const struct unit_case cases[] = {
@@ -499,6 +514,8 @@ static const struct unit_case cases[] = {
         acknowledged_writes_kept_failed_writes_left_nothing},
     {"idle daemon serves its next calls after a database restart",
         idle_daemon_serves_its_next_calls_after_a_database_restart},
+    {"idle daemon serves its next calls after an immediate restart",
+        idle_daemon_serves_its_next_calls_after_an_immediate_restart},
 };
 
 UNIT_STATE
