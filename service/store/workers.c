@@ -36,15 +36,27 @@ ms_between(const struct timespec *a, const struct timespec *b)
 	return (b->tv_sec - a->tv_sec) * 1000 + (b->tv_nsec - a->tv_nsec) / 1000000;
 }
 
+/* The queue is a set of FIFO lanes: lane 0 for jobs without a group,
+ * one lane for each group that has jobs waiting (WORKERS_LANES at most;
+ * the jobs of a further group wait in lane 0). A job's sequence number
+ * keeps the order across lanes: a worker takes the oldest head, and with
+ * it the jobs of its group from the head of the same lane. Taking and
+ * queueing touch only lane heads and tails, never what waits behind. */
+struct lane {
+	const void *group; /* lanes 1..: whose jobs, while any wait */
+	struct job *head, *tail;
+};
+
 struct workers {
 	pthread_mutex_t lock;
 	pthread_cond_t ready;
-	struct job *head;
-	struct job *tail;
+	struct lane lanes[1 + WORKERS_LANES]; /* under lock */
+	uint64_t seq;                         /* under lock */
 	bool stopping;
 	size_t busy;   /* under lock */
 	size_t queued; /* under lock */
 	uint64_t grouped; /* under lock */
+	uint64_t examined; /* under lock */
 	_Atomic int64_t connected_ms; /* a worker's last successful connect */
 	char *conninfo;
 	size_t count;
@@ -89,37 +101,57 @@ connect_worker(struct worker *w)
 	atomic_store(&w->pool->connected_ms, ms_of(&now));
 }
 
-/* take_locked takes the job at the head of the queue and, if it has a
- * group, the jobs of its group waiting behind it; returns how many. */
+/* take_locked takes the oldest job waiting and, if it has a lane of its
+ * group, the jobs waiting behind it in that lane; returns how many. The
+ * queue must not be empty. */
 static size_t
 take_locked(struct workers *pool, struct job **jobs)
 {
-	struct job *first = pool->head;
-	size_t n = 0;
-	jobs[n++] = first;
-	pool->head = first->next;
-	if (first->group != NULL) {
-		struct job **link = &pool->head;
-		while (*link != NULL && n < WORKERS_GROUP_MAX) {
-			struct job *job = *link;
-			if (job->group == first->group) {
-				*link = job->next;
-				jobs[n++] = job;
-			} else {
-				link = &job->next;
-			}
-		}
+	struct lane *lane = NULL;
+	for (size_t i = 0; i <= WORKERS_LANES; i++) {
+		struct lane *l = &pool->lanes[i];
+		if (l->head == NULL)
+			continue;
+		pool->examined++;
+		if (lane == NULL || l->head->seq < lane->head->seq)
+			lane = l;
 	}
-	/* The tail may have been taken: find the new one. */
-	pool->tail = pool->head;
-	while (pool->tail != NULL && pool->tail->next != NULL)
-		pool->tail = pool->tail->next;
+	size_t max = lane != &pool->lanes[0] ? WORKERS_GROUP_MAX : 1;
+	size_t n = 0;
+	while (n < max && lane->head != NULL) {
+		struct job *job = lane->head;
+		lane->head = job->next;
+		job->next = NULL;
+		jobs[n++] = job;
+		pool->examined++;
+	}
+	if (lane->head == NULL)
+		*lane = (struct lane){0};
 	pool->queued -= n;
 	if (n > 1)
 		pool->grouped += n;
-	for (size_t i = 0; i < n; i++)
-		jobs[i]->next = NULL;
 	return n;
+}
+
+/* lane_of finds the lane for a new job of `group`: its group's, else a
+ * free one, else lane 0. */
+static struct lane *
+lane_of(struct workers *pool, const void *group)
+{
+	if (group == NULL)
+		return &pool->lanes[0];
+	struct lane *free_lane = NULL;
+	for (size_t i = 1; i <= WORKERS_LANES; i++) {
+		struct lane *l = &pool->lanes[i];
+		if (l->head != NULL && l->group == group)
+			return l;
+		if (l->head == NULL && free_lane == NULL)
+			free_lane = l;
+	}
+	if (free_lane == NULL)
+		return &pool->lanes[0];
+	free_lane->group = group;
+	return free_lane;
 }
 
 static bool
@@ -138,9 +170,9 @@ worker_main(void *arg)
 	connect_worker(w);
 	for (;;) {
 		pthread_mutex_lock(&pool->lock);
-		while (pool->head == NULL && !pool->stopping)
+		while (pool->queued == 0 && !pool->stopping)
 			pthread_cond_wait(&pool->ready, &pool->lock);
-		if (pool->head == NULL) {
+		if (pool->queued == 0) {
 			pthread_mutex_unlock(&pool->lock);
 			break;
 		}
@@ -206,11 +238,13 @@ workers_submit(struct workers *pool, struct job *job)
 {
 	job->next = NULL;
 	pthread_mutex_lock(&pool->lock);
-	if (pool->tail != NULL)
-		pool->tail->next = job;
+	job->seq = pool->seq++;
+	struct lane *lane = lane_of(pool, job->group);
+	if (lane->tail != NULL)
+		lane->tail->next = job;
 	else
-		pool->head = job;
-	pool->tail = job;
+		lane->head = job;
+	lane->tail = job;
 	pool->queued++;
 	pthread_cond_signal(&pool->ready);
 	pthread_mutex_unlock(&pool->lock);
@@ -224,6 +258,7 @@ workers_stats(struct workers *pool, struct workers_stats *out)
 	out->busy = pool->busy;
 	out->queued = pool->queued;
 	out->grouped = pool->grouped;
+	out->examined = pool->examined;
 	pthread_mutex_unlock(&pool->lock);
 }
 

@@ -16,17 +16,21 @@
  * because `conn` turned out dead and nothing can have been committed;
  * `last` says this is already the second run. */
 struct job {
-	struct job *next;
+	struct job *next;  /* the pool's, while queued */
+	uint64_t seq;      /* the pool's: its place in the queue */
 	bool (*run)(struct job *job, PGconn *conn, bool last);
 	/* Jobs with the same non-NULL `group` that wait together are taken
 	 * together (up to WORKERS_GROUP_MAX, in queue order) and run by one
 	 * call of run_many, with the same meaning of its return and `last`;
-	 * a job taken alone is run by `run`. */
+	 * a job taken alone is run by `run`. The pool keeps the jobs of up
+	 * to WORKERS_LANES groups apart, so that taking costs the same
+	 * however many wait; a job of a further group, while that many
+	 * others wait, is run alone. */
 	const void *group;
 	bool (*run_many)(struct job **jobs, size_t n, PGconn *conn, bool last);
 };
 
-enum { WORKERS_GROUP_MAX = 64 };
+enum { WORKERS_GROUP_MAX = 64, WORKERS_LANES = 8 };
 
 struct workers;
 
@@ -44,6 +48,7 @@ struct workers_stats {
 	size_t busy;    /* running a job */
 	size_t queued;  /* jobs waiting */
 	uint64_t grouped; /* jobs run with others by run_many, so far */
+	uint64_t examined; /* queued jobs looked at to take jobs, so far */
 };
 
 /* workers_stats reports the pool's figures. */

@@ -6,13 +6,14 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "store/workers.h"
 #include "unit.h"
 
-enum { MAX_JOBS = 200, MAX_RUNS = 200 };
+enum { MAX_JOBS = 4000, MAX_RUNS = 4000 };
 
 /* One test job, and a record of every run. */
 struct test_job {
@@ -238,12 +239,80 @@ a_group_runs_again_when_asked(void)
 	workers_stop(pool);
 }
 
+/* A queue that backed up is taken with work in proportion to the jobs
+ * taken: the pool does not rescan what waits behind them on every take
+ * (that made a backlog of n jobs cost n * n / 2 steps under the lock). */
+static void
+a_backed_up_queue_costs_linear_work(void)
+{
+	struct workers *pool = start_blocked();
+	EXPECT(pool != NULL);
+	if (pool == NULL)
+		return;
+	/* 3000 jobs: ungrouped ones between jobs of two groups, so that
+	 * groups are taken from the middle of the queue. */
+	int n = 3000;
+	for (int id = 1; id <= n; id++)
+		submit(pool, id, id % 3 == 0 ? NULL : id % 3 == 1 ? group_a
+		                                                  : group_b);
+	release_and_wait(n);
+	struct workers_stats st;
+	workers_stats(pool, &st);
+	EXPECT_INT(st.queued, 0);
+	EXPECT_INT(rec.done, n);
+	/* Every take starts with the oldest job waiting. */
+	for (size_t r = 1; r < rec.runs; r++)
+		EXPECT(rec.first_id[r] > rec.first_id[r - 1]);
+	printf("  %d jobs taken in %zu runs, %llu jobs examined\n", n,
+	    rec.runs, (unsigned long long)st.examined);
+	EXPECT(st.examined <= 16 * (uint64_t)n);
+	workers_stop(pool);
+}
+
+/* More groups than the pool keeps apart: each job still runs once, and
+ * every take starts with the oldest job waiting. */
+static void
+many_groups_keep_queue_order(void)
+{
+	struct workers *pool = start_blocked();
+	EXPECT(pool != NULL);
+	if (pool == NULL)
+		return;
+	static char groups[40];
+	int n = 400;
+	for (int id = 1; id <= n; id++)
+		submit(pool, id, &groups[id % 40]);
+	release_and_wait(n);
+	bool seen[401] = {false};
+	int twice = 0;
+	for (size_t r = 0; r < rec.runs; r++) {
+		if (r > 0)
+			EXPECT(rec.first_id[r] > rec.first_id[r - 1]);
+		for (size_t i = 0; i < rec.sizes[r]; i++) {
+			int id = rec.ids[r][i];
+			twice += seen[id];
+			seen[id] = true;
+			/* Jobs taken together are of one group, in order. */
+			if (i > 0) {
+				EXPECT_INT(id % 40, rec.ids[r][0] % 40);
+				EXPECT(id > rec.ids[r][i - 1]);
+			}
+		}
+	}
+	EXPECT_INT(twice, 0);
+	EXPECT_INT(rec.done, n);
+	workers_stop(pool);
+}
+
 static const struct unit_case cases[] = {
 	{"groups_run_together_in_queue_order",
 	    groups_run_together_in_queue_order},
 	{"a_group_is_at_most_the_limit", a_group_is_at_most_the_limit},
 	{"a_lone_group_job_runs_alone", a_lone_group_job_runs_alone},
 	{"a_group_runs_again_when_asked", a_group_runs_again_when_asked},
+	{"a_backed_up_queue_costs_linear_work",
+	    a_backed_up_queue_costs_linear_work},
+	{"many_groups_keep_queue_order", many_groups_keep_queue_order},
 };
 
 UNIT_MAIN(cases)
