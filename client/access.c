@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/arena.h"
+#include "base/clock.h"
 #include "exe/access/v1/rpc.pb-c.h"
 
 enum {
@@ -29,9 +31,6 @@ enum {
 	SLOTS_IDLE_MAX = 64,
 	/* Request bodies up to this size are packed on the stack. */
 	BODY_STACK_MAX = 512,
-	/* Stack space for messages that live only within one call. */
-	ENVELOPE_ARENA = 1024,
-	DECISION_ARENA = 1024,
 };
 
 /* A call slot: an nng context and the aio that drives it. Free slots wait
@@ -234,14 +233,6 @@ exa_free(void *response)
 		protobuf_c_message_free_unpacked(response, NULL);
 }
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* transport_fail maps an nng error onto a status for the caller. */
 static exa_status
 transport_fail(exa_client *c, exa_error *err, int rv, int timeout_ms,
@@ -363,83 +354,26 @@ next_request_id(exa_client *c, char *out)
 	out[16] = '\0';
 }
 
-/* An arena hands out memory for protobuf messages (and strings) whose
- * parts all die together: first from a caller's buffer, on the stack say,
- * then from malloc'd chunks that never move. Nothing is freed one by one:
- * arena_release frees the chunks. It spares the malloc and free of every
- * field that protobuf-c's default allocator would make. */
-enum { ARENA_CHUNK = 16384 };
-
-struct arena_chunk {
-	struct arena_chunk *next;
-	max_align_t data[];
-};
-
-struct arena {
-	unsigned char *buf; /* what allocations come from now */
-	size_t size, used;
-	struct arena_chunk *chunks; /* newest first */
-};
-
-/* arena_init starts `a` on buf[size] (buf may be NULL, size 0). */
-static void
-arena_init(struct arena *a, void *buf, size_t size)
-{
-	a->buf = buf;
-	a->size = size;
-	a->used = 0;
-	a->chunks = NULL;
-}
-
-/* arena_alloc returns n bytes aligned for any type, or NULL when out of
- * memory; a ProtobufCAllocator's alloc. */
+/* Responses are unpacked into an arena (base/arena.h, the one the
+ * service uses for its requests): its first kilobyte lives inside the
+ * arena itself, on the caller's stack, and nothing is freed field by
+ * field. */
 static void *
-arena_alloc(void *data, size_t n)
+client_arena_alloc(void *data, size_t n)
 {
-	struct arena *a = data;
-	const size_t align = alignof(max_align_t);
-	if (n > SIZE_MAX / 2)
-		return NULL;
-	size_t need = n == 0 ? align : (n + align - 1) / align * align;
-	if (need > a->size - a->used) {
-		size_t size = need > ARENA_CHUNK ? need : ARENA_CHUNK;
-		struct arena_chunk *chunk = malloc(sizeof *chunk + size);
-		if (chunk == NULL)
-			return NULL;
-		chunk->next = a->chunks;
-		a->chunks = chunk;
-		a->buf = (unsigned char *)chunk->data;
-		a->size = size;
-		a->used = 0;
-	}
-	void *p = a->buf + a->used;
-	a->used += need;
-	return p;
+	return arena_alloc_raw(data, n);
 }
 
-/* arena_free does nothing: arena_release frees everything at once. */
 static void
-arena_free(void *data, void *p)
+client_arena_free(void *data, void *p)
 {
 	(void)data;
 	(void)p;
 }
 
-/* arena_release frees every chunk of `a` and leaves it empty. */
-static void
-arena_release(struct arena *a)
-{
-	while (a->chunks != NULL) {
-		struct arena_chunk *chunk = a->chunks;
-		a->chunks = chunk->next;
-		free(chunk);
-	}
-	arena_init(a, NULL, 0);
-}
-
 #define ARENA_ALLOCATOR(a)                                                     \
 	{                                                                      \
-		.alloc = arena_alloc, .free = arena_free,                      \
+		.alloc = client_arena_alloc, .free = client_arena_free,        \
 		.allocator_data = (a)                                          \
 	}
 
@@ -485,7 +419,7 @@ client_call(exa_client *c, const char *method, const ProtobufCMessage *request,
 	env.body.data = body;
 	env.body.len = body_len;
 	env.request_id = request_id;
-	env.deadline_unix_ms = now_ms() + timeout_ms;
+	env.deadline_unix_ms = clock_wall_ms() + timeout_ms;
 	env.token = c->token;
 
 	nng_msg *msg;
@@ -504,9 +438,8 @@ client_call(exa_client *c, const char *method, const ProtobufCMessage *request,
 		return transport_fail(c, err, rv, timeout_ms, method);
 
 	/* The envelope lives only until its body is unpacked. */
-	alignas(max_align_t) unsigned char envelope_space[ENVELOPE_ARENA];
 	struct arena envelope;
-	arena_init(&envelope, envelope_space, sizeof envelope_space);
+	arena_init(&envelope);
 	ProtobufCAllocator envelope_alloc = ARENA_ALLOCATOR(&envelope);
 	Exe__Access__V1__RpcResponse *resp =
 	    exe__access__v1__rpc_response__unpack(
@@ -522,7 +455,7 @@ client_call(exa_client *c, const char *method, const ProtobufCMessage *request,
 	else
 		*response = protobuf_c_message_unpack(
 		    response_type, allocator, resp->body.len, resp->body.data);
-	arena_release(&envelope);
+	arena_reset(&envelope);
 	if (code != EXA_OK)
 		return code;
 	if (*response == NULL)
@@ -563,9 +496,8 @@ exa_check_fresh(exa_client *c, const char *user_id, const char *permission,
 	req.workspace_id = (char *)workspace_id;
 	req.at_least_as_fresh = revision;
 	/* The response lives only until it is copied into *d. */
-	alignas(max_align_t) unsigned char space[DECISION_ARENA];
 	struct arena arena;
-	arena_init(&arena, space, sizeof space);
+	arena_init(&arena);
 	ProtobufCAllocator alloc = ARENA_ALLOCATOR(&arena);
 	ProtobufCMessage *msg = NULL;
 	exa_status rc = client_call(c, "exe.access.v1.AuthzService/Check",
@@ -579,7 +511,7 @@ exa_check_fresh(exa_client *c, const char *user_id, const char *permission,
 		d->revision = resp->revision;
 		copy_text(d->reason, sizeof d->reason, resp->reason);
 	}
-	arena_release(&arena);
+	arena_reset(&arena);
 	return rc;
 }
 
@@ -695,7 +627,7 @@ exa_batch_run(exa_client *c, exa_batch *b, uint64_t revision, exa_error *err)
 	if (b == NULL)
 		return fail(err, EXA_INVALID_ARGUMENT, "batch: is required");
 	b->results = NULL;
-	arena_release(&b->result_mem);
+	arena_reset(&b->result_mem);
 	for (size_t i = 0; i < b->n; i++) {
 		struct batch_item *it = &b->items[i];
 		it->req.principal = &it->principal;
@@ -712,14 +644,14 @@ exa_batch_run(exa_client *c, exa_batch *b, uint64_t revision, exa_error *err)
 	    &req.base, &exe__access__v1__batch_check_response__descriptor, 0,
 	    &alloc, &msg, err);
 	if (rc != EXA_OK) {
-		arena_release(&b->result_mem);
+		arena_reset(&b->result_mem);
 		return rc;
 	}
 	b->results = (Exe__Access__V1__BatchCheckResponse *)msg;
 	if (b->results->n_results != b->n) {
 		size_t got = b->results->n_results;
 		b->results = NULL;
-		arena_release(&b->result_mem);
+		arena_reset(&b->result_mem);
 		return fail(err, EXA_INTERNAL,
 		    "BatchCheck answered %zu items for %zu", got, b->n);
 	}
@@ -748,8 +680,8 @@ exa_batch_free(exa_batch *b)
 {
 	if (b == NULL)
 		return;
-	arena_release(&b->text);
-	arena_release(&b->result_mem);
+	arena_reset(&b->text);
+	arena_reset(&b->result_mem);
 	free(b->items);
 	free(b->list);
 	free(b);

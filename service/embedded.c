@@ -66,10 +66,10 @@ find_bin_dir(struct embedded *e, char *msg, size_t msg_size)
 	return 0;
 }
 
-/* run waits for argv[0] (in bin_dir) to finish, as the PostgreSQL account,
+/* embedded_run waits for argv[0] (in bin_dir) to finish, as the PostgreSQL account,
  * with its output appended to the log file. Returns its exit status. */
 static int
-run(const struct embedded *e, char *const argv[])
+embedded_run(const struct embedded *e, char *const argv[])
 {
 	/* The full path also as argv[0]: the PostgreSQL tools find their
 	 * siblings (postgres, initdb) next to their own argv[0], and
@@ -141,7 +141,7 @@ init_cluster(struct embedded *e, char *msg, size_t msg_size)
 	log_info("embedded_initdb", "{s:s}", "dir", e->pg_dir);
 	char *const argv[] = {"initdb", "-D", e->pg_dir, "-U", "exe_access",
 	    "--auth=trust", "--encoding=UTF8", "--locale=C", NULL};
-	if (run(e, argv) != 0) {
+	if (embedded_run(e, argv) != 0) {
 		snprintf(msg, msg_size, "initdb failed; see %s", e->log_file);
 		return -1;
 	}
@@ -169,13 +169,13 @@ static int
 start_cluster(struct embedded *e, char *msg, size_t msg_size)
 {
 	char *const status_argv[] = {"pg_ctl", "status", "-D", e->pg_dir, NULL};
-	if (run(e, status_argv) == 0) {
+	if (embedded_run(e, status_argv) == 0) {
 		log_info("embedded_reused", "{s:s}", "dir", e->pg_dir);
 		return 0;
 	}
 	char *const argv[] = {"pg_ctl", "start", "-w", "-t", "60", "-D",
 	    e->pg_dir, "-l", e->log_file, NULL};
-	if (run(e, argv) != 0) {
+	if (embedded_run(e, argv) != 0) {
 		snprintf(msg, msg_size, "PostgreSQL did not start; see %s",
 		    e->log_file);
 		return -1;
@@ -410,7 +410,7 @@ embedded_stop(struct embedded *e)
 	if (e->started_here) {
 		char *const argv[] = {"pg_ctl", "stop", "-w", "-m", "fast", "-D",
 		    e->pg_dir, NULL};
-		if (run(e, argv) == 0)
+		if (embedded_run(e, argv) == 0)
 			log_info("embedded_stopped", "{s:s}", "dir", e->pg_dir);
 		else
 			log_warn("embedded_stop_failed", "{s:s}", "log",

@@ -104,7 +104,7 @@ prepare_database(const char *conninfo, long timeout_s, uint64_t *revision,
 }
 
 static int
-fail(const char *event, const char *msg)
+main_fail(const char *event, const char *msg)
 {
 	log_error(event, "{s:s}", "message", msg);
 	return 1;
@@ -151,11 +151,11 @@ main(int argc, char **argv)
 	struct http *http = NULL;
 
 	if (sodium_init() < 0) {
-		exit_code = fail("start_failed", "libsodium failed to initialize");
+		exit_code = main_fail("start_failed", "libsodium failed to initialize");
 		goto out;
 	}
 	if (dispatch_check_table(msg, sizeof msg) != 0) {
-		exit_code = fail("start_failed", msg);
+		exit_code = main_fail("start_failed", msg);
 		goto out;
 	}
 
@@ -164,7 +164,7 @@ main(int argc, char **argv)
 	const char *token_file = cfg.token_file;
 	if (conninfo == NULL) {
 		if (embedded_start(&embedded, &cfg, msg, sizeof msg) != 0) {
-			exit_code = fail("embedded_failed", msg);
+			exit_code = main_fail("embedded_failed", msg);
 			goto out;
 		}
 		conninfo = embedded_conninfo(embedded);
@@ -175,24 +175,24 @@ main(int argc, char **argv)
 	}
 
 	if (key_file == NULL) {
-		exit_code = fail("start_failed",
+		exit_code = main_fail("start_failed",
 		    "--hash-key-file is required with --database-url: secrets "
 		    "are stored as keyed hashes");
 		goto out;
 	}
 	hash_key = load_hash_key(key_file, msg, sizeof msg);
 	if (hash_key == NULL) {
-		exit_code = fail("start_failed", msg);
+		exit_code = main_fail("start_failed", msg);
 		goto out;
 	}
 	if (token_file == NULL) {
-		exit_code = fail("start_failed",
+		exit_code = main_fail("start_failed",
 		    "--token-file is required with --database-url: every caller "
 		    "authenticates (make entries with --mint-token NAME:SCOPE)");
 		goto out;
 	}
 	if (tokens_open(&tokens, token_file, msg, sizeof msg) != 0) {
-		exit_code = fail("start_failed", msg);
+		exit_code = main_fail("start_failed", msg);
 		goto out;
 	}
 	if (tokens_count(tokens) == 0)
@@ -200,17 +200,17 @@ main(int argc, char **argv)
 	uint64_t revision = 0;
 	if (prepare_database(conninfo, cfg.db_connect_timeout_s, &revision, msg,
 	        sizeof msg) != 0) {
-		exit_code = fail("database_failed", msg);
+		exit_code = main_fail("database_failed", msg);
 		goto out;
 	}
 	if (cache_new(&cache, (size_t)cfg.cache_size, cfg.cache_max_staleness_ms,
 	        revision) != 0 ||
 	    cache_feed_start(&feed, cache, conninfo, cfg.cache_refresh_ms) != 0) {
-		exit_code = fail("start_failed", "cannot start the cache");
+		exit_code = main_fail("start_failed", "cannot start the cache");
 		goto out;
 	}
 	if (workers_start(&workers, conninfo, (size_t)cfg.workers) != 0) {
-		exit_code = fail("start_failed", "cannot start database workers");
+		exit_code = main_fail("start_failed", "cannot start database workers");
 		goto out;
 	}
 	struct service_ctx svc = {.methods = &dispatch_table, .tokens = tokens, .hash_key = hash_key,
@@ -226,7 +226,7 @@ main(int argc, char **argv)
 	    .probe_interval_ms = cfg.listener_probe_ms,
 	};
 	if (server_start(&server, &opts, workers, &svc, msg, sizeof msg) != 0) {
-		exit_code = fail("start_failed", msg);
+		exit_code = main_fail("start_failed", msg);
 		goto out;
 	}
 	struct http_sources http_src = {.methods = &dispatch_table, .cache = cache, .workers = workers,
@@ -234,7 +234,7 @@ main(int argc, char **argv)
 	if (cfg.metrics_address != NULL &&
 	    http_start(&http, cfg.metrics_address, &http_src, msg,
 	        sizeof msg) != 0) {
-		exit_code = fail("start_failed", msg);
+		exit_code = main_fail("start_failed", msg);
 		goto out;
 	}
 	log_info("ready", "{s:s, s:i, s:b, s:i}", "version", EXE_ACCESS_VERSION,

@@ -14,7 +14,8 @@
 # Generated protobuf headers (exe/access/v1/*.pb-c.h) and the list of
 # methods generated from the .proto (exe/access/v1/methods.h) are below
 # them all.
-# The client library and CLI (client/) may include nothing of service/.
+# The client library and CLI (client/) may include nothing of service/
+# but the base layer it shares (the exa_base library).
 # Prints every upward include and exits 1 if there is one.
 set -eu
 cd "$(dirname "$0")/.."
@@ -66,6 +67,7 @@ for f in $(find client -name '*.c' -o -name '*.h'); do
 	for inc in $(sed -n 's/^#include "\([^"]*\)".*/\1/p' "$f"); do
 		case "$inc" in
 		exe/*) ;;
+		base/*) ;;
 		*/*)
 			if [ -e "service/$inc" ]; then
 				echo "$f: the client includes the service's \"$inc\""

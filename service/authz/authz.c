@@ -26,13 +26,6 @@
 
 enum { BATCH_MAX = 1000 };
 
-static bool
-resource_type_known(const char *type)
-{
-	return strcmp(type, "experiment") == 0 || strcmp(type, "dataset") == 0 ||
-	    strcmp(type, "project") == 0;
-}
-
 /* What check_request_validate read out of a valid CheckRequest, so that
  * deciding it parses nothing twice. */
 struct check_ids {
@@ -76,7 +69,7 @@ check_request_validate(const Exe__Access__V1__CheckRequest *req,
 		ids->workspace = rc == STATUS_OK;
 		return rc;
 	case EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE:
-		if (!resource_type_known(req->resource->type)) {
+		if (!perms_resource_type_known(req->resource->type)) {
 			snprintf(msg, size,
 			    "resource.type: must be experiment, dataset or "
 			    "project");
@@ -598,7 +591,7 @@ authz_lookup_validate(struct call *call)
 	bool is_user;
 	int rc = validate_principal("principal", req->principal, user_id, &is_user,
 	    call->message, sizeof call->message);
-	if (rc == STATUS_OK && !resource_type_known(req->resource_type))
+	if (rc == STATUS_OK && !perms_resource_type_known(req->resource_type))
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "resource_type: must be experiment, dataset or project");
 	if (rc == STATUS_OK)

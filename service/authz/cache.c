@@ -11,10 +11,10 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <urcu/urcu-bp.h>
 #include <urcu/rculfhash.h>
 
+#include "base/clock.h"
 #include "rpc/validate.h"
 
 enum entry_kind { ENTRY_MEMBERSHIP = 'M', ENTRY_KEY = 'K', ENTRY_RESOURCE = 'R' };
@@ -53,14 +53,6 @@ struct lookup_key {
 	const unsigned char *bytes;
 	size_t len;
 };
-
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static unsigned long
 hash_of(const struct cache *c, const unsigned char *key, size_t len)
@@ -181,7 +173,7 @@ cache_new(struct cache **out, size_t capacity, long max_staleness_ms,
 	randombytes_buf(c->seed, sizeof c->seed);
 	pthread_mutex_init(&c->write_lock, NULL);
 	atomic_store(&c->applied, revision);
-	atomic_store(&c->synced_ms, now_ms());
+	atomic_store(&c->synced_ms, clock_mono_ms());
 	if (capacity > 0) {
 		/* Workspaces: at most one an entry. Keys: a few per workspace
 		 * at most, and far fewer cached than memberships. */
@@ -226,7 +218,7 @@ cache_usable(struct cache *c, uint64_t min_revision)
 {
 	if (c == NULL || c->capacity == 0)
 		return false;
-	if (now_ms() - atomic_load(&c->synced_ms) > c->max_staleness_ms)
+	if (clock_mono_ms() - atomic_load(&c->synced_ms) > c->max_staleness_ms)
 		return false;
 	return atomic_load(&c->applied) >= min_revision;
 }
@@ -517,14 +509,14 @@ cache_apply(struct cache *c, const struct cache_change *changes, size_t n,
 	}
 	if (up_to > atomic_load(&c->applied))
 		atomic_store(&c->applied, up_to);
-	atomic_store(&c->synced_ms, now_ms());
+	atomic_store(&c->synced_ms, clock_mono_ms());
 	pthread_mutex_unlock(&c->write_lock);
 }
 
 int64_t
 cache_sync_age_ms(struct cache *c)
 {
-	return now_ms() - atomic_load(&c->synced_ms);
+	return clock_mono_ms() - atomic_load(&c->synced_ms);
 }
 
 void

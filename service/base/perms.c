@@ -81,3 +81,10 @@ perms_role_parse(const char *name, enum role *out)
 	}
 	return false;
 }
+
+bool
+perms_resource_type_known(const char *type)
+{
+	return strcmp(type, "experiment") == 0 || strcmp(type, "dataset") == 0 ||
+	    strcmp(type, "project") == 0;
+}

@@ -34,6 +34,10 @@ const struct permission *perms_find(const char *name);
 /* perms_role_has says whether `role` holds `perm` in a team workspace. */
 bool perms_role_has(enum role role, const struct permission *perm);
 
+/* perms_resource_type_known says whether `type` is a resource type of
+ * SPEC §1: experiment, dataset or project. */
+bool perms_resource_type_known(const char *type);
+
 /* perms_role_name returns "admin", "member", "read_only" or "none". */
 const char *perms_role_name(enum role role);
 

@@ -48,7 +48,7 @@ struct call {
 	uint64_t started_ns;        /* monotonic, when the request arrived */
 	char *secret;               /* see call_secret */
 	struct caller caller;       /* who called (when tokens are on) */
-	bool counted;               /* holds one of the caller's in-flight slots */
+	bool holds_slot;               /* holds one of the caller's in-flight slots */
 	bool in_doubt;              /* a commit was lost: never run it again */
 	int code;
 	char message[512];

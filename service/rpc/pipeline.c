@@ -202,7 +202,7 @@ pipeline_begin(struct call *call, const uint8_t *buf, size_t len,
 			    call->caller.name, limit);
 			return PIPELINE_REPLY;
 		}
-		call->counted = true;
+		call->holds_slot = true;
 	}
 	call->deadline_ms = env->deadline_unix_ms;
 	if (deadline_passed(call)) {
@@ -391,7 +391,7 @@ pipeline_end(struct call *call)
 	arena_wipe(&call->arena);
 	if (call->secret != NULL)
 		sodium_free(call->secret);
-	if (call->counted)
+	if (call->holds_slot)
 		tokens_release(call->svc->tokens, &call->caller);
 	arena_reset(&call->arena);
 	const struct service_ctx *svc = call->svc;

@@ -63,7 +63,7 @@ validate_base64url(const char *s, size_t len)
 }
 
 static int
-fail(char *msg, size_t msg_size, const char *field, const char *what)
+validate_fail(char *msg, size_t msg_size, const char *field, const char *what)
 {
 	snprintf(msg, msg_size, "%s: %s", field, what);
 	return STATUS_INVALID_ARGUMENT;
@@ -90,7 +90,7 @@ validate_text(const char *field, const char *value, size_t max, bool required,
 	size_t len = strlen(value);
 	if (len == 0) {
 		if (required)
-			return fail(msg, msg_size, field, "is required");
+			return validate_fail(msg, msg_size, field, "is required");
 		return STATUS_OK;
 	}
 	if (len > max) {
@@ -101,13 +101,13 @@ validate_text(const char *field, const char *value, size_t max, bool required,
 	if (printable_ascii(value, len))
 		return STATUS_OK;
 	if (!validate_utf8(value, len))
-		return fail(msg, msg_size, field, "is not valid UTF-8");
+		return validate_fail(msg, msg_size, field, "is not valid UTF-8");
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)value[i];
 		bool c1 = c == 0xC2 && i + 1 < len &&
 		    (unsigned char)value[i + 1] <= 0x9F;
 		if (c < 0x20 || c == 0x7F || c1)
-			return fail(msg, msg_size, field,
+			return validate_fail(msg, msg_size, field,
 			    "contains a control character");
 	}
 	return STATUS_OK;
@@ -156,10 +156,10 @@ validate_uuid_id(const char *field, const char *value, bool required,
     unsigned char out[16], char *msg, size_t msg_size)
 {
 	if (value[0] == '\0')
-		return required ? fail(msg, msg_size, field, "is required")
+		return required ? validate_fail(msg, msg_size, field, "is required")
 		                : STATUS_OK;
 	if (!validate_uuid_bytes(value, out))
-		return fail(msg, msg_size, field,
+		return validate_fail(msg, msg_size, field,
 		    "is not an id (expected a UUID such as "
 		    "3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c90)");
 	return STATUS_OK;
@@ -177,10 +177,10 @@ validate_username(const char *field, const char *value, char *msg,
 		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9');
 		if (p == value && !alnum)
-			return fail(msg, msg_size, field,
+			return validate_fail(msg, msg_size, field,
 			    "must start with a letter or digit");
 		if (!alnum && c != '.' && c != '-' && c != '_')
-			return fail(msg, msg_size, field,
+			return validate_fail(msg, msg_size, field,
 			    "may contain only letters, digits, '.', '-' and '_'");
 	}
 	return STATUS_OK;
@@ -196,10 +196,10 @@ validate_email(const char *field, const char *value, char *msg,
 	const char *at = strchr(value, '@');
 	if (at == NULL || at == value || at[1] == '\0' ||
 	    strchr(at + 1, '@') != NULL)
-		return fail(msg, msg_size, field,
+		return validate_fail(msg, msg_size, field,
 		    "is not an email address (expected name@domain)");
 	if (strchr(value, ' ') != NULL)
-		return fail(msg, msg_size, field, "must not contain spaces");
+		return validate_fail(msg, msg_size, field, "must not contain spaces");
 	return STATUS_OK;
 }
 

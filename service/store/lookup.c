@@ -51,7 +51,7 @@ fill(struct call *call, PGresult *res, uint32_t limit,
 }
 
 static int
-run(struct call *call, const char *sql, const char *const *params, int n,
+lookup_run(struct call *call, const char *sql, const char *const *params, int n,
     uint32_t limit, Exe__Access__V1__LookupResourcesResponse *resp)
 {
 	PGresult *res;
@@ -78,7 +78,7 @@ store_lookup_for_user(struct call *call, const char *user_id,
 	char limit_text[16];
 	snprintf(limit_text, sizeof limit_text, "%u", limit + 1);
 	const char *params[] = {user_id, type, roles, after, limit_text};
-	return run(call, sql, params, 5, limit, resp);
+	return lookup_run(call, sql, params, 5, limit, resp);
 }
 
 int
@@ -95,5 +95,5 @@ store_lookup_in_workspace(struct call *call, const char *workspace_id,
 	char limit_text[16];
 	snprintf(limit_text, sizeof limit_text, "%u", limit + 1);
 	const char *params[] = {workspace_id, type, after, limit_text};
-	return run(call, sql, params, 4, limit, resp);
+	return lookup_run(call, sql, params, 4, limit, resp);
 }

@@ -31,7 +31,7 @@ fill_user(struct call *call, const PGresult *res, int row, int col,
 }
 
 static int
-create_txn(PGconn *conn, void *arg)
+store_users_create_txn(PGconn *conn, void *arg)
 {
 	struct create_txn *t = arg;
 	struct call *call = t->call;
@@ -99,7 +99,7 @@ store_user_create(struct call *call, const struct new_user *u,
     Exe__Access__V1__CreateUserResponse *resp)
 {
 	struct create_txn t = {call, u, resp};
-	return db_call_txn_with(call, create_txn, &t);
+	return db_call_txn_with(call, store_users_create_txn, &t);
 }
 
 int

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/status.h"
 #include "rpc/method.h"
@@ -33,7 +34,7 @@ struct item {
 	nng_aio *aio;
 	nng_ctx ctx;
 	enum item_state state;
-	bool counted; /* in the request metrics (an empty probe is not) */
+	bool in_metrics; /* in the request metrics (an empty probe is not) */
 	struct job job;
 	struct call call;
 };
@@ -115,10 +116,8 @@ item_reply(struct item *it)
 		    it->call.method != NULL ? it->call.method->name : "",
 		    "message", reply.message);
 
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	uint64_t now_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-	if (it->counted)
+	uint64_t now_ns = clock_mono_ns();
+	if (it->in_metrics)
 		metrics_request(it->call.method != NULL
 		        ? (int)method_index(it->call.svc->methods, it->call.method)
 		        : -1,
@@ -209,13 +208,10 @@ item_cb(void *arg)
 	srv->busy++;
 	pthread_mutex_unlock(&srv->lock);
 
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	it->call.started_ns =
-	    (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	it->call.started_ns = clock_mono_ns();
 	nng_msg *msg = nng_aio_get_msg(it->aio);
 	/* An empty request is the listener watchdog's probe (probe.h). */
-	it->counted = nng_msg_len(msg) > 0;
+	it->in_metrics = nng_msg_len(msg) > 0;
 	enum pipeline_next next = pipeline_begin(&it->call, nng_msg_body(msg),
 	    nng_msg_len(msg), srv->max_bytes);
 	/* The request may carry a secret: leave none in freed memory. */

@@ -2,7 +2,7 @@
  * did (e.g. measurement.add on an experiment), which the principal must be
  * allowed to do there; the record goes through db_record_change like every
  * change the service makes itself. ListActivity pages a workspace's
- * records newest first. SQL in store_activity.c. */
+ * records newest first. SQL in store/activity.c. */
 #include "workspace/activity.h"
 
 #include <string.h>
@@ -21,13 +21,6 @@
  * always fits a bigint. */
 enum { CURSOR_DIGITS_MAX = 18 };
 
-static bool
-type_known(const char *type)
-{
-	return strcmp(type, "experiment") == 0 ||
-	    strcmp(type, "dataset") == 0 || strcmp(type, "project") == 0;
-}
-
 /* validate_target checks that exactly one of workspace_id and resource is
  * given, and its form. */
 static int
@@ -43,7 +36,7 @@ validate_target(struct call *call,
 	if (workspace)
 		return validate_uuid("workspace_id", req->workspace_id, true,
 		    call->message, sizeof call->message);
-	if (!type_known(req->resource->type))
+	if (!perms_resource_type_known(req->resource->type))
 		return call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "resource.type: must be experiment, dataset or project");
 	return validate_text("resource.id", req->resource->id,

@@ -3,7 +3,7 @@
  * 24 h); GetApiKey shows prefixes, times and the keys still in their
  * grace period, never a secret. The secret lives in the call's guarded
  * memory (call_secret) and reaches the database only as its keyed hash;
- * SQL in store_apikeys.c. */
+ * SQL in store/apikeys.c. */
 #include "workspace/apikeys.h"
 
 #include <sodium.h>

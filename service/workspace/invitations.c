@@ -46,10 +46,10 @@ actor_user(const Exe__Access__V1__Principal *actor)
 	    : NULL;
 }
 
-/* lock_team locks the workspace row FOR UPDATE and refuses personal
+/* invitations_lock_team locks the workspace row FOR UPDATE and refuses personal
  * workspaces with R2's reason. */
 static int
-lock_team(struct call *call, const char *workspace_id, struct standing *st)
+invitations_lock_team(struct call *call, const char *workspace_id, struct standing *st)
 {
 	int rc = store_user_standing(call, workspace_id, nobody,
 	    STORE_LOCK_UPDATE, st);
@@ -92,7 +92,7 @@ invitee_of(const Exe__Access__V1__Invitation *inv)
 }
 
 static int
-record(struct call *call, const Exe__Access__V1__Principal *actor,
+invitations_record(struct call *call, const Exe__Access__V1__Principal *actor,
     const struct decision *d, struct db_change *change, uint64_t *revision)
 {
 	actor_fill_change(actor, d, change);
@@ -165,7 +165,7 @@ check_invitee(struct call *call, const char *workspace_id, bool by_email,
 }
 
 static int
-create_txn(PGconn *conn, void *arg)
+invitations_create_txn(PGconn *conn, void *arg)
 {
 	(void)conn;
 	struct call *call = arg;
@@ -178,7 +178,7 @@ create_txn(PGconn *conn, void *arg)
 	struct standing st;
 	struct decision d;
 	struct invitee who;
-	int rc = lock_team(call, req->workspace_id, &st);
+	int rc = invitations_lock_team(call, req->workspace_id, &st);
 	if (rc == STATUS_OK)
 		rc = actor_require(call, req->actor, req->workspace_id,
 		    "members.invite", STORE_LOCK_NONE, &d);
@@ -215,7 +215,7 @@ create_txn(PGconn *conn, void *arg)
 	    .action = "invitation.created",
 	    .detail = invitee_of(resp->invitation),
 	};
-	return record(call, req->actor, &d, &change, &resp->revision);
+	return invitations_record(call, req->actor, &d, &change, &resp->revision);
 }
 
 int
@@ -230,7 +230,7 @@ invitations_create(struct call *call)
 	 * stores the hash of the token the caller receives. */
 	secret_generate(SECRET_INVITATION, token);
 	resp->token = token;
-	return db_call_txn(call, create_txn);
+	return db_call_txn(call, invitations_create_txn);
 }
 
 /* cursor_valid: what store_invitations_list put in a cursor, a count of
@@ -305,7 +305,7 @@ revoke_txn(PGconn *conn, void *arg)
 	int rc = store_invitation_find(call, INVITATION_BY_ID,
 	    req->invitation_id, STORE_LOCK_NONE, NULL, &inv, NULL);
 	if (rc == STATUS_OK)
-		rc = lock_team(call, inv->workspace_id, &st);
+		rc = invitations_lock_team(call, inv->workspace_id, &st);
 	if (rc == STATUS_OK)
 		rc = actor_require(call, req->actor, inv->workspace_id,
 		    "members.invite", STORE_LOCK_NONE, &d);
@@ -326,7 +326,7 @@ revoke_txn(PGconn *conn, void *arg)
 	    .action = "invitation.revoked",
 	    .detail = invitee_of(inv),
 	};
-	return record(call, req->actor, &d, &change, &resp->revision);
+	return invitations_record(call, req->actor, &d, &change, &resp->revision);
 }
 
 int
@@ -446,7 +446,7 @@ accept_txn(PGconn *conn, void *arg)
 	    .action = "invitation.accepted",
 	    .detail = detail,
 	};
-	return record(call, a.actor, NULL, &change, &resp->revision);
+	return invitations_record(call, a.actor, NULL, &change, &resp->revision);
 }
 
 int
@@ -481,7 +481,7 @@ decline_txn(PGconn *conn, void *arg)
 	    .action = "invitation.declined",
 	    .detail = invitee_of(inv),
 	};
-	return record(call, a.actor, NULL, &change, &resp->revision);
+	return invitations_record(call, a.actor, NULL, &change, &resp->revision);
 }
 
 int

@@ -1,4 +1,4 @@
-/* Membership changes and their rules; SQL in store_members.c. Each change
+/* Membership changes and their rules; SQL in store/members.c. Each change
  * locks the workspace row first, so concurrent changes to one workspace
  * are serialized and R8's admin count cannot go stale before commit. */
 #include "workspace/members.h"
@@ -66,10 +66,10 @@ members_change_validate(struct call *call)
 	return STATUS_OK;
 }
 
-/* lock_team locks the workspace, reads the target user's role in it, and
+/* members_lock_team locks the workspace, reads the target user's role in it, and
  * refuses personal workspaces with R2's reason. */
 static int
-lock_team(struct call *call, const struct change_args *a, const char *verb,
+members_lock_team(struct call *call, const struct change_args *a, const char *verb,
     struct standing *st)
 {
 	int rc = store_user_standing(call, a->workspace_id, a->user_id,
@@ -107,7 +107,7 @@ keep_an_admin(struct call *call, const struct change_args *a,
 }
 
 static int
-record(struct call *call, const struct change_args *a,
+members_record(struct call *call, const struct change_args *a,
     const struct decision *d, const char *action, const char *detail,
     uint64_t *revision)
 {
@@ -133,7 +133,7 @@ add_txn(PGconn *conn, void *arg)
 	    ? ROLE_MEMBER
 	    : (enum role)a.role;
 	struct standing st;
-	int rc = lock_team(call, &a, "be added to it", &st);
+	int rc = members_lock_team(call, &a, "be added to it", &st);
 	if (rc == STATUS_OK)
 		rc = actor_require_org_admin(call, a.actor, st.organization_id,
 		    STORE_LOCK_SHARE);
@@ -149,7 +149,7 @@ add_txn(PGconn *conn, void *arg)
 		    &resp->member);
 	if (rc != STATUS_OK)
 		return rc;
-	return record(call, &a, NULL, "member.added", perms_role_name(role),
+	return members_record(call, &a, NULL, "member.added", perms_role_name(role),
 	    &resp->revision);
 }
 
@@ -168,7 +168,7 @@ change_role_txn(PGconn *conn, void *arg)
 	Exe__Access__V1__MemberResponse *resp = (void *)call->response;
 	enum role role = (enum role)a.role;
 	struct standing st;
-	int rc = lock_team(call, &a, "change its owner's role", &st);
+	int rc = members_lock_team(call, &a, "change its owner's role", &st);
 	if (rc != STATUS_OK)
 		return rc;
 	if (a.actor->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID &&
@@ -192,7 +192,7 @@ change_role_txn(PGconn *conn, void *arg)
 	char detail[40];
 	snprintf(detail, sizeof detail, "%s -> %s", perms_role_name(st.role),
 	    perms_role_name(role));
-	return record(call, &a, NULL, "member.role_changed", detail,
+	return members_record(call, &a, NULL, "member.role_changed", detail,
 	    &resp->revision);
 }
 
@@ -238,7 +238,7 @@ remove_txn(PGconn *conn, void *arg)
 	Exe__Access__V1__WriteResponse *resp = (void *)call->response;
 	struct standing st;
 	struct decision d;
-	int rc = lock_team(call, &a, "remove its owner", &st);
+	int rc = members_lock_team(call, &a, "remove its owner", &st);
 	if (rc == STATUS_OK)
 		rc = may_remove(call, &a, &st, &d);
 	if (rc == STATUS_OK && st.role == ROLE_NONE)
@@ -251,7 +251,7 @@ remove_txn(PGconn *conn, void *arg)
 		rc = store_member_remove(call, a.workspace_id, a.user_id);
 	if (rc != STATUS_OK)
 		return rc;
-	return record(call, &a, &d, "member.removed", perms_role_name(st.role),
+	return members_record(call, &a, &d, "member.removed", perms_role_name(st.role),
 	    &resp->revision);
 }
 

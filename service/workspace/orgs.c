@@ -1,4 +1,4 @@
-/* Organisations: who may create and administer them; SQL in store_orgs.c. */
+/* Organisations: who may create and administer them; SQL in store/orgs.c. */
 #include "workspace/orgs.h"
 
 #include "base/status.h"
@@ -24,7 +24,7 @@ orgs_create_validate(struct call *call)
 }
 
 static int
-create_txn(PGconn *conn, void *arg)
+orgs_create_txn(PGconn *conn, void *arg)
 {
 	(void)conn;
 	struct call *call = arg;
@@ -61,7 +61,7 @@ orgs_create(struct call *call)
 	int rc = actor_require_user(call, req->actor, "create an organisation");
 	if (rc != STATUS_OK)
 		return rc;
-	return db_call_txn(call, create_txn);
+	return db_call_txn(call, orgs_create_txn);
 }
 
 /* Add and Remove carry the same three fields. */

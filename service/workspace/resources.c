@@ -2,12 +2,13 @@
  * experiment, dataset or project registers it in a workspace, so checks on
  * it follow the workspace's roles. Registering needs `<type>.create` and
  * deleting `<type>.delete` in the workspace; listing needs `<type>.view`
- * (or workspace.view for every type). SQL in store_resources.c. */
+ * (or workspace.view for every type). SQL in store/resources.c. */
 #include "workspace/resources.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "base/perms.h"
 #include "base/status.h"
 #include "exe/access/v1/workspace.pb-c.h"
 #include "rpc/paging.h"
@@ -17,13 +18,6 @@
 #include "store/resources.h"
 #include "workspace/actor.h"
 
-static bool
-type_known(const char *type)
-{
-	return strcmp(type, "experiment") == 0 ||
-	    strcmp(type, "dataset") == 0 || strcmp(type, "project") == 0;
-}
-
 /* validate_ref checks a resource reference's form; errors name the field
  * as "resource.type" and "resource.id". */
 static int
@@ -32,7 +26,7 @@ validate_ref(struct call *call, const Exe__Access__V1__ResourceRef *ref)
 	if (ref == NULL)
 		return call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "resource: give the resource's type and id");
-	if (!type_known(ref->type))
+	if (!perms_resource_type_known(ref->type))
 		return call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "resource.type: must be experiment, dataset or project");
 	int rc = validate_text("resource.id", ref->id, LIMIT_RESOURCE_ID, true,
@@ -127,7 +121,7 @@ not_registered(struct call *call, const Exe__Access__V1__ResourceRef *ref)
 }
 
 static int
-delete_txn(PGconn *conn, void *arg)
+resources_delete_txn(PGconn *conn, void *arg)
 {
 	struct call *call = arg;
 	const Exe__Access__V1__DeleteResourceRequest *req =
@@ -172,7 +166,7 @@ delete_txn(PGconn *conn, void *arg)
 int
 resources_delete(struct call *call)
 {
-	return db_call_txn(call, delete_txn);
+	return db_call_txn(call, resources_delete_txn);
 }
 
 int
@@ -181,7 +175,7 @@ resources_list_validate(struct call *call)
 	const Exe__Access__V1__ListResourcesRequest *req =
 	    (const void *)call->request;
 	int rc = STATUS_OK;
-	if (req->type[0] != '\0' && !type_known(req->type))
+	if (req->type[0] != '\0' && !perms_resource_type_known(req->type))
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "type: must be experiment, dataset, project, or empty for "
 		    "every type");
@@ -207,7 +201,7 @@ resources_list(struct call *call)
 	/* A cursor's type is one of ours, and with a type filter it is that
 	 * type: anything else did not come from this listing. */
 	if (rc == STATUS_OK && after[0] != NULL &&
-	    (!type_known(after[0]) ||
+	    (!perms_resource_type_known(after[0]) ||
 	        (type != NULL && strcmp(type, after[0]) != 0)))
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "page_token: not a token this method returned for this "

@@ -1,5 +1,5 @@
 /* Sign-up and user look-ups: input rules, the API key minted at sign-up,
- * and the responses. The SQL lives in store_users.c. */
+ * and the responses. The SQL lives in store/users.c. */
 #include "workspace/users.h"
 
 #include <sodium.h>

@@ -1,5 +1,5 @@
 /* Workspace methods: inputs, paging and responses; SQL in
- * store_workspaces.c. */
+ * store/workspaces.c. */
 #include "workspace/workspaces.h"
 
 #include <jansson.h>
@@ -292,7 +292,7 @@ workspaces_update(struct call *call)
 }
 
 static int
-delete_txn(PGconn *conn, void *arg)
+workspaces_delete_txn(PGconn *conn, void *arg)
 {
 	struct call *call = arg;
 	const Exe__Access__V1__DeleteWorkspaceRequest *req =
@@ -322,5 +322,5 @@ delete_txn(PGconn *conn, void *arg)
 int
 workspaces_delete(struct call *call)
 {
-	return db_call_txn(call, delete_txn);
+	return db_call_txn(call, workspaces_delete_txn);
 }

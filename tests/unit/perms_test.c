@@ -264,7 +264,19 @@ find_refuses_near_names(void)
 	}
 }
 
+static void
+resource_types(void)
+{
+	EXPECT(perms_resource_type_known("experiment"));
+	EXPECT(perms_resource_type_known("dataset"));
+	EXPECT(perms_resource_type_known("project"));
+	EXPECT(!perms_resource_type_known("Experiment"));
+	EXPECT(!perms_resource_type_known("experiments"));
+	EXPECT(!perms_resource_type_known(""));
+}
+
 static const struct unit_case cases[] = {
+	{"resource_types", resource_types},
 	{"count_is_23", count_is_23},
 	{"every_cell_matches_spec", every_cell_matches_spec},
 	{"table_in_spec_order_without_extras", table_in_spec_order_without_extras},
