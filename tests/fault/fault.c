@@ -204,6 +204,40 @@ fault_pg_stop(void)
 	}
 }
 
+int
+fault_pg_standby(bool sync)
+{
+	return fault_pg("standby", sync ? "sync" : NULL) == 0 ? 0 : -1;
+}
+
+void
+fault_standby_conninfo(const struct harness *h, char *out, size_t size)
+{
+	snprintf(out, size, "%s port=5433", h->conninfo);
+}
+
+int
+fault_standby_sql(const struct harness *h, const char *sql)
+{
+	char conninfo[600];
+	fault_standby_conninfo(h, conninfo, sizeof conninfo);
+	PGconn *conn = PQconnectdb(conninfo);
+	int rc = -1;
+	if (PQstatus(conn) == CONNECTION_OK) {
+		PGresult *res = PQexec(conn, sql);
+		ExecStatusType st = PQresultStatus(res);
+		rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? 0 : -1;
+		if (rc != 0)
+			fprintf(stderr, "fault: standby: %s: %s", sql,
+			    PQresultErrorMessage(res));
+		PQclear(res);
+	} else {
+		fprintf(stderr, "fault: standby: %s", PQerrorMessage(conn));
+	}
+	PQfinish(conn);
+	return rc;
+}
+
 /* ---- Daemons ---- */
 
 static void

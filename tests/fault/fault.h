@@ -13,6 +13,7 @@
 #define EXE_FAULT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -38,6 +39,21 @@ int fault_pg(const char *verb, const char *mode);
 
 /* fault_pg_stop stops and deletes the private cluster (also at exit). */
 void fault_pg_stop(void);
+
+/* fault_pg_standby gives the private cluster a streaming hot standby
+ * (pg.sh standby: pg_basebackup -R, port 5433 of the same socket
+ * directory); with `sync` the primary's commits wait for it. Then
+ * fault_pg("standby-stop", mode), fault_pg("standby-start", NULL) and
+ * fault_pg("promote", NULL) act on it. Returns 0, or -1 with a message. */
+int fault_pg_standby(bool sync);
+
+/* fault_standby_conninfo writes h's connection string with the standby's
+ * port: the same database, read from the standby. */
+void fault_standby_conninfo(const struct harness *h, char *out, size_t size);
+
+/* fault_standby_sql runs one statement on h's database on the standby
+ * (e.g. SELECT pg_wal_replay_pause()); returns 0, or -1 (printed). */
+int fault_standby_sql(const struct harness *h, const char *sql);
 
 /* fault_daemon_prepare makes h a fresh database (harness_start_db) or,
  * with `share` not NULL, a second daemon on share's database; no daemon
