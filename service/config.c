@@ -13,7 +13,10 @@
 #include "base/log.h"
 #include "rpc/tokens.h"
 
-enum opt_type { OPT_STRING, OPT_LONG, OPT_LIST };
+/* OPT_LIST: the listen URLs; OPT_URLS: the read database URLs, each flag
+ * one connection string (which may hold commas, as libpq's multi-host
+ * ones do), comma-separated in the variable and the file. */
+enum opt_type { OPT_STRING, OPT_LONG, OPT_LIST, OPT_URLS };
 
 struct opt {
 	const char *name;
@@ -38,6 +41,13 @@ static const struct opt opts[] = {
 	{"database-url", OPT_STRING, FIELD(database_url), NULL, 0, 0,
 	 "PostgreSQL connection string; unset: start a private PostgreSQL "
 	 "under --data-dir"},
+	{"read-database-url", OPT_URLS, FIELD(read_database_urls), NULL, 0, 0,
+	 "connection string of a hot standby of the database that serves "
+	 "pure reads (checks, lists); repeat for several (comma-separated in "
+	 "the variable and the file), at most 8"},
+	{"read-max-lag-ms", OPT_LONG, FIELD(read_max_lag_ms), "1000", 200,
+	 60000, "a standby that lags the primary by more than this is not "
+	 "read from until it catches up"},
 	{"data-dir", OPT_STRING, FIELD(data_dir), NULL, 0, 0,
 	 "directory of the embedded PostgreSQL and its hash key (default "
 	 "/var/lib/exe-access as root, else ~/.local/share/exe-access)"},
@@ -103,6 +113,38 @@ list_clear(struct config *cfg)
 	cfg->listen_count = 0;
 }
 
+static void
+urls_clear(struct config *cfg)
+{
+	for (size_t i = 0; i < cfg->read_database_url_count; i++)
+		free(cfg->read_database_urls[i]);
+	cfg->read_database_url_count = 0;
+}
+
+/* urls_add appends one URL, trimmed of surrounding blanks (an empty one
+ * is skipped). */
+static int
+urls_add(struct config *cfg, const struct opt *o, const char *url,
+    size_t len, const char *source, char *msg, size_t msg_size)
+{
+	while (len > 0 && (*url == ' ' || *url == '\t')) {
+		url++;
+		len--;
+	}
+	while (len > 0 && (url[len - 1] == ' ' || url[len - 1] == '\t'))
+		len--;
+	if (len == 0)
+		return 0;
+	if (cfg->read_database_url_count == CONFIG_MAX_READ_URLS) {
+		snprintf(msg, msg_size, "%s: --%s: at most %d URLs", source,
+		    o->name, CONFIG_MAX_READ_URLS);
+		return -1;
+	}
+	cfg->read_database_urls[cfg->read_database_url_count++] =
+	    strndup(url, len);
+	return 0;
+}
+
 /* set_value stores `value` for option `o`; `append` adds to a list instead
  * of replacing it. Returns 0, or -1 with `msg` naming the problem. */
 static int
@@ -130,6 +172,21 @@ set_value(struct config *cfg, const struct opt *o, const char *value,
 		}
 		*(long *)field = v;
 		return 0;
+	}
+	case OPT_URLS: {
+		if (!append)
+			urls_clear(cfg);
+		if (strcmp(source, "flag") == 0)
+			return urls_add(cfg, o, value, strlen(value), source, msg,
+			    msg_size);
+		for (const char *p = value;;) {
+			size_t n = strcspn(p, ",");
+			if (urls_add(cfg, o, p, n, source, msg, msg_size) != 0)
+				return -1;
+			if (p[n] == '\0')
+				return 0;
+			p += n + 1;
+		}
 	}
 	case OPT_LIST: {
 		if (!append)
@@ -329,16 +386,19 @@ config_load(struct config *cfg, int argc, char **argv, char *msg,
 	}
 
 	optind = 0;
-	bool listen_from_flags = false;
+	bool listen_from_flags = false, urls_from_flags = false;
 	while ((c = getopt_long(argc, argv, ":", longopts, NULL)) != -1) {
 		if (c < 0 || c >= (int)NOPTS)
 			continue;
-		bool append = opts[c].type == OPT_LIST && listen_from_flags;
+		bool append = (opts[c].type == OPT_LIST && listen_from_flags) ||
+		    (opts[c].type == OPT_URLS && urls_from_flags);
 		if (set_value(cfg, &opts[c], optarg, "flag", append, msg,
 		        msg_size) != 0)
 			return CONFIG_ERROR;
 		if (opts[c].type == OPT_LIST)
 			listen_from_flags = true;
+		if (opts[c].type == OPT_URLS)
+			urls_from_flags = true;
 	}
 
 	if (cfg->listen_count == 0) {
@@ -384,6 +444,12 @@ config_load(struct config *cfg, int argc, char **argv, char *msg,
 		free(cfg->database_url);
 		cfg->database_url = NULL;
 	}
+	if (cfg->read_database_url_count > 0 && cfg->database_url == NULL) {
+		snprintf(msg, msg_size,
+		    "--read-database-url needs --database-url: the embedded "
+		    "default has no standbys");
+		return CONFIG_ERROR;
+	}
 	return CONFIG_RUN;
 }
 
@@ -391,6 +457,7 @@ void
 config_free(struct config *cfg)
 {
 	list_clear(cfg);
+	urls_clear(cfg);
 	for (size_t i = 0; i < NOPTS; i++) {
 		if (opts[i].type == OPT_STRING) {
 			char **s = (char **)((char *)cfg + opts[i].offset);

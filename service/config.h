@@ -9,12 +9,16 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum { CONFIG_MAX_LISTEN = 8 };
+enum { CONFIG_MAX_LISTEN = 8, CONFIG_MAX_READ_URLS = 8 };
 
 struct config {
 	char *listen[CONFIG_MAX_LISTEN];
 	size_t listen_count;
 	char *database_url;        /* NULL: the embedded default */
+	/* Hot standbys that serve pure reads (--read-database-url). */
+	char *read_database_urls[CONFIG_MAX_READ_URLS];
+	size_t read_database_url_count;
+	long read_max_lag_ms;      /* a standby lagging more is not read */
 	char *data_dir;            /* embedded PostgreSQL and its secrets */
 	char *embedded_user;       /* account that runs PostgreSQL when root */
 	char *hash_key_file;       /* server-side key for secret hashes */

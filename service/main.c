@@ -25,6 +25,7 @@
 #include "rpc/tokens.h"
 #include "store/db.h"
 #include "store/migrate.h"
+#include "store/replicas.h"
 #include "store/workers.h"
 #include "transport/http.h"
 #include "transport/server.h"
@@ -144,6 +145,7 @@ main(int argc, char **argv)
 	struct embedded *embedded = NULL;
 	unsigned char *hash_key = NULL;
 	struct workers *workers = NULL;
+	struct replicas *replicas = NULL;
 	struct server *server = NULL;
 	struct cache *cache = NULL;
 	struct cache_feed *feed = NULL;
@@ -213,6 +215,20 @@ main(int argc, char **argv)
 		exit_code = main_fail("start_failed", "cannot start database workers");
 		goto out;
 	}
+	if (cfg.read_database_url_count > 0) {
+		struct replicas_options ropts = {
+		    .primary = conninfo,
+		    .urls = (const char *const *)cfg.read_database_urls,
+		    .count = cfg.read_database_url_count,
+		    .workers = (size_t)cfg.workers,
+		    .max_lag_ms = cfg.read_max_lag_ms,
+		};
+		if (replicas_start(&replicas, &ropts) != 0) {
+			exit_code = main_fail("start_failed",
+			    "cannot start the read replicas' workers");
+			goto out;
+		}
+	}
 	struct service_ctx svc = {.methods = &dispatch_table, .tokens = tokens, .hash_key = hash_key,
 	    .cache = cache,
 	    .max_in_flight_per_caller = (unsigned)cfg.max_in_flight_per_caller};
@@ -224,12 +240,14 @@ main(int argc, char **argv)
 	    .tls_cert_file = cfg.tls_cert,
 	    .tls_key_file = cfg.tls_key,
 	    .probe_interval_ms = cfg.listener_probe_ms,
+	    .replicas = replicas,
 	};
 	if (server_start(&server, &opts, workers, &svc, msg, sizeof msg) != 0) {
 		exit_code = main_fail("start_failed", msg);
 		goto out;
 	}
 	struct http_sources http_src = {.methods = &dispatch_table, .cache = cache, .workers = workers,
+	    .replicas = replicas,
 	    .ready_within_ms = cfg.cache_max_staleness_ms};
 	if (cfg.metrics_address != NULL &&
 	    http_start(&http, cfg.metrics_address, &http_src, msg,
@@ -237,9 +255,10 @@ main(int argc, char **argv)
 		exit_code = main_fail("start_failed", msg);
 		goto out;
 	}
-	log_info("ready", "{s:s, s:i, s:b, s:i}", "version", EXE_ACCESS_VERSION,
-	    "workers", (int)cfg.workers, "embedded", embedded != NULL,
-	    "cache_size", (int)cfg.cache_size);
+	log_info("ready", "{s:s, s:i, s:b, s:i, s:i}", "version",
+	    EXE_ACCESS_VERSION, "workers", (int)cfg.workers, "embedded",
+	    embedded != NULL, "cache_size", (int)cfg.cache_size,
+	    "read_replicas", (int)cfg.read_database_url_count);
 
 	for (;;) {
 		int sig;
@@ -265,7 +284,9 @@ main(int argc, char **argv)
 out:
 	http_stop(http);
 	/* Workers first: a job still running after the drain replies through
-	 * its work item, which must outlive it. */
+	 * its work item, which must outlive it. The standbys' before the
+	 * primary's: a read a standby cannot serve goes to the primary. */
+	replicas_stop(replicas);
 	workers_stop(workers);
 	server_free(server);
 	cache_feed_stop(feed);

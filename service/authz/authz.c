@@ -89,10 +89,13 @@ authz_check_validate(struct call *call)
 	struct check_ids *ids = call_new(call, sizeof *ids);
 	if (ids == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
-	call->code = check_request_validate((const void *)call->request, ids,
-	    call->message, sizeof call->message);
-	if (call->code == STATUS_OK)
+	const Exe__Access__V1__CheckRequest *req = (const void *)call->request;
+	call->code = check_request_validate(req, ids, call->message,
+	    sizeof call->message);
+	if (call->code == STATUS_OK) {
 		call->parsed = ids;
+		call->at_least_as_fresh = req->at_least_as_fresh;
+	}
 	return call->code;
 }
 
@@ -195,11 +198,8 @@ check_result(struct call *call, const Exe__Access__V1__CheckRequest *req,
     const struct decision *d, Exe__Access__V1__CheckResponse **out)
 {
 	if (req->at_least_as_fresh > d->revision)
-		return call_fail(call, STATUS_FAILED_PRECONDITION,
-		    "at_least_as_fresh: revision %llu has not been written "
-		    "(the latest is %llu)",
-		    (unsigned long long)req->at_least_as_fresh,
-		    (unsigned long long)d->revision);
+		return call_not_fresh(call, req->at_least_as_fresh,
+		    d->revision);
 	Exe__Access__V1__CheckResponse *resp = CALL_MSG(call,
 	    Exe__Access__V1__CheckResponse, exe__access__v1__check_response__init);
 	if (resp == NULL)
@@ -366,6 +366,9 @@ authz_batch_validate(struct call *call)
 		b->codes[i] = check_request_validate(req->checks[i], &b->ids[i],
 		    msg, sizeof msg);
 		b->valid[i] = b->codes[i] == STATUS_OK ? &b->ids[i] : NULL;
+		if (b->codes[i] == STATUS_OK &&
+		    req->checks[i]->at_least_as_fresh > call->at_least_as_fresh)
+			call->at_least_as_fresh = req->checks[i]->at_least_as_fresh;
 		if (b->codes[i] != STATUS_OK) {
 			char prefixed[sizeof msg + 32];
 			snprintf(prefixed, sizeof prefixed, "checks[%zu].%.*s", i,
@@ -468,6 +471,8 @@ authz_permissions_validate(struct call *call)
 	if (rc == STATUS_OK)
 		rc = validate_uuid("workspace_id", req->workspace_id, true,
 		    call->message, sizeof call->message);
+	if (rc == STATUS_OK)
+		call->at_least_as_fresh = req->at_least_as_fresh;
 	call->code = rc;
 	return rc;
 }
@@ -497,11 +502,7 @@ permissions(struct call *call, enum source src)
 		return call_fail(call, STATUS_NOT_FOUND,
 		    "workspace_id: no workspace %s", req->workspace_id);
 	if (req->at_least_as_fresh > d.revision)
-		return call_fail(call, STATUS_FAILED_PRECONDITION,
-		    "at_least_as_fresh: revision %llu has not been written "
-		    "(the latest is %llu)",
-		    (unsigned long long)req->at_least_as_fresh,
-		    (unsigned long long)d.revision);
+		return call_not_fresh(call, req->at_least_as_fresh, d.revision);
 	Exe__Access__V1__ListPermissionsResponse *resp = CALL_MSG(call,
 	    Exe__Access__V1__ListPermissionsResponse,
 	    exe__access__v1__list_permissions_response__init);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/status.h"
 #include "rpc/method.h"
 
 int
@@ -19,6 +20,22 @@ call_fail(struct call *call, int code, const char *fmt, ...)
 	va_end(ap);
 	call->code = code;
 	return code;
+}
+
+int
+call_not_fresh(struct call *call, uint64_t want, uint64_t have)
+{
+	if (call->on_replica) {
+		call->needs_primary = true;
+		return call_fail(call, STATUS_UNAVAILABLE,
+		    "at_least_as_fresh: the standby has applied revision %llu, "
+		    "not yet %llu", (unsigned long long)have,
+		    (unsigned long long)want);
+	}
+	return call_fail(call, STATUS_FAILED_PRECONDITION,
+	    "at_least_as_fresh: revision %llu has not been written (the "
+	    "latest is %llu)", (unsigned long long)want,
+	    (unsigned long long)have);
 }
 
 void *

@@ -50,6 +50,12 @@ struct call {
 	struct caller caller;       /* who called (when tokens are on) */
 	bool holds_slot;               /* holds one of the caller's in-flight slots */
 	bool in_doubt;              /* a commit was lost: never run it again */
+	/* Read replicas (store/replicas.h). The newest revision the call
+	 * asks its answer to reflect (at_least_as_fresh; its validate sets
+	 * it), so that it goes only to a standby that has applied it. */
+	uint64_t at_least_as_fresh;
+	bool on_replica;   /* db is a hot standby's connection */
+	bool needs_primary; /* on a standby: must be run on the primary */
 	int code;
 	char message[512];
 	/* Response memory, freed when the reply is packed. Keep it last:
@@ -61,6 +67,13 @@ struct call {
  * can write `return call_fail(call, STATUS_NOT_FOUND, "user %s ...", id);` */
 int call_fail(struct call *call, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* call_not_fresh answers a call whose read reflects revision `have`, older
+ * than the `want` it asked for: on the primary, FAILED_PRECONDITION (the
+ * revision has not been written); on a standby, which may just not have
+ * applied it yet, the call is marked to run on the primary instead
+ * (needs_primary) and UNAVAILABLE returned. */
+int call_not_fresh(struct call *call, uint64_t want, uint64_t have);
 
 /* call_new allocates a zeroed object of `size` bytes in the call's arena;
  * NULL when out of memory. */

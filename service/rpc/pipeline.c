@@ -330,6 +330,22 @@ reset_answer(struct call *call)
 	call->response = NULL;
 }
 
+enum pipeline_standby
+pipeline_standby_result(struct call *call)
+{
+	enum pipeline_standby r = PIPELINE_ANSWERED;
+	if (call->needs_primary || call->code == STATUS_ABORTED)
+		r = PIPELINE_TO_PRIMARY;
+	else if (call->code == STATUS_UNAVAILABLE)
+		r = PIPELINE_STANDBY_FAILED;
+	if (r != PIPELINE_ANSWERED) {
+		reset_answer(call);
+		call->on_replica = false;
+		call->needs_primary = false;
+	}
+	return r;
+}
+
 bool
 pipeline_retryable(struct call *call, bool conn_lost)
 {

@@ -46,6 +46,21 @@ bool pipeline_retryable(struct call *call, bool conn_lost);
  * if any of them may run again, all are reset to run again together. */
 bool pipeline_retryable_many(struct call **calls, size_t n, bool conn_lost);
 
+/* What became of a read run on a hot standby. */
+enum pipeline_standby {
+	PIPELINE_ANSWERED,      /* reply with what the standby answered */
+	PIPELINE_TO_PRIMARY,    /* run it on the primary: the standby had not
+	                         * applied the revision it asked for, it needs
+	                         * a write, or replay cancelled its query */
+	PIPELINE_STANDBY_FAILED /* run it on the primary: the standby could
+	                         * not be reached or its connection died */
+};
+
+/* pipeline_standby_result judges a call run on a standby (call->on_replica)
+ * and, unless it was answered, resets it to run again on the primary (a
+ * pure read: running it again is safe). */
+enum pipeline_standby pipeline_standby_result(struct call *call);
+
 /* pipeline_reply prepares the reply's parts, packing the response body
  * into the call's arena; a body over `max_bytes` turns into
  * RESOURCE_EXHAUSTED. The parts stay valid until pipeline_end. */

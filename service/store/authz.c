@@ -168,12 +168,36 @@ store_key_lookup(struct call *call, const char *hash_hex,
 	    "                 l.last_used_at < now() - interval '1 minute')"
 	    "               FOR UPDATE OF l SKIP LOCKED))"
 	    " SELECT k.id, k.workspace_id, k.read_only, k.personal,"
-	    "        r.value, k.expires_ms"
+	    "        r.value, k.expires_ms, k.stale"
+	    " FROM revision_counter r LEFT JOIN k ON true";
+	/* A standby cannot write: the same read without recording the use,
+	 * which tells whether the use is due. */
+	static const char standby_sql[] =
+	    "WITH k AS ("
+	    "  SELECT k.id, k.workspace_id, k.read_only,"
+	    "         w.kind = 'personal' AS personal,"
+	    "         coalesce(unix_ms(k.expires_at), 0) AS expires_ms,"
+	    "         (k.last_used_at IS NULL OR"
+	    "          k.last_used_at < now() - interval '1 minute') AS stale"
+	    "  FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id"
+	    "  WHERE k.key_hash = $1"
+	    "    AND (k.expires_at IS NULL OR k.expires_at > now()))"
+	    " SELECT k.id, k.workspace_id, k.read_only, k.personal,"
+	    "        r.value, k.expires_ms, k.stale"
 	    " FROM revision_counter r LEFT JOIN k ON true";
 	PGresult *res;
-	int rc = db_exec(call->db, sql, 1, &hash_hex, &res, NULL);
+	int rc = db_exec(call->db, call->on_replica ? standby_sql : sql, 1,
+	    &hash_hex, &res, NULL);
 	if (rc != STATUS_OK)
 		return rc;
+	if (call->on_replica && PQntuples(res) == 1 &&
+	    !PQgetisnull(res, 0, 0) && PQgetvalue(res, 0, 6)[0] == 't') {
+		/* Its use is due for recording: that takes the primary. */
+		PQclear(res);
+		call->needs_primary = true;
+		return call_fail(call, STATUS_UNAVAILABLE,
+		    "the API key's last use must be recorded on the primary");
+	}
 	memset(out, 0, sizeof *out);
 	/* One row: the revision, and the key's columns when it exists (the
 	 * revision in the same snapshot either way). */

@@ -46,7 +46,10 @@ int store_resource_workspace(struct call *call, const char *type,
 
 /* store_key_lookup finds the live key whose hash is `hash_hex` (bytea
  * text), with the revision the read reflects (one snapshot, also when no
- * key has the hash). out->read_ms is left 0. */
+ * key has the hash), and records its use at most once a minute.
+ * out->read_ms is left 0. On a standby (call->on_replica), which cannot
+ * write, a key whose use is due is not answered: the call is marked to
+ * run on the primary (needs_primary) and UNAVAILABLE returned. */
 int store_key_lookup(struct call *call, const char *hash_hex,
     struct key_standing *out) __attribute__((warn_unused_result));
 

@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "authz/cache.h"
+#include "store/replicas.h"
 #include "store/workers.h"
 
 struct http;
@@ -19,6 +20,7 @@ struct http_sources {
 	const struct method_table *methods; /* names the per-method metrics */
 	struct cache *cache;
 	struct workers *workers;
+	struct replicas *replicas; /* NULL: no read replicas */
 	long ready_within_ms; /* /readyz: change log read within this */
 };
 

@@ -43,6 +43,56 @@ method_label(const struct method_table *t, size_t m)
 	return m < t->count ? t->rows[m].name : "unknown";
 }
 
+/* metrics_render_replicas writes one sample per hot standby of each
+ * replica metric, labelled by its place in --read-database-url (the URL
+ * itself may hold a password). */
+static void
+metrics_render_replicas(FILE *out, const struct metrics_gauges *g)
+{
+	static const struct {
+		const char *name, *type, *help;
+	} series[] = {
+	    {"exe_access_replica_up", "gauge",
+	        "1 while the hot standby answers its health checks."},
+	    {"exe_access_replica_in_rotation", "gauge",
+	        "1 while reads go to the standby: up and within "
+	        "--read-max-lag-ms."},
+	    {"exe_access_replica_revision", "gauge",
+	        "The revision the standby had applied at its last check."},
+	    {"exe_access_replica_lag_revisions", "gauge",
+	        "Revisions the primary is ahead of the standby."},
+	    {"exe_access_replica_lag_seconds", "gauge",
+	        "How long ago the primary passed the standby's revision."},
+	    {"exe_access_replica_reads_total", "counter",
+	        "Reads the standby answered."},
+	};
+	for (size_t k = 0; k < sizeof series / sizeof series[0]; k++) {
+		fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", series[k].name,
+		    series[k].help, series[k].name, series[k].type);
+		for (size_t i = 0; i < g->replica_count; i++) {
+			const struct replica_stats *r = &g->replicas[i];
+			fprintf(out, "%s{replica=\"%zu\"} ", series[k].name, i);
+			switch (k) {
+			case 0: fprintf(out, "%d\n", r->up ? 1 : 0); break;
+			case 1: fprintf(out, "%d\n", r->in_rotation ? 1 : 0); break;
+			case 2:
+				fprintf(out, "%llu\n",
+				    (unsigned long long)r->revision);
+				break;
+			case 3:
+				fprintf(out, "%llu\n",
+				    (unsigned long long)r->lag_revisions);
+				break;
+			case 4:
+				fprintf(out, "%.3f\n", (double)r->lag_ms / 1000.0);
+				break;
+			default:
+				fprintf(out, "%llu\n", (unsigned long long)r->reads);
+			}
+		}
+	}
+}
+
 void
 metrics_render(FILE *out, const struct metrics_gauges *g)
 {
@@ -140,4 +190,6 @@ metrics_render(FILE *out, const struct metrics_gauges *g)
 	    (double)g->cache_sync_age_ms / 1000.0, g->workers.total,
 	    g->workers.busy, g->workers.queued,
 	    (unsigned long long)g->workers.grouped);
+	if (g->replica_count > 0)
+		metrics_render_replicas(out, g);
 }

@@ -10,6 +10,7 @@
 
 #include "authz/cache.h"
 #include "rpc/method.h"
+#include "store/replicas.h"
 #include "store/workers.h"
 
 /* metrics_request counts one reply: `method` is the row's index in the
@@ -22,6 +23,8 @@ struct metrics_gauges {
 	struct cache_stats cache;
 	int64_t cache_sync_age_ms; /* since the change log was last read */
 	struct workers_stats workers; /* the database worker pool */
+	size_t replica_count;         /* hot standbys (replicas.h) */
+	struct replica_stats replicas[REPLICAS_MAX];
 };
 
 /* metrics_render writes every metric to `out`. */

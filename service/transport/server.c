@@ -19,6 +19,7 @@
 #include "rpc/method.h"
 #include "rpc/pipeline.h"
 #include "store/db.h"
+#include "store/replicas.h"
 #include "transport/metrics.h"
 #include "transport/probe.h"
 
@@ -35,6 +36,7 @@ struct item {
 	nng_ctx ctx;
 	enum item_state state;
 	bool in_metrics; /* in the request metrics (an empty probe is not) */
+	int replica;     /* the standby its job is queued on; -1: the primary */
 	struct job job;
 	struct call call;
 };
@@ -64,6 +66,7 @@ struct server {
 	size_t count;
 	size_t max_bytes;
 	struct workers *workers;
+	struct replicas *replicas; /* NULL: every call goes to the primary */
 	/* Guards every item's state and `draining`, so a drain never races
 	 * an item between "receiving" and "working". */
 	pthread_mutex_t lock;
@@ -142,11 +145,62 @@ item_of(struct job *job)
 	return (struct item *)((char *)job - offsetof(struct item, job));
 }
 
+/* item_submit queues the item's call: a pure read to a standby in
+ * rotation that has applied the revision it asks for, if there is one;
+ * anything else to the primary. */
+static void
+item_submit(struct item *it)
+{
+	struct server *srv = it->srv;
+	const struct method *m = it->call.method;
+	it->job.group = m->handle_many != NULL ? m : NULL;
+	it->replica = -1;
+	if (srv->replicas != NULL && !(m->flags & METHOD_WRITES))
+		it->replica = replicas_pick(srv->replicas,
+		    it->call.at_least_as_fresh);
+	it->call.on_replica = it->replica >= 0;
+	workers_submit(it->replica >= 0
+	        ? replicas_workers(srv->replicas, it->replica)
+	        : srv->workers,
+	    &it->job);
+}
+
+/* item_standby_done finishes a call run on a standby: true when it was
+ * answered there, false when it has been queued for the primary instead
+ * (then the item is no longer this thread's to touch). */
+static bool
+item_standby_done(struct item *it, PGconn *conn)
+{
+	struct server *srv = it->srv;
+	switch (pipeline_standby_result(&it->call)) {
+	case PIPELINE_ANSWERED:
+		if (it->call.code == STATUS_OK)
+			replicas_served(srv->replicas, it->replica);
+		return true;
+	case PIPELINE_STANDBY_FAILED:
+		/* Out of rotation at once; the monitor puts it back when it
+		 * answers again. */
+		if (conn == NULL || db_conn_lost(conn))
+			replicas_failed(srv->replicas, it->replica);
+		break;
+	case PIPELINE_TO_PRIMARY:
+		break;
+	}
+	it->replica = -1;
+	workers_submit(srv->workers, &it->job);
+	return false;
+}
+
 static bool
 item_job_run(struct job *job, PGconn *conn, bool last)
 {
 	struct item *it = item_of(job);
 	pipeline_run(&it->call, conn);
+	if (it->replica >= 0) {
+		if (item_standby_done(it, conn))
+			item_reply(it);
+		return false;
+	}
 	if (!last && pipeline_retryable(&it->call, db_conn_lost(conn)))
 		return true;
 	item_reply(it);
@@ -162,6 +216,16 @@ item_jobs_run_many(struct job **jobs, size_t n, PGconn *conn, bool last)
 	for (size_t i = 0; i < n; i++)
 		calls[i] = &item_of(jobs[i])->call;
 	pipeline_run_many(calls, n, conn);
+	if (item_of(jobs[0])->replica >= 0) {
+		/* One by one: some may be answered here, others need the
+		 * primary. */
+		for (size_t i = 0; i < n; i++) {
+			struct item *it = item_of(jobs[i]);
+			if (item_standby_done(it, conn))
+				item_reply(it);
+		}
+		return false;
+	}
 	if (!last && pipeline_retryable_many(calls, n, db_conn_lost(conn)))
 		return true;
 	for (size_t i = 0; i < n; i++)
@@ -217,11 +281,8 @@ item_cb(void *arg)
 	/* The request may carry a secret: leave none in freed memory. */
 	sodium_memzero(nng_msg_body(msg), nng_msg_len(msg));
 	nng_msg_free(msg);
-	if (next == PIPELINE_NEEDS_DB) {
-		const struct method *m = it->call.method;
-		it->job.group = m->handle_many != NULL ? m : NULL;
-		workers_submit(srv->workers, &it->job);
-	}
+	if (next == PIPELINE_NEEDS_DB)
+		item_submit(it);
 	else
 		item_reply(it);
 }
@@ -393,6 +454,7 @@ server_start(struct server **out, const struct server_options *opts,
 	pthread_cond_init(&srv->watchdog_wake, NULL);
 	srv->opts = opts;
 	srv->workers = workers;
+	srv->replicas = opts->replicas;
 	srv->max_bytes = opts->max_bytes;
 	srv->items = calloc(opts->items, sizeof *srv->items);
 	if (srv->items == NULL) {

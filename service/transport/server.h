@@ -9,6 +9,7 @@
 #include <stddef.h>
 
 #include "rpc/call.h"
+#include "store/replicas.h"
 #include "store/workers.h"
 
 struct server;
@@ -21,6 +22,10 @@ struct server_options {
 	const char *tls_cert_file; /* for tls+tcp:// URLs */
 	const char *tls_key_file;
 	long probe_interval_ms;    /* listener watchdog (probe.h); 0: off */
+	/* Hot standbys for pure reads (replicas.h); NULL: none. Stop them
+	 * before the primary's workers: a read a standby cannot serve is
+	 * handed to the primary's. */
+	struct replicas *replicas;
 };
 
 /* server_start opens the socket, starts listening on every URL and starts

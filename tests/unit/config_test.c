@@ -25,6 +25,8 @@ static const char *const env_vars[] = {
 	"EXE_ACCESS_DB_CONNECT_TIMEOUT",
 	"EXE_ACCESS_LOG_LEVEL",
 	"EXE_ACCESS_CONFIG",
+	"EXE_ACCESS_READ_DATABASE_URL",
+	"EXE_ACCESS_READ_MAX_LAG_MS",
 };
 
 /* clean_env removes every variable config_load reads, and puts glibc's
@@ -424,6 +426,55 @@ version_exits(void)
 	fflush(stdout);
 }
 
+/* Read replicas: each flag is one connection string (commas and spaces
+ * and all, as libpq's multi-host strings have them); the variable and the
+ * file separate several with commas; flags replace the variable's list. */
+static void
+read_database_urls(void)
+{
+	clean_env();
+	char *flags[] = {"exe-accessd", "--database-url=host=p dbname=x",
+	    "--read-database-url", "host=s1,s2 dbname=x target_session_attrs=standby",
+	    "--read-database-url=postgresql://s3/x"};
+	struct config cfg;
+	char msg[512];
+	EXPECT_INT(load(&cfg, ARGC(flags), flags, msg, sizeof msg), CONFIG_RUN);
+	EXPECT_INT(cfg.read_database_url_count, 2);
+	EXPECT_STR(cfg.read_database_urls[0],
+	    "host=s1,s2 dbname=x target_session_attrs=standby");
+	EXPECT_STR(cfg.read_database_urls[1], "postgresql://s3/x");
+	EXPECT_INT(cfg.read_max_lag_ms, 1000);
+	config_free(&cfg);
+
+	clean_env();
+	setenv("EXE_ACCESS_READ_DATABASE_URL",
+	    "host=s1 dbname=x , postgresql://s2/x,,", 1);
+	setenv("EXE_ACCESS_READ_MAX_LAG_MS", "250", 1);
+	char *bare[] = {"exe-accessd", "--database-url=host=p"};
+	EXPECT_INT(load(&cfg, ARGC(bare), bare, msg, sizeof msg), CONFIG_RUN);
+	EXPECT_INT(cfg.read_database_url_count, 2);
+	EXPECT_STR(cfg.read_database_urls[0], "host=s1 dbname=x");
+	EXPECT_STR(cfg.read_database_urls[1], "postgresql://s2/x");
+	EXPECT_INT(cfg.read_max_lag_ms, 250);
+	config_free(&cfg);
+
+	char *one[] = {"exe-accessd", "--database-url=host=p",
+	    "--read-database-url=host=s9"};
+	EXPECT_INT(load(&cfg, ARGC(one), one, msg, sizeof msg), CONFIG_RUN);
+	EXPECT_INT(cfg.read_database_url_count, 1);
+	EXPECT_STR(cfg.read_database_urls[0], "host=s9");
+	config_free(&cfg);
+
+	clean_env();
+	setenv("EXE_ACCESS_READ_DATABASE_URL", "a,b,c,d,e,f,g,h,i", 1);
+	expect_error(ARGC(bare), bare, "--read-database-url: at most 8");
+	clean_env();
+	char *embedded[] = {"exe-accessd", "--read-database-url=host=s1"};
+	expect_error(ARGC(embedded), embedded, "needs --database-url");
+	char *lag[] = {"exe-accessd", "--read-max-lag-ms=50"};
+	expect_error(ARGC(lag), lag, "--read-max-lag-ms");
+}
+
 static const struct unit_case cases[] = {
 	{"defaults", defaults},
 	{"flags_set_values", flags_set_values},
@@ -439,6 +490,7 @@ static const struct unit_case cases[] = {
 	{"config_file_errors_name_the_file", config_file_errors_name_the_file},
 	{"bad_log_level", bad_log_level},
 	{"version_exits", version_exits},
+	{"read_database_urls", read_database_urls},
 };
 
 UNIT_MAIN(cases)

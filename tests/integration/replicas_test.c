@@ -1,0 +1,410 @@
+/* Read replicas on a real primary and a real streaming hot standby
+ * (tests/harness/pg.sh standby): pure reads are served by the standby, as
+ * its reads counter shows; a check that asks for the revision of a write
+ * just made is right every time, also while the standby's replay is
+ * paused (it goes to the primary), and the paused standby leaves rotation
+ * once it lags past --read-max-lag-ms and returns when replay resumes;
+ * stopping the standby sends reads to the primary without a failed call,
+ * and starting it again puts it back; an API key whose use is due for
+ * recording is checked on the primary (a standby cannot write), and
+ * later ones on the standby. The daemon runs without a cache, so every
+ * check reads the database. The cluster is this test's own. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "fixtures.h"
+#include "unit/unit.h"
+
+#include <exe/access_raw.h>
+
+enum { MAX_LAG_MS = 500, WAIT_MS = 10000 };
+
+static struct harness h;
+static int port;
+static struct fixture_team team;
+
+static double
+scrape(const char *sample)
+{
+	static char body[1 << 20];
+	if (fixture_http_get(port, "/metrics", body, sizeof body) != 200)
+		return -2;
+	return fixture_metric(body, sample);
+}
+
+static const char reads[] = "exe_access_replica_reads_total{replica=\"0\"}";
+static const char in_rotation[] =
+    "exe_access_replica_in_rotation{replica=\"0\"}";
+static const char up[] = "exe_access_replica_up{replica=\"0\"}";
+static const char lag_revisions[] =
+    "exe_access_replica_lag_revisions{replica=\"0\"}";
+
+/* wait_metric waits up to WAIT_MS for `sample` to read `value`; returns
+ * how long that took, or -1. */
+static int64_t
+wait_metric(const char *sample, double value)
+{
+	int64_t t0 = fault_ms();
+	while (fault_ms() - t0 < WAIT_MS) {
+		if (scrape(sample) == value)
+			return fault_ms() - t0;
+		usleep(10 * 1000);
+	}
+	return -1;
+}
+
+/* caught_up waits until the standby is in rotation with no lag. */
+static bool
+caught_up(void)
+{
+	int64_t t0 = fault_ms();
+	while (fault_ms() - t0 < WAIT_MS) {
+		if (scrape(in_rotation) == 1 && scrape(lag_revisions) == 0)
+			return true;
+		usleep(10 * 1000);
+	}
+	return false;
+}
+
+static exa_status
+member_role(const char *user_id, const char *ws, uint64_t fresh,
+    Exe__Access__V1__Role *role, exa_error *err)
+{
+	exa_decision d;
+	exa_status rc = exa_check_fresh(
+	    h.client, user_id, "workspace.view", ws, fresh, &d, err);
+	if (rc == EXA_OK)
+		*role = d.role;
+	return rc;
+}
+
+static void
+reads_are_served_by_the_standby(void)
+{
+	EXPECT(caught_up());
+	double before = scrape(reads);
+	exa_error err;
+	enum { N = 20 };
+	int wrong = 0, failed = 0;
+	for (int i = 0; i < N; i++) {
+		Exe__Access__V1__Role role = 0;
+		if (member_role(team.member.id, team.workspace, 0, &role,
+		        &err) != EXA_OK)
+			failed++;
+		else
+			wrong += role != EXE__ACCESS__V1__ROLE__ROLE_MEMBER;
+	}
+	/* Lists and the other reads of AuthzService. */
+	Exe__Access__V1__ListWorkspacesRequest lw =
+	    EXE__ACCESS__V1__LIST_WORKSPACES_REQUEST__INIT;
+	lw.user_id = team.member.id;
+	Exe__Access__V1__ListWorkspacesResponse *lwr = NULL;
+	EXPECT_INT(exa_list_workspaces(h.client, &lw, &lwr, &err), EXA_OK);
+	EXPECT(lwr != NULL && lwr->n_workspaces == 2);
+	exa_free(lwr);
+	Exe__Access__V1__Principal p = fixture_as_user(team.member.id);
+	Exe__Access__V1__ListPermissionsRequest lp =
+	    EXE__ACCESS__V1__LIST_PERMISSIONS_REQUEST__INIT;
+	lp.principal = &p;
+	lp.workspace_id = team.workspace;
+	Exe__Access__V1__ListPermissionsResponse *lpr = NULL;
+	EXPECT_INT(exa_list_permissions(h.client, &lp, &lpr, &err), EXA_OK);
+	EXPECT(lpr != NULL && lpr->role == EXE__ACCESS__V1__ROLE__ROLE_MEMBER);
+	exa_free(lpr);
+	Exe__Access__V1__LookupResourcesRequest lr =
+	    EXE__ACCESS__V1__LOOKUP_RESOURCES_REQUEST__INIT;
+	lr.principal = &p;
+	lr.resource_type = "experiment";
+	lr.permission = "experiment.view";
+	Exe__Access__V1__LookupResourcesResponse *lrr = NULL;
+	EXPECT_INT(exa_lookup_resources(h.client, &lr, &lrr, &err), EXA_OK);
+	EXPECT(lrr != NULL && lrr->n_resources == 1);
+	exa_free(lrr);
+	double after = scrape(reads);
+	printf("  %d checks and 3 other reads: %.0f served by the standby\n", N,
+	    after - before);
+	EXPECT_INT(failed, 0);
+	EXPECT_INT(wrong, 0);
+	EXPECT_INT(after - before, N + 3);
+}
+
+/* Writes go to the primary, and a check with the write's revision either
+ * finds the standby has applied it or is answered by the primary. */
+static int
+write_then_check(int rounds, int *stale)
+{
+	int wrong = 0;
+	*stale = 0;
+	for (int i = 0; i < rounds; i++) {
+		Exe__Access__V1__Role want =
+		    i % 2 == 0 ? EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY
+		               : EXE__ACCESS__V1__ROLE__ROLE_MEMBER;
+		uint64_t rev = 0;
+		exa_error err;
+		exa_status rc = fixture_change_role(h.client, team.admin.id,
+		    team.workspace, team.member.id, want, &rev, &err);
+		if (rc != EXA_OK) {
+			fprintf(stderr, "  change role: %s\n", err.message);
+			wrong++;
+			continue;
+		}
+		Exe__Access__V1__Role got = 0;
+		rc = member_role(
+		    team.member.id, team.workspace, rev, &got, &err);
+		if (rc != EXA_OK || got != want) {
+			fprintf(stderr, "  round %d: %s role %d, wanted %d\n",
+			    i, exa_status_name(rc), (int)got, (int)want);
+			wrong++;
+		}
+		/* The same check without the revision may be answered by the
+		 * standby as it was before: allowed, and counted. */
+		if (member_role(team.member.id, team.workspace, 0, &got,
+		        &err) == EXA_OK &&
+		    got != want)
+			(*stale)++;
+	}
+	return wrong;
+}
+
+static void
+read_your_writes_every_time(void)
+{
+	EXPECT(caught_up());
+	int stale;
+	int wrong = write_then_check(40, &stale);
+	printf("  replay running: 40 writes, each checked with its revision: "
+	       "%d wrong; %d unrevisioned checks saw the state before\n",
+	    wrong, stale);
+	EXPECT_INT(wrong, 0);
+}
+
+static void
+read_your_writes_while_replay_is_paused(void)
+{
+	EXPECT(caught_up());
+	EXPECT_INT(fault_standby_sql(&h, "SELECT pg_wal_replay_pause()"), 0);
+	int64_t t_pause = fault_ms();
+	int stale;
+	int wrong = write_then_check(40, &stale);
+	printf("  replay paused: 40 writes, each checked with its revision: "
+	       "%d wrong; %d unrevisioned checks saw the state before\n",
+	    wrong, stale);
+	EXPECT_INT(wrong, 0);
+	/* Lagging past the bound: out of rotation, reads to the primary. */
+	int64_t out = wait_metric(in_rotation, 0);
+	EXPECT(out >= 0);
+	int64_t out_after = fault_ms() - t_pause;
+	double lag = scrape(lag_revisions);
+	double before = scrape(reads);
+	stale = 0;
+	exa_error err;
+	for (int i = 0; i < 10; i++) {
+		Exe__Access__V1__Role got = 0;
+		EXPECT_INT(
+		    member_role(team.member.id, team.workspace, 0, &got, &err),
+		    EXA_OK);
+		stale += got != EXE__ACCESS__V1__ROLE__ROLE_MEMBER;
+	}
+	printf("  out of rotation %lld ms after the pause (bound %d ms), %.0f "
+	       "revisions behind; then 10 checks: %.0f on the standby, %d "
+	       "stale\n",
+	    (long long)out_after, MAX_LAG_MS, lag, scrape(reads) - before,
+	    stale);
+	EXPECT(lag >= 40);
+	EXPECT_INT(scrape(reads) - before, 0);
+	EXPECT_INT(stale, 0);
+	EXPECT_INT(scrape(up), 1);
+
+	EXPECT_INT(fault_standby_sql(&h, "SELECT pg_wal_replay_resume()"), 0);
+	int64_t back = wait_metric(in_rotation, 1);
+	printf("  back in rotation %lld ms after replay resumed\n",
+	    (long long)back);
+	EXPECT(back >= 0);
+	EXPECT(caught_up());
+}
+
+struct reader {
+	atomic_bool *stop;
+	exa_client *c;
+	long calls, failed;
+	char first[640];
+};
+
+static void *
+read_loop(void *arg)
+{
+	struct reader *r = arg;
+	while (!atomic_load(r->stop)) {
+		exa_decision d;
+		exa_error err;
+		exa_status rc = exa_check(r->c, team.member.id,
+		    "workspace.view", team.workspace, &d, &err);
+		r->calls++;
+		if (rc != EXA_OK && r->failed++ == 0)
+			snprintf(r->first, sizeof r->first, "%s: %s",
+			    exa_status_name(rc), err.message);
+	}
+	return NULL;
+}
+
+static void
+a_stopped_standby_sends_reads_to_the_primary(void)
+{
+	EXPECT(caught_up());
+	enum { READERS = 3 };
+	atomic_bool stop = false;
+	struct reader r[READERS];
+	pthread_t t[READERS];
+	for (int i = 0; i < READERS; i++) {
+		r[i] = (struct reader){
+		    .stop = &stop, .c = fault_client(h.url, &h, 3000)};
+		pthread_create(&t[i], NULL, read_loop, &r[i]);
+	}
+	usleep(300 * 1000);
+	double before_stop = scrape(reads);
+	int64_t t0 = fault_ms();
+	EXPECT_INT(fault_pg("standby-stop", "fast"), 0);
+	int64_t stopped = fault_ms() - t0;
+	int64_t out = wait_metric(up, 0);
+	double at_stop = scrape(reads);
+	usleep(500 * 1000);
+	double while_down = scrape(reads) - at_stop;
+	t0 = fault_ms();
+	EXPECT_INT(fault_pg("standby-start", NULL), 0);
+	int64_t started = fault_ms() - t0;
+	int64_t back = wait_metric(in_rotation, 1);
+	double at_back = scrape(reads);
+	usleep(500 * 1000);
+	double after_back = scrape(reads) - at_back;
+	atomic_store(&stop, true);
+	long calls = 0, failed = 0;
+	for (int i = 0; i < READERS; i++) {
+		pthread_join(t[i], NULL);
+		exa_client_close(r[i].c);
+		calls += r[i].calls;
+		failed += r[i].failed;
+		if (r[i].failed > 0)
+			fprintf(stderr, "  reader %d: first failure %s\n", i,
+			    r[i].first);
+	}
+	printf("  standby stopped in %lld ms, seen down after %lld ms more; "
+	       "%.0f reads on it before, %.0f while down; started in %lld ms, "
+	       "in rotation %lld ms later, then %.0f reads on it in 0.5 s; %ld "
+	       "checks, %ld failed\n",
+	    (long long)stopped, (long long)out, at_stop - before_stop,
+	    while_down, (long long)started, (long long)back, after_back, calls,
+	    failed);
+	EXPECT(out >= 0);
+	EXPECT(back >= 0);
+	EXPECT(at_stop - before_stop > 0 || before_stop > 0);
+	EXPECT_INT(while_down, 0);
+	EXPECT(after_back > 0);
+	EXPECT_INT(failed, 0);
+}
+
+static void
+an_api_key_due_for_its_use_is_checked_on_the_primary(void)
+{
+	EXPECT(caught_up());
+	long used = harness_sql_long(&h,
+	    "SELECT count(*) FROM api_keys WHERE workspace_id = $1"
+	    " AND last_used_at IS NOT NULL",
+	    team.workspace, NULL);
+	EXPECT_INT(used, 0);
+	double before = scrape(reads);
+	Exe__Access__V1__CheckResponse *resp = NULL;
+	exa_error err;
+	EXPECT_INT(
+	    fixture_check(h.client, NULL, team.first_key, "experiment.view",
+	        team.workspace, NULL, NULL, 0, &resp, &err),
+	    EXA_OK);
+	EXPECT(resp != NULL && resp->allowed);
+	exa_free(resp);
+	/* Recorded, so it ran on the primary. */
+	used = harness_sql_long(&h,
+	    "SELECT count(*) FROM api_keys WHERE workspace_id = $1"
+	    " AND last_used_at IS NOT NULL",
+	    team.workspace, NULL);
+	EXPECT_INT(used, 1);
+	EXPECT_INT(scrape(reads) - before, 0);
+	/* Once the standby has replayed the recorded use (which bumps no
+	 * revision), the key is checked there. */
+	int64_t t0 = fault_ms();
+	int calls = 0, denied = 0;
+	bool on_standby = false;
+	while (!on_standby && fault_ms() - t0 < WAIT_MS) {
+		before = scrape(reads);
+		resp = NULL;
+		EXPECT_INT(fixture_check(h.client, NULL, team.first_key,
+		               "experiment.view", team.workspace, NULL, NULL, 0,
+		               &resp, &err),
+		    EXA_OK);
+		denied += resp == NULL || !resp->allowed;
+		exa_free(resp);
+		calls++;
+		on_standby = scrape(reads) - before == 1;
+		if (!on_standby)
+			usleep(10 * 1000);
+	}
+	printf("  the key's first check recorded its use on the primary; the "
+	       "standby served it from check %d on (%lld ms)\n",
+	    calls, (long long)(fault_ms() - t0));
+	EXPECT(on_standby);
+	EXPECT_INT(denied, 0);
+}
+
+static const struct unit_case cases[] = {
+    {"reads are served by the standby", reads_are_served_by_the_standby},
+    {"read your writes, every time", read_your_writes_every_time},
+    {"read your writes while replay is paused",
+        read_your_writes_while_replay_is_paused},
+    {"an API key due for its use is checked on the primary",
+        an_api_key_due_for_its_use_is_checked_on_the_primary},
+    {"a stopped standby sends reads to the primary",
+        a_stopped_standby_sends_reads_to_the_primary},
+};
+
+UNIT_STATE
+
+int
+main(void)
+{
+	fault_watchdog(100);
+	int64_t t0 = fault_ms();
+	if (fault_pg_start("replicas", false) != 0 ||
+	    fault_pg_standby(false) != 0)
+		return 2;
+	int64_t cluster_ms = fault_ms() - t0;
+	port = fixture_free_port();
+	fault_daemon_prepare(&h, "replicas", NULL);
+	char metrics[64], standby[700], lag[64];
+	snprintf(metrics, sizeof metrics,
+	    "--metrics-address=http://127.0.0.1:%d", port);
+	char conninfo[600];
+	fault_standby_conninfo(&h, conninfo, sizeof conninfo);
+	snprintf(standby, sizeof standby, "--read-database-url=%s", conninfo);
+	snprintf(lag, sizeof lag, "--read-max-lag-ms=%d", MAX_LAG_MS);
+	if (fault_daemon_start(
+	        &h, (const char *const[]){metrics, standby, lag,
+	                "--cache-size=0", "--workers=2", NULL}) != 0)
+		return 2;
+	printf(
+	    "  primary and standby made in %lld ms\n", (long long)cluster_ms);
+	fault_must(fixture_team_make(h.client, "replicas", "Replicas", &team));
+	Exe__Access__V1__Principal admin = fixture_as_user(team.admin.id);
+	exa_error err;
+	fixture_must(fixture_register_resource(h.client, &admin, team.workspace,
+	                 "experiment", "exp-replicas-1", NULL, NULL, &err),
+	    &err, "register a resource");
+
+	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
+	int st = fault_daemon_stop(&h);
+	fault_daemon_free(&h, st == 0);
+	fault_pg_stop();
+	return failed == 0 && st == 0 ? 0 : 1;
+}
