@@ -213,16 +213,25 @@ validate_principal(const char *field, const Exe__Access__V1__Principal *p,
 		snprintf(msg, msg_size, "%s: give a user_id or an api_key", field);
 		return STATUS_INVALID_ARGUMENT;
 	}
+	/* The field's full name ("principal.user_id") is formatted only for
+	 * an error: a Check validates its principal on every call. */
 	char name[64];
 	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
-		snprintf(name, sizeof name, "%s.user_id", field);
 		unsigned char ignored[16];
-		int rc = validate_uuid_id(name, p->user_id, true,
-		    user_id != NULL ? user_id : ignored, msg, msg_size);
+		unsigned char *out = user_id != NULL ? user_id : ignored;
+		bool ok = validate_uuid_bytes(p->user_id, out);
 		if (is_user != NULL)
-			*is_user = rc == STATUS_OK;
-		return rc;
+			*is_user = ok;
+		if (ok)
+			return STATUS_OK;
+		snprintf(name, sizeof name, "%s.user_id", field);
+		return validate_uuid_id(name, p->user_id, true, out, msg,
+		    msg_size);
 	}
+	char scratch[8];
+	if (validate_text("", p->api_key, LIMIT_API_KEY, true, scratch,
+	        sizeof scratch) == STATUS_OK)
+		return STATUS_OK;
 	snprintf(name, sizeof name, "%s.api_key", field);
 	return validate_text(name, p->api_key, LIMIT_API_KEY, true, msg,
 	    msg_size);
