@@ -104,6 +104,14 @@ prepare_database(const char *conninfo, long timeout_s, uint64_t *revision,
 	return rc == STATUS_OK ? 0 : -1;
 }
 
+/* main_note_write hands every revision a write takes to the cache, which
+ * so learns of a database that lost what it had applied. */
+static void
+main_note_write(void *cache, uint64_t revision)
+{
+	cache_note_write(cache, revision);
+}
+
 static int
 main_fail(const char *event, const char *msg)
 {
@@ -211,6 +219,7 @@ main(int argc, char **argv)
 		exit_code = main_fail("start_failed", "cannot start the cache");
 		goto out;
 	}
+	db_set_revision_hook(main_note_write, cache);
 	if (workers_start(&workers, conninfo, (size_t)cfg.workers) != 0) {
 		exit_code = main_fail("start_failed", "cannot start database workers");
 		goto out;

@@ -14,7 +14,10 @@
 #include <urcu/urcu-bp.h>
 #include <urcu/rculfhash.h>
 
+#include <jansson.h>
+
 #include "base/clock.h"
+#include "base/log.h"
 #include "rpc/validate.h"
 
 enum entry_kind { ENTRY_MEMBERSHIP = 'M', ENTRY_KEY = 'K', ENTRY_RESOURCE = 'R' };
@@ -46,6 +49,9 @@ struct cache {
 	size_t count; /* under write_lock */
 	_Atomic uint64_t applied;
 	_Atomic int64_t synced_ms;
+	/* The database lost revisions the cache had applied (cache_rewind):
+	 * no answers until the feeder has read the log afresh. */
+	_Atomic bool rewound;
 	_Atomic uint64_t hits, misses, evictions;
 };
 
@@ -220,6 +226,8 @@ cache_usable(struct cache *c, uint64_t min_revision)
 		return false;
 	if (clock_mono_ms() - atomic_load(&c->synced_ms) > c->max_staleness_ms)
 		return false;
+	if (atomic_load(&c->rewound))
+		return false;
 	return atomic_load(&c->applied) >= min_revision;
 }
 
@@ -227,6 +235,41 @@ uint64_t
 cache_revision(struct cache *c)
 {
 	return atomic_load(&c->applied);
+}
+
+bool
+cache_rewind(struct cache *c, uint64_t revision)
+{
+	pthread_mutex_lock(&c->write_lock);
+	uint64_t applied = atomic_load(&c->applied);
+	bool behind = revision < applied;
+	if (behind) {
+		atomic_store(&c->rewound, true);
+		if (c->capacity > 0) {
+			struct cds_lfht_iter iter;
+			struct entry *e;
+			urcu_bp_read_lock();
+			cds_lfht_for_each_entry(c->ht, &iter, e, node)
+				remove_locked(c, e);
+			urcu_bp_read_unlock();
+		}
+		atomic_store(&c->applied, revision);
+	}
+	pthread_mutex_unlock(&c->write_lock);
+	if (behind)
+		log_warn("cache_rewound", "{s:I, s:I}", "applied",
+		    (json_int_t)applied, "database", (json_int_t)revision);
+	return behind;
+}
+
+void
+cache_note_write(struct cache *c, uint64_t revision)
+{
+	/* Nothing at or after `revision` can have been applied: its write
+	 * holds the revision row until it commits. Unless the database is
+	 * not the one the cache followed. */
+	if (c != NULL && revision <= atomic_load(&c->applied))
+		(void)cache_rewind(c, revision - 1);
 }
 
 /* get copies the first `size` bytes of the value of the entry with `key`
@@ -482,6 +525,12 @@ cache_apply(struct cache *c, const struct cache_change *changes, size_t n,
     uint64_t up_to)
 {
 	pthread_mutex_lock(&c->write_lock);
+	if (atomic_exchange(&c->rewound, false)) {
+		/* Read against the revision before the rewind, perhaps: drop
+		 * it; the next read starts from the rewound revision. */
+		pthread_mutex_unlock(&c->write_lock);
+		return;
+	}
 	if (c->capacity > 0) {
 		urcu_bp_read_lock();
 		for (size_t i = 0; i < n; i++) {

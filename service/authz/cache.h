@@ -57,6 +57,22 @@ bool cache_usable(struct cache *c, uint64_t min_revision);
 /* cache_revision is the newest revision the cache reflects. */
 uint64_t cache_revision(struct cache *c);
 
+/* cache_rewind is for a database that stands at `revision`, behind what
+ * the cache applied: an asynchronous standby was promoted without the
+ * last writes, and revision numbers after `revision` will be given again
+ * to other writes. If it is behind, every entry is dropped, the applied
+ * revision is set back to `revision`, the cache answers nothing until
+ * the feeder's next read of the log (whose next cache_apply is discarded,
+ * as it may have been read from the revision before), and true is
+ * returned; otherwise nothing changes. */
+bool cache_rewind(struct cache *c, uint64_t revision);
+
+/* cache_note_write is told the revision a write is about to commit (while
+ * it holds the revision row, so no later revision can be applied first):
+ * a revision the cache has applied already means the database is behind
+ * it, and the cache is rewound to just before it. NULL is fine. */
+void cache_note_write(struct cache *c, uint64_t revision);
+
 /* Lookups copy the entry into *out and return true on a hit, with the
  * revision the answer reflects in *revision. */
 bool cache_get_membership(struct cache *c, const char *user_id,

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/status.h"
 #include "store/db.h"
 
 enum { BATCH = 1000 };
@@ -33,6 +34,11 @@ connect_feed(struct cache_feed *f)
 		PGresult *res = PQexec(f->conn, "LISTEN exe_access_changes");
 		bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
 		PQclear(res);
+		/* A new connection may reach a new primary: one promoted
+		 * without the last writes stands behind the cache. */
+		uint64_t latest;
+		if (ok && db_current_revision(f->conn, &latest) == STATUS_OK)
+			(void)cache_rewind(f->cache, latest);
 		if (ok)
 			return true;
 	}

@@ -278,6 +278,16 @@ db_call_txn(struct call *call, db_txn_fn fn)
 	return rc;
 }
 
+static db_revision_fn db_revision_hook;
+static void *db_revision_hook_arg;
+
+void
+db_set_revision_hook(db_revision_fn fn, void *arg)
+{
+	db_revision_hook = fn;
+	db_revision_hook_arg = arg;
+}
+
 int
 db_record_change(PGconn *conn, const struct db_change *c, uint64_t *revision)
 {
@@ -303,6 +313,8 @@ db_record_change(PGconn *conn, const struct db_change *c, uint64_t *revision)
 		return rc;
 	*revision = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
+	if (db_revision_hook != NULL)
+		db_revision_hook(db_revision_hook_arg, *revision);
 	return STATUS_OK;
 }
 

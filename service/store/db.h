@@ -96,6 +96,17 @@ struct db_change {
 int db_record_change(PGconn *conn, const struct db_change *change,
     uint64_t *revision) __attribute__((warn_unused_result));
 
+/* db_revision_fn is told each revision db_record_change takes, before
+ * the transaction commits: while its write holds the revision row, so no
+ * later revision can commit first. It must not block. */
+typedef void (*db_revision_fn)(void *arg, uint64_t revision);
+
+/* db_set_revision_hook makes `fn(arg, revision)` see every revision
+ * db_record_change takes (the cache uses it to notice a database that is
+ * behind it: cache_note_write). Call it before any worker starts; NULL
+ * turns it off. */
+void db_set_revision_hook(db_revision_fn fn, void *arg);
+
 /* db_current_revision reads the latest committed revision. */
 int db_current_revision(PGconn *conn, uint64_t *revision)
     __attribute__((warn_unused_result));

@@ -303,7 +303,54 @@ evicted_entries_leave_the_indexes(void)
 	cache_free(c);
 }
 
+/* A database behind the cache (an asynchronous standby promoted without
+ * the last writes): a write that takes a revision the cache applied
+ * already rewinds it, dropping everything it held, answering nothing until
+ * the feeder has read the log again from the rewound revision; a write
+ * past what it applied changes nothing. */
+static void
+a_write_behind_the_cache_rewinds_it(void)
+{
+	struct cache *c = cache_with_member(); /* applied 5, entry read at 7 */
+	if (c == NULL)
+		return;
+	struct cache_change none = {.kind = "user"};
+	cache_apply(c, &none, 0, 9);
+	struct cache_membership m = {true, false, ROLE_ADMIN};
+	cache_put_membership(c, USER, OTHER, &m, 9);
+	struct cache_membership got;
+	uint64_t rev;
+	EXPECT(cache_get_membership(c, USER, OTHER, &got, &rev));
+
+	cache_note_write(c, 10); /* the next revision: as it should be */
+	EXPECT(cache_usable(c, 9));
+	EXPECT(cache_get_membership(c, USER, WS, &got, &rev));
+	EXPECT_INT(cache_revision(c), 9);
+
+	cache_note_write(c, 8); /* 8 was applied: the database lost 8 and 9 */
+	EXPECT_INT(cache_revision(c), 7);
+	EXPECT(!cache_usable(c, 0));
+	EXPECT(!cache_get_membership(c, USER, WS, &got, &rev));
+	EXPECT(!cache_get_membership(c, USER, OTHER, &got, &rev));
+	/* The feeder's read in flight, from 9, is discarded; the next one,
+	 * from 7, is applied. */
+	cache_apply(c, &none, 0, 12);
+	EXPECT_INT(cache_revision(c), 7);
+	EXPECT(!cache_usable(c, 8));
+	cache_apply(c, &none, 0, 8);
+	EXPECT_INT(cache_revision(c), 8);
+	EXPECT(cache_usable(c, 8));
+	/* A rewind to where it stands, or ahead, is no rewind. */
+	EXPECT(!cache_rewind(c, 8));
+	EXPECT(!cache_rewind(c, 20));
+	EXPECT(cache_usable(c, 8));
+	cache_note_write(NULL, 1);
+	cache_free(c);
+}
+
 static const struct unit_case cases[] = {
+	{"a_write_behind_the_cache_rewinds_it",
+	    a_write_behind_the_cache_rewinds_it},
 	{"workspace_change_drops_only_its_entries",
 	    workspace_change_drops_only_its_entries},
 	{"key_change_drops_every_entry_of_the_key",

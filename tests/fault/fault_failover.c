@@ -1,0 +1,478 @@
+/* fault_failover: the primary dies and its standby is promoted.
+ *
+ * Injects, first with a synchronous standby (the primary's commits wait
+ * for it: synchronous_standby_names, synchronous_commit = on): a daemon
+ * whose --database-url names both servers with
+ * target_session_attrs=read-write, so that libpq connects to whichever is
+ * the primary; four callers sign people up (writes) and check each new
+ * person (a read of the database) and a cached pair; after a second the
+ * primary is stopped with `pg_ctl -m immediate` (its processes killed)
+ * and the standby promoted.
+ *
+ * Asserts: the daemon continues on the new primary by itself, without a
+ * restart, serving a write within 5 s of the promotion; meanwhile calls
+ * fail only UNAVAILABLE (or DEADLINE_EXCEEDED for a call caught in
+ * flight), none takes longer than its timeout, no answer is wrong (a new
+ * person is allowed in their own workspace, a cached check stays
+ * allowed); and every acknowledged sign-up is on the new primary, whole.
+ * A sign-up whose commit was in flight when the primary died may be there
+ * though it was answered UNAVAILABLE (in doubt, counted).
+ *
+ * Then with an asynchronous standby that was cut off (stopped) while the
+ * primary took more writes: those writes were acknowledged and are lost
+ * with the primary, and the daemon's cache had applied them. After the
+ * promotion the database is behind the cache; the cache must follow the
+ * database (not keep answering from what the lost writes said), and a
+ * write on the new primary followed by a check with its revision must be
+ * answered as written. And, first, the same loss seen by a write before
+ * the feeder could notice it (the last revisions deleted from the log and
+ * the counter under a running daemon): the write that takes a revision
+ * the cache had applied rewinds the cache before it commits, so a check
+ * with its revision is answered as written. Counts are printed for
+ * docs/RELIABILITY.md. */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fault.h"
+#include "fixtures.h"
+#include "unit/unit.h"
+
+enum {
+	LOADERS = 4,
+	CALL_TIMEOUT_MS = 3000,
+	MAX_WRITES = 20000,
+};
+
+#define ROLE(r) EXE__ACCESS__V1__ROLE__ROLE_##r
+
+static struct harness h;
+static int h_status = -1; /* its exit status, once stopped */
+static int port;          /* its metrics address */
+static struct fixture_user probe;
+
+/* The daemon's database URL: both servers, the primary whichever it is. */
+static void
+multi_host(struct harness *x)
+{
+	char one[sizeof x->conninfo];
+	snprintf(one, sizeof one, "%s", x->conninfo);
+	/* "host=DIR user=U dbname=D": both servers share DIR. */
+	const char *host = strstr(one, "host=");
+	const char *end = host != NULL ? strchr(host, ' ') : NULL;
+	if (host == NULL || end == NULL) {
+		fprintf(stderr, "fault: unexpected conninfo %s\n", one);
+		exit(2);
+	}
+	int dir_len = (int)(end - host - 5);
+	snprintf(x->conninfo, sizeof x->conninfo,
+	    "host=%.*s,%.*s port=5432,5433%s target_session_attrs=read-write",
+	    dir_len, host + 5, dir_len, host + 5, end);
+}
+
+/* A direct connection to whichever server is the primary now. */
+static PGconn *
+connect_primary(void)
+{
+	PGconn *db = PQconnectdb(h.conninfo);
+	if (PQstatus(db) != CONNECTION_OK) {
+		fprintf(stderr, "fault: %s", PQerrorMessage(db));
+		PQfinish(db);
+		return NULL;
+	}
+	return db;
+}
+
+struct write {
+	char name[48];
+	exa_status rc;
+};
+
+struct loader {
+	int index;
+	exa_client *c;
+	atomic_bool *stop;
+	long calls, ok, unavailable, deadline, wrong, other;
+	int64_t max_ms;
+	char first_other[640];
+	struct write *writes;
+	size_t n_writes;
+};
+
+static void
+tally(struct loader *l, exa_status rc, int64_t ms, const exa_error *err)
+{
+	l->calls++;
+	if (ms > l->max_ms)
+		l->max_ms = ms;
+	if (rc == EXA_OK)
+		l->ok++;
+	else if (rc == EXA_UNAVAILABLE)
+		l->unavailable++;
+	else if (rc == EXA_DEADLINE_EXCEEDED)
+		l->deadline++;
+	else if (l->other++ == 0)
+		snprintf(l->first_other, sizeof l->first_other, "%s: %s",
+		    exa_status_name(rc), err->message);
+}
+
+static void *
+load(void *arg)
+{
+	struct loader *l = arg;
+	for (long n = 0; !atomic_load(l->stop) && l->n_writes < MAX_WRITES;
+	     n++) {
+		struct write *w = &l->writes[l->n_writes++];
+		snprintf(w->name, sizeof w->name, "f%xt%dn%ld",
+		    (unsigned)getpid() & 0xffff, l->index, n);
+		Exe__Access__V1__CreateUserResponse *u = NULL;
+		exa_error err;
+		int64_t t0 = fault_ms();
+		w->rc =
+		    fixture_create_user(l->c, w->name, NULL, NULL, &u, &err);
+		tally(l, w->rc, fault_ms() - t0, &err);
+		bool failed = w->rc != EXA_OK;
+		exa_decision d;
+		if (w->rc == EXA_OK) {
+			/* Read-your-writes, through the database. */
+			t0 = fault_ms();
+			exa_status rc = exa_check_fresh(l->c, u->user->id,
+			    "experiment.create", u->personal_workspace->id,
+			    u->revision, &d, &err);
+			tally(l, rc, fault_ms() - t0, &err);
+			if (rc == EXA_OK && !d.allowed)
+				l->wrong++;
+		}
+		exa_free(u);
+		t0 = fault_ms();
+		exa_status rc = exa_check(l->c, probe.id, "experiment.create",
+		    probe.workspace, &d, &err);
+		tally(l, rc, fault_ms() - t0, &err);
+		if (rc == EXA_OK && !d.allowed)
+			l->wrong++;
+		failed |= rc != EXA_OK;
+		if (failed)
+			usleep(20 * 1000);
+	}
+	return NULL;
+}
+
+static void
+synchronous_standby_promoted_under_writes(void)
+{
+	atomic_bool stop = false;
+	struct loader l[LOADERS];
+	pthread_t t[LOADERS];
+	for (int i = 0; i < LOADERS; i++) {
+		l[i] = (struct loader){.index = i,
+		    .c = fault_client(h.url, &h, CALL_TIMEOUT_MS),
+		    .stop = &stop,
+		    .writes = calloc(MAX_WRITES, sizeof(struct write))};
+		pthread_create(&t[i], NULL, load, &l[i]);
+	}
+	usleep(1000 * 1000);
+	int64_t t_kill = fault_ms();
+	EXPECT_INT(fault_pg("pause", "immediate"), 0);
+	int64_t t_dead = fault_ms();
+	EXPECT_INT(fault_pg("promote", NULL), 0);
+	int64_t t_promoted = fault_ms();
+
+	/* Continuing by itself: a write on the new primary. */
+	int64_t write_ok = -1;
+	exa_error err;
+	while (fault_ms() - t_promoted < 10000) {
+		if (fixture_create_user(h.client, harness_unique("back"), NULL,
+		        NULL, NULL, &err) == EXA_OK) {
+			write_ok = fault_ms() - t_promoted;
+			break;
+		}
+		usleep(10 * 1000);
+	}
+	usleep(1500 * 1000);
+	atomic_store(&stop, true);
+
+	struct loader sum = {0};
+	for (int i = 0; i < LOADERS; i++) {
+		pthread_join(t[i], NULL);
+		exa_client_close(l[i].c);
+		sum.calls += l[i].calls;
+		sum.ok += l[i].ok;
+		sum.unavailable += l[i].unavailable;
+		sum.deadline += l[i].deadline;
+		sum.wrong += l[i].wrong;
+		sum.other += l[i].other;
+		if (l[i].max_ms > sum.max_ms)
+			sum.max_ms = l[i].max_ms;
+		if (l[i].other > 0)
+			fprintf(stderr,
+			    "  caller %d: %ld unexpected, first %s\n", i,
+			    l[i].other, l[i].first_other);
+	}
+
+	/* Every acknowledged sign-up, on the new primary. */
+	PGconn *db = connect_primary();
+	EXPECT(db != NULL);
+	struct fault_sign_ups s = {0};
+	for (int i = 0; i < LOADERS && db != NULL; i++) {
+		for (size_t k = 0; k < l[i].n_writes; k++)
+			fault_sign_up_judge(
+			    db, l[i].writes[k].name, l[i].writes[k].rc, &s);
+	}
+	for (int i = 0; i < LOADERS; i++)
+		free(l[i].writes);
+	long in_recovery =
+	    db != NULL
+	        ? fault_sql_count(db, "SELECT pg_is_in_recovery()::int", NULL)
+	        : -1;
+	PQfinish(db);
+
+	printf("  synchronous standby: primary killed in %lld ms, standby "
+	       "promoted %lld ms later; first write on the new primary %lld "
+	       "ms after the promotion; %ld calls: %ld OK, %ld UNAVAILABLE, "
+	       "%ld DEADLINE_EXCEEDED, %ld wrong answers, %ld other; slowest "
+	       "%lld ms\n",
+	    (long long)(t_dead - t_kill), (long long)(t_promoted - t_dead),
+	    (long long)write_ok, sum.calls, sum.ok, sum.unavailable,
+	    sum.deadline, sum.wrong, sum.other, (long long)sum.max_ms);
+	printf("  sign-ups: %ld acknowledged, %ld of them on the new primary "
+	       "whole; %ld failed, %ld of them committed (in doubt); %ld "
+	       "half-made\n",
+	    s.acked, s.found, s.failed, s.committed, s.partial);
+	EXPECT_INT(in_recovery, 0);
+	EXPECT(write_ok >= 0 && write_ok <= 5000);
+	EXPECT(sum.unavailable > 0);
+	EXPECT_INT(sum.wrong, 0);
+	EXPECT_INT(sum.other, 0);
+	EXPECT(sum.max_ms <= CALL_TIMEOUT_MS + 500);
+	EXPECT(s.acked > 0);
+	EXPECT_INT(s.found, s.acked);
+	EXPECT_INT(s.partial, 0);
+}
+
+/* revision_on reads the revision counter at `conninfo`; -1 when it
+ * cannot (a standby that has not replayed the schema yet, too). */
+static long
+revision_on(const char *conninfo)
+{
+	PGconn *db = PQconnectdb(conninfo);
+	long v = -1;
+	if (PQstatus(db) == CONNECTION_OK) {
+		PGresult *res =
+		    PQexec(db, "SELECT value FROM revision_counter");
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    PQntuples(res) == 1)
+			v = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+		PQclear(res);
+	}
+	PQfinish(db);
+	return v;
+}
+
+/* role_of checks `user_id` in `ws` (at least as fresh as `fresh`); -1 if
+ * the call failed. */
+static int
+role_of(exa_client *c, const char *user_id, const char *ws, uint64_t fresh)
+{
+	exa_decision d;
+	exa_error err;
+	if (exa_check_fresh(
+	        c, user_id, "workspace.view", ws, fresh, &d, &err) != EXA_OK)
+		return -1;
+	return (int)d.role;
+}
+
+static void
+asynchronous_standby_without_the_last_writes(void)
+{
+	/* A fresh cluster: the first one's primary is gone, and the first
+	 * daemon with it. */
+	h_status = fault_daemon_stop(&h);
+	printf("  first daemon's exit status on SIGTERM: %d\n", h_status);
+	struct harness a;
+	fault_pg_stop();
+	if (fault_pg_start("failover-async", true) != 0 ||
+	    fault_pg_standby(false) != 0) {
+		EXPECT(false);
+		return;
+	}
+	fault_daemon_prepare(&a, "failover_async", NULL);
+	char standby[600];
+	fault_standby_conninfo(&a, standby, sizeof standby);
+	char primary[600];
+	snprintf(primary, sizeof primary, "%s", a.conninfo);
+	multi_host(&a);
+	if (fault_daemon_start(&a, NULL) != 0) {
+		EXPECT(false);
+		return;
+	}
+	struct fixture_team t;
+	fault_must(fixture_team_make(a.client, "failover", "Failover", &t));
+	/* The member's standing cached. */
+	for (int i = 0; i < 3; i++)
+		EXPECT_INT(role_of(a.client, t.member.id, t.workspace, 0),
+		    ROLE(MEMBER));
+	/* The standby has everything so far; then it is cut off. */
+	int64_t t0 = fault_ms();
+	while (revision_on(standby) != revision_on(primary) &&
+	       fault_ms() - t0 < 10000)
+		usleep(10 * 1000);
+	EXPECT_INT(revision_on(standby), revision_on(primary));
+	long kept = revision_on(standby);
+	EXPECT_INT(fault_pg("standby-stop", "fast"), 0);
+
+	/* Acknowledged on the primary alone: lost with it. */
+	uint64_t lost = 0;
+	exa_error err;
+	EXPECT_INT(fixture_change_role(a.client, t.admin.id, t.workspace,
+	               t.member.id, ROLE(READ_ONLY), &lost, &err),
+	    EXA_OK);
+	EXPECT_INT(
+	    role_of(a.client, t.member.id, t.workspace, lost), ROLE(READ_ONLY));
+	EXPECT_INT(
+	    role_of(a.client, t.member.id, t.workspace, 0), ROLE(READ_ONLY));
+
+	EXPECT_INT(fault_pg("pause", "immediate"), 0);
+	EXPECT_INT(fault_pg("standby-start", NULL), 0);
+	EXPECT_INT(fault_pg("promote", NULL), 0);
+	int64_t t_promoted = fault_ms();
+	long now_at = revision_on(standby);
+
+	/* The new primary's truth: the role change never happened. The
+	 * cache must come to say so, within its bound. */
+	int role = -1;
+	int64_t agreed = -1;
+	while (fault_ms() - t_promoted < 5000) {
+		role = role_of(a.client, t.member.id, t.workspace, 0);
+		if (role == ROLE(MEMBER)) {
+			agreed = fault_ms() - t_promoted;
+			break;
+		}
+		usleep(20 * 1000);
+	}
+	/* A write on the new primary, and a check with its revision. */
+	uint64_t rev = 0;
+	exa_status rc = EXA_UNAVAILABLE;
+	while (rc != EXA_OK && fault_ms() - t_promoted < 10000) {
+		rc = fixture_change_role(a.client, t.admin.id, t.workspace,
+		    t.member.id, ROLE(ADMIN), &rev, &err);
+		if (rc != EXA_OK)
+			usleep(20 * 1000);
+	}
+	EXPECT_INT(rc, EXA_OK);
+	int fresh = role_of(a.client, t.member.id, t.workspace, rev);
+	usleep(300 * 1000);
+	int later = role_of(a.client, t.member.id, t.workspace, 0);
+	printf("  asynchronous standby: %ld revisions kept, the write at "
+	       "revision %llu lost (the new primary is at %ld); the cache "
+	       "agreed with the new primary %lld ms after the promotion "
+	       "(role %d); a write there got revision %llu, checked with it: "
+	       "role %d, 0.3 s later without it: role %d (admin is %d)\n",
+	    kept, (unsigned long long)lost, now_at, (long long)agreed, role,
+	    (unsigned long long)rev, fresh, later, (int)ROLE(ADMIN));
+	EXPECT_INT(now_at, kept);
+	EXPECT(agreed >= 0 && agreed <= 3000);
+	EXPECT_INT(fresh, ROLE(ADMIN));
+	EXPECT_INT(later, ROLE(ADMIN));
+	int st = fault_daemon_stop(&a);
+	EXPECT_INT(st, 0);
+	fault_daemon_free(&a, st == 0);
+}
+
+/* The same loss seen from the database alone, and noticed by a write
+ * before the feeder could (its connection never broke): the last
+ * revisions vanish from the log and the counter (as on a standby promoted
+ * without them), then a write takes a revision the cache had applied. */
+static void
+a_write_notices_a_database_behind_the_cache(void)
+{
+	struct fixture_team t;
+	fault_must(fixture_team_make(h.client, "behind", "Behind", &t));
+	for (int i = 0; i < 3; i++)
+		EXPECT_INT(role_of(h.client, t.member.id, t.workspace, 0),
+		    ROLE(MEMBER));
+	uint64_t last = 0;
+	exa_error err;
+	/* Two writes elsewhere, applied by the cache, then lost. */
+	struct fixture_user x, y;
+	fault_must(fixture_sign_up(h.client, "lostx", &x));
+	fault_must(fixture_sign_up(h.client, "losty", &y));
+	last = y.revision;
+	/* The cache has applied them. */
+	int64_t t0 = fault_ms();
+	char body[1 << 16];
+	while (fault_ms() - t0 < 5000 &&
+	       !(fixture_http_get(port, "/metrics", body, sizeof body) == 200 &&
+	           fixture_metric(body, "exe_access_cache_revision") >=
+	               (double)last))
+		usleep(10 * 1000);
+	EXPECT(
+	    fixture_metric(body, "exe_access_cache_revision") >= (double)last);
+	char keep[32];
+	snprintf(keep, sizeof keep, "%llu", (unsigned long long)(last - 2));
+	EXPECT_INT(
+	    fault_sql_count(h.db,
+	        "WITH d AS (DELETE FROM change_log WHERE revision > $1"
+	        " RETURNING 1), u AS (UPDATE revision_counter"
+	        " SET value = $1 RETURNING 1)"
+	        " SELECT (SELECT count(*) FROM d) + (SELECT count(*) FROM u)",
+	        keep, NULL),
+	    3);
+	uint64_t rev = 0;
+	EXPECT_INT(fixture_change_role(h.client, t.admin.id, t.workspace,
+	               t.member.id, ROLE(READ_ONLY), &rev, &err),
+	    EXA_OK);
+	int fresh = role_of(h.client, t.member.id, t.workspace, rev);
+	printf("  the cache had applied %llu; the database lost 2 revisions; "
+	       "a write then got %llu, checked with it: role %d (read_only is "
+	       "%d)\n",
+	    (unsigned long long)last, (unsigned long long)rev, fresh,
+	    (int)ROLE(READ_ONLY));
+	EXPECT(rev <= last);
+	EXPECT_INT(fresh, ROLE(READ_ONLY));
+	EXPECT(fault_daemon_logs_contain(&h, "cache_rewound"));
+}
+
+static const struct unit_case cases[] = {
+    {"a write notices a database behind the cache",
+        a_write_notices_a_database_behind_the_cache},
+    {"synchronous standby promoted under writes",
+        synchronous_standby_promoted_under_writes},
+    {"asynchronous standby without the last writes",
+        asynchronous_standby_without_the_last_writes},
+};
+
+UNIT_STATE
+
+int
+main(void)
+{
+	fault_watchdog(120);
+	if (fault_pg_start("failover", true) != 0 ||
+	    fault_pg_standby(true) != 0)
+		return 2;
+	fault_daemon_prepare(&h, "failover", NULL);
+	multi_host(&h);
+	port = fixture_free_port();
+	char metrics[64];
+	snprintf(metrics, sizeof metrics,
+	    "--metrics-address=http://127.0.0.1:%d", port);
+	if (fault_daemon_start(
+	        &h, (const char *const[]){"--workers=4", metrics, NULL}) != 0)
+		return 2;
+	fault_must(fixture_sign_up(h.client, "probe", &probe));
+	exa_decision d;
+	exa_error err;
+	for (int i = 0; i < 3; i++)
+		exa_check(h.client, probe.id, "experiment.create",
+		    probe.workspace, &d, &err);
+
+	int failed = unit_run(cases, sizeof cases / sizeof cases[0]);
+	if (h.pid > 0)
+		h_status = fault_daemon_stop(&h);
+	fault_daemon_free(&h, h_status == 0);
+	fault_pg_stop();
+	return failed == 0 && h_status == 0 ? 0 : 1;
+}
