@@ -51,6 +51,14 @@ function verdict(ok) {
 	dec[key] = f["decisions_s"]; wrapped[key] = f["wrapped"]
 	misses[key] = f["cache_misses"]; hits[key] = f["cache_hits"]
 	grouped[key] = f["grouped"]
+	if (f["hz"] != "") {
+		# CPU per request, in microseconds (ticks at hz a second).
+		total = f["ops"] > 0 ? f["ops"] : 1
+		cpu_d[key] = f["cpu_daemon"] * 1e6 / f["hz"] / total
+		cpu_p[key] = f["cpu_primary"] * 1e6 / f["hz"] / total
+		cpu_s[key] = f["cpu_standby"] * 1e6 / f["hz"] / total
+		standby[key] = f["standby_reads"] / total
+	}
 	next
 }
 
@@ -156,9 +164,41 @@ END {
 		    entries["large_filled"], rss_kib["large_filled"] / 1024,
 		    verdict(rss_kib["large_filled"] < 512 * 1024 && \
 		        entries["large_filled"] >= 1000000)
+	replica_table()
 	if (mem_n > 0) {
 		print ""
 		for (i = 1; i <= mem_n; i++)
 			print "# " mem[i]
+	}
+}
+
+# replica_table: each cold read on the primary alone next to the same read
+# on a daemon that also reads a hot standby, with the CPU each process
+# spent per request (the load generator's is not counted).
+function replica_table(    i, k, w, name, shown) {
+	for (i = 1; i <= n; i++) {
+		k = order[i]
+		if (scale[k] != "replica" || op[k] !~ /\/primary-only$/)
+			continue
+		name = op[k]
+		sub(/\/primary-only$/, "", name)
+		w = "replica|" name "/replica|" tr[k] "|" conc[k]
+		if (!(w in ops))
+			continue
+		if (!shown) {
+			print ""
+			print "Read replica (cache-less daemons, ipc; CPU us per request: daemon, primary, standby):"
+			printf "  %-17s %3s  %9s %8s %8s %-18s  %9s %8s %8s %-18s %7s %5s\n",
+			    "op", "c", "alone/s", "p50 us", "p99 us", "cpu d/p/s",
+			    "+standby/s", "p50 us", "p99 us", "cpu d/p/s",
+			    "on stby", "thr x"
+			shown = 1
+		}
+		printf "  %-17s %3d  %9.0f %8s %8s %-18s  %9.0f %8s %8s %-18s %6.0f%% %5s\n",
+		    name, conc[k], ops[k], us(p50[k]), us(p99[k]),
+		    sprintf("%.0f/%.0f/%.0f", cpu_d[k], cpu_p[k], cpu_s[k]),
+		    ops[w], us(p50[w]), us(p99[w]),
+		    sprintf("%.0f/%.0f/%.0f", cpu_d[w], cpu_p[w], cpu_s[w]),
+		    100 * standby[w], ratio(ops[w], ops[k])
 	}
 }

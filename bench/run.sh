@@ -14,12 +14,19 @@
 # direct PostgreSQL lookups, then the writes). Then it loads the large
 # scale (1,000,000 users, 5,000,000 memberships) into a fresh database and
 # runs the checks again, fills the cache with 1,000,000 memberships and
-# reads exe-accessd's resident memory. Everything it started is stopped and
-# its temporary data removed at the end, on error and on Ctrl-C.
+# reads exe-accessd's resident memory. Between the two scales it gives the
+# PostgreSQL a streaming hot standby (pg.sh standby) and runs the cold
+# check and the list reads over ipc:// against two cache-less daemons, one
+# on the primary alone and one that also reads from the standby
+# (--read-database-url), recording the CPU time the daemon, the primary and
+# the standby spent per request. Everything it started is stopped and its
+# temporary data removed at the end, on error and on Ctrl-C.
 #
 # Settings (environment):
 #   BENCH_SECONDS=3        length of one cell
 #   BENCH_LARGE=1          0 skips the large scale
+#   BENCH_REPLICA=1        0 skips the read-replica cells
+#   BENCH_REPLICA_OPS="check-cold list-workspaces list-permissions"
 #   BENCH_SMALL_USERS=10000, BENCH_LARGE_USERS=1000000
 #   BENCH_CONCURRENCY="1 8 64", BENCH_TRANSPORTS="ipc tcp"
 #   BENCH_OPS="..."        the small-scale ops (default: all)
@@ -33,6 +40,8 @@ set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
 secs=${BENCH_SECONDS:-3}
 large=${BENCH_LARGE:-1}
+replica=${BENCH_REPLICA:-1}
+replica_ops=${BENCH_REPLICA_OPS:-check-cold list-workspaces list-permissions}
 small_users=${BENCH_SMALL_USERS:-10000}
 large_users=${BENCH_LARGE_USERS:-1000000}
 concs=${BENCH_CONCURRENCY:-1 8 64}
@@ -334,6 +343,75 @@ done
 small_cells $writes
 mem small_end
 stop_daemons
+
+# --- a read replica -----------------------------------------------------------
+# proc_ticks PID...: CPU time (user + system, in clock ticks) the processes
+# and their reaped children have used.
+proc_ticks() {
+	for p in "$@"; do
+		sed 's/.*) //' "/proc/$p/stat" 2>/dev/null
+	done | awk '{ s += $12 + $13 + $14 + $15 } END { print s + 0 }'
+}
+# cluster_ticks DATADIR: the postmaster's, and every process it started.
+cluster_ticks() {
+	pm=$(head -n 1 "$1/postmaster.pid")
+	proc_ticks "$pm" $(pgrep -P "$pm")
+}
+# standby_reads: reads the replica daemon's standby answered so far.
+standby_reads() {
+	curl -sf "$replica_metrics/metrics" |
+		awk '$1 == "exe_access_replica_reads_total{replica=\"0\"}" { r = $2 }
+		    END { print r + 0 }'
+}
+# replica_cell TAG URL PID OP CONC: one cell, with the CPU the daemon (PID),
+# the primary and the standby spent during it added to its RESULT line.
+replica_cell() {
+	p0=$(cluster_ticks "$pgdir/data")
+	s0=$(cluster_ticks "$pgdir/standby")
+	d0=$(proc_ticks "$3")
+	r0=$(standby_reads)
+	cell replica --op "$4" --url "$2" --concurrency "$5" --duration "$secs" \
+		--database-url "$dburl" --tag "$1"
+	p1=$(cluster_ticks "$pgdir/data")
+	s1=$(cluster_ticks "$pgdir/standby")
+	d1=$(proc_ticks "$3")
+	r1=$(standby_reads)
+	sed -i "\$ s/\$/ hz=$hz cpu_daemon=$((d1 - d0)) cpu_primary=$((p1 - p0)) cpu_standby=$((s1 - s0)) standby_reads=$((r1 - r0))/" "$results"
+}
+if [ "$replica" = 1 ]; then
+	log "a streaming hot standby, and the cold reads with and without it"
+	"$root/tests/harness/pg.sh" standby "$pgstate" >/dev/null
+	pgdir=$(cat "$pgstate/cluster")
+	hz=$(getconf CLK_TCK)
+	db="host=$PGHOST user=$PGUSER dbname=$db_name"
+	replica_ipc=ipc://$tmp/replica.sock
+	replica_metrics=http://127.0.0.1:$((port + 5))
+	rm -f "$tmp/cold.log" "$tmp/replica.log"
+	"$daemon" --listen="$cold_ipc" --database-url="$db" \
+		--hash-key-file="$tmp/hash.key" --token-file="$tmp/tokens" \
+		--workers="$workers" --cache-size=0 >"$tmp/cold.log" 2>&1 &
+	cold_pid=$!
+	pids="$pids $cold_pid"
+	"$daemon" --listen="$replica_ipc" --database-url="$db" \
+		--read-database-url="host=$PGHOST port=5433 user=$PGUSER dbname=$db_name" \
+		--hash-key-file="$tmp/hash.key" --token-file="$tmp/tokens" \
+		--workers="$workers" --cache-size=0 \
+		--metrics-address="$replica_metrics" >"$tmp/replica.log" 2>&1 &
+	replica_pid=$!
+	pids="$pids $replica_pid"
+	wait_ready "$tmp/cold.log" "$cold_pid"
+	wait_ready "$tmp/replica.log" "$replica_pid"
+	for c in $concs; do
+		for op in $replica_ops; do
+			replica_cell primary-only "$cold_ipc" "$cold_pid" "$op" "$c"
+			replica_cell replica "$replica_ipc" "$replica_pid" "$op" "$c"
+		done
+	done
+	stop "$cold_pid" "$replica_pid"
+	cold_pid=""
+	# The large scale's load is not for the standby to replay.
+	"$root/tests/harness/pg.sh" standby-stop "$pgstate" >/dev/null
+fi
 
 # --- large scale -------------------------------------------------------------
 if [ "$large" = 1 ]; then
