@@ -334,7 +334,10 @@ enum pipeline_standby
 pipeline_standby_result(struct call *call)
 {
 	enum pipeline_standby r = PIPELINE_ANSWERED;
-	if (call->needs_primary || call->code == STATUS_ABORTED)
+	/* NOT_FOUND too: what the standby has not seen may be a write it has
+	 * not replayed yet (a GetUser right after its CreateUser). */
+	if (call->needs_primary || call->code == STATUS_ABORTED ||
+	    call->code == STATUS_NOT_FOUND)
 		r = PIPELINE_TO_PRIMARY;
 	else if (call->code == STATUS_UNAVAILABLE)
 		r = PIPELINE_STANDBY_FAILED;

@@ -51,7 +51,8 @@ enum pipeline_standby {
 	PIPELINE_ANSWERED,      /* reply with what the standby answered */
 	PIPELINE_TO_PRIMARY,    /* run it on the primary: the standby had not
 	                         * applied the revision it asked for, it needs
-	                         * a write, or replay cancelled its query */
+	                         * a write, replay cancelled its query, or it
+	                         * found nothing (perhaps not replayed yet) */
 	PIPELINE_STANDBY_FAILED /* run it on the primary: the standby could
 	                         * not be reached or its connection died */
 };

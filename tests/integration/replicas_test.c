@@ -2,7 +2,8 @@
  * (tests/harness/pg.sh standby): pure reads are served by the standby, as
  * its reads counter shows; a check that asks for the revision of a write
  * just made is right every time, also while the standby's replay is
- * paused (it goes to the primary), and the paused standby leaves rotation
+ * paused (it goes to the primary), a user just signed up is found although
+ * the paused standby has not seen them, and the paused standby leaves rotation
  * once it lags past --read-max-lag-ms and returns when replay resumes;
  * stopping the standby sends reads to the primary without a failed call,
  * and starting it again puts it back; an API key whose use is due for
@@ -189,6 +190,15 @@ read_your_writes_while_replay_is_paused(void)
 	EXPECT(caught_up());
 	EXPECT_INT(fault_standby_sql(&h, "SELECT pg_wal_replay_pause()"), 0);
 	int64_t t_pause = fault_ms();
+	/* Made on the primary, unknown to the paused standby, which is
+	 * still in rotation: found all the same (a standby's NOT_FOUND is
+	 * asked again of the primary). */
+	struct fixture_user fresh_user;
+	fault_must(fixture_sign_up(h.client, "paused", &fresh_user));
+	exa_error gerr;
+	EXPECT_INT(scrape(in_rotation), 1);
+	EXPECT_INT(
+	    fixture_get_user(h.client, fresh_user.id, NULL, &gerr), EXA_OK);
 	int stale;
 	int wrong = write_then_check(40, &stale);
 	printf("  replay paused: 40 writes, each checked with its revision: "
