@@ -13,7 +13,7 @@ set -eu
 BUILD_PACKAGES="build-essential cmake pkg-config protobuf-c-compiler
 libprotobuf-c-dev libnng-dev libpq-dev libsodium-dev libjansson-dev
 libinih-dev liburcu-dev postgresql postgresql-contrib openssl
-ca-certificates"
+ca-certificates procps curl"
 RUNTIME_PACKAGES="libprotobuf-c1 libnng1 libpq5 libsodium23 libjansson4
 libinih1 liburcu8 postgresql"
 # Added to the build list for tools/fuzz.sh: libFuzzer and the sanitizer
