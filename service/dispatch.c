@@ -30,6 +30,7 @@
 #define ACTOR METHOD_ACTOR
 #define WORKSPACE METHOD_WORKSPACE
 #define PAGED METHOD_PAGED
+#define ITEMS METHOD_ITEMS
 
 /* clang-format off */
 /* AuthzService: the hot path validates its own fields (validate once,
@@ -37,7 +38,7 @@
 #define ROW_Check .flags = CHECK, .validate = authz_check_validate, \
 	.fast = authz_check_fast, .handle = authz_check, \
 	.handle_many = authz_check_many
-#define ROW_BatchCheck .flags = CHECK, .validate = authz_batch_validate, \
+#define ROW_BatchCheck .flags = CHECK | ITEMS, .validate = authz_batch_validate, \
 	.fast = authz_batch_fast, .handle = authz_batch
 #define ROW_ListPermissions .flags = CHECK, \
 	.validate = authz_permissions_validate, \

@@ -363,6 +363,14 @@ authz_batch_validate(struct call *call)
 	/* Each item is checked once, here; a bad item is answered alone. */
 	for (size_t i = 0; i < n; i++) {
 		char msg[sizeof call->message];
+		if (i < call->n_item_faults && call->item_faults[i] != NULL) {
+			/* Its text was refused over its wire length (a NUL
+			 * byte, say): the message names the item already. */
+			b->codes[i] = STATUS_INVALID_ARGUMENT;
+			b->valid[i] = NULL;
+			b->messages[i] = call->item_faults[i];
+			continue;
+		}
 		b->codes[i] = check_request_validate(req->checks[i], &b->ids[i],
 		    msg, sizeof msg);
 		b->valid[i] = b->codes[i] == STATUS_OK ? &b->ids[i] : NULL;

@@ -43,6 +43,11 @@ struct call {
 	 * path and handler (in the arena, method-specific); may be NULL. */
 	const void *parsed;
 	uint32_t page_size;         /* METHOD_PAGED: the page size asked for */
+	/* METHOD_ITEMS: for each element of the repeated field, why its text
+	 * is not fit ("checks[3].permission: contains a NUL byte"), or NULL;
+	 * n_item_faults elements (0 and NULL when every one is fit). */
+	char **item_faults;
+	size_t n_item_faults;
 	PGconn *db;                 /* set while running on a database worker */
 	int64_t deadline_ms;        /* 0: none */
 	uint64_t started_ns;        /* monotonic, when the request arrived */

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "base/status.h"
+#include "rpc/tokens.h"
 #include "rpc/validate.h"
+#include "rpc/wiretext.h"
 
 /* Each block carries its size in front, for the wipe. */
 enum { HEADER = sizeof(max_align_t) };
@@ -41,6 +43,42 @@ wipe_free(void *data, void *ptr)
 }
 
 ProtobufCAllocator envelope_allocator = {wipe_alloc, wipe_free, NULL};
+
+/* The envelope's string fields, by number (rpc.proto). */
+enum {
+	ENVELOPE_METHOD = 1,
+	ENVELOPE_REQUEST_ID = 3,
+	ENVELOPE_TOKEN = 5,
+	ENVELOPE_FIELDS = 6,
+};
+
+/* What wiretext found wrong with each string field of the envelope. */
+struct envelope_text {
+	const char *what[ENVELOPE_FIELDS];
+};
+
+static bool
+envelope_text_cb(void *arg, const struct wiretext_fault *f)
+{
+	struct envelope_text *t = arg;
+	if (f->top_field < ENVELOPE_FIELDS && t->what[f->top_field] == NULL)
+		t->what[f->top_field] = f->what;
+	return true;
+}
+
+/* envelope_field checks one string field of the envelope: over its wire
+ * length as wiretext saw it, then its length and presence. */
+static int
+envelope_field(const struct envelope_text *t, unsigned number,
+    const char *name, const char *value, size_t max, bool required,
+    char *msg, size_t msg_size)
+{
+	if (t->what[number] != NULL) {
+		snprintf(msg, msg_size, "%s: %s", name, t->what[number]);
+		return STATUS_INVALID_ARGUMENT;
+	}
+	return validate_text(name, value, max, required, msg, msg_size);
+}
 
 int
 envelope_decode(const uint8_t *buf, size_t len, size_t max_bytes,
@@ -74,23 +112,34 @@ envelope_decode_with(const uint8_t *buf, size_t len, size_t max_bytes,
 		    "malformed message: not an exe.access.v1.RpcRequest");
 		return STATUS_INVALID_ARGUMENT;
 	}
+	/* Every string is checked over its wire length first: a NUL would
+	 * hide what follows it from everything below (wiretext.h). */
+	struct envelope_text text = {0};
+	wiretext_walk(&exe__access__v1__rpc_request__descriptor, buf, len,
+	    envelope_text_cb, &text);
 	/* request_id is echoed back: make sure it is fit to be. */
-	int rc = validate_text("request_id", req->request_id, LIMIT_REQUEST_ID,
-	    false, msg, msg_size);
+	int rc = envelope_field(&text, ENVELOPE_REQUEST_ID, "request_id",
+	    req->request_id, LIMIT_REQUEST_ID, false, msg, msg_size);
 	if (rc != STATUS_OK) {
 		req->request_id[0] = '\0';
 		*out = req;
 		return rc;
 	}
 	*out = req;
-	rc = validate_text("method", req->method, LIMIT_METHOD, true, msg,
-	    msg_size);
-	if (rc == STATUS_OK)
-		rc = validate_text("token", req->token, LIMIT_TOKEN, false, msg,
-		    msg_size);
+	rc = envelope_field(&text, ENVELOPE_METHOD, "method", req->method,
+	    LIMIT_METHOD, true, msg, msg_size);
 	if (rc == STATUS_OK && req->deadline_unix_ms < 0) {
 		snprintf(msg, msg_size, "deadline_unix_ms: must not be negative");
 		rc = STATUS_INVALID_ARGUMENT;
+	}
+	/* A token that cannot be one (too long, not text) is a wrong token,
+	 * answered as any other. */
+	char ignored[8];
+	if (rc == STATUS_OK &&
+	    envelope_field(&text, ENVELOPE_TOKEN, "token", req->token,
+	        LIMIT_TOKEN, false, ignored, sizeof ignored) != STATUS_OK) {
+		snprintf(msg, msg_size, "%s", TOKENS_NOT_RECOGNIZED);
+		rc = STATUS_UNAUTHENTICATED;
 	}
 	return rc;
 }

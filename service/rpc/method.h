@@ -28,6 +28,11 @@ enum method_flags {
 	METHOD_ACTOR = 1u << 2,
 	METHOD_WORKSPACE = 1u << 3,
 	METHOD_PAGED = 1u << 4,
+	/* The elements of the request's one repeated message field are
+	 * answered each alone (BatchCheck's checks): text that is not fit
+	 * (a NUL byte, a control character, bad UTF-8) in one of them fails
+	 * that element only, through call->item_faults. */
+	METHOD_ITEMS = 1u << 5,
 };
 
 /* A handler returns a status; on STATUS_OK it has set call->response. */

@@ -16,6 +16,7 @@
 #include "rpc/method.h"
 #include "rpc/paging.h"
 #include "rpc/validate.h"
+#include "rpc/wiretext.h"
 
 const struct method *
 method_lookup(const struct method_table *table, const char *name)
@@ -75,6 +76,80 @@ pipeline_field(const struct method *m, const char *name,
 	return f;
 }
 
+/* pipeline_items_field is the one repeated message field of the request
+ * of a METHOD_ITEMS row; NULL when there is not exactly one. */
+static const ProtobufCFieldDescriptor *
+pipeline_items_field(const struct method *m)
+{
+	const ProtobufCFieldDescriptor *found = NULL;
+	for (unsigned i = 0; i < m->request->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &m->request->fields[i];
+		if (f->label != PROTOBUF_C_LABEL_REPEATED ||
+		    f->type != PROTOBUF_C_TYPE_MESSAGE)
+			continue;
+		if (found != NULL)
+			return NULL;
+		found = f;
+	}
+	return found;
+}
+
+/* What pipeline_text_cb gathers: the first fault outside the items, and
+ * (for METHOD_ITEMS) each item's. */
+struct pipeline_text {
+	struct call *call;
+	const ProtobufCFieldDescriptor *items; /* NULL: none answered alone */
+	size_t n_items;
+	bool failed;
+};
+
+static bool
+pipeline_text_cb(void *arg, const struct wiretext_fault *f)
+{
+	struct pipeline_text *t = arg;
+	struct call *call = t->call;
+	if (t->items == NULL || f->top_field != t->items->id ||
+	    f->top_index >= t->n_items) {
+		call_fail(call, STATUS_INVALID_ARGUMENT, "%s: %s", f->path,
+		    f->what);
+		t->failed = true;
+		return false;
+	}
+	if (call->item_faults == NULL) {
+		call->item_faults =
+		    call_new(call, sizeof *call->item_faults * t->n_items);
+		if (call->item_faults == NULL) {
+			call_fail(call, STATUS_INTERNAL, "out of memory");
+			t->failed = true;
+			return false;
+		}
+		call->n_item_faults = t->n_items;
+	}
+	char text[sizeof call->message];
+	snprintf(text, sizeof text, "%s: %s", f->path, f->what);
+	call->item_faults[f->top_index] = call_strdup(call, text);
+	return true;
+}
+
+/* pipeline_text checks every string of the unpacked request over its wire
+ * length (wiretext.h): protobuf-c's copies end at the first NUL, which
+ * would hide the rest of a value from every check after this one. */
+static int
+pipeline_text(struct call *call, const struct method *m,
+    const ProtobufCBinaryData *body)
+{
+	struct pipeline_text t = {.call = call};
+	if (m->flags & METHOD_ITEMS) {
+		t.items = pipeline_items_field(m);
+		if (t.items != NULL)
+			memcpy(&t.n_items, (const char *)call->request +
+			        t.items->quantifier_offset,
+			    sizeof t.n_items);
+	}
+	wiretext_walk(m->request, body->data, body->len, pipeline_text_cb, &t);
+	return t.failed ? call->code : STATUS_OK;
+}
+
 #define PIPELINE_FIELD(call, f, T) (*(T *)((char *)(call)->request + (f)->offset))
 
 bool
@@ -98,6 +173,11 @@ method_prologue_check(const struct method *m, char *msg, size_t size)
 			    m->request->name);
 			return false;
 		}
+	}
+	if ((m->flags & METHOD_ITEMS) && pipeline_items_field(m) == NULL) {
+		snprintf(msg, size, "%s: METHOD_ITEMS needs one repeated "
+		    "message field in %s", m->name, m->request->name);
+		return false;
 	}
 	const ProtobufCFieldDescriptor *actor =
 	    (m->flags & METHOD_ACTOR) ? pipeline_field(m, "actor",
@@ -165,9 +245,8 @@ pipeline_begin(struct call *call, const uint8_t *buf, size_t len,
 			return PIPELINE_REPLY;
 		}
 		if (!tokens_authenticate(tokens, env->token, &call->caller)) {
-			call_fail(call, STATUS_UNAUTHENTICATED,
-			    "token: not recognized; ask the operators for a "
-			    "token of this service");
+			call_fail(call, STATUS_UNAUTHENTICATED, "%s",
+			    TOKENS_NOT_RECOGNIZED);
 			return PIPELINE_REPLY;
 		}
 	}
@@ -217,7 +296,9 @@ pipeline_begin(struct call *call, const uint8_t *buf, size_t len,
 		    "body: not a valid %s for %s", m->request->name, m->name);
 		return PIPELINE_REPLY;
 	}
-	int rc = pipeline_prologue(call, m);
+	int rc = pipeline_text(call, m, &env->body);
+	if (rc == STATUS_OK)
+		rc = pipeline_prologue(call, m);
 	if (rc != STATUS_OK) {
 		call->code = rc;
 		return PIPELINE_REPLY;

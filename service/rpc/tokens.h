@@ -25,6 +25,11 @@ enum {
 	TOKENS_HASH_HEX = 64,
 };
 
+/* The answer to a token that is not in the table, or cannot be a token at
+ * all (UNAUTHENTICATED). */
+#define TOKENS_NOT_RECOGNIZED                                                 \
+	"token: not recognized; ask the operators for a token of this service"
+
 enum token_scope {
 	TOKEN_SCOPE_CHECK = 1,
 	TOKEN_SCOPE_ADMIN = 2,

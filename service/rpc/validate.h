@@ -36,8 +36,16 @@ bool validate_utf8(const char *s, size_t len);
  * about bytes above 0x7F, so callers check this first. */
 bool validate_base64url(const char *s, size_t len);
 
+/* validate_text_fault says what is wrong with `len` bytes of text at `s`:
+ * "contains a NUL byte", "is not valid UTF-8" or "contains a control
+ * character" (C0, DEL, C1); NULL when they are fit text. */
+const char *validate_text_fault(const char *s, size_t len);
+
 /* validate_text checks a required or optional text field: at most `max`
- * bytes, valid UTF-8, no control characters; required means non-empty. */
+ * bytes, valid UTF-8, no control characters; required means non-empty.
+ * It measures `value` with strlen: the pipeline has checked every string
+ * of the request over its wire length first (wiretext.h), so no NUL byte
+ * hides the rest of it. */
 int validate_text(const char *field, const char *value, size_t max,
     bool required, char *msg, size_t msg_size)
     __attribute__((warn_unused_result));

@@ -6,8 +6,10 @@
  * handler never runs. The input picks the method, the caller and the
  * limits and carries the request body, or the whole envelope (layout in
  * fuzz.h). Besides what the sanitizers catch, it checks that every call is
- * decided, that no caller gets past its token or its scope, and that every
- * reply has a code, a readable message and none of the request's secrets. */
+ * decided, that no caller gets past its token or its scope, that no string
+ * with a NUL byte or another control character gets past validation, and
+ * that every reply has a code, a readable message and none of the
+ * request's secrets. */
 #include <errno.h>
 #include <sodium.h>
 #include <stdbool.h>
@@ -30,6 +32,7 @@
 #include "rpc/pipeline.h"
 #include "rpc/tokens.h"
 #include "rpc/validate.h"
+#include "rpc/wiretext.h"
 
 _Static_assert(sizeof FUZZ_TOKEN_ADMIN - 1 == TOKENS_LEN, "token length");
 _Static_assert(sizeof FUZZ_TOKEN_CHECK - 1 == TOKENS_LEN, "token length");
@@ -326,6 +329,15 @@ check_begin(const struct call *call, enum pipeline_next next)
 	if (call->request != NULL)
 		FUZZ_CHECK(m != NULL && call->request->descriptor == m->request,
 		    "the body was unpacked as something else");
+	/* Past validation, every string of the body was fit text over its
+	 * whole wire length: nothing after a NUL byte went unseen. */
+	const Exe__Access__V1__RpcRequest *env = (const void *)call->envelope;
+	char fault[256];
+	if (call->code == STATUS_OK && call->request != NULL)
+		FUZZ_CHECK(wiretext_first(m->request, env->body.data,
+		               env->body.len, fault, sizeof fault) ||
+		        (m->flags & METHOD_ITEMS),
+		    "%s got past validation with %s", m->name, fault);
 	if (next == PIPELINE_NEEDS_DB) {
 		FUZZ_CHECK(call->code == STATUS_OK, "to the database with %d: %s",
 		    call->code, call->message);

@@ -4,7 +4,9 @@
  * packed and read back. Besides what the sanitizers catch (overreads,
  * leaks, undefined behaviour) it holds the codec to its contract: every
  * input gets a status and a readable message, a decoded envelope is within
- * its limits, and nothing unfit is echoed in the reply. */
+ * its limits with every string fit text over its whole wire length, a
+ * token that cannot be one is UNAUTHENTICATED, and nothing unfit is
+ * echoed in the reply. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -16,6 +18,7 @@
 #include "fuzz.h"
 #include "rpc/envelope.h"
 #include "rpc/validate.h"
+#include "rpc/wiretext.h"
 
 enum { MSG_SIZE = 512 };
 
@@ -78,10 +81,20 @@ decode_and_reply(const uint8_t *data, size_t size, size_t max_bytes)
 		    "accepted an unfit token");
 		FUZZ_CHECK(req->deadline_unix_ms >= 0, "accepted deadline %lld",
 		    (long long)req->deadline_unix_ms);
+		/* Each string whole, not only up to a NUL byte. */
+		char fault[MSG_SIZE];
+		FUZZ_CHECK(wiretext_first(&exe__access__v1__rpc_request__descriptor,
+		               data, size, fault, sizeof fault),
+		    "accepted %s", fault);
 	} else {
+		/* A token that cannot be a token is a wrong token. */
 		FUZZ_CHECK(rc == STATUS_INVALID_ARGUMENT ||
-		        rc == STATUS_RESOURCE_EXHAUSTED,
+		        rc == STATUS_RESOURCE_EXHAUSTED ||
+		        rc == STATUS_UNAUTHENTICATED,
 		    "status %d", rc);
+		if (rc == STATUS_UNAUTHENTICATED)
+			FUZZ_CHECK(req != NULL && strncmp(msg, "token:", 6) == 0,
+			    "UNAUTHENTICATED for something else: %s", msg);
 		FUZZ_CHECK(msg[0] != '\0', "status %d without a message", rc);
 		FUZZ_CHECK(validate_utf8(msg, strlen(msg)),
 		    "the message is not UTF-8");

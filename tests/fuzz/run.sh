@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs one fuzzer for a bounded time on a throwaway copy of its seed
-# corpus, so the repository is never written to; what it finds new is
-# dropped with the copy. A crashing input is kept in the crash directory.
+# corpus, with the dictionary text.dict, so the repository is never
+# written to; what it finds new is dropped with the copy. A crashing input is kept in the crash directory.
 # Exits with the fuzzer's status: 0 when it ran clean.
 #
 #   tests/fuzz/run.sh FUZZER CORPUS_DIR SECONDS CRASH_DIR [libFuzzer flags...]
@@ -20,6 +20,12 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/exa-fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
 mkdir -p "$work/corpus" "$crashes"
 cp "$corpus"/* "$work/corpus/"
+
+# The dictionary of text the service must check whole (text.dict).
+dict="$(dirname "$0")/text.dict"
+if [ -f "$dict" ]; then
+	set -- -dict="$dict" "$@"
+fi
 
 rc=0
 "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 \

@@ -346,6 +346,8 @@ negative_deadline(void)
 	envelope_request_free(req);
 }
 
+/* A token that cannot be one is a wrong token: UNAUTHENTICATED, with the
+ * answer any unknown token gets. */
 static void
 bad_token(void)
 {
@@ -361,10 +363,81 @@ bad_token(void)
 		Exe__Access__V1__RpcRequest *req = NULL;
 		char msg[512] = "";
 		EXPECT_INT(decode_fields(&f, &req, msg, sizeof msg),
-		    STATUS_INVALID_ARGUMENT);
-		EXPECT_CONTAINS(msg, "token");
+		    STATUS_UNAUTHENTICATED);
+		EXPECT_STR(msg, "token: not recognized; ask the operators for a "
+		                "token of this service");
 		envelope_request_free(req);
 	}
+}
+
+/* decode_poked packs `f`, replaces the first byte of `marker` in the
+ * packed bytes by a NUL (protobuf-c packs C strings, which cannot hold
+ * one) and decodes that. */
+static int
+decode_poked(const struct request_fields *f, const char *marker,
+    Exe__Access__V1__RpcRequest **out, char *msg, size_t msg_size)
+{
+	size_t len;
+	uint8_t *buf = pack_request(f, &len);
+	size_t m = strlen(marker);
+	for (size_t i = 0; i + m <= len; i++) {
+		if (memcmp(buf + i, marker, m) == 0) {
+			buf[i] = 0;
+			break;
+		}
+	}
+	int rc = envelope_decode(buf, len, MAX_BYTES, out, msg, msg_size);
+	free(buf);
+	return rc;
+}
+
+/* Each string of the envelope is read over its wire length: what follows
+ * a NUL byte is not dropped unseen. */
+static void
+nul_in_envelope_strings(void)
+{
+	static const char token[] = "exa_svc_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+	char trailing[sizeof token + 8];
+	snprintf(trailing, sizeof trailing, "%s#junk", token);
+	struct {
+		struct request_fields f;
+		int code;
+		const char *msg;
+		bool id_kept;
+	} cases[] = {
+		{{.method = "exe.access.v1.AuthzService/Check#x",
+		     .request_id = "r1"},
+		    STATUS_INVALID_ARGUMENT, "method: contains a NUL byte", true},
+		{{.method = "exe.access.v1.AuthzService/Check",
+		     .request_id = "r1#x"},
+		    STATUS_INVALID_ARGUMENT, "request_id: contains a NUL byte",
+		    false},
+		{{.method = "exe.access.v1.AuthzService/Check",
+		     .request_id = "r1", .token = trailing},
+		    STATUS_UNAUTHENTICATED,
+		    "token: not recognized; ask the operators for a token of "
+		    "this service",
+		    true},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		Exe__Access__V1__RpcRequest *req = NULL;
+		char msg[512] = "";
+		EXPECT_INT(decode_poked(&cases[i].f, "#", &req, msg, sizeof msg),
+		    cases[i].code);
+		EXPECT_STR(msg, cases[i].msg);
+		EXPECT(req != NULL);
+		if (req != NULL)
+			EXPECT_STR(req->request_id, cases[i].id_kept ? "r1" : "");
+		envelope_request_free(req);
+	}
+	/* A NUL in the body is the body's business: it is bytes. */
+	static const uint8_t body[] = {0x0a, 0x02, 'a', 0x00};
+	struct request_fields ok = {.method = "exe.access.v1.AuthzService/Check",
+	    .body = body, .body_len = sizeof body, .token = token};
+	Exe__Access__V1__RpcRequest *req = NULL;
+	char msg[512] = "";
+	EXPECT_INT(decode_fields(&ok, &req, msg, sizeof msg), STATUS_OK);
+	envelope_request_free(req);
 }
 
 static void
@@ -430,6 +503,7 @@ static const struct unit_case cases[] = {
 	{"bad_request_id_is_cleared", bad_request_id_is_cleared},
 	{"negative_deadline", negative_deadline},
 	{"bad_token", bad_token},
+	{"nul_in_envelope_strings", nul_in_envelope_strings},
 	{"reply_round_trip", reply_round_trip},
 	{"reply_size_grows_with_parts", reply_size_grows_with_parts},
 };
