@@ -61,15 +61,35 @@ call_response(struct call *call)
 	return m;
 }
 
+/* One piece of guarded memory a call handed out; the node lives in the
+ * call's arena, the bytes in sodium_malloc'd memory. */
+struct call_secret {
+	struct call_secret *next;
+	char *bytes;
+};
+
 char *
 call_secret(struct call *call, size_t size)
 {
-	/* A handler run twice (dispatch_retryable) gets its secret again. */
-	if (call->secret != NULL)
-		return call->secret;
-	call->secret = sodium_malloc(size);
-	if (call->secret != NULL)
-		memset(call->secret, 0, size);
-	return call->secret;
+	/* Every request gets memory of its own of the size it asks for: a
+	 * handler run again (pipeline_retryable) or asking for a second
+	 * secret must never write past the first buffer or into it. */
+	struct call_secret *s = call_new(call, sizeof *s);
+	if (s == NULL)
+		return NULL;
+	s->bytes = sodium_malloc(size);
+	if (s->bytes == NULL)
+		return NULL;
+	memset(s->bytes, 0, size);
+	s->next = call->secrets;
+	call->secrets = s;
+	return s->bytes;
 }
 
+void
+call_secrets_free(struct call *call)
+{
+	for (struct call_secret *s = call->secrets; s != NULL; s = s->next)
+		sodium_free(s->bytes); /* wipes before it unmaps */
+	call->secrets = NULL;
+}

@@ -14,6 +14,7 @@
 #include "rpc/validate.h"
 
 struct cache;
+struct call_secret;
 struct method;
 struct method_table;
 struct tokens;
@@ -51,7 +52,7 @@ struct call {
 	PGconn *db;                 /* set while running on a database worker */
 	int64_t deadline_ms;        /* 0: none */
 	uint64_t started_ns;        /* monotonic, when the request arrived */
-	char *secret;               /* see call_secret */
+	struct call_secret *secrets; /* see call_secret */
 	struct caller caller;       /* who called (when tokens are on) */
 	bool holds_slot;               /* holds one of the caller's in-flight slots */
 	bool in_doubt;              /* a commit was lost: never run it again */
@@ -87,11 +88,16 @@ void *call_new(struct call *call, size_t size);
 /* call_strdup copies `s` into the call's arena ("" for NULL). */
 char *call_strdup(struct call *call, const char *s);
 
-/* call_secret returns `size` bytes of guarded memory (sodium_malloc) for a
- * secret the response carries. The call owns it: pipeline_end wipes it, and
- * the arena the reply was packed in, before freeing them. One per call: a
- * second request (the same handler run again) returns the same memory. */
+/* call_secret returns `size` zeroed bytes of guarded memory (sodium_malloc)
+ * for a secret the response carries, or NULL when out of memory. The call
+ * owns it: pipeline_end wipes and frees it (call_secrets_free), and wipes
+ * the arena the reply was packed in. Each request returns memory of its
+ * own, of the size asked, also when the same handler runs again. */
 char *call_secret(struct call *call, size_t size);
+
+/* call_secrets_free wipes and frees every buffer call_secret handed out for
+ * this call; call it before the arena is reset (the list lives there). */
+void call_secrets_free(struct call *call);
 
 /* call_response allocates, in the arena, an empty message of the type the
  * call's method answers with (its row's response descriptor) and makes it

@@ -487,10 +487,9 @@ pipeline_reply(struct call *call, size_t max_bytes, struct envelope_reply *out)
 void
 pipeline_end(struct call *call)
 {
+	call_secrets_free(call);
 	/* The request lives in the arena (see request_alloc): wiped always. */
 	arena_wipe(&call->arena);
-	if (call->secret != NULL)
-		sodium_free(call->secret);
 	if (call->holds_slot)
 		tokens_release(call->svc->tokens, &call->caller);
 	arena_reset(&call->arena);

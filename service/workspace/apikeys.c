@@ -53,7 +53,7 @@ rotate_txn(PGconn *conn, void *arg)
 		return rc;
 
 	struct secret_stored stored;
-	secret_stored_form(call->secret, call->svc->hash_key, &stored);
+	secret_stored_form(resp->secret, call->svc->hash_key, &stored);
 	struct new_key k = {
 	    .hash_hex = stored.hash_hex,
 	    .display = stored.display,

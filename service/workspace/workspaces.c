@@ -101,7 +101,7 @@ create_team_txn(PGconn *conn, void *arg)
 		    req->name, first, &resp->workspace);
 	/* Every workspace has its own API key (SPEC §1), from the start. */
 	struct secret_stored stored;
-	secret_stored_form(call->secret, call->svc->hash_key, &stored);
+	secret_stored_form(resp->api_key, call->svc->hash_key, &stored);
 	struct new_key key = {.hash_hex = stored.hash_hex,
 	    .display = stored.display};
 	const char *no_old_key;

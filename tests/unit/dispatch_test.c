@@ -153,7 +153,7 @@ end(struct call *call)
 	EXPECT(call->envelope == NULL);
 	EXPECT(call->request == NULL);
 	EXPECT(call->response == NULL);
-	EXPECT(call->secret == NULL);
+	EXPECT(call->secrets == NULL);
 	EXPECT_INT(call->code, 0);
 	EXPECT_INT(call->deadline_ms, 0);
 	EXPECT_STR(call->message, "");
