@@ -253,12 +253,12 @@ slot(struct tokens *t, const char *name)
 bool
 tokens_acquire(struct tokens *t, const struct caller *caller, unsigned limit)
 {
-	if (limit == 0)
-		return true;
+	/* Counted also with no limit (0), so that tokens_release, which
+	 * cannot tell, always gives back what was taken. */
 	struct inflight *s = slot(t, caller->name);
 	if (s == NULL)
 		return true;
-	if (atomic_fetch_add(&s->count, 1) >= limit) {
+	if (atomic_fetch_add(&s->count, 1) >= limit && limit != 0) {
 		atomic_fetch_sub(&s->count, 1);
 		return false;
 	}

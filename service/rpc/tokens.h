@@ -63,8 +63,8 @@ bool tokens_authenticate(struct tokens *t, const char *token,
 
 /* tokens_acquire counts one more request in flight for `caller`; false
  * (counting nothing) when the caller already has `limit` in flight (0:
- * no limit). Every true is paired with tokens_release. The counts are
- * kept by name, so they survive a reload. */
+ * no limit, but still counted). Every true is paired with tokens_release.
+ * The counts are kept by name, so they survive a reload. */
 bool tokens_acquire(struct tokens *t, const struct caller *caller,
     unsigned limit);
 void tokens_release(struct tokens *t, const struct caller *caller);

@@ -7,6 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
 
 #include "base/arena.h"
 #include "base/status.h"
@@ -17,6 +20,7 @@
 #include "rpc/call.h"
 #include "rpc/envelope.h"
 #include "rpc/pipeline.h"
+#include "rpc/tokens.h"
 #include "unit.h"
 
 #define AUTHZ_PREFIX "exe.access.v1.AuthzService/"
@@ -761,7 +765,83 @@ prologue_fields_are_checked_at_start(void)
 	EXPECT(method_prologue_check(&m, msg, sizeof msg));
 }
 
+/* begin_as packs a Check envelope carrying caller token `token` (and no
+ * body, which the method's validate refuses after the caller's slot is
+ * taken) and runs pipeline_begin on it. */
+static enum pipeline_next
+begin_as(struct call *call, const char *token)
+{
+	Exe__Access__V1__RpcRequest req;
+	exe__access__v1__rpc_request__init(&req);
+	req.method = AUTHZ_PREFIX "Check";
+	req.token = (char *)token;
+	uint8_t buf[256];
+	size_t n = exe__access__v1__rpc_request__pack(&req, buf);
+	return pipeline_begin(call, buf, n, MAX_BYTES);
+}
+
+static void
+no_per_caller_limit_counts_nothing_back(void)
+{
+	/* With no per-caller limit (0), calls that end must not leave the
+	 * caller's in-flight count below zero: once a limit of one is in
+	 * force, a caller with nothing in flight is still served, and only
+	 * a second call at once is refused. */
+	EXPECT(sodium_init() >= 0);
+	char token[TOKENS_LEN + 1], hash[TOKENS_HASH_HEX + 1];
+	tokens_mint(token, hash);
+	char path[] = "/tmp/exe-access-dispatch-tokens-XXXXXX";
+	int fd = mkstemp(path);
+	EXPECT(fd >= 0);
+	if (fd < 0)
+		return;
+	char line[128];
+	int len = snprintf(line, sizeof line, "web-api check %s\n", hash);
+	EXPECT(write(fd, line, (size_t)len) == len);
+	close(fd);
+	char msg[256];
+	struct tokens *tokens = NULL;
+	EXPECT_INT(tokens_open(&tokens, path, msg, sizeof msg), 0);
+	unlink(path);
+	if (tokens == NULL)
+		return;
+	struct service_ctx svc = {.methods = &dispatch_table,
+	    .tokens = tokens, .max_in_flight_per_caller = 0};
+
+	struct call call;
+	for (int i = 0; i < 3; i++) {
+		call_start(&call);
+		call.svc = &svc;
+		begin_as(&call, token);
+		EXPECT(call.code != STATUS_RESOURCE_EXHAUSTED);
+		EXPECT(call.code != STATUS_UNAUTHENTICATED);
+		pipeline_end(&call);
+	}
+
+	svc.max_in_flight_per_caller = 1;
+	struct call second;
+	call_start(&call);
+	call.svc = &svc;
+	begin_as(&call, token);
+	EXPECT(call.code != STATUS_RESOURCE_EXHAUSTED);
+	call_start(&second);
+	second.svc = &svc;
+	begin_as(&second, token);
+	EXPECT_INT(second.code, STATUS_RESOURCE_EXHAUSTED);
+	pipeline_end(&second);
+	pipeline_end(&call);
+	/* Both ended: the one slot is free again. */
+	call_start(&call);
+	call.svc = &svc;
+	begin_as(&call, token);
+	EXPECT(call.code != STATUS_RESOURCE_EXHAUSTED);
+	pipeline_end(&call);
+	tokens_close(tokens);
+}
+
 static const struct unit_case cases[] = {
+	{"no_per_caller_limit_counts_nothing_back",
+	    no_per_caller_limit_counts_nothing_back},
 	{"request_secrets_are_wiped", request_secrets_are_wiped},
 	{"prologue_checks_flagged_fields", prologue_checks_flagged_fields},
 	{"prologue_fields_are_checked_at_start",
