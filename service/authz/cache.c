@@ -47,6 +47,9 @@ struct cache {
 	unsigned char seed[crypto_shorthash_KEYBYTES];
 	pthread_mutex_t write_lock;
 	size_t count; /* under write_lock */
+	/* The CLOCK hand: the entry the next eviction looks at first (NULL:
+	 * the table's first). Under write_lock; always an entry in `ht`. */
+	struct entry *hand;
 	_Atomic uint64_t applied;
 	_Atomic int64_t synced_ms;
 	/* The database lost revisions the cache had applied (cache_rewind):
@@ -132,11 +135,42 @@ retire_locked(struct cache *c, struct entry *e)
 	urcu_bp_call_rcu(&e->rcu, free_entry);
 }
 
+/* hand_iter points `iter` at the hand's entry, or at the table's first
+ * entry when there is no hand (inside an RCU read-side section). */
+static void
+hand_iter(struct cache *c, struct cds_lfht_iter *iter)
+{
+	struct entry *h = c->hand;
+	if (h != NULL) {
+		struct lookup_key k = {h->key, h->key_len};
+		cds_lfht_lookup(c->ht, hash_of(c, h->key, h->key_len), match,
+		    &k, iter);
+		if (cds_lfht_iter_get_node(iter) == &h->node)
+			return;
+	}
+	cds_lfht_first(c->ht, iter);
+}
+
+/* hand_step moves the hand off `e`, about to leave the table, onto the
+ * entry after it, so that it never points at freed memory. */
+static void
+hand_step(struct cache *c, struct entry *e)
+{
+	if (c->hand != e)
+		return;
+	struct cds_lfht_iter iter;
+	hand_iter(c, &iter);
+	cds_lfht_next(c->ht, &iter);
+	struct cds_lfht_node *n = cds_lfht_iter_get_node(&iter);
+	c->hand = n != NULL ? caa_container_of(n, struct entry, node) : NULL;
+}
+
 /* remove_locked deletes `e` from the cache (writer lock held, inside an
  * RCU read-side section) and frees it after a grace period. */
 static void
 remove_locked(struct cache *c, struct entry *e)
 {
+	hand_step(c, e);
 	if (cds_lfht_del(c->ht, &e->node) == 0) {
 		c->count--;
 		retire_locked(c, e);
@@ -248,6 +282,7 @@ cache_rewind(struct cache *c, uint64_t revision)
 		if (c->capacity > 0) {
 			struct cds_lfht_iter iter;
 			struct entry *e;
+			c->hand = NULL; /* every entry goes */
 			urcu_bp_read_lock();
 			cds_lfht_for_each_entry(c->ht, &iter, e, node)
 				remove_locked(c, e);
@@ -305,25 +340,39 @@ get(struct cache *c, const unsigned char *key, size_t len, void *out,
 }
 
 /* evict_locked runs the CLOCK hand over the table until it is a tenth
- * under capacity: an entry hit since the last pass gets a second chance. */
+ * under capacity: an entry hit since the hand last passed it gets a second
+ * chance. The hand stays where it stopped, so the next eviction goes on
+ * from there instead of sweeping the start of the table again (which would
+ * evict the same region over and over and never give the entries past it
+ * their turn). At most two turns of the table: the first clears every
+ * bit, the second finds an entry to evict. */
 static void
 evict_locked(struct cache *c)
 {
 	size_t target = c->capacity - c->capacity / 10;
 	if (target == c->capacity && target > 0)
 		target--;
-	for (int pass = 0; pass < 2 && c->count > target; pass++) {
-		struct cds_lfht_iter iter;
-		struct entry *e;
-		cds_lfht_for_each_entry(c->ht, &iter, e, node) {
-			if (c->count <= target)
+	struct cds_lfht_iter iter;
+	hand_iter(c, &iter);
+	c->hand = NULL; /* `iter` is the hand while this runs */
+	size_t budget = 2 * c->count + 1;
+	while (c->count > target && budget-- > 0) {
+		struct cds_lfht_node *n = cds_lfht_iter_get_node(&iter);
+		if (n == NULL) { /* past the end: round to the first */
+			cds_lfht_first(c->ht, &iter);
+			n = cds_lfht_iter_get_node(&iter);
+			if (n == NULL)
 				break;
-			if (atomic_exchange(&e->ref, 0) == 0) {
-				remove_locked(c, e);
-				atomic_fetch_add(&c->evictions, 1);
-			}
+		}
+		struct entry *e = caa_container_of(n, struct entry, node);
+		cds_lfht_next(c->ht, &iter);
+		if (atomic_exchange(&e->ref, 0) == 0) {
+			remove_locked(c, e);
+			atomic_fetch_add(&c->evictions, 1);
 		}
 	}
+	struct cds_lfht_node *n = cds_lfht_iter_get_node(&iter);
+	c->hand = n != NULL ? caa_container_of(n, struct entry, node) : NULL;
 }
 
 static void
@@ -357,8 +406,12 @@ put(struct cache *c, const unsigned char *key, size_t len,
 	urcu_bp_read_lock();
 	struct cds_lfht_node *old = cds_lfht_add_replace(c->ht,
 	    hash_of(c, key, len), match, &k, &e->node);
-	if (old != NULL)
-		retire_locked(c, caa_container_of(old, struct entry, node));
+	if (old != NULL) {
+		struct entry *was = caa_container_of(old, struct entry, node);
+		if (c->hand == was) /* `e` took its place in the table */
+			c->hand = e;
+		retire_locked(c, was);
+	}
 	else
 		c->count++;
 	index_locked(c, e);

@@ -348,7 +348,75 @@ a_write_behind_the_cache_rewinds_it(void)
 	cache_free(c);
 }
 
+static void
+eviction_resumes_where_it_stopped(void)
+{
+	/* Capacity 100: an eviction brings the cache down to 90. Every even
+	 * user is hit once, then two evictions run. The first passes some
+	 * even entries (clearing their bit) before it has evicted eleven
+	 * odd ones and stops there; the second must go on from there, where
+	 * odd entries are left, and not start over at the table's first
+	 * entry, where the even ones it passed have lost their bit. So every
+	 * even entry is still cached after both. */
+	struct cache *c = NULL;
+	EXPECT_INT(cache_new(&c, 100, 60000, 1), 0);
+	if (c == NULL)
+		return;
+	for (unsigned u = 0; u < 100; u++)
+		put_member(c, u, 1, 1);
+	for (unsigned u = 0; u < 100; u += 2)
+		EXPECT(member_cached(c, u, 1));
+	put_member(c, 100, 1, 1); /* 101 entries: the first eviction */
+	EXPECT_INT(entries(c), 90);
+	for (unsigned u = 101; u <= 111; u++)
+		put_member(c, u, 1, 1); /* the last makes 101: the second */
+	EXPECT_INT(entries(c), 90);
+	struct cache_stats st;
+	cache_stats(c, &st);
+	EXPECT_INT(st.evictions, 22);
+	unsigned kept = 0;
+	for (unsigned u = 0; u < 100; u += 2)
+		kept += member_cached(c, u, 1);
+	EXPECT_INT(kept, 50);
+	cache_free(c);
+}
+
+static void
+hand_moves_off_dropped_entries(void)
+{
+	/* The entry the hand stopped at is dropped (by a change to its
+	 * workspace, or by being replaced): the hand moves on and the next
+	 * evictions still run (under AddressSanitizer a hand left on a freed
+	 * entry is a use after free). */
+	struct cache *c = NULL;
+	EXPECT_INT(cache_new(&c, 20, 60000, 1), 0);
+	if (c == NULL)
+		return;
+	for (unsigned round = 0; round < 5; round++) {
+		for (unsigned u = 0; u < 40; u++) {
+			put_member(c, u, round, 1 + round);
+			put_member(c, u, round, 1 + round); /* replaced */
+		}
+		EXPECT(entries(c) <= 20);
+		urcu_bp_barrier();
+		char w[37];
+		id_text(w, 2, round);
+		struct cache_change ch = {.kind = "workspace", .workspace_id = w};
+		cache_apply(c, &ch, 1, 1 + round);
+		EXPECT_INT(entries(c), 0);
+		urcu_bp_barrier();
+	}
+	for (unsigned u = 0; u < 40; u++)
+		put_member(c, u, 9, 9);
+	EXPECT(entries(c) <= 20);
+	EXPECT(entries(c) > 0);
+	cache_free(c);
+}
+
 static const struct unit_case cases[] = {
+	{"eviction_resumes_where_it_stopped",
+	    eviction_resumes_where_it_stopped},
+	{"hand_moves_off_dropped_entries", hand_moves_off_dropped_entries},
 	{"a_write_behind_the_cache_rewinds_it",
 	    a_write_behind_the_cache_rewinds_it},
 	{"workspace_change_drops_only_its_entries",
