@@ -3,7 +3,11 @@
  * checksum and for every stored hash. */
 #include "base/secrets.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
 #include <string.h>
+#include <unistd.h>
 
 struct format {
 	const char *prefix;
@@ -136,4 +140,40 @@ secret_stored_form(const char *secret, const unsigned char *hash_key,
 	secret_hash_hex(secret, strlen(secret), hash_key, out->hash_hex);
 	memcpy(out->display, secret, SECRET_API_KEY_DISPLAY_LEN);
 	out->display[SECRET_API_KEY_DISPLAY_LEN] = '\0';
+}
+
+int
+secret_file_read(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno;
+	/* Room for one byte more than allowed, to tell a full file from an
+	 * oversized one. */
+	char *buf = sodium_malloc(max + 2);
+	int rc = buf != NULL ? 0 : ENOMEM;
+	size_t have = 0;
+	while (rc == 0 && have <= max) {
+		ssize_t n = read(fd, buf + have, max + 1 - have);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			rc = errno;
+		else if (n == 0)
+			break;
+		else
+			have += (size_t)n;
+	}
+	close(fd);
+	if (rc == 0 && have > max)
+		rc = EFBIG;
+	if (rc != 0) {
+		if (buf != NULL)
+			sodium_free(buf);
+		return rc;
+	}
+	buf[have] = '\0';
+	*out = buf;
+	*len = have;
+	return 0;
 }

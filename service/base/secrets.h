@@ -79,4 +79,13 @@ struct secret_stored {
 void secret_stored_form(const char *secret, const unsigned char *hash_key,
     struct secret_stored *out);
 
+/* secret_file_read reads the whole file at `path`, at most `max` bytes,
+ * into guarded memory (sodium_malloc) followed by a NUL, with read(2) and
+ * no stdio buffer, so that nothing but the returned memory ever held it.
+ * Returns 0 with *out and *len set (the caller releases *out with
+ * sodium_free, which wipes it), or an errno value: that of open or read,
+ * EFBIG for a file over `max`, ENOMEM. */
+int secret_file_read(const char *path, size_t max, char **out, size_t *len)
+    __attribute__((warn_unused_result));
+
 #endif

@@ -15,6 +15,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/secrets.h"
 #include "base/status.h"
 #include "rpc/method.h"
 #include "rpc/pipeline.h"
@@ -22,6 +23,10 @@
 #include "store/replicas.h"
 #include "transport/metrics.h"
 #include "transport/probe.h"
+
+/* The largest --tls-key file read: far over any PEM private key (an RSA
+ * key of 16384 bits is 13 KiB). */
+enum { SERVER_TLS_KEY_MAX = 64 * 1024 };
 
 enum item_state {
 	ITEM_IDLE, /* not receiving: before start, or drained */
@@ -347,22 +352,30 @@ listen_tls(struct server *srv, const char *url,
     size_t msg_size)
 {
 	char *cert = read_file(opts->tls_cert_file);
-	char *key = read_file(opts->tls_key_file);
+	/* The private key only ever in guarded memory, wiped as soon as nng
+	 * has parsed it into its own (mbedtls keeps the parsed key, and
+	 * zeroes it when the configuration is freed). */
+	char *key = NULL;
+	size_t key_len;
+	int err = secret_file_read(opts->tls_key_file, SERVER_TLS_KEY_MAX, &key,
+	    &key_len);
 	nng_tls_config *cfg = NULL;
 	nng_listener l;
-	int rv = cert == NULL || key == NULL ? NNG_ENOENT : 0;
-	if (rv != 0)
-		snprintf(msg, msg_size, "cannot read %s",
-		    cert == NULL ? opts->tls_cert_file : opts->tls_key_file);
+	int rv = cert == NULL || err != 0 ? NNG_ENOENT : 0;
+	if (cert == NULL)
+		snprintf(msg, msg_size, "cannot read %s", opts->tls_cert_file);
+	else if (err != 0)
+		snprintf(msg, msg_size, "--tls-key: cannot read %s: %s",
+		    opts->tls_key_file, err == EFBIG
+		        ? "larger than any PEM private key"
+		        : strerror(err));
 	if (rv == 0 && (rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_SERVER)) == 0 &&
 	    (rv = nng_tls_config_own_cert(cfg, cert, key, NULL)) != 0)
 		snprintf(msg, msg_size,
 		    "--tls-cert/--tls-key: not a usable PEM certificate and "
 		    "key: %s", nng_strerror(rv));
-	if (key != NULL) {
-		sodium_memzero(key, strlen(key));
-		free(key);
-	}
+	if (key != NULL)
+		sodium_free(key);
 	free(cert);
 	if (rv == 0 && (rv = nng_listener_create(&l, srv->sock, url)) == 0 &&
 	    (rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg)) == 0 &&

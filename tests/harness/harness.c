@@ -1,6 +1,6 @@
 /* Starting, inspecting and stopping a real exe-accessd for a test. */
-/* nftw is X/Open. */
-#define _XOPEN_SOURCE 700
+/* nftw is X/Open, memmem a GNU extension. */
+#define _GNU_SOURCE
 #include "harness.h"
 
 #include <errno.h>
@@ -424,4 +424,50 @@ harness_unique(const char *prefix)
 	snprintf(out, 64, "%s%x%x", prefix, (unsigned)getpid() & 0xffff,
 	    counter++);
 	return out;
+}
+
+int
+harness_memory_contains(pid_t pid, const void *bytes, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
+	FILE *maps = fopen(path, "r");
+	snprintf(path, sizeof path, "/proc/%d/mem", (int)pid);
+	int mem = open(path, O_RDONLY | O_CLOEXEC);
+	if (maps == NULL || mem < 0 || len == 0 || len > 4096) {
+		if (maps != NULL)
+			fclose(maps);
+		if (mem >= 0)
+			close(mem);
+		return -1;
+	}
+	enum { CHUNK = 1 << 20, LARGEST = 256 << 20 };
+	char *buf = malloc(CHUNK + len);
+	int found = buf != NULL ? 0 : -1;
+	char line[512];
+	while (found == 0 && fgets(line, sizeof line, maps) != NULL) {
+		unsigned long lo, hi;
+		char perms[8];
+		if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) != 3 ||
+		    perms[0] != 'r' || perms[1] != 'w' || hi - lo > LARGEST)
+			continue; /* unreadable, read-only, or a reservation */
+		/* Chunks overlap by len - 1 bytes, so no match is cut. */
+		size_t carry = 0;
+		for (unsigned long at = lo; found == 0 && at < hi;) {
+			size_t want = hi - at < CHUNK ? hi - at : CHUNK;
+			ssize_t n = pread(mem, buf + carry, want, (off_t)at);
+			if (n <= 0)
+				break; /* unmapped since, or a guard page */
+			size_t have = carry + (size_t)n;
+			if (memmem(buf, have, bytes, len) != NULL)
+				found = 1;
+			carry = have < len - 1 ? have : len - 1;
+			memmove(buf, buf + have - carry, carry);
+			at += (unsigned long)n;
+		}
+	}
+	free(buf);
+	fclose(maps);
+	close(mem);
+	return found;
 }

@@ -77,6 +77,13 @@ bool harness_log_not_json(const char *path);
 /* harness_log_contains says whether the daemon's log contains `text`. */
 bool harness_log_contains(const struct harness *h, const char *text);
 
+/* harness_memory_contains searches the writable memory of process `pid`
+ * (heap, stacks, anonymous and data mappings, freed memory included) for
+ * the `len` bytes at `bytes` (at most 4096): 1 if found, 0 if not, -1 if
+ * the memory cannot be read. Reservations over 256 MiB (sanitizer shadow)
+ * are skipped. For checking that a secret left no copy behind. */
+int harness_memory_contains(pid_t pid, const void *bytes, size_t len);
+
 /* harness_unique returns a short string unique in this run ("k3f9a1"),
  * for usernames that must not collide; in static storage of 8 slots. */
 const char *harness_unique(const char *prefix);

@@ -7,7 +7,9 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/secrets.h"
 #include "unit.h"
@@ -517,7 +519,61 @@ caller_token_hash_is_unkeyed_blake2b(void)
 	EXPECT_INT(strlen(hex), SECRET_HASH_HEX - 1);
 }
 
+/* secret_file_at writes `len` bytes to a new temporary file (with
+ * write(2)); its path goes into `path` (64 bytes). */
+static void
+secret_file_at(char *path, const char *text, size_t len)
+{
+	strcpy(path, "/tmp/exe-access-secrets-test-XXXXXX");
+	int fd = mkstemp(path);
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len) {
+		perror("temporary file");
+		abort();
+	}
+	close(fd);
+}
+
+static void
+secret_files_are_read_whole(void)
+{
+	init_sodium();
+	static const char pem[] = "-----BEGIN PRIVATE KEY-----\n"
+				  "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg\n"
+				  "-----END PRIVATE KEY-----\n";
+	char path[64];
+	secret_file_at(path, pem, sizeof pem - 1);
+	char *got = NULL;
+	size_t len = 0;
+	EXPECT_INT(secret_file_read(path, 4096, &got, &len), 0);
+	EXPECT_INT(len, sizeof pem - 1);
+	if (got != NULL) {
+		EXPECT_STR(got, pem); /* and a NUL after it */
+		sodium_free(got);
+	}
+	/* Exactly the limit is fine; one byte over is EFBIG, nothing out. */
+	got = NULL;
+	EXPECT_INT(secret_file_read(path, sizeof pem - 1, &got, &len), 0);
+	if (got != NULL)
+		sodium_free(got);
+	got = NULL;
+	EXPECT_INT(secret_file_read(path, sizeof pem - 2, &got, &len), EFBIG);
+	EXPECT(got == NULL);
+	unlink(path);
+	EXPECT_INT(secret_file_read(path, 4096, &got, &len), ENOENT);
+	EXPECT(got == NULL);
+	/* An empty file is an empty string. */
+	secret_file_at(path, "", 0);
+	EXPECT_INT(secret_file_read(path, 4096, &got, &len), 0);
+	EXPECT_INT(len, 0);
+	if (got != NULL) {
+		EXPECT_STR(got, "");
+		sodium_free(got);
+	}
+	unlink(path);
+}
+
 static const struct unit_case cases[] = {
+	{"secret_files_are_read_whole", secret_files_are_read_whole},
 	{"constants", constants},
 	{"generated_keys_are_well_formed", generated_keys_are_well_formed},
 	{"generations_differ", generations_differ},
