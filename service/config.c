@@ -67,6 +67,14 @@ static const struct opt opts[] = {
 	{"max-in-flight-per-caller", OPT_LONG, FIELD(max_in_flight_per_caller),
 	 "128", 0, 65536, "requests one caller (token name) may have in "
 	 "flight; more get RESOURCE_EXHAUSTED; 0: no limit"},
+	{"max-connections", OPT_LONG, FIELD(max_connections), "4096", 0,
+	 1000000, "connections open at once; one more is closed as soon as "
+	 "it connects; 0: no limit but the open-file limit"},
+	{"recv-timeout-ms", OPT_LONG, FIELD(recv_timeout_ms), "60000", 0,
+	 86400000, "a connection with no request in progress that delivers "
+	 "no whole request for this long is closed (a peer stalled in the "
+	 "middle of a message, or idle: clients reconnect), and so is a "
+	 "tls+tcp:// connection whose handshake is not done by then; 0: never"},
 	{"max-message-bytes", OPT_LONG, FIELD(max_message_bytes), "1048576",
 	 1024, 67108864, "largest request accepted; larger gets RESOURCE_EXHAUSTED"},
 	{"listener-probe-ms", OPT_LONG, FIELD(listener_probe_ms), "1000", 0,

@@ -31,6 +31,8 @@ struct config {
 	long max_in_flight;        /* requests served at once */
 	long max_in_flight_per_caller; /* one caller's share; 0: no limit */
 	long max_message_bytes;
+	long max_connections;      /* open at once; 0: no limit */
+	long recv_timeout_ms;      /* idle or stalled connections; 0: never */
 	long drain_timeout_ms;
 	long listener_probe_ms;    /* listener watchdog interval; 0: off */
 	long db_connect_timeout_s; /* how long start-up waits for PostgreSQL */

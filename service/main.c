@@ -5,12 +5,14 @@
  * thread waits for signals: SIGTERM or SIGINT drain in-flight requests and
  * exit 0; SIGHUP reloads the token file. */
 #include <errno.h>
+#include <jansson.h>
 #include <libpq-fe.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +29,7 @@
 #include "store/migrate.h"
 #include "store/replicas.h"
 #include "store/workers.h"
+#include "transport/conns.h"
 #include "transport/http.h"
 #include "transport/server.h"
 
@@ -62,6 +65,44 @@ load_hash_key(const char *path, char *msg, size_t msg_size)
 	}
 	sodium_mprotect_readonly(key);
 	return key;
+}
+
+/* Descriptors kept free of connections: database connections, listeners,
+ * files, and nng's own. */
+enum { MAIN_SPARE_FILES = 256 };
+
+/* raise_open_files raises the soft limit on open files to the hard one:
+ * every connection holds a descriptor, and the usual soft default (1024)
+ * is far under --max-connections. Logs both, and warns when the limit
+ * leaves too little room for `max_connections`. */
+static void
+raise_open_files(long max_connections)
+{
+	struct rlimit lim;
+	if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+		return;
+	rlim_t was = lim.rlim_cur;
+	if (lim.rlim_cur < lim.rlim_max) {
+		struct rlimit want = lim;
+		/* An unlimited hard limit is capped by the kernel's nr_open. */
+		want.rlim_cur = lim.rlim_max == RLIM_INFINITY ? 1048576
+		                                              : lim.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &want) == 0)
+			lim.rlim_cur = want.rlim_cur;
+	}
+	log_info("open_files_limit", "{s:I, s:I, s:I}", "was", (json_int_t)was,
+	    "now", (json_int_t)lim.rlim_cur, "hard",
+	    (json_int_t)(lim.rlim_max == RLIM_INFINITY ? -1
+	                                               : (long long)lim.rlim_max));
+	/* Room for the database connections, listeners and nng's own. */
+	if (max_connections == 0 ||
+	    (rlim_t)max_connections + MAIN_SPARE_FILES > lim.rlim_cur)
+		log_warn("open_files_limit_low", "{s:I, s:I, s:s}", "limit",
+		    (json_int_t)lim.rlim_cur, "max_connections",
+		    (json_int_t)max_connections, "hint",
+		    "raise LimitNOFILE (systemd) or ulimit -Hn, or lower "
+		    "--max-connections, or connections beyond the limit wait "
+		    "unaccepted");
 }
 
 /* prepare_database connects, retrying with back-off for up to
@@ -149,7 +190,10 @@ main(int argc, char **argv)
 	if (log_level_parse(cfg.log_level, &level) == 0) /* checked by config */
 		log_set_level(level);
 
+	raise_open_files(cfg.max_connections);
+
 	int exit_code = 1;
+	struct conns *conns = NULL;
 	struct embedded *embedded = NULL;
 	unsigned char *hash_key = NULL;
 	struct workers *workers = NULL;
@@ -241,6 +285,12 @@ main(int argc, char **argv)
 	struct service_ctx svc = {.methods = &dispatch_table, .tokens = tokens, .hash_key = hash_key,
 	    .cache = cache,
 	    .max_in_flight_per_caller = (unsigned)cfg.max_in_flight_per_caller};
+	struct conns_options copts = {.max = (size_t)cfg.max_connections,
+	    .recv_timeout_ms = cfg.recv_timeout_ms};
+	if (conns_new(&conns, &copts) != 0) {
+		exit_code = main_fail("start_failed", "out of memory");
+		goto out;
+	}
 	struct server_options opts = {
 	    .listen = (const char *const *)cfg.listen,
 	    .listen_count = cfg.listen_count,
@@ -250,13 +300,14 @@ main(int argc, char **argv)
 	    .tls_key_file = cfg.tls_key,
 	    .probe_interval_ms = cfg.listener_probe_ms,
 	    .replicas = replicas,
+	    .conns = conns,
 	};
 	if (server_start(&server, &opts, workers, &svc, msg, sizeof msg) != 0) {
 		exit_code = main_fail("start_failed", msg);
 		goto out;
 	}
 	struct http_sources http_src = {.methods = &dispatch_table, .cache = cache, .workers = workers,
-	    .replicas = replicas,
+	    .replicas = replicas, .conns = conns,
 	    .ready_within_ms = cfg.cache_max_staleness_ms};
 	if (cfg.metrics_address != NULL &&
 	    http_start(&http, cfg.metrics_address, &http_src, msg,
@@ -298,6 +349,7 @@ out:
 	replicas_stop(replicas);
 	workers_stop(workers);
 	server_free(server);
+	conns_free(conns);
 	cache_feed_stop(feed);
 	cache_free(cache);
 	tokens_close(tokens);

@@ -11,6 +11,7 @@
 #include "authz/cache.h"
 #include "store/replicas.h"
 #include "store/workers.h"
+#include "transport/conns.h"
 
 struct http;
 
@@ -21,6 +22,7 @@ struct http_sources {
 	struct cache *cache;
 	struct workers *workers;
 	struct replicas *replicas; /* NULL: no read replicas */
+	struct conns *conns;       /* connection limits; NULL: none */
 	long ready_within_ms; /* /readyz: change log read within this */
 };
 

@@ -190,6 +190,27 @@ metrics_render(FILE *out, const struct metrics_gauges *g)
 	    (double)g->cache_sync_age_ms / 1000.0, g->workers.total,
 	    g->workers.busy, g->workers.queued,
 	    (unsigned long long)g->workers.grouped);
+	fprintf(out,
+	    "# HELP exe_access_connections Connections open (nng pipes).\n"
+	    "# TYPE exe_access_connections gauge\n"
+	    "exe_access_connections %llu\n"
+	    "# HELP exe_access_connections_refused_total Connections closed "
+	    "at once because --max-connections were open.\n"
+	    "# TYPE exe_access_connections_refused_total counter\n"
+	    "exe_access_connections_refused_total %llu\n"
+	    "# HELP exe_access_connections_timed_out_total Connections closed "
+	    "for delivering no whole request within --recv-timeout-ms.\n"
+	    "# TYPE exe_access_connections_timed_out_total counter\n"
+	    "exe_access_connections_timed_out_total %llu\n"
+	    "# HELP exe_access_tls_handshakes_timed_out_total tls+tcp:// "
+	    "connections shut down with their handshake not done within "
+	    "--recv-timeout-ms.\n"
+	    "# TYPE exe_access_tls_handshakes_timed_out_total counter\n"
+	    "exe_access_tls_handshakes_timed_out_total %llu\n",
+	    (unsigned long long)g->conns.open,
+	    (unsigned long long)g->conns.refused,
+	    (unsigned long long)g->conns.timed_out,
+	    (unsigned long long)g->conns.handshakes_timed_out);
 	if (g->replica_count > 0)
 		metrics_render_replicas(out, g);
 }

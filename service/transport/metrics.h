@@ -12,6 +12,7 @@
 #include "rpc/method.h"
 #include "store/replicas.h"
 #include "store/workers.h"
+#include "transport/conns.h"
 
 /* metrics_request counts one reply: `method` is the row's index in the
  * method table, or -1 for a request that named no known method. */
@@ -23,6 +24,7 @@ struct metrics_gauges {
 	struct cache_stats cache;
 	int64_t cache_sync_age_ms; /* since the change log was last read */
 	struct workers_stats workers; /* the database worker pool */
+	struct conns_stats conns;     /* connections (conns.h) */
 	size_t replica_count;         /* hot standbys (replicas.h) */
 	struct replica_stats replicas[REPLICAS_MAX];
 };

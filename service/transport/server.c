@@ -42,6 +42,7 @@ struct item {
 	enum item_state state;
 	bool in_metrics; /* in the request metrics (an empty probe is not) */
 	int replica;     /* the standby its job is queued on; -1: the primary */
+	nng_pipe pipe;   /* the connection the request came on */
 	struct job job;
 	struct call call;
 };
@@ -64,6 +65,7 @@ struct server {
 	size_t listener_count;
 	pthread_t watchdog;
 	bool watchdog_running;
+	bool watch_probes; /* some listener is probed (probe.h) */
 	pthread_mutex_t watchdog_lock;
 	pthread_cond_t watchdog_wake;
 	bool stopping;
@@ -100,6 +102,7 @@ static void
 item_done(struct item *it)
 {
 	struct server *srv = it->srv;
+	conns_request_end(srv->opts->conns, it->pipe);
 	pipeline_end(&it->call);
 	pthread_mutex_lock(&srv->lock);
 	srv->busy--;
@@ -279,6 +282,8 @@ item_cb(void *arg)
 
 	it->call.started_ns = clock_mono_ns();
 	nng_msg *msg = nng_aio_get_msg(it->aio);
+	it->pipe = nng_msg_get_pipe(msg);
+	conns_request_begin(srv->opts->conns, it->pipe);
 	/* An empty request is the listener watchdog's probe (probe.h). */
 	it->in_metrics = nng_msg_len(msg) > 0;
 	enum pipeline_next next = pipeline_begin(&it->call, nng_msg_body(msg),
@@ -379,8 +384,15 @@ listen_tls(struct server *srv, const char *url,
 	free(cert);
 	if (rv == 0 && (rv = nng_listener_create(&l, srv->sock, url)) == 0 &&
 	    (rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, cfg)) == 0 &&
-	    (rv = nng_listener_start(l, 0)) == 0)
+	    (rv = nng_listener_start(l, 0)) == 0) {
 		*out = l;
+		/* Its unfinished TLS handshakes are invisible to nng's pipe
+		 * events: the connection limits look for them by port. */
+		int port;
+		if (opts->conns != NULL &&
+		    nng_listener_get_int(l, NNG_OPT_TCP_BOUND_PORT, &port) == 0)
+			conns_watch_tls_port(opts->conns, port);
+	}
 	if (rv != 0 && msg[0] == '\0')
 		snprintf(msg, msg_size, "cannot listen on %s: %s", url,
 		    nng_strerror(rv));
@@ -404,18 +416,57 @@ start_listener(struct server *srv, struct listener *li, char *msg,
 	return rv;
 }
 
-/* watchdog_main probes the listeners whose transport can stall (probe.h)
- * every interval, and restarts one that failed two probes in a row. */
+/* watchdog_probe probes the listeners whose transport can stall, and
+ * restarts one that failed two probes in a row. */
+static void
+watchdog_probe(struct server *srv)
+{
+	for (size_t i = 0; i < srv->listener_count; i++) {
+		struct listener *li = &srv->listeners[i];
+		if (!li->probe)
+			continue;
+		struct conns_stats before, after;
+		conns_stats(srv->opts->conns, &before);
+		if (probe_listener(li->url, 1000)) {
+			li->failures = 0;
+			continue;
+		}
+		/* Refused because --max-connections were open: the listener
+		 * works, it is the limit that closed the probe. */
+		conns_stats(srv->opts->conns, &after);
+		if (after.refused != before.refused)
+			continue;
+		if (++li->failures < 2)
+			continue;
+		/* Stalled: start it afresh. Clients reconnect. */
+		char msg[512];
+		nng_listener_close(li->l);
+		int rv = start_listener(srv, li, msg, sizeof msg);
+		log_warn("listener_restarted", "{s:s, s:s}", "url", li->url,
+		    "result", rv == 0 ? "ok" : msg);
+		li->failures = 0;
+	}
+}
+
+/* watchdog_main probes the listeners every probe interval (probe.h) and
+ * sweeps the connections every sweep interval (conns.h). */
 static void *
 watchdog_main(void *arg)
 {
 	struct server *srv = arg;
-	long interval = srv->opts->probe_interval_ms;
+	long probe_every = srv->watch_probes ? srv->opts->probe_interval_ms : 0;
+	long sweep_every = srv->opts->conns != NULL
+	    ? conns_sweep_interval_ms(srv->opts->conns)
+	    : 0;
+	long tick = probe_every > 0 && (sweep_every == 0 || probe_every < sweep_every)
+	    ? probe_every
+	    : sweep_every;
+	int64_t next_probe = clock_mono_ms() + probe_every;
 	for (;;) {
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += interval / 1000;
-		until.tv_nsec += (interval % 1000) * 1000000L;
+		until.tv_sec += tick / 1000;
+		until.tv_nsec += (tick % 1000) * 1000000L;
 		if (until.tv_nsec >= 1000000000L) {
 			until.tv_sec++;
 			until.tv_nsec -= 1000000000L;
@@ -429,23 +480,17 @@ watchdog_main(void *arg)
 		pthread_mutex_unlock(&srv->watchdog_lock);
 		if (stop)
 			break;
-		for (size_t i = 0; i < srv->listener_count; i++) {
-			struct listener *li = &srv->listeners[i];
-			if (!li->probe)
-				continue;
-			if (probe_listener(li->url, 1000)) {
-				li->failures = 0;
-				continue;
-			}
-			if (++li->failures < 2)
-				continue;
-			/* Stalled: start it afresh. Clients reconnect. */
-			char msg[512];
-			nng_listener_close(li->l);
-			int rv = start_listener(srv, li, msg, sizeof msg);
-			log_warn("listener_restarted", "{s:s, s:s}", "url", li->url,
-			    "result", rv == 0 ? "ok" : msg);
-			li->failures = 0;
+		if (sweep_every > 0) {
+			/* With no item receiving, a request may wait in nng
+			 * for one, unseen: no idle connection is closed then. */
+			pthread_mutex_lock(&srv->lock);
+			bool free_item = srv->receiving > 0;
+			pthread_mutex_unlock(&srv->lock);
+			conns_sweep(srv->opts->conns, free_item);
+		}
+		if (probe_every > 0 && clock_mono_ms() >= next_probe) {
+			watchdog_probe(srv);
+			next_probe = clock_mono_ms() + probe_every;
 		}
 	}
 	return NULL;
@@ -484,6 +529,12 @@ server_start(struct server **out, const struct server_options *opts,
 		return -1;
 	}
 	srv->sock_open = true;
+	if (opts->conns != NULL && (rv = conns_attach(opts->conns, srv->sock)) != 0) {
+		snprintf(msg, msg_size, "cannot watch connections: %s",
+		    nng_strerror(rv));
+		server_close(srv);
+		return -1;
+	}
 	/* Requests up to twice the limit are read and answered
 	 * RESOURCE_EXHAUSTED; larger ones make nng drop the connection
 	 * before buffering them. */
@@ -520,12 +571,17 @@ server_start(struct server **out, const struct server_options *opts,
 	for (size_t i = 0; i < srv->count; i++)
 		item_recv_locked(&srv->items[i]);
 	pthread_mutex_unlock(&srv->lock);
-	bool any_probe = false;
 	for (size_t i = 0; i < srv->listener_count; i++)
-		any_probe |= srv->listeners[i].probe;
-	if (any_probe && opts->probe_interval_ms > 0 &&
-	    pthread_create(&srv->watchdog, NULL, watchdog_main, srv) == 0)
+		srv->watch_probes |= srv->listeners[i].probe;
+	srv->watch_probes &= opts->probe_interval_ms > 0;
+	if (srv->watch_probes || opts->conns != NULL) {
+		if (pthread_create(&srv->watchdog, NULL, watchdog_main, srv) != 0) {
+			snprintf(msg, msg_size, "cannot start the watchdog thread");
+			server_close(srv);
+			return -1;
+		}
 		srv->watchdog_running = true;
+	}
 	*out = srv;
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include "rpc/call.h"
 #include "store/replicas.h"
 #include "store/workers.h"
+#include "transport/conns.h"
 
 struct server;
 
@@ -26,11 +27,15 @@ struct server_options {
 	 * before the primary's workers: a read a standby cannot serve is
 	 * handed to the primary's. */
 	struct replicas *replicas;
+	/* Connection limits (conns.h); NULL: none. Must outlive the
+	 * server. */
+	struct conns *conns;
 };
 
 /* server_start opens the socket, starts listening on every URL and starts
- * receiving, and a watchdog that restarts an ipc:// or tls+tcp:// listener
- * which stops completing connections (probe.h). `opts` must outlive the
+ * receiving, and a watchdog thread that restarts an ipc:// or tls+tcp://
+ * listener which stops completing connections (probe.h) and sweeps the
+ * connections that timed out (conns.h). `opts` must outlive the
  * server. Returns 0, or -1 with the reason in `msg` (nothing is left
  * open). */
 int server_start(struct server **out, const struct server_options *opts,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "unit/unit.h"
@@ -517,6 +518,11 @@ int
 fixture_http_get(int port, const char *path, char *body, size_t size)
 {
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	/* Bounded: a daemon that cannot accept must fail the test, not
+	 * hang it. */
+	struct timeval tv = {.tv_sec = 10};
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	struct sockaddr_in addr = {
 	    .sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
 	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

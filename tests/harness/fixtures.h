@@ -212,7 +212,8 @@ int fixture_free_port(void);
 /* fixture_http_get fetches `path` from http://127.0.0.1:`port` (a
  * daemon's metrics address); returns the status code (0 when it could not
  * connect) and the body in `body` (`size` bytes; NULL if `size` is 0, for
- * the status alone). Not for threads: it reads into a static buffer. */
+ * the status alone), waiting at most 10 s for it. Not for threads: it
+ * reads into a static buffer. */
 int fixture_http_get(int port, const char *path, char *body, size_t size);
 
 /* fixture_metric reads one sample's value from a /metrics body; -1 if

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -165,6 +166,11 @@ spawn_begin(struct harness *h, const char *const *args)
 		 * default must not depend on finding them there. */
 		if (h->bare_path)
 			setenv("PATH", "/usr/bin:/bin", 1);
+		struct rlimit lim;
+		if (h->open_files > 0 && getrlimit(RLIMIT_NOFILE, &lim) == 0) {
+			lim.rlim_cur = (rlim_t)h->open_files;
+			setrlimit(RLIMIT_NOFILE, &lim);
+		}
 		execv(daemon, (char *const *)argv);
 		_exit(127);
 	}
@@ -310,6 +316,13 @@ harness_start(struct harness *h, const char *name,
     const char *const *extra_args)
 {
 	harness_start_db(h, name);
+	spawn_with_db(h, extra_args);
+	spawn_wait_ready(h);
+}
+
+void
+harness_spawn(struct harness *h, const char *const *extra_args)
+{
 	spawn_with_db(h, extra_args);
 	spawn_wait_ready(h);
 }

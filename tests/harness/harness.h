@@ -27,6 +27,7 @@ struct harness {
 	exa_client *client;
 	PGconn *db;          /* direct connection, for inspecting state */
 	bool bare_path;      /* run the daemon with PATH=/usr/bin:/bin */
+	long open_files;     /* >0: the daemon's soft RLIMIT_NOFILE at exec */
 };
 
 /* harness_start creates a database named after `name`, starts exe-accessd
@@ -34,6 +35,12 @@ struct harness {
  * is ready. Exits the test program with a message on failure. */
 void harness_start(struct harness *h, const char *name,
     const char *const *extra_args);
+
+/* harness_spawn starts exe-accessd with `extra_args` on the database of a
+ * harness made by harness_start_db or harness_share_db, and waits until it
+ * is ready (set h->open_files between the two to start it with that soft
+ * open-file limit). */
+void harness_spawn(struct harness *h, const char *const *extra_args);
 
 /* harness_start_db creates h's database and hash key (no daemon yet). */
 void harness_start_db(struct harness *h, const char *name);

@@ -2,11 +2,19 @@
  * openssl; a client that trusts the CA is served, one that trusts another
  * CA is refused, one with no CA file is refused before it dials, and the
  * daemon refuses to start with a key that is not a key; the key's text is
- * not left in the daemon's memory once it has been loaded. */
+ * not left in the daemon's memory once it has been loaded; connections
+ * whose TLS handshake never finishes are shut down after the receive
+ * timeout. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "fixtures.h"
 #include "harness.h"
@@ -15,6 +23,7 @@
 static struct harness h;
 static char dir[] = "/tmp/exa-tls.XXXXXX";
 static char url[128];
+static int metrics_port;
 
 /* make_certs writes ca.pem, server.pem/server.key (for 127.0.0.1 and
  * localhost, signed by ca) and other-ca.pem. */
@@ -141,7 +150,79 @@ the_private_key_leaves_no_copy_behind(void)
 	EXPECT(lines >= 2);
 }
 
+/* tls_port is the port of `url`. */
+static int
+tls_port(void)
+{
+	const char *colon = strrchr(url, ':');
+	return colon != NULL ? atoi(colon + 1) : 0;
+}
+
+static void
+unfinished_handshakes_are_shut_down(void)
+{
+	/* The daemon runs with --recv-timeout-ms=1500. Connections that
+	 * never start the TLS handshake, or stop in the middle of the
+	 * ClientHello, are invisible to nng's pipe events and would hold
+	 * their descriptors for ever: they are shut down after the timeout
+	 * (and within a sweep or so). */
+	enum { N = 10 };
+	int fds[N];
+	for (int i = 0; i < N; i++) {
+		fds[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		struct sockaddr_in addr = {.sin_family = AF_INET,
+		    .sin_port = htons((uint16_t)tls_port())};
+		addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+		EXPECT(connect(fds[i], (struct sockaddr *)&addr, sizeof addr) ==
+		    0);
+		/* Half of them: the first bytes of a TLS record. */
+		static const unsigned char hello[] = {0x16, 0x03, 0x01, 0x02,
+		    0x00, 0x01};
+		if (i % 2 == 1)
+			EXPECT(write(fds[i], hello, sizeof hello) ==
+			    (ssize_t)sizeof hello);
+	}
+	/* Meanwhile a client that calls every 200 ms is served every time:
+	 * its connection is a pipe, not an unfinished handshake. */
+	exa_client *c;
+	exa_error err;
+	char ca[300];
+	snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+	exa_client_options opts = {.timeout_ms = 5000, .tls_ca_file = ca,
+	    .tls_server_name = "localhost"};
+	EXPECT_INT(exa_client_open(url, h.token, &opts, &c, &err), EXA_OK);
+	int served = 0;
+	for (int i = 0; i < 15; i++) {
+		Exe__Access__V1__GetUserRequest req =
+		    EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
+		req.user_id = "00000000-0000-4000-8000-000000000000";
+		Exe__Access__V1__GetUserResponse *r = NULL;
+		served += exa_get_user(c, &req, &r, &err) == EXA_NOT_FOUND;
+		exa_free(r);
+		usleep(200 * 1000);
+	}
+	exa_client_close(c);
+	EXPECT_INT(served, 15);
+	int closed = 0;
+	for (int i = 0; i < N; i++) {
+		struct pollfd p = {.fd = fds[i], .events = POLLIN};
+		char buf[16];
+		ssize_t n = poll(&p, 1, 5000) == 1 ? read(fds[i], buf, sizeof buf)
+		                                   : 1;
+		closed += n == 0 || (n < 0 && errno == ECONNRESET);
+		close(fds[i]);
+	}
+	EXPECT_INT(closed, N);
+	char body[1 << 16];
+	EXPECT_INT(fixture_http_get(metrics_port, "/metrics", body, sizeof body),
+	    200);
+	EXPECT(fixture_metric(body, "exe_access_tls_handshakes_timed_out_total") >=
+	    N);
+}
+
 static const struct unit_case cases[] = {
+    {"unfinished handshakes are shut down",
+        unfinished_handshakes_are_shut_down},
     {"the private key leaves no copy behind",
         the_private_key_leaves_no_copy_behind},
     {"a client trusting the CA is served", a_client_trusting_the_ca_is_served},
@@ -163,12 +244,16 @@ main(void)
 	}
 	snprintf(url, sizeof url, "tls+tcp://127.0.0.1:%d",
 	    fixture_free_port());
-	char listen[160], cert[300], key[300];
+	char listen[160], cert[300], key[300], metrics[96];
 	snprintf(listen, sizeof listen, "--listen=%s", url);
 	snprintf(cert, sizeof cert, "--tls-cert=%s/server.pem", dir);
 	snprintf(key, sizeof key, "--tls-key=%s/server.key", dir);
+	metrics_port = fixture_free_port();
+	snprintf(metrics, sizeof metrics,
+	    "--metrics-address=http://127.0.0.1:%d", metrics_port);
 	int status = fixture_run_suite(&h, "tls",
-	    (const char *const[]){listen, cert, key, NULL}, cases,
+	    (const char *const[]){listen, cert, key, metrics,
+	        "--recv-timeout-ms=1500", NULL}, cases,
 	    sizeof cases / sizeof cases[0]);
 	harness_remove_tree(dir);
 	return status;
