@@ -466,7 +466,7 @@ make_payload(struct bench *b)
 	env.body.data = body;
 	env.body.len = body_len;
 	env.request_id = "0123456789abcdef"; /* the library's: 16 hex digits */
-	env.deadline_unix_ms = (int64_t)time(NULL) * 1000 + b->o.timeout_ms;
+	env.timeout_ms = b->o.timeout_ms; /* as the library sends it */
 	env.token = (char *)(b->o.token != NULL ? b->o.token : "");
 	b->payload_len = exe__access__v1__rpc_request__get_packed_size(&env);
 	b->payload = malloc(b->payload_len);

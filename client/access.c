@@ -419,7 +419,9 @@ client_call(exa_client *c, const char *method, const ProtobufCMessage *request,
 	env.body.data = body;
 	env.body.len = body_len;
 	env.request_id = request_id;
-	env.deadline_unix_ms = clock_wall_ms() + timeout_ms;
+	/* The budget, not a deadline: the service counts it from arrival on
+	 * its own clock, so no skew between the hosts can shorten it. */
+	env.timeout_ms = timeout_ms;
 	env.token = c->token;
 
 	nng_msg *msg;

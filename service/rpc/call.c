@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "rpc/method.h"
 
@@ -36,6 +37,12 @@ call_not_fresh(struct call *call, uint64_t want, uint64_t have)
 	    "at_least_as_fresh: revision %llu has not been written (the "
 	    "latest is %llu)", (unsigned long long)want,
 	    (unsigned long long)have);
+}
+
+bool
+call_deadline_passed(const struct call *call)
+{
+	return call->deadline_ms != 0 && clock_mono_ms() >= call->deadline_ms;
 }
 
 void *

@@ -50,7 +50,9 @@ struct call {
 	char **item_faults;
 	size_t n_item_faults;
 	PGconn *db;                 /* set while running on a database worker */
-	int64_t deadline_ms;        /* 0: none */
+	/* When the request's time budget runs out, on the monotonic clock
+	 * (clock_mono_ms); 0: none. See call_deadline_passed. */
+	int64_t deadline_ms;
 	uint64_t started_ns;        /* monotonic, when the request arrived */
 	struct call_secret *secrets; /* see call_secret */
 	struct caller caller;       /* who called (when tokens are on) */
@@ -80,6 +82,9 @@ int call_fail(struct call *call, int code, const char *fmt, ...)
  * applied it yet, the call is marked to run on the primary instead
  * (needs_primary) and UNAVAILABLE returned. */
 int call_not_fresh(struct call *call, uint64_t want, uint64_t have);
+
+/* call_deadline_passed says whether the call's time budget is spent. */
+bool call_deadline_passed(const struct call *call);
 
 /* call_new allocates a zeroed object of `size` bytes in the call's arena;
  * NULL when out of memory. */

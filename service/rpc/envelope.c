@@ -132,6 +132,10 @@ envelope_decode_with(const uint8_t *buf, size_t len, size_t max_bytes,
 		snprintf(msg, msg_size, "deadline_unix_ms: must not be negative");
 		rc = STATUS_INVALID_ARGUMENT;
 	}
+	if (rc == STATUS_OK && req->timeout_ms < 0) {
+		snprintf(msg, msg_size, "timeout_ms: must not be negative");
+		rc = STATUS_INVALID_ARGUMENT;
+	}
 	/* A token that cannot be one (too long, not text) is a wrong token,
 	 * answered as any other. */
 	char ignored[8];

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "exe/access/v1/rpc.pb-c.h"
 #include "exe/access/v1/types.pb-c.h"
@@ -51,15 +52,27 @@ request_free(void *arena, void *ptr)
 	(void)ptr;
 }
 
-static bool
-deadline_passed(const struct call *call)
+/* Budgets over ten years are taken as ten years (no overflow). */
+#define PIPELINE_BUDGET_MAX_MS (10LL * 366 * 24 * 3600 * 1000)
+
+/* deadline_of turns the envelope's time budget into a deadline on the
+ * monotonic clock, counted from `arrived_ms`: timeout_ms as it is; an
+ * absolute deadline_unix_ms (older callers) against this host's wall
+ * clock, now. 0: none. */
+static int64_t
+deadline_of(const Exe__Access__V1__RpcRequest *env, int64_t arrived_ms)
 {
-	if (call->deadline_ms == 0)
-		return false;
-	struct timespec now;
-	clock_gettime(CLOCK_REALTIME, &now);
-	int64_t now_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
-	return now_ms >= call->deadline_ms;
+	int64_t budget;
+	if (env->timeout_ms > 0)
+		budget = env->timeout_ms;
+	else if (env->deadline_unix_ms > 0)
+		budget = env->deadline_unix_ms - clock_wall_ms();
+	else
+		return 0;
+	if (budget > PIPELINE_BUDGET_MAX_MS)
+		budget = PIPELINE_BUDGET_MAX_MS;
+	int64_t at = arrived_ms + budget;
+	return at > 0 ? at : 1; /* spent already: any past instant */
 }
 
 /* The fields the prologue flags name, found through the descriptor. */
@@ -283,8 +296,10 @@ pipeline_begin(struct call *call, const uint8_t *buf, size_t len,
 		}
 		call->holds_slot = true;
 	}
-	call->deadline_ms = env->deadline_unix_ms;
-	if (deadline_passed(call)) {
+	call->deadline_ms = deadline_of(env, call->started_ns != 0
+	        ? (int64_t)(call->started_ns / 1000000)
+	        : clock_mono_ms());
+	if (call_deadline_passed(call)) {
 		call_fail(call, STATUS_DEADLINE_EXCEEDED,
 		    "the request's deadline passed before it was served");
 		return PIPELINE_REPLY;
@@ -334,7 +349,7 @@ pipeline_begin(struct call *call, const uint8_t *buf, size_t len,
 static bool
 run_start(struct call *call, PGconn *db)
 {
-	if (deadline_passed(call)) {
+	if (call_deadline_passed(call)) {
 		call_fail(call, STATUS_DEADLINE_EXCEEDED,
 		    "the request's deadline passed while it waited for a "
 		    "database worker");
@@ -363,6 +378,12 @@ run_finish(struct call *call, int rc)
 	else if (rc == STATUS_ABORTED && call->message[0] == '\0')
 		call_fail(call, rc,
 		    "the change conflicted with concurrent changes; retry it");
+	else if (rc == STATUS_DEADLINE_EXCEEDED && call->message[0] == '\0')
+		call_fail(call, rc,
+		    "the request's deadline passed while it ran: its statement "
+		    "was cancelled%s", call->method->flags & METHOD_WRITES
+		        ? " and nothing was changed"
+		        : "");
 	else if (rc == STATUS_INTERNAL && call->message[0] == '\0')
 		call_fail(call, rc, "internal error in %s; see the service log",
 		    call->method->name);

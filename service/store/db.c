@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/status.h"
 #include "rpc/call.h"
@@ -19,6 +20,11 @@ enum { TXN_ATTEMPTS = 5 };
  * for the very same text. */
 struct prepared {
 	bool lost; /* a statement failed for want of the server */
+	/* The running call's deadline (db_set_deadline), and the
+	 * statement_timeout set for it: for the session, and for the open
+	 * transaction (0: none set). */
+	int64_t deadline_ms;
+	long timeout_session, timeout_txn;
 	size_t n, cap;
 	struct statement {
 		const char *sql; /* the caller's constant */
@@ -55,6 +61,7 @@ on_conn_event(PGEventId id, void *info, void *passthrough)
 	if (p != NULL) {
 		prepared_forget(p);
 		p->lost = false;
+		p->timeout_session = p->timeout_txn = 0; /* a new session */
 		if (id == PGEVT_CONNDESTROY) {
 			free(p->list);
 			free(p);
@@ -100,6 +107,23 @@ db_connect(const char *conninfo)
 	return conn;
 }
 
+/* prepared_of returns the connection's state, made on first use; NULL
+ * for a connection not made by db_connect, or out of memory. */
+static struct prepared *
+prepared_of(PGconn *conn)
+{
+	struct prepared *p = PQinstanceData(conn, on_conn_event);
+	if (p == NULL) {
+		if ((p = calloc(1, sizeof *p)) == NULL)
+			return NULL;
+		if (!PQsetInstanceData(conn, on_conn_event, p)) {
+			free(p);
+			return NULL;
+		}
+	}
+	return p;
+}
+
 /* statement_name finds `sql` among the connection's prepared statements,
  * preparing it on first use, and writes its name; false when it must be
  * sent unprepared (a connection not made by db_connect, or out of
@@ -111,15 +135,9 @@ statement_name(PGconn *conn, const char *sql, int nparams, char *name,
     size_t size, PGresult **failed)
 {
 	*failed = NULL;
-	struct prepared *p = PQinstanceData(conn, on_conn_event);
-	if (p == NULL) {
-		if ((p = calloc(1, sizeof *p)) == NULL)
-			return false;
-		if (!PQsetInstanceData(conn, on_conn_event, p)) {
-			free(p);
-			return false;
-		}
-	}
+	struct prepared *p = prepared_of(conn);
+	if (p == NULL)
+		return false;
 	size_t i = 0;
 	while (i < p->n && (p->list[i].sql != sql ||
 	                       strcmp(p->list[i].text, sql) != 0))
@@ -150,9 +168,10 @@ statement_name(PGconn *conn, const char *sql, int nparams, char *name,
 	return true;
 }
 
-int
-db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
-    PGresult **out, struct db_error *err)
+/* db_exec_plain is db_exec without the deadline (see db_budget). */
+static int
+db_exec_plain(PGconn *conn, const char *sql, int nparams,
+    const char *const *params, PGresult **out, struct db_error *err)
 {
 	struct db_error local;
 	if (err == NULL)
@@ -200,6 +219,11 @@ db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
 	}
 	if (strcmp(err->sqlstate, "23505") == 0)
 		return STATUS_ALREADY_EXISTS;
+	/* query_canceled: the statement_timeout db_budget set for a call. */
+	const struct prepared *p = PQinstanceData(conn, on_conn_event);
+	if (strcmp(err->sqlstate, "57014") == 0 && p != NULL &&
+	    p->deadline_ms != 0)
+		return STATUS_DEADLINE_EXCEEDED;
 	if (strcmp(err->sqlstate, "40001") == 0 ||
 	    strcmp(err->sqlstate, "40P01") == 0)
 		return STATUS_ABORTED;
@@ -208,6 +232,92 @@ db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
 	log_error("db_error", "{s:s, s:s, s:s}", "sqlstate", err->sqlstate,
 	    "constraint", err->constraint, "message", err->message);
 	return STATUS_INTERNAL;
+}
+
+/* db_budget_ms rounds a remaining budget up to a sixteenth of its power
+ * of two (4995 ms: 5120 ms), so that calls with like budgets leave the
+ * connection's statement_timeout as it is: a statement may outlive its
+ * deadline by at most that much, and is never cut before it. */
+static long
+db_budget_ms(int64_t left)
+{
+	int64_t pow2 = 1;
+	while (pow2 <= left / 2)
+		pow2 *= 2;
+	int64_t step = pow2 >= 16 ? pow2 / 16 : 1;
+	int64_t r = (left + step - 1) / step * step;
+	return r < 2147483647 ? (long)r : 2147483647; /* PostgreSQL's int */
+}
+
+/* db_budget prepares `conn` for one statement of the running call: with
+ * no deadline, the session's statement_timeout is put back as it was if
+ * a call changed it; with one, a statement is not started once it has
+ * passed (DEADLINE_EXCEEDED), and statement_timeout is set to what is
+ * left of it (db_budget_ms), for the session or, inside a transaction,
+ * for the transaction only (a setting made there would not outlive a
+ * rollback). */
+static int
+db_budget(PGconn *conn, struct db_error *err)
+{
+	struct prepared *p = PQinstanceData(conn, on_conn_event);
+	if (p == NULL)
+		return STATUS_OK;
+	bool in_txn = PQtransactionStatus(conn) != PQTRANS_IDLE;
+	if (!in_txn)
+		p->timeout_txn = 0;
+	if (p->deadline_ms == 0) {
+		if (in_txn || p->timeout_session == 0)
+			return STATUS_OK;
+		int rc = db_exec_plain(conn, "RESET statement_timeout", 0, NULL,
+		    NULL, err);
+		if (rc == STATUS_OK)
+			p->timeout_session = 0;
+		return rc;
+	}
+	int64_t left = p->deadline_ms - clock_mono_ms();
+	if (left <= 0) {
+		snprintf(err->message, sizeof err->message,
+		    "the deadline passed before the statement started");
+		return STATUS_DEADLINE_EXCEEDED;
+	}
+	long want = db_budget_ms(left);
+	long have = in_txn && p->timeout_txn != 0 ? p->timeout_txn
+	                                          : p->timeout_session;
+	if (want == have)
+		return STATUS_OK;
+	char ms[24];
+	snprintf(ms, sizeof ms, "%ld", want);
+	const char *params[] = {ms, in_txn ? "true" : "false"};
+	int rc = db_exec_plain(conn,
+	    "SELECT set_config('statement_timeout', $1, $2::boolean)", 2,
+	    params, NULL, err);
+	if (rc == STATUS_OK && in_txn)
+		p->timeout_txn = want;
+	else if (rc == STATUS_OK)
+		p->timeout_session = want;
+	return rc;
+}
+
+int
+db_exec(PGconn *conn, const char *sql, int nparams, const char *const *params,
+    PGresult **out, struct db_error *err)
+{
+	struct db_error local;
+	if (err == NULL)
+		err = &local;
+	memset(err, 0, sizeof *err);
+	int rc = db_budget(conn, err);
+	if (rc != STATUS_OK)
+		return rc;
+	return db_exec_plain(conn, sql, nparams, params, out, err);
+}
+
+void
+db_set_deadline(PGconn *conn, int64_t deadline_ms)
+{
+	struct prepared *p = conn != NULL ? prepared_of(conn) : NULL;
+	if (p != NULL)
+		p->deadline_ms = deadline_ms;
 }
 
 bool
@@ -242,8 +352,10 @@ db_txn(PGconn *conn, db_txn_fn fn, void *arg, bool *in_doubt)
 		}
 		if (rc == STATUS_OK)
 			return STATUS_OK;
+		/* Past the deadline too: COMMIT is not even sent then. */
 		if (PQtransactionStatus(conn) != PQTRANS_IDLE) {
-			int rb = db_exec(conn, "ROLLBACK", 0, NULL, NULL, NULL);
+			int rb = db_exec_plain(conn, "ROLLBACK", 0, NULL, NULL,
+			    NULL);
 			if (rb != STATUS_OK)
 				return rb;
 		}
@@ -264,6 +376,10 @@ db_call_txn_with(struct call *call, db_txn_fn fn, void *arg)
 		    "the database connection was lost while committing: the "
 		    "change may or may not have been made; look before you "
 		    "retry it");
+	else if (rc == STATUS_DEADLINE_EXCEEDED)
+		call_fail(call, rc,
+		    "the request's deadline passed before its transaction "
+		    "committed: it was rolled back, nothing was changed");
 	return rc;
 }
 

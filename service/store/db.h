@@ -32,11 +32,22 @@ PGconn *db_connect(const char *conninfo);
  * be NULL to discard it) and returns STATUS_OK. Otherwise returns
  * STATUS_ALREADY_EXISTS for a unique violation, STATUS_ABORTED for a
  * serialization failure or deadlock, STATUS_UNAVAILABLE when the server
- * cannot be reached, STATUS_INTERNAL for anything else, and fills `err`
- * (which may be NULL). */
+ * cannot be reached, STATUS_DEADLINE_EXCEEDED past the connection's
+ * deadline (db_set_deadline), STATUS_INTERNAL for anything else, and
+ * fills `err` (which may be NULL). */
 int db_exec(PGconn *conn, const char *sql, int nparams,
     const char *const *params, PGresult **out, struct db_error *err)
     __attribute__((warn_unused_result));
+
+/* db_set_deadline makes `deadline_ms` (monotonic, clock_mono_ms; 0: none)
+ * the deadline of the statements db_exec runs on `conn` from now on, for
+ * the call about to use it: one is not started once the deadline has
+ * passed, and one still running then is cancelled by PostgreSQL's
+ * statement_timeout, within a sixteenth of the budget it started with;
+ * both answer STATUS_DEADLINE_EXCEEDED, and db_txn rolls back a
+ * transaction whose deadline passes before COMMIT. Set it back to 0
+ * when the call is done. NULL `conn` is fine. */
+void db_set_deadline(PGconn *conn, int64_t deadline_ms);
 
 /* db_conn_lost says whether `conn` (not NULL) can serve no more
  * statements: libpq reports it bad, or a statement on it failed with
@@ -50,7 +61,10 @@ typedef int (*db_txn_fn)(PGconn *conn, void *arg);
 
 /* db_txn runs fn between BEGIN and COMMIT, retrying the whole transaction
  * when PostgreSQL reports a serialization failure or deadlock (at most a
- * few times). fn's non-OK return rolls back and is returned as is. When
+ * few times). fn's non-OK return rolls back and is returned as is; so does
+ * a deadline (db_set_deadline) that passes before COMMIT is sent:
+ * STATUS_DEADLINE_EXCEEDED, rolled back. A COMMIT already sent when the
+ * deadline passes completes, and its outcome is returned. When
  * the COMMIT itself could not be confirmed (the connection was lost), it
  * returns STATUS_UNAVAILABLE with *in_doubt set (in_doubt may be NULL):
  * the change may or may not have been made. */

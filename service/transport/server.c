@@ -203,7 +203,10 @@ static bool
 item_job_run(struct job *job, PGconn *conn, bool last)
 {
 	struct item *it = item_of(job);
+	/* The call's statements run within its time budget. */
+	db_set_deadline(conn, it->call.deadline_ms);
 	pipeline_run(&it->call, conn);
+	db_set_deadline(conn, 0);
 	if (it->replica >= 0) {
 		if (item_standby_done(it, conn))
 			item_reply(it);
@@ -221,9 +224,19 @@ static bool
 item_jobs_run_many(struct job **jobs, size_t n, PGconn *conn, bool last)
 {
 	struct call *calls[WORKERS_GROUP_MAX];
-	for (size_t i = 0; i < n; i++)
+	/* One statement answers them all: it runs until the latest of their
+	 * deadlines (each call is refused at its own before it starts). */
+	int64_t deadline = 0;
+	for (size_t i = 0; i < n; i++) {
 		calls[i] = &item_of(jobs[i])->call;
+		int64_t d = calls[i]->deadline_ms;
+		deadline = i == 0 || (deadline != 0 && (d == 0 || d > deadline))
+		    ? d
+		    : deadline;
+	}
+	db_set_deadline(conn, deadline);
 	pipeline_run_many(calls, n, conn);
+	db_set_deadline(conn, 0);
 	if (item_of(jobs[0])->replica >= 0) {
 		/* One by one: some may be answered here, others need the
 		 * primary. */

@@ -1,12 +1,15 @@
 /* Tests of service/db.c against the suite's PostgreSQL: statements are
  * prepared once per connection and reused, never confused with another
  * text, prepared again after a reset, and every failure is still mapped
- * onto its status. */
+ * onto its status; statements and transactions keep to the connection's
+ * deadline. */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/clock.h"
 #include "base/status.h"
 #include "harness.h"
 #include "store/db.h"
@@ -158,7 +161,102 @@ foreign_connection_runs_unprepared(void)
 	PQfinish(conn);
 }
 
+/* show_timeout reads the session's statement_timeout through libpq
+ * (not db_exec: no deadline applies). */
+static void
+show_timeout(PGconn *conn, char *out, size_t size)
+{
+	PGresult *res = PQexec(conn, "SHOW statement_timeout");
+	snprintf(out, size, "%s", PQresultStatus(res) == PGRES_TUPLES_OK
+	        ? PQgetvalue(res, 0, 0)
+	        : "?");
+	PQclear(res);
+}
+
+static void
+statements_keep_to_the_deadline(void)
+{
+	PGconn *conn = open_conn();
+	int st;
+	/* Within the budget: runs to the end. */
+	db_set_deadline(conn, clock_mono_ms() + 3000);
+	query_long(conn, "SELECT count(*) FROM pg_sleep(0.2)", NULL, &st);
+	EXPECT_INT(st, STATUS_OK);
+	/* Past it: cancelled by the server at the deadline, not after the
+	 * statement's 5 s. */
+	db_set_deadline(conn, clock_mono_ms() + 300);
+	int64_t start = clock_mono_ms();
+	query_long(conn, "SELECT count(*) FROM pg_sleep(5)", NULL, &st);
+	int64_t took = clock_mono_ms() - start;
+	EXPECT_INT(st, STATUS_DEADLINE_EXCEEDED);
+	EXPECT(took >= 250 && took < 1500);
+	/* Once it has passed, a statement is not even started. */
+	db_set_deadline(conn, 0);
+	EXPECT_INT(db_exec(conn, "CREATE TEMP TABLE d (x int)", 0, NULL, NULL,
+	               NULL), STATUS_OK);
+	db_set_deadline(conn, clock_mono_ms() - 1);
+	EXPECT_INT(db_exec(conn, "INSERT INTO d VALUES (1)", 0, NULL, NULL,
+	               NULL), STATUS_DEADLINE_EXCEEDED);
+	/* With no deadline again the session's own setting is back. */
+	db_set_deadline(conn, 0);
+	EXPECT_INT(query_long(conn, "SELECT count(*) FROM d", NULL, &st), 0);
+	EXPECT_INT(st, STATUS_OK);
+	char v[32];
+	show_timeout(conn, v, sizeof v);
+	EXPECT_STR(v, "0");
+	PQfinish(conn);
+}
+
+static int
+insert_then_wait(PGconn *conn, void *arg)
+{
+	(void)arg;
+	int rc = db_exec(conn, "INSERT INTO w VALUES (1)", 0, NULL, NULL, NULL);
+	usleep(400 * 1000); /* past the deadline, with no statement running */
+	return rc;
+}
+
+static int
+insert_then_sleep(PGconn *conn, void *arg)
+{
+	(void)arg;
+	int rc = db_exec(conn, "INSERT INTO w VALUES (2)", 0, NULL, NULL, NULL);
+	if (rc == STATUS_OK)
+		rc = db_exec(conn, "SELECT pg_sleep(5)", 0, NULL, NULL, NULL);
+	return rc;
+}
+
+static void
+transactions_past_the_deadline_roll_back(void)
+{
+	PGconn *conn = open_conn();
+	int st;
+	EXPECT_INT(db_exec(conn, "CREATE TEMP TABLE w (x int)", 0, NULL, NULL,
+	               NULL), STATUS_OK);
+	/* The body finished, but the deadline passed before COMMIT: rolled
+	 * back, never committed. */
+	bool in_doubt = true;
+	db_set_deadline(conn, clock_mono_ms() + 200);
+	EXPECT_INT(db_txn(conn, insert_then_wait, NULL, &in_doubt),
+	    STATUS_DEADLINE_EXCEEDED);
+	EXPECT(!in_doubt);
+	/* A statement of the body outlives it: cancelled, rolled back. */
+	db_set_deadline(conn, clock_mono_ms() + 300);
+	int64_t start = clock_mono_ms();
+	EXPECT_INT(db_txn(conn, insert_then_sleep, NULL, &in_doubt),
+	    STATUS_DEADLINE_EXCEEDED);
+	EXPECT(clock_mono_ms() - start < 1500);
+	db_set_deadline(conn, 0);
+	EXPECT_INT(PQtransactionStatus(conn), PQTRANS_IDLE);
+	EXPECT_INT(query_long(conn, "SELECT count(*) FROM w", NULL, &st), 0);
+	EXPECT_INT(st, STATUS_OK);
+	PQfinish(conn);
+}
+
 static const struct unit_case cases[] = {
+	{"statements_keep_to_the_deadline", statements_keep_to_the_deadline},
+	{"transactions_past_the_deadline_roll_back",
+	    transactions_past_the_deadline_roll_back},
 	{"statements_are_prepared_once", statements_are_prepared_once},
 	{"same_buffer_new_text_is_not_reused",
 	    same_buffer_new_text_is_not_reused},

@@ -35,6 +35,8 @@ struct fake {
 	pthread_mutex_t lock;
 	char ids[MAX_IDS][17]; /* request ids seen, under lock */
 	size_t n_ids;
+	/* The last request's budget and absolute deadline, under lock. */
+	int64_t timeout_ms, deadline_unix_ms;
 };
 
 static void
@@ -124,6 +126,8 @@ fake_reply(
 	if (f->n_ids < MAX_IDS)
 		snprintf(f->ids[f->n_ids++], sizeof f->ids[0], "%s",
 		    env->request_id);
+	f->timeout_ms = env->timeout_ms;
+	f->deadline_unix_ms = env->deadline_unix_ms;
 	pthread_mutex_unlock(&f->lock);
 
 	Exe__Access__V1__RpcResponse resp = EXE__ACCESS__V1__RPC_RESPONSE__INIT;
@@ -328,6 +332,27 @@ test_call_after_timeout_gets_its_own_answer(void)
 		snprintf(perm, sizeof perm, "perm.%d", i);
 		expect_own_answer(c, "u-2", perm, "w-2");
 	}
+	exa_client_close(c);
+	fake_free(f);
+}
+
+static void
+test_calls_carry_their_budget(void)
+{
+	/* A call sends its time budget, which the service counts from
+	 * arrival, and no wall-clock deadline a skewed clock would shift. */
+	struct fake *f = fake_new();
+	exa_client *c = client_for(f);
+	expect_own_answer(c, "u-0", "budget", "w-0");
+	pthread_mutex_lock(&f->lock);
+	EXPECT_INT(f->timeout_ms, 5000); /* the client's default */
+	EXPECT_INT(f->deadline_unix_ms, 0);
+	pthread_mutex_unlock(&f->lock);
+	exa_error err;
+	EXPECT_INT(check_with_timeout(c, "own.timeout", 1234, &err), EXA_OK);
+	pthread_mutex_lock(&f->lock);
+	EXPECT_INT(f->timeout_ms, 1234);
+	pthread_mutex_unlock(&f->lock);
 	exa_client_close(c);
 	fake_free(f);
 }
@@ -547,6 +572,7 @@ static const struct unit_case cases[] = {
     {"call_after_timeout_gets_its_own_answer",
         test_call_after_timeout_gets_its_own_answer},
     {"call_after_dropped_connection", test_call_after_dropped_connection},
+    {"calls_carry_their_budget", test_calls_carry_their_budget},
     {"timeout_before_any_server", test_timeout_before_any_server},
     {"threads_share_a_client", test_threads_share_a_client},
     {"batch_grows_past_first_capacity", test_batch_grows_past_first_capacity},

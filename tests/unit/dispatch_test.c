@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "base/arena.h"
+#include "base/clock.h"
 #include "base/status.h"
 #include "dispatch.h"
 #include "exe/access/v1/authz.pb-c.h"
@@ -376,13 +377,68 @@ begin_deadline_ahead(void)
 	call_start(&call);
 	size_t body_len;
 	uint8_t *body = create_user_body("ada", "ada@example.com", &body_len);
-	int64_t deadline = now_ms() + 3600 * 1000;
+	/* An absolute deadline (older callers) becomes one on the monotonic
+	 * clock, as far ahead as it was on this host's wall clock. */
+	int64_t before = clock_mono_ms();
 	EXPECT_INT(begin(&call, CREATE_USER, body, body_len, "r-soon",
-	               deadline), PIPELINE_NEEDS_DB);
+	               now_ms() + 3600 * 1000), PIPELINE_NEEDS_DB);
+	int64_t after = clock_mono_ms();
 	EXPECT_INT(call.code, STATUS_OK);
-	EXPECT_INT(call.deadline_ms, deadline);
+	EXPECT(call.deadline_ms >= before + 3600 * 1000 - 1);
+	EXPECT(call.deadline_ms <= after + 3600 * 1000);
 	end(&call);
 	free(body);
+}
+
+/* begin_budget runs pipeline_begin on a CreateUser envelope with a time
+ * budget and an absolute deadline. */
+static enum pipeline_next
+begin_budget(struct call *call, int64_t timeout_ms, int64_t deadline_unix_ms)
+{
+	size_t body_len;
+	uint8_t *body = create_user_body("ada", "ada@example.com", &body_len);
+	Exe__Access__V1__RpcRequest req;
+	exe__access__v1__rpc_request__init(&req);
+	req.method = CREATE_USER;
+	req.body.data = body;
+	req.body.len = body_len;
+	req.timeout_ms = timeout_ms;
+	req.deadline_unix_ms = deadline_unix_ms;
+	uint8_t buf[512];
+	size_t n = exe__access__v1__rpc_request__pack(&req, buf);
+	free(body);
+	return pipeline_begin(call, buf, n, MAX_BYTES);
+}
+
+static void
+begin_budget_ignores_the_wall_clock(void)
+{
+	/* A budget counts from arrival on the monotonic clock; an absolute
+	 * deadline beside it, however skewed (here the epoch's first
+	 * millisecond), changes nothing. */
+	struct call call;
+	call_start(&call);
+	int64_t before = clock_mono_ms();
+	EXPECT_INT(begin_budget(&call, 2000, 1), PIPELINE_NEEDS_DB);
+	int64_t after = clock_mono_ms();
+	EXPECT_INT(call.code, STATUS_OK);
+	EXPECT(call.deadline_ms >= before + 2000);
+	EXPECT(call.deadline_ms <= after + 2000);
+	end(&call);
+
+	/* Counted from the arrival (started_ns): a request that arrived
+	 * 3 s ago with a 2 s budget is late already. */
+	call_start(&call);
+	call.started_ns = clock_mono_ns() - 3000ull * 1000000;
+	EXPECT_INT(begin_budget(&call, 2000, 0), PIPELINE_REPLY);
+	EXPECT_INT(call.code, STATUS_DEADLINE_EXCEEDED);
+	end(&call);
+
+	/* An absurd budget is a long one, not an overflow. */
+	call_start(&call);
+	EXPECT_INT(begin_budget(&call, INT64_MAX, 0), PIPELINE_NEEDS_DB);
+	EXPECT(call.deadline_ms > clock_mono_ms());
+	end(&call);
 }
 
 static void
@@ -857,6 +913,8 @@ static const struct unit_case cases[] = {
 	{"begin_not_implemented", begin_not_implemented},
 	{"begin_deadline_passed", begin_deadline_passed},
 	{"begin_deadline_ahead", begin_deadline_ahead},
+	{"begin_budget_ignores_the_wall_clock",
+	    begin_budget_ignores_the_wall_clock},
 	{"begin_body_not_the_message", begin_body_not_the_message},
 	{"begin_empty_username", begin_empty_username},
 	{"begin_bad_email", begin_bad_email},

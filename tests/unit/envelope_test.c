@@ -22,6 +22,7 @@ struct request_fields {
 	const char *request_id;
 	int64_t deadline_unix_ms;
 	const char *token;
+	int64_t timeout_ms;
 };
 
 /* pack_request packs an RpcRequest with the generated code; the caller
@@ -38,6 +39,7 @@ pack_request(const struct request_fields *f, size_t *len)
 	if (f->request_id != NULL)
 		req.request_id = (char *)f->request_id;
 	req.deadline_unix_ms = f->deadline_unix_ms;
+	req.timeout_ms = f->timeout_ms;
 	if (f->token != NULL)
 		req.token = (char *)f->token;
 	size_t n = exe__access__v1__rpc_request__get_packed_size(&req);
@@ -346,6 +348,30 @@ negative_deadline(void)
 	envelope_request_free(req);
 }
 
+static void
+negative_timeout(void)
+{
+	struct request_fields f = {
+		.method = "exe.access.v1.AuthzService/Check",
+		.request_id = "r",
+		.timeout_ms = -1,
+	};
+	Exe__Access__V1__RpcRequest *req = NULL;
+	char msg[512] = "";
+	EXPECT_INT(decode_fields(&f, &req, msg, sizeof msg),
+	    STATUS_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(msg, "timeout_ms");
+	envelope_request_free(req);
+
+	/* A budget is read back as sent. */
+	f.timeout_ms = 2500;
+	req = NULL;
+	EXPECT_INT(decode_fields(&f, &req, msg, sizeof msg), STATUS_OK);
+	if (req != NULL)
+		EXPECT_INT(req->timeout_ms, 2500);
+	envelope_request_free(req);
+}
+
 /* A token that cannot be one is a wrong token: UNAUTHENTICATED, with the
  * answer any unknown token gets. */
 static void
@@ -502,6 +528,7 @@ static const struct unit_case cases[] = {
 	{"method_too_long", method_too_long},
 	{"bad_request_id_is_cleared", bad_request_id_is_cleared},
 	{"negative_deadline", negative_deadline},
+	{"negative_timeout", negative_timeout},
 	{"bad_token", bad_token},
 	{"nul_in_envelope_strings", nul_in_envelope_strings},
 	{"reply_round_trip", reply_round_trip},
