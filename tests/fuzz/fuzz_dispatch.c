@@ -451,7 +451,7 @@ check_ended(const struct call *call, const struct service_ctx *svc)
 	FUZZ_CHECK(call->svc == svc, "the service was dropped");
 	FUZZ_CHECK(call->method == NULL && call->envelope == NULL &&
 	        call->request == NULL && call->response == NULL &&
-	        call->secret == NULL,
+	        call->secrets == NULL,
 	    "the call still holds something");
 	FUZZ_CHECK(call->code == 0 && call->message[0] == '\0' &&
 	        call->deadline_ms == 0,
