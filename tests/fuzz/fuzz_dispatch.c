@@ -167,10 +167,28 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-/* token_caller says whose token `token` is. */
-static enum fuzz_caller
-token_caller(const char *token)
+/* token_fault notes a fault wiretext found in the envelope's token
+ * (field 5 of RpcRequest). */
+static bool
+token_fault(void *arg, const struct wiretext_fault *f)
 {
+	if (f->top_field == 5)
+		*(bool *)arg = true;
+	return true;
+}
+
+/* token_caller says whose token the envelope `buf` (`len` bytes) carries,
+ * `token` being protobuf-c's copy of it. A token is known only when its
+ * whole wire value is: "KNOWN\0junk" reads as KNOWN to strcmp, but is
+ * another token to the service. */
+static enum fuzz_caller
+token_caller(const char *token, const uint8_t *buf, size_t len)
+{
+	bool unfit = false;
+	wiretext_walk(&exe__access__v1__rpc_request__descriptor, buf, len,
+	    token_fault, &unfit);
+	if (unfit)
+		return FUZZ_CALLER_UNKNOWN;
 	if (strcmp(token, FUZZ_TOKEN_ADMIN) == 0)
 		return FUZZ_CALLER_ADMIN;
 	if (strcmp(token, FUZZ_TOKEN_CHECK) == 0)
@@ -363,12 +381,13 @@ check_begin(const struct call *call, enum pipeline_next next)
  * known token gets its method looked up, and only a token whose scope
  * covers the method gets its body read. */
 static void
-check_access(const struct call *call, enum pipeline_next next)
+check_access(const struct call *call, enum pipeline_next next,
+    const uint8_t *buf, size_t len)
 {
 	const Exe__Access__V1__RpcRequest *env = (const void *)call->envelope;
 	if (call->svc->tokens == NULL || env == NULL)
 		return;
-	enum fuzz_caller who = token_caller(env->token);
+	enum fuzz_caller who = token_caller(env->token, buf, len);
 	const struct method *m = call->method;
 	bool body_read = call->request != NULL || next == PIPELINE_NEEDS_DB ||
 	    call->code == STATUS_OK;
@@ -483,7 +502,7 @@ run(const struct service_ctx *svc, const uint8_t *buf, size_t len,
 			call_fail(&call, STATUS_INVALID_ARGUMENT, "(undecided)");
 	}
 	check_begin(&call, next);
-	check_access(&call, next);
+	check_access(&call, next, buf, len);
 	struct secrets secrets;
 	secrets_of(&call, &secrets);
 	/* Where the server would hand the call to a database worker. */

@@ -325,9 +325,9 @@ pack_envelope(const struct envelope *e, size_t *len)
 	return pack_message(&req.base, len);
 }
 
-/* method_index is the row of the method named "<Service>/<short>". */
+/* seed_method_index is the row of the method named "<Service>/<short>". */
 static size_t
-method_index(const char *name)
+seed_method_index(const char *name)
 {
 	const struct method *m = dispatch_lookup(name);
 	FUZZ_CHECK(m != NULL, "no method %s", name);
@@ -431,7 +431,7 @@ dispatch_fast_path_seeds(void)
 	size_t len;
 	uint8_t *body = pack_message(&check.base, &len);
 	write_dispatch_seed("fast-Check",
-	    method_index("exe.access.v1.AuthzService/Check"),
+	    seed_method_index("exe.access.v1.AuthzService/Check"),
 	    caller_flag(FUZZ_CALLER_CHECK) | FUZZ_REQUEST_ID, body, len);
 	free(body);
 
@@ -442,7 +442,7 @@ dispatch_fast_path_seeds(void)
 	batch.n_checks = 2;
 	body = pack_message(&batch.base, &len);
 	write_dispatch_seed("fast-BatchCheck",
-	    method_index("exe.access.v1.AuthzService/BatchCheck"),
+	    seed_method_index("exe.access.v1.AuthzService/BatchCheck"),
 	    caller_flag(FUZZ_CALLER_NONE) | FUZZ_SMALL_REPLY, body, len);
 	free(body);
 
@@ -452,7 +452,7 @@ dispatch_fast_path_seeds(void)
 	perms.workspace_id = UUID;
 	body = pack_message(&perms.base, &len);
 	write_dispatch_seed("fast-ListPermissions",
-	    method_index("exe.access.v1.AuthzService/ListPermissions"),
+	    seed_method_index("exe.access.v1.AuthzService/ListPermissions"),
 	    caller_flag(FUZZ_CALLER_CHECK), body, len);
 	free(body);
 }
@@ -503,6 +503,25 @@ dispatch_envelope_seeds(const uint8_t *body, size_t body_len)
 		    seeds[i].flags | FUZZ_ENVELOPE, env, len);
 		free(env);
 	}
+
+	/* A known token followed by a NUL and more: another token to the
+	 * service (protobuf-c cannot pack the NUL, so it is put in after). */
+	const struct envelope nul_token = {WS_METHOD("CreateUser"), "r-10",
+	    FUZZ_TOKEN_ADMIN "~x", body, body_len, 0};
+	size_t len;
+	uint8_t *env = pack_envelope(&nul_token, &len);
+	uint8_t *tilde = NULL;
+	for (size_t i = 0; tilde == NULL && i + 1 < len; i++)
+		if (env[i] == '~' && env[i + 1] == 'x')
+			tilde = env + i;
+	if (tilde == NULL) {
+		fprintf(stderr, "seeds: the token is not in the envelope\n");
+		exit(1);
+	}
+	*tilde = '\0';
+	write_dispatch_seed("env-token-nul", 0,
+	    caller_flag(FUZZ_CALLER_ADMIN) | FUZZ_ENVELOPE, env, len);
+	free(env);
 }
 
 /* envelope_seeds: RpcRequests for fuzz_envelope, well-formed and not. */
