@@ -504,11 +504,10 @@ permissions(struct call *call, enum source src)
 	int rc = check_decide(call, &probe, &ids, src, NULL, &d);
 	if (rc != STATUS_OK)
 		return rc;
+	/* A missing workspace is no access, for users and keys alike, as a
+	 * Check of it is a denial: OK, ROLE_UNSPECIFIED, nothing held. */
 	bool is_user = req->principal->kind_case ==
 	    EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-	if (is_user && !d.standing.workspace_exists)
-		return call_fail(call, STATUS_NOT_FOUND,
-		    "workspace_id: no workspace %s", req->workspace_id);
 	if (req->at_least_as_fresh > d.revision)
 		return call_not_fresh(call, req->at_least_as_fresh, d.revision);
 	Exe__Access__V1__ListPermissionsResponse *resp = CALL_MSG(call,
@@ -607,10 +606,27 @@ authz_lookup_validate(struct call *call)
 		rc = validate_text("permission", req->permission,
 		    LIMIT_PERMISSION, true, call->message, sizeof call->message);
 	/* Checked (bounded, UTF-8) above: safe to echo whole. */
-	if (rc == STATUS_OK && perms_find(req->permission) == NULL)
+	const struct permission *perm =
+	    rc == STATUS_OK ? perms_find(req->permission) : NULL;
+	if (rc == STATUS_OK && perm == NULL)
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "permission: \"%s\" is not a permission",
 		    req->permission);
+	if (rc == STATUS_OK && !perms_acts_on(perm, req->resource_type)) {
+		char names[256];
+		perms_list_for(req->resource_type, names, sizeof names);
+		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "permission: %s does not act on %s resources; give one of "
+		    "%s", perm->name, req->resource_type, names);
+	}
+	/* A key's form is checked here, without the database; a key of the
+	 * right form that is unknown or dead is refused by authz_lookup. */
+	if (rc == STATUS_OK && !is_user &&
+	    !secret_well_formed(SECRET_API_KEY, req->principal->api_key,
+	        strlen(req->principal->api_key)))
+		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "principal.api_key: not an ExE Access API key (wrong "
+		    "prefix, length or checksum)");
 	if (rc == STATUS_OK)
 		rc = paging_size(call, req->page_size, size);
 	if (rc == STATUS_OK)
@@ -655,11 +671,7 @@ authz_lookup(struct call *call)
 		/* A key sees its own workspace, with the member (or read_only)
 		 * column, and never through a management permission. */
 		struct decision d;
-		size_t len = strlen(p->api_key);
-		if (!secret_well_formed(SECRET_API_KEY, p->api_key, len))
-			return call_fail(call, STATUS_PERMISSION_DENIED,
-			    "principal.api_key: malformed (wrong prefix, length "
-			    "or checksum)");
+		size_t len = strlen(p->api_key); /* well-formed: validated */
 		memset(&d, 0, sizeof d);
 		rc = standing_key_read(call, p->api_key, len, &d.key);
 		if (rc != STATUS_OK)

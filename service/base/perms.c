@@ -2,34 +2,36 @@
  * table; nothing else in the service spells out a role's permissions. */
 #include "base/perms.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* clang-format off */
 const struct permission perms_all[] = {
-	/* name                        admin  member read_only management */
-	{"workspace.view",             true,  true,  true,  false},
-	{"members.view",               true,  true,  true,  false},
-	{"activity.view",              true,  true,  true,  false},
-	{"experiment.view",            true,  true,  true,  false},
-	{"dataset.view",               true,  true,  true,  false},
-	{"project.view",               true,  true,  true,  false},
-	{"experiment.create",          true,  true,  false, false},
-	{"experiment.edit",            true,  true,  false, false},
-	{"dataset.create",             true,  true,  false, false},
-	{"dataset.edit",               true,  true,  false, false},
-	{"optimization.run",           true,  true,  false, false},
-	{"measurement.add",            true,  true,  false, false},
-	{"experiment.delete",          true,  false, false, false},
-	{"dataset.delete",             true,  false, false, false},
-	{"project.create",             true,  false, false, false},
-	{"project.edit",               true,  false, false, false},
-	{"project.delete",             true,  false, false, false},
-	{"members.invite",             true,  false, false, true},
-	{"members.remove",             true,  false, false, true},
-	{"api_key.view",               true,  false, false, true},
-	{"api_key.rotate",             true,  false, false, true},
-	{"workspace.settings.update",  true,  false, false, true},
-	{"workspace.delete",           true,  false, false, true},
+	/* name                        admin  member read_only management
+	 *                                                    resource type */
+	{"workspace.view",             true,  true,  true,  false,  NULL},
+	{"members.view",               true,  true,  true,  false,  NULL},
+	{"activity.view",              true,  true,  true,  false,  NULL},
+	{"experiment.view",            true,  true,  true,  false,  "experiment"},
+	{"dataset.view",               true,  true,  true,  false,  "dataset"},
+	{"project.view",               true,  true,  true,  false,  "project"},
+	{"experiment.create",          true,  true,  false, false,  "experiment"},
+	{"experiment.edit",            true,  true,  false, false,  "experiment"},
+	{"dataset.create",             true,  true,  false, false,  "dataset"},
+	{"dataset.edit",               true,  true,  false, false,  "dataset"},
+	{"optimization.run",           true,  true,  false, false,  "experiment"},
+	{"measurement.add",            true,  true,  false, false,  "experiment"},
+	{"experiment.delete",          true,  false, false, false,  "experiment"},
+	{"dataset.delete",             true,  false, false, false,  "dataset"},
+	{"project.create",             true,  false, false, false,  "project"},
+	{"project.edit",               true,  false, false, false,  "project"},
+	{"project.delete",             true,  false, false, false,  "project"},
+	{"members.invite",             true,  false, false, true,   NULL},
+	{"members.remove",             true,  false, false, true,   NULL},
+	{"api_key.view",               true,  false, false, true,   NULL},
+	{"api_key.rotate",             true,  false, false, true,   NULL},
+	{"workspace.settings.update",  true,  false, false, true,   NULL},
+	{"workspace.delete",           true,  false, false, true,   NULL},
 };
 /* clang-format on */
 
@@ -87,4 +89,30 @@ perms_resource_type_known(const char *type)
 {
 	return strcmp(type, "experiment") == 0 || strcmp(type, "dataset") == 0 ||
 	    strcmp(type, "project") == 0;
+}
+
+bool
+perms_acts_on(const struct permission *perm, const char *type)
+{
+	return perm->resource_type != NULL &&
+	    strcmp(perm->resource_type, type) == 0;
+}
+
+void
+perms_list_for(const char *type, char *out, size_t size)
+{
+	size_t len = 0;
+	if (size == 0)
+		return;
+	out[0] = '\0';
+	for (size_t i = 0; i < perms_count; i++) {
+		if (!perms_acts_on(&perms_all[i], type))
+			continue;
+		const char *sep = len > 0 ? ", " : "";
+		size_t n = strlen(sep) + strlen(perms_all[i].name);
+		if (n >= size - len)
+			return; /* whole names only */
+		snprintf(out + len, size - len, "%s%s", sep, perms_all[i].name);
+		len += n;
+	}
 }

@@ -22,6 +22,9 @@ struct permission {
 	bool read_only;
 	/* Managing members, keys or settings: never held by an API key. */
 	bool management;
+	/* The resource type it acts on ("experiment", "dataset",
+	 * "project"), or NULL for a permission on the workspace itself. */
+	const char *resource_type;
 };
 
 /* perms_all is the table itself, in the order of SPEC R5; perms_count rows. */
@@ -37,6 +40,16 @@ bool perms_role_has(enum role role, const struct permission *perm);
 /* perms_resource_type_known says whether `type` is a resource type of
  * SPEC §1: experiment, dataset or project. */
 bool perms_resource_type_known(const char *type);
+
+/* perms_acts_on says whether `perm` acts on resources of `type` (its
+ * resource_type column): experiment.edit and measurement.add act on
+ * experiments, members.invite on no resource. */
+bool perms_acts_on(const struct permission *perm, const char *type);
+
+/* perms_list_for writes the names of the permissions that act on `type`,
+ * in table order and separated by ", ", to `out` (`size` bytes; the
+ * names that do not fit whole are left off). */
+void perms_list_for(const char *type, char *out, size_t size);
 
 /* perms_role_name returns "admin", "member", "read_only" or "none". */
 const char *perms_role_name(enum role role);

@@ -213,9 +213,9 @@ pipeline_prologue(struct call *call, const struct method *m)
 	int rc = STATUS_OK;
 	if ((m->flags & METHOD_ACTOR) &&
 	    (f = pipeline_field(m, "actor", PROTOBUF_C_TYPE_MESSAGE)) != NULL)
-		rc = validate_principal("actor",
+		rc = validate_actor(
 		    PIPELINE_FIELD(call, f, const Exe__Access__V1__Principal *),
-		    NULL, NULL, call->message, sizeof call->message);
+		    call->message, sizeof call->message);
 	if (rc == STATUS_OK && (m->flags & METHOD_WORKSPACE) &&
 	    (f = pipeline_field(m, "workspace_id", PROTOBUF_C_TYPE_STRING)) !=
 	        NULL)

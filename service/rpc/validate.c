@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/secrets.h"
 #include "base/status.h"
 
 bool
@@ -195,17 +196,30 @@ validate_username(const char *field, const char *value, char *msg,
 	int rc = validate_text(field, value, LIMIT_USERNAME, true, msg, msg_size);
 	if (rc != STATUS_OK)
 		return rc;
-	for (const char *p = value; *p != '\0'; p++) {
-		char c = *p;
+	/* ASCII only, which keeps look-alike names out: the alphabet is
+	 * checked before the first character, so a name that starts with
+	 * a letter outside ASCII is told what is wrong with it. */
+	for (const unsigned char *p = (const unsigned char *)value; *p != '\0';
+	     p++) {
+		unsigned char c = *p;
 		bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		    (c >= '0' && c <= '9');
-		if (p == value && !alnum)
-			return validate_fail(msg, msg_size, field,
-			    "must start with a letter or digit");
-		if (!alnum && c != '.' && c != '-' && c != '_')
-			return validate_fail(msg, msg_size, field,
-			    "may contain only letters, digits, '.', '-' and '_'");
+		if (alnum || c == '.' || c == '-' || c == '_')
+			continue;
+		/* Valid UTF-8 without control characters (checked above): the
+		 * character is safe to echo, a multi-byte one whole. */
+		int n = c < 0x80 ? 1 : c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
+		snprintf(msg, msg_size,
+		    "%s: may contain only ASCII letters (a-z, A-Z), digits, "
+		    "'.', '-' and '_'; \"%.*s\" is not one of them", field, n,
+		    (const char *)p);
+		return STATUS_INVALID_ARGUMENT;
 	}
+	unsigned char first = (unsigned char)value[0];
+	if (first == '.' || first == '-' || first == '_')
+		return validate_fail(msg, msg_size, field,
+		    "must start with an ASCII letter or digit, not '.', '-' or "
+		    "'_'");
 	return STATUS_OK;
 }
 
@@ -258,4 +272,18 @@ validate_principal(const char *field, const Exe__Access__V1__Principal *p,
 	snprintf(name, sizeof name, "%s.api_key", field);
 	return validate_text(name, p->api_key, LIMIT_API_KEY, true, msg,
 	    msg_size);
+}
+
+int
+validate_actor(const Exe__Access__V1__Principal *p, char *msg,
+    size_t msg_size)
+{
+	int rc = validate_principal("actor", p, NULL, NULL, msg, msg_size);
+	if (rc == STATUS_OK &&
+	    p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY &&
+	    !secret_well_formed(SECRET_API_KEY, p->api_key, strlen(p->api_key)))
+		return validate_fail(msg, msg_size, "actor.api_key",
+		    "not an ExE Access API key (wrong prefix, length or "
+		    "checksum)");
+	return rc;
 }

@@ -68,8 +68,8 @@ int validate_uuid_id(const char *field, const char *value, bool required,
 bool validate_uuid_bytes(const char *value, unsigned char out[16])
     __attribute__((warn_unused_result));
 
-/* validate_username checks a username: 1 to 64 bytes of letters, digits,
- * '.', '-' and '_', starting with a letter or digit. */
+/* validate_username checks a username: 1 to 64 bytes of ASCII letters,
+ * digits, '.', '-' and '_', starting with a letter or digit. */
 int validate_username(const char *field, const char *value, char *msg,
     size_t msg_size) __attribute__((warn_unused_result));
 
@@ -85,5 +85,13 @@ int validate_email(const char *field, const char *value, char *msg,
 int validate_principal(const char *field, const Exe__Access__V1__Principal *p,
     unsigned char user_id[16], bool *is_user, char *msg, size_t msg_size)
     __attribute__((warn_unused_result));
+
+/* validate_actor checks the `actor` of a WorkspaceService call: a
+ * principal (validate_principal), and an API key of the form of one
+ * (prefix, length, checksum), refused here without the database. A key
+ * that acts must be one; a key that is only asked about (Check) is
+ * answered with a denial instead. */
+int validate_actor(const Exe__Access__V1__Principal *p, char *msg,
+    size_t msg_size) __attribute__((warn_unused_result));
 
 #endif

@@ -66,6 +66,31 @@ store_member_put(struct call *call, const char *workspace_id,
 }
 
 int
+store_member_get(struct call *call, const char *workspace_id,
+    const char *user_id, Exe__Access__V1__Member **out)
+{
+	static const char sql[] =
+	    "SELECT m.workspace_id, m.user_id, u.username, m.role,"
+	    "       unix_ms(m.created_at)"
+	    " FROM memberships m JOIN users u ON u.id = m.user_id"
+	    " WHERE m.workspace_id = $1 AND m.user_id = $2";
+	const char *params[] = {workspace_id, user_id};
+	PGresult *res;
+	int rc = db_exec(call->db, sql, 2, params, &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return call_fail(call, STATUS_NOT_FOUND,
+		    "user %s is not a member of workspace %s", user_id,
+		    workspace_id);
+	}
+	rc = fill_member(call, res, 0, out);
+	PQclear(res);
+	return rc;
+}
+
+int
 store_member_remove(struct call *call, const char *workspace_id,
     const char *user_id)
 {

@@ -17,6 +17,12 @@ int store_member_put(struct call *call, const char *workspace_id,
     const char *user_id, enum role role, bool update,
     Exe__Access__V1__Member **out) __attribute__((warn_unused_result));
 
+/* store_member_get reads a membership with the user's name;
+ * STATUS_NOT_FOUND (with the message) when there is none. */
+int store_member_get(struct call *call, const char *workspace_id,
+    const char *user_id, Exe__Access__V1__Member **out)
+    __attribute__((warn_unused_result));
+
 /* store_member_remove deletes a membership. */
 int store_member_remove(struct call *call, const char *workspace_id,
     const char *user_id) __attribute__((warn_unused_result));

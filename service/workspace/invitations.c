@@ -363,9 +363,9 @@ invitations_answer_validate(struct call *call)
 	    call->message, sizeof call->message);
 	if (rc == STATUS_OK && !secret_well_formed(SECRET_INVITATION, a.token,
 	                             strlen(a.token)))
-		rc = call_fail(call, STATUS_NOT_FOUND,
-		    "token: no invitation has this token (invitation tokens "
-		    "start with %s and are %d characters long)",
+		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "token: not an invitation token (invitation tokens start "
+		    "with %s and are %d characters long)",
 		    SECRET_INVITATION_PREFIX, SECRET_INVITATION_LEN);
 	call->code = rc;
 	return rc;

@@ -162,7 +162,6 @@ members_add(struct call *call)
 static int
 change_role_txn(PGconn *conn, void *arg)
 {
-	(void)conn;
 	struct call *call = arg;
 	struct change_args a = change_args(call);
 	Exe__Access__V1__MemberResponse *resp = (void *)call->response;
@@ -182,6 +181,16 @@ change_role_txn(PGconn *conn, void *arg)
 		rc = call_fail(call, STATUS_NOT_FOUND,
 		    "user %s is not a member of workspace %s", a.user_id,
 		    a.workspace_id);
+	if (rc == STATUS_OK && st.role == role) {
+		/* Already so: nothing changes, nothing is recorded, and the
+		 * answer is the membership as it is, at the current
+		 * revision. */
+		rc = store_member_get(call, a.workspace_id, a.user_id,
+		    &resp->member);
+		if (rc == STATUS_OK)
+			rc = db_current_revision(conn, &resp->revision);
+		return rc;
+	}
 	if (rc == STATUS_OK && role != ROLE_ADMIN)
 		rc = keep_an_admin(call, &a, &st);
 	if (rc == STATUS_OK)

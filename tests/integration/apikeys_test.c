@@ -615,6 +615,22 @@ bad_requests_name_the_field(void)
 	EXPECT(strncmp(err.message, "workspace_id", 12) == 0);
 	EXPECT_INT(get_key(NULL, u.workspace, &g, &err), EXA_INVALID_ARGUMENT);
 	EXPECT(strncmp(err.message, "actor", 5) == 0);
+	/* An actor key of the wrong form (here one character mistyped, so
+	 * its checksum fails) is bad input, refused before the database;
+	 * one of the right form that is dead is denied. */
+	char typo[64];
+	snprintf(typo, sizeof typo, "%s", u.key);
+	typo[12] = typo[12] == 'x' ? 'y' : 'x';
+	Exe__Access__V1__Principal mistyped = fixture_as_key(typo);
+	EXPECT_INT(get_key(&mistyped, u.workspace, &g, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "actor.api_key: not an ExE Access API key");
+	EXPECT_INT(rotate(&mistyped, u.workspace, 0, false, NULL, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "actor.api_key");
+	Exe__Access__V1__Principal key = fixture_as_key(u.key);
+	EXPECT_INT(get_key(&key, u.workspace, &g, &err), EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "API keys never hold api_key.view");
 }
 
 static const struct unit_case cases[] = {

@@ -514,9 +514,20 @@ list_permissions_follows_the_table(void)
 	EXPECT_INT(rc, EXA_OK);
 	EXPECT_INT(count_permissions(&a, NULL, outsider.key, outsider.workspace,
 	    &rc), key_rw);
-	count_permissions(&a, outsider.id, NULL,
-	    "00000000-0000-4000-8000-000000000000", &rc);
-	EXPECT_INT(rc, EXA_NOT_FOUND);
+	/* A workspace that does not exist: no access, for a user as for a
+	 * key, with or without the cache. */
+	const char *missing = "00000000-0000-4000-8000-000000000000";
+	struct harness *servers[] = {&a, &n};
+	for (int k = 0; k < 2; k++) {
+		rc = EXA_INTERNAL;
+		EXPECT_INT(count_permissions(servers[k], outsider.id, NULL,
+		    missing, &rc), 0);
+		EXPECT_INT(rc, EXA_OK);
+		rc = EXA_INTERNAL;
+		EXPECT_INT(count_permissions(servers[k], NULL, outsider.key,
+		    missing, &rc), 0);
+		EXPECT_INT(rc, EXA_OK);
+	}
 	(void)member;
 }
 
@@ -617,6 +628,51 @@ lookup_resources_across_workspaces(void)
 	    EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "permission");
 	EXPECT(strchr(err.message, '\x19') == NULL);
+
+	/* A permission that does not act on the type is refused, naming the
+	 * ones that do: members.invite lists no experiments, and
+	 * dataset.view no experiments either. */
+	const char *foreign[] = {"members.invite", "dataset.view"};
+	for (int k = 0; k < 2; k++) {
+		req.permission = (char *)foreign[k];
+		EXPECT_INT(exa_lookup_resources(a.client, &req, &r, &err),
+		    EXA_INVALID_ARGUMENT);
+		EXPECT_CONTAINS(err.message, "permission: ");
+		EXPECT_CONTAINS(err.message, "does not act on experiment");
+		EXPECT_CONTAINS(err.message, "experiment.view, "
+		                             "experiment.create, experiment.edit, "
+		                             "optimization.run, measurement.add, "
+		                             "experiment.delete");
+	}
+	req.resource_type = "project";
+	req.permission = "project.delete";
+	EXPECT_INT(exa_lookup_resources(a.client, &req, &r, &err), EXA_OK);
+	exa_free(r);
+	r = NULL;
+	req.resource_type = "experiment";
+
+	/* A key of the wrong form is bad input (SPEC §5), refused before the
+	 * database; a key of the right form that no longer works is denied. */
+	req.permission = "experiment.view";
+	Exe__Access__V1__Principal bad = fixture_as_key("exa_live_not-a-key");
+	req.principal = &bad;
+	EXPECT_INT(exa_lookup_resources(a.client, &req, &r, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "principal.api_key: not an ExE Access API "
+	                             "key");
+	char old_key[64];
+	snprintf(old_key, sizeof old_key, "%s", u.key);
+	char fresh[64];
+	rotate(a.client, &u, u.workspace, false, fresh);
+	Exe__Access__V1__Principal dead = fixture_as_key(old_key);
+	req.principal = &dead;
+	EXPECT_INT(exa_lookup_resources(a.client, &req, &r, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "principal.api_key: unknown");
+	Exe__Access__V1__Principal live = fixture_as_key(fresh);
+	req.principal = &live;
+	EXPECT_INT(exa_lookup_resources(a.client, &req, &r, &err), EXA_OK);
+	exa_free(r);
 }
 
 static void

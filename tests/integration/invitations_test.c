@@ -804,8 +804,9 @@ bad_input_names_the_field(void)
 	    "SELECT count(*) FROM invitations WHERE workspace_id = $1",
 	    t.workspace, NULL), 1);
 
-	/* Tokens: too long, not UTF-8, empty: INVALID_ARGUMENT; the right
-	 * size but not ours, or unknown: NOT_FOUND. */
+	/* Tokens: too long, not UTF-8, empty, or not of an invitation
+	 * token's form (prefix, length, alphabet): INVALID_ARGUMENT (SPEC
+	 * §5); of the right form but unknown: NOT_FOUND. */
 	char long_token[300];
 	memset(long_token, 'x', 299);
 	long_token[299] = '\0';
@@ -816,8 +817,11 @@ bad_input_names_the_field(void)
 	    {"", EXA_INVALID_ARGUMENT},
 	    {long_token, EXA_INVALID_ARGUMENT},
 	    {"exa_inv_\xff\xfe", EXA_INVALID_ARGUMENT},
-	    {"exa_inv_short", EXA_NOT_FOUND},
-	    {"exa_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", EXA_NOT_FOUND},
+	    {"exa_inv_short", EXA_INVALID_ARGUMENT},
+	    {"exa_live_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+	        EXA_INVALID_ARGUMENT},
+	    {"exa_inv_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA*",
+	        EXA_INVALID_ARGUMENT},
 	    {"exa_inv_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", EXA_NOT_FOUND},
 	};
 	for (size_t i = 0; i < sizeof tokens_cases / sizeof tokens_cases[0];

@@ -371,6 +371,78 @@ last_admin_cannot_be_demoted_or_removed(void)
 	EXPECT_INT(admins_of(t.ws), 1);
 }
 
+/* change_role_as asks, as `actor`, for `user`'s role in `ws` to be `role`,
+ * and keeps the answer in *out (NULL if the call failed). */
+static exa_status
+change_role_as(const struct fixture_user *actor, const char *ws,
+    const struct fixture_user *user, Exe__Access__V1__Role role,
+    Exe__Access__V1__MemberResponse **out, exa_error *err)
+{
+	Exe__Access__V1__Principal p = fixture_as_user(actor->id);
+	Exe__Access__V1__ChangeMemberRoleRequest req =
+	    EXE__ACCESS__V1__CHANGE_MEMBER_ROLE_REQUEST__INIT;
+	req.actor = &p;
+	req.workspace_id = (char *)ws;
+	req.user_id = (char *)user->id;
+	req.role = role;
+	*out = NULL;
+	return exa_change_member_role(h.client, &req, out, err);
+}
+
+static void
+changing_a_role_to_the_one_held_changes_nothing(void)
+{
+	struct team t;
+	make_team(&t, "Botany");
+	struct fixture_user m;
+	new_member(&t, "same", EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &m);
+	long records = harness_sql_long(&h,
+	    "SELECT count(*) FROM activity WHERE workspace_id = $1", t.ws, NULL);
+	long current = harness_sql_long(&h,
+	    "SELECT value FROM revision_counter", NULL);
+	exa_error err;
+	Exe__Access__V1__MemberResponse *r;
+	EXPECT_INT(change_role_as(&t.org_admin, t.ws, &m,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &r, &err), EXA_OK);
+	if (r != NULL) {
+		EXPECT_INT(r->revision, current);
+		EXPECT_INT(r->member->role, EXE__ACCESS__V1__ROLE__ROLE_MEMBER);
+		EXPECT_STR(r->member->user_id, m.id);
+		EXPECT_STR(r->member->username, m.username);
+		EXPECT(r->member->joined_unix_ms > 0);
+	}
+	exa_free(r);
+	/* The team's only admin "made" admin again: also nothing, and not
+	 * refused as a change to the last admin. */
+	EXPECT_INT(change_role_as(&t.org_admin, t.ws, &t.admin,
+	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &r, &err), EXA_OK);
+	if (r != NULL)
+		EXPECT_INT(r->revision, current);
+	exa_free(r);
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM activity WHERE workspace_id = $1", t.ws, NULL),
+	    records);
+	EXPECT_INT(harness_sql_long(&h, "SELECT value FROM revision_counter",
+	    NULL), current);
+	/* It is still authorized: a team admin may not, even to no effect. */
+	EXPECT_INT(change_role_as(&t.admin, t.ws, &m,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &r, &err),
+	    EXA_PERMISSION_DENIED);
+	/* A real change afterwards is recorded as before. */
+	EXPECT_INT(change_role_as(&t.org_admin, t.ws, &m,
+	    EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &r, &err), EXA_OK);
+	if (r != NULL)
+		EXPECT(r->revision > (uint64_t)current);
+	exa_free(r);
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM activity WHERE workspace_id = $1"
+	    " AND action = 'member.role_changed' AND detail = 'member -> "
+	    "read_only'", t.ws, NULL), 1);
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM activity WHERE workspace_id = $1"
+	    " AND action = 'member.role_changed'", t.ws, NULL), 1);
+}
+
 struct racer {
 	exa_client *client;
 	const struct fixture_user *actor;
@@ -638,6 +710,8 @@ static const struct unit_case cases[] = {
         personal_workspaces_have_one_member},
     {"last admin cannot be demoted or removed",
         last_admin_cannot_be_demoted_or_removed},
+    {"changing a role to the one held changes nothing",
+        changing_a_role_to_the_one_held_changes_nothing},
     {"concurrent admin removals keep an admin",
         concurrent_admin_removals_keep_an_admin},
     {"roles apply only inside their workspace",

@@ -166,6 +166,23 @@ bad_signups_name_the_field(void)
 	}
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM users WHERE username = 'validname1'", NULL), 0);
+
+	/* Usernames are ASCII (look-alike names stay out), and the answer
+	 * says so, also when the name starts with a letter outside ASCII. */
+	const char *non_ascii[] = {"\xc3\xa9lodie", "j\xc3\xb6rg",
+	    "\xd0\xb0" "dmin"};
+	for (size_t i = 0; i < 3; i++) {
+		exa_error err;
+		EXPECT_INT(fixture_create_user(h.client, non_ascii[i],
+		    "x@example.com", NULL, NULL, &err), EXA_INVALID_ARGUMENT);
+		EXPECT_CONTAINS(err.message, "username: may contain only ASCII "
+		                             "letters");
+		if (strstr(err.message, "must start") != NULL) {
+			fprintf(stderr, "  \"%s\": %s\n", non_ascii[i],
+			    err.message);
+			unit_case_failed = 1;
+		}
+	}
 }
 
 struct race {

@@ -275,6 +275,48 @@ resource_types(void)
 	EXPECT(!perms_resource_type_known(""));
 }
 
+/* Which resources each permission acts on (LookupResources refuses any
+ * other pairing): the type its name starts with, experiments for running
+ * optimizations and adding measurements, and none for the rest. */
+static void
+resource_type_of_each_permission(void)
+{
+	for (size_t i = 0; i < perms_count; i++) {
+		const struct permission *p = &perms_all[i];
+		const char *want = NULL;
+		if (strncmp(p->name, "experiment.", 11) == 0 ||
+		    strcmp(p->name, "optimization.run") == 0 ||
+		    strcmp(p->name, "measurement.add") == 0)
+			want = "experiment";
+		else if (strncmp(p->name, "dataset.", 8) == 0)
+			want = "dataset";
+		else if (strncmp(p->name, "project.", 8) == 0)
+			want = "project";
+		const char *types[] = {"experiment", "dataset", "project"};
+		for (size_t t = 0; t < 3; t++) {
+			bool acts = want != NULL && strcmp(want, types[t]) == 0;
+			if (perms_acts_on(p, types[t]) != acts) {
+				fprintf(stderr, "  %s on %s: %d\n", p->name,
+				    types[t], !acts);
+				unit_case_failed = 1;
+			}
+		}
+		EXPECT(!perms_acts_on(p, "workspace"));
+	}
+	char list[256];
+	perms_list_for("dataset", list, sizeof list);
+	EXPECT_STR(list, "dataset.view, dataset.create, dataset.edit, "
+	                 "dataset.delete");
+	perms_list_for("project", list, sizeof list);
+	EXPECT_STR(list, "project.view, project.create, project.edit, "
+	                 "project.delete");
+	perms_list_for("nothing", list, sizeof list);
+	EXPECT_STR(list, "");
+	char small[20];
+	perms_list_for("experiment", small, sizeof small);
+	EXPECT_STR(small, "experiment.view");
+}
+
 static const struct unit_case cases[] = {
 	{"resource_types", resource_types},
 	{"count_is_23", count_is_23},
@@ -286,6 +328,7 @@ static const struct unit_case cases[] = {
 	{"role_names_round_trip", role_names_round_trip},
 	{"role_parse_refuses_other_text", role_parse_refuses_other_text},
 	{"find_refuses_near_names", find_refuses_near_names},
+	{"resource_type_of_each_permission", resource_type_of_each_permission},
 };
 
 UNIT_MAIN(cases)

@@ -346,6 +346,35 @@ username_bad(void)
 	    STATUS_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(msg, "64");
 	free(over);
+
+	/* Each refusal says what is wrong: a letter outside ASCII is named
+	 * as such wherever it stands, first included; a name that starts
+	 * with '.', '-' or '_' hears it must start otherwise. */
+	const struct {
+		const char *name, *says, *not_says;
+	} why[] = {
+	    {"\xc3\xa9lodie", "ASCII letters", "must start"},
+	    {"\xc3\xa9lodie", "\"\xc3\xa9\" is not one", NULL},
+	    {"j\xc3\xb6rg", "ASCII letters", "must start"},
+	    {"\xe4\xb8\xad\xe6\x96\x87", "\"\xe4\xb8\xad\"", "must start"},
+	    {"\xd0\xb0" "da", "ASCII letters", NULL}, /* Cyrillic a */
+	    {"ada lovelace", "ASCII letters", NULL},
+	    {"ada lovelace", "\" \" is not one", NULL},
+	    {"-ada", "must start with an ASCII letter or digit", NULL},
+	    {"_ada", "must start with an ASCII letter or digit", NULL},
+	};
+	for (size_t i = 0; i < sizeof why / sizeof why[0]; i++) {
+		char m[256] = "";
+		EXPECT_INT(validate_username("username", why[i].name, m, sizeof m),
+		    STATUS_INVALID_ARGUMENT);
+		EXPECT_FIELD_MSG(m, "username");
+		EXPECT_CONTAINS(m, why[i].says);
+		if (why[i].not_says != NULL && strstr(m, why[i].not_says) != NULL) {
+			fprintf(stderr, "  case %zu: \"%s\" says \"%s\"\n", i, m,
+			    why[i].not_says);
+			unit_case_failed = 1;
+		}
+	}
 }
 
 static void
