@@ -35,11 +35,10 @@ decide_user(const char *user_id, const char *workspace_id,
 	if (!st->workspace_exists) {
 		decide_reason(d, "workspace ", workspace_id, " does not exist",
 		    NULL);
-	} else if (st->role == ROLE_NONE && st->personal) {
-		decide_reason(d, "user ", user_id,
-		    " is not the owner of workspace ", workspace_id,
-		    "; a personal workspace is visible to its owner only", NULL);
 	} else if (st->role == ROLE_NONE) {
+		/* Someone else's personal workspace reads as any team the
+		 * user is not in: the reason must not tell a stranger which
+		 * kind a workspace is. */
 		decide_reason(d, "user ", user_id, " is not a member of workspace ",
 		    workspace_id, "; ask one of its admins for an invitation",
 		    NULL);

@@ -47,8 +47,10 @@ struct decision {
 };
 
 /* decide_user decides for user `user_id` in `workspace_id` from `st`:
- * a missing workspace, a personal workspace of someone else, no
- * membership, or a role without the permission, each with its reason. */
+ * a missing workspace, no membership (of a team, or someone else's
+ * personal workspace: one reason for both, so that it does not tell a
+ * stranger the workspace's kind), or a role without the permission, each
+ * with its reason. */
 void decide_user(const char *user_id, const char *workspace_id,
     const struct standing *st, const struct permission *perm,
     struct decision *d);

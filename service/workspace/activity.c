@@ -73,21 +73,12 @@ record_txn(PGconn *conn, void *arg)
 	const Exe__Access__V1__ResourceRef *ref = req->resource;
 	char workspace_id[37];
 	snprintf(workspace_id, sizeof workspace_id, "%s", req->workspace_id);
-	if (ref != NULL) {
-		bool found;
-		uint64_t revision;
-		int rc = store_resource_workspace(call, ref->type, ref->id,
-		    &found, workspace_id, &revision);
-		if (rc != STATUS_OK)
-			return rc;
-		if (!found)
-			return call_fail(call, STATUS_NOT_FOUND,
-			    "resource: %s \"%s\" is not registered", ref->type,
-			    ref->id);
-	}
 	struct decision d;
-	int rc = actor_require(call, req->actor, workspace_id, req->action,
-	    STORE_LOCK_SHARE, &d);
+	int rc = ref != NULL
+	    ? actor_require_resource(call, req->actor, ref, req->action,
+	          STORE_LOCK_SHARE, workspace_id, &d)
+	    : actor_require(call, req->actor, workspace_id, req->action,
+	          STORE_LOCK_SHARE, &d);
 	if (rc != STATUS_OK)
 		return rc;
 	struct db_change change = {

@@ -81,6 +81,43 @@ actor_require(struct call *call, const Exe__Access__V1__Principal *p,
 }
 
 int
+actor_resource_unknown(struct call *call,
+    const Exe__Access__V1__ResourceRef *ref)
+{
+	return call_fail(call, STATUS_NOT_FOUND,
+	    "resource: %s \"%s\" is not registered, or not in a workspace "
+	    "the actor belongs to", ref->type, ref->id);
+}
+
+int
+actor_require_resource(struct call *call, const Exe__Access__V1__Principal *p,
+    const Exe__Access__V1__ResourceRef *ref, const char *permission,
+    enum store_lock lock, char *workspace_id, struct decision *d)
+{
+	bool found;
+	uint64_t revision;
+	int rc = store_resource_workspace(call, ref->type, ref->id, &found,
+	    workspace_id, &revision);
+	if (rc != STATUS_OK)
+		return rc;
+	if (!found)
+		return actor_resource_unknown(call, ref);
+	rc = actor_require(call, p, workspace_id, permission, lock, d);
+	if (rc != STATUS_PERMISSION_DENIED && rc != STATUS_NOT_FOUND)
+		return rc;
+	/* NOT_FOUND: the workspace went (and its resources with it) since
+	 * the resource was read. */
+	bool stranger = rc == STATUS_NOT_FOUND ||
+	    (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID
+	            ? d->standing.role == ROLE_NONE
+	            : d->key.found &&
+	                strcmp(d->key.workspace_id, workspace_id) != 0);
+	if (stranger)
+		return actor_resource_unknown(call, ref);
+	return rc;
+}
+
+int
 actor_require_user(struct call *call, const Exe__Access__V1__Principal *p,
     const char *what)
 {

@@ -23,6 +23,25 @@ int actor_require(struct call *call, const Exe__Access__V1__Principal *actor,
     const char *workspace_id, const char *permission, enum store_lock lock,
     struct decision *d) __attribute__((warn_unused_result));
 
+/* actor_require_resource decides whether `actor` holds `permission` on
+ * the registered resource `ref`, in the workspace that holds it (its id
+ * written to `workspace_id`, 37 bytes), reading that workspace with
+ * `lock`. An unregistered resource and one held where the actor has no
+ * standing (a user who is not a member, a key of another workspace) get
+ * the same NOT_FOUND (actor_resource_unknown), so that a stranger learns
+ * neither whether it is registered nor where. Otherwise as
+ * actor_require. */
+int actor_require_resource(struct call *call,
+    const Exe__Access__V1__Principal *actor,
+    const Exe__Access__V1__ResourceRef *ref, const char *permission,
+    enum store_lock lock, char *workspace_id, struct decision *d)
+    __attribute__((warn_unused_result));
+
+/* actor_resource_unknown answers NOT_FOUND for `ref`: "not registered, or
+ * not in a workspace the actor belongs to". */
+int actor_resource_unknown(struct call *call,
+    const Exe__Access__V1__ResourceRef *ref);
+
 /* actor_require_user refuses an API key where only a person may act
  * (creating organisations, accepting invitations): PERMISSION_DENIED
  * saying `what` needs a user. */

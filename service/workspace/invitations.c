@@ -46,8 +46,7 @@ actor_user(const Exe__Access__V1__Principal *actor)
 	    : NULL;
 }
 
-/* invitations_lock_team locks the workspace row FOR UPDATE and refuses personal
- * workspaces with R2's reason. */
+/* invitations_lock_team locks the workspace row FOR UPDATE. */
 static int
 invitations_lock_team(struct call *call, const char *workspace_id, struct standing *st)
 {
@@ -58,12 +57,23 @@ invitations_lock_team(struct call *call, const char *workspace_id, struct standi
 	if (!st->workspace_exists)
 		return call_fail(call, STATUS_NOT_FOUND,
 		    "workspace_id: no workspace %s", workspace_id);
-	if (st->personal)
-		return call_fail(call, STATUS_FAILED_PRECONDITION,
-		    "workspace %s is a personal workspace: its owner is its "
-		    "only member, so nobody can be invited to it; invite to a "
-		    "team workspace instead", workspace_id);
 	return STATUS_OK;
+}
+
+/* invitations_not_personal refuses a personal workspace with R2's
+ * reason. Called after the actor is authorized there (its owner holds
+ * members.invite), so a stranger is refused as for a team and does not
+ * learn the workspace's kind. */
+static int
+invitations_not_personal(struct call *call, const char *workspace_id,
+    const struct standing *st)
+{
+	if (!st->personal)
+		return STATUS_OK;
+	return call_fail(call, STATUS_FAILED_PRECONDITION,
+	    "workspace %s is a personal workspace: its owner is its only "
+	    "member, so nobody can be invited to it; invite to a team "
+	    "workspace instead", workspace_id);
 }
 
 /* refuse_closed explains why a no-longer-pending invitation cannot be
@@ -182,6 +192,8 @@ invitations_create_txn(PGconn *conn, void *arg)
 	if (rc == STATUS_OK)
 		rc = actor_require(call, req->actor, req->workspace_id,
 		    "members.invite", STORE_LOCK_NONE, &d);
+	if (rc == STATUS_OK)
+		rc = invitations_not_personal(call, req->workspace_id, &st);
 	if (rc == STATUS_OK)
 		rc = store_invitee_lookup(call, req->workspace_id, by_email, value,
 		    &who);
@@ -309,6 +321,8 @@ revoke_txn(PGconn *conn, void *arg)
 	if (rc == STATUS_OK)
 		rc = actor_require(call, req->actor, inv->workspace_id,
 		    "members.invite", STORE_LOCK_NONE, &d);
+	if (rc == STATUS_OK)
+		rc = invitations_not_personal(call, inv->workspace_id, &st);
 	if (rc == STATUS_OK)
 		rc = store_invitation_find(call, INVITATION_BY_ID,
 		    req->invitation_id, STORE_LOCK_UPDATE, NULL, &inv, NULL);

@@ -66,10 +66,11 @@ members_change_validate(struct call *call)
 	return STATUS_OK;
 }
 
-/* members_lock_team locks the workspace, reads the target user's role in it, and
- * refuses personal workspaces with R2's reason. */
+/* members_lock locks the workspace and reads the target user's role in
+ * it. Whether it is personal is told only to an actor with standing there
+ * (members_personal), after authorization. */
 static int
-members_lock_team(struct call *call, const struct change_args *a, const char *verb,
+members_lock(struct call *call, const struct change_args *a,
     struct standing *st)
 {
 	int rc = store_user_standing(call, a->workspace_id, a->user_id,
@@ -79,11 +80,53 @@ members_lock_team(struct call *call, const struct change_args *a, const char *ve
 	if (!st->workspace_exists)
 		return call_fail(call, STATUS_NOT_FOUND,
 		    "workspace_id: no workspace %s", a->workspace_id);
-	if (st->personal)
-		return call_fail(call, STATUS_FAILED_PRECONDITION,
-		    "workspace %s is a personal workspace: its owner is its "
-		    "only member and always has full control, so nobody can %s",
-		    a->workspace_id, verb);
+	return STATUS_OK;
+}
+
+/* members_personal refuses a change to a personal workspace with R2's
+ * reason. */
+static int
+members_personal(struct call *call, const struct change_args *a,
+    const char *verb)
+{
+	return call_fail(call, STATUS_FAILED_PRECONDITION,
+	    "workspace %s is a personal workspace: its owner is its only "
+	    "member and always has full control, so nobody can %s",
+	    a->workspace_id, verb);
+}
+
+/* members_require_org_admin: adding members and changing roles is for an
+ * admin of the team's organisation (R4). A personal workspace has no
+ * organisation: its owner hears R2's rule; anyone else gets the refusal a
+ * stranger to a team gets, which names no organisation, so that it does
+ * not tell them the workspace's kind. */
+static int
+members_require_org_admin(struct call *call, const struct change_args *a,
+    const struct standing *st, const char *verb)
+{
+	int rc = actor_require_user(call, a->actor, "administer an organisation");
+	if (rc != STATUS_OK)
+		return rc;
+	bool exists, admin = false;
+	if (st->personal) {
+		struct standing own;
+		rc = store_user_standing(call, a->workspace_id,
+		    a->actor->user_id, STORE_LOCK_NONE, &own);
+		if (rc != STATUS_OK)
+			return rc;
+		if (own.role != ROLE_NONE)
+			return members_personal(call, a, verb);
+	} else {
+		rc = store_org_admin(call, st->organization_id,
+		    a->actor->user_id, STORE_LOCK_SHARE, &exists, &admin);
+		if (rc != STATUS_OK)
+			return rc;
+	}
+	if (!admin)
+		return call_fail(call, STATUS_PERMISSION_DENIED,
+		    "user %s is not an admin of the organisation of workspace "
+		    "%s; ask one of its admins", a->actor->user_id,
+		    a->workspace_id);
 	return STATUS_OK;
 }
 
@@ -133,10 +176,9 @@ add_txn(PGconn *conn, void *arg)
 	    ? ROLE_MEMBER
 	    : (enum role)a.role;
 	struct standing st;
-	int rc = members_lock_team(call, &a, "be added to it", &st);
+	int rc = members_lock(call, &a, &st);
 	if (rc == STATUS_OK)
-		rc = actor_require_org_admin(call, a.actor, st.organization_id,
-		    STORE_LOCK_SHARE);
+		rc = members_require_org_admin(call, &a, &st, "be added to it");
 	if (rc == STATUS_OK)
 		rc = store_user_require(call, "user_id", a.user_id);
 	if (rc == STATUS_OK && st.role != ROLE_NONE)
@@ -167,16 +209,14 @@ change_role_txn(PGconn *conn, void *arg)
 	Exe__Access__V1__MemberResponse *resp = (void *)call->response;
 	enum role role = (enum role)a.role;
 	struct standing st;
-	int rc = members_lock_team(call, &a, "change its owner's role", &st);
-	if (rc != STATUS_OK)
-		return rc;
-	if (a.actor->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID &&
-	    strcmp(a.actor->user_id, a.user_id) == 0)
-		return call_fail(call, STATUS_PERMISSION_DENIED,
-		    "user %s cannot change their own role; ask an admin of "
-		    "the organisation", a.user_id);
-	rc = actor_require_org_admin(call, a.actor, st.organization_id,
-	    STORE_LOCK_SHARE);
+	int rc = members_lock(call, &a, &st);
+	if (rc == STATUS_OK)
+		rc = members_require_org_admin(call, &a, &st,
+		    "change its owner's role");
+	if (rc == STATUS_OK && strcmp(a.actor->user_id, a.user_id) == 0)
+		rc = call_fail(call, STATUS_PERMISSION_DENIED,
+		    "user %s cannot change their own role; ask another admin "
+		    "of the organisation", a.user_id);
 	if (rc == STATUS_OK && st.role == ROLE_NONE)
 		rc = call_fail(call, STATUS_NOT_FOUND,
 		    "user %s is not a member of workspace %s", a.user_id,
@@ -212,7 +252,9 @@ members_change_role(struct call *call)
 }
 
 /* may_remove: a team admin (members.remove) or an admin of the
- * workspace's organisation. */
+ * workspace's organisation. A personal workspace's owner holds
+ * members.remove (and hears R2's rule next); anyone else is refused as a
+ * stranger to a team is. */
 static int
 may_remove(struct call *call, const struct change_args *a,
     const struct standing *st, struct decision *d)
@@ -223,11 +265,13 @@ may_remove(struct call *call, const struct change_args *a,
 	if (rc != STATUS_PERMISSION_DENIED ||
 	    a->actor->kind_case != EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID)
 		return rc;
-	bool exists, org_admin;
-	rc = store_org_admin(call, st->organization_id, a->actor->user_id,
-	    STORE_LOCK_SHARE, &exists, &org_admin);
-	if (rc != STATUS_OK)
-		return rc;
+	bool exists, org_admin = false;
+	if (!st->personal) {
+		rc = store_org_admin(call, st->organization_id,
+		    a->actor->user_id, STORE_LOCK_SHARE, &exists, &org_admin);
+		if (rc != STATUS_OK)
+			return rc;
+	}
 	if (org_admin) {
 		call->code = STATUS_OK;
 		call->message[0] = '\0';
@@ -247,9 +291,11 @@ remove_txn(PGconn *conn, void *arg)
 	Exe__Access__V1__WriteResponse *resp = (void *)call->response;
 	struct standing st;
 	struct decision d;
-	int rc = members_lock_team(call, &a, "remove its owner", &st);
+	int rc = members_lock(call, &a, &st);
 	if (rc == STATUS_OK)
 		rc = may_remove(call, &a, &st, &d);
+	if (rc == STATUS_OK && st.personal)
+		rc = members_personal(call, &a, "remove its owner");
 	if (rc == STATUS_OK && st.role == ROLE_NONE)
 		rc = call_fail(call, STATUS_NOT_FOUND,
 		    "user %s is not a member of workspace %s", a.user_id,

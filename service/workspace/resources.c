@@ -113,12 +113,6 @@ resources_delete_validate(struct call *call)
 	return rc;
 }
 
-static int
-not_registered(struct call *call, const Exe__Access__V1__ResourceRef *ref)
-{
-	return call_fail(call, STATUS_NOT_FOUND,
-	    "resource: %s \"%s\" is not registered", ref->type, ref->id);
-}
 
 static int
 resources_delete_txn(PGconn *conn, void *arg)
@@ -131,19 +125,12 @@ resources_delete_txn(PGconn *conn, void *arg)
 	/* Workspace first, then the resource row (as DeleteWorkspace's
 	 * cascade does), so the two cannot deadlock; the DELETE re-checks the
 	 * workspace in case the resource went meanwhile. */
-	bool found;
 	char workspace_id[37];
-	uint64_t revision;
-	int rc = store_resource_workspace(call, ref->type, ref->id, &found,
-	    workspace_id, &revision);
-	if (rc != STATUS_OK)
-		return rc;
-	if (!found)
-		return not_registered(call, ref);
 	char perm[LIMIT_PERMISSION + 1];
 	struct decision d;
-	rc = actor_require(call, req->actor, workspace_id,
-	    permission_for(ref->type, "delete", perm), STORE_LOCK_SHARE, &d);
+	int rc = actor_require_resource(call, req->actor, ref,
+	    permission_for(ref->type, "delete", perm), STORE_LOCK_SHARE,
+	    workspace_id, &d);
 	bool deleted = false;
 	if (rc == STATUS_OK)
 		rc = store_resource_delete(
@@ -151,7 +138,7 @@ resources_delete_txn(PGconn *conn, void *arg)
 	if (rc != STATUS_OK)
 		return rc;
 	if (!deleted)
-		return not_registered(call, ref);
+		return actor_resource_unknown(call, ref);
 	struct db_change change = {
 	    .kind = "resource",
 	    .workspace_id = workspace_id,

@@ -299,10 +299,12 @@ records_outlive_the_actor_removal(void)
 	EXPECT_INT(fixture_remove_member(h.client, t.admin.id, t.workspace,
 	    t.member.id, NULL, &err), EXA_OK);
 
-	/* Gone from the team: can neither report nor read. */
+	/* Gone from the team: can neither report nor read. On the team's
+	 * resource they are a stranger now, who hears no more of it than of
+	 * an unregistered one. */
 	EXPECT_INT(record(&member, NULL, exp, "measurement.add", "after", NULL,
-	    &err), EXA_PERMISSION_DENIED);
-	EXPECT_CONTAINS(err.message, "not a member");
+	    &err), EXA_NOT_FOUND);
+	EXPECT_CONTAINS(err.message, "not in a workspace the actor belongs to");
 	Exe__Access__V1__ListActivityResponse *page = NULL;
 	EXPECT_INT(list(&member, t.workspace, 0, NULL, &page, &err),
 	    EXA_PERMISSION_DENIED);
@@ -345,7 +347,8 @@ another_team_sees_nothing(void)
 	    EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "not a member");
 	EXPECT_INT(record(&outsider, NULL, exp, "measurement.add", NULL, NULL,
-	    &err), EXA_PERMISSION_DENIED);
+	    &err), EXA_NOT_FOUND);
+	EXPECT(strstr(err.message, t.workspace) == NULL);
 	EXPECT_INT(record(&outsider, t.workspace, NULL, "experiment.view", NULL,
 	    NULL, &err), EXA_PERMISSION_DENIED);
 	/* Their own team's log holds nothing of the other team. */

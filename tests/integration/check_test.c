@@ -55,8 +55,12 @@ nobody_else_sees_anything_in_a_personal_workspace(void)
 		    owner.workspace, &d, &err), EXA_OK);
 		EXPECT(!d.allowed);
 		EXPECT_INT(d.role, EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED);
-		EXPECT_CONTAINS(d.reason, "personal workspace");
+		/* The reason a stranger to a team gets: it does not tell
+		 * them that the workspace is someone's personal one. */
 		EXPECT_CONTAINS(d.reason, other.id);
+		EXPECT_CONTAINS(d.reason, "is not a member of workspace");
+		EXPECT(strstr(d.reason, "personal") == NULL);
+		EXPECT(strstr(d.reason, "owner") == NULL);
 	}
 }
 

@@ -574,9 +574,12 @@ personal_workspaces_take_no_invitations(void)
 	EXPECT_INT(invite(owner.id, owner.workspace, NULL, "x@example.com",
 	    ROLE(MEMBER), NULL, &err), EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "personal workspace");
-	/* Nor by anyone else. */
+	/* Nor by anyone else, who is refused as a stranger to a team is,
+	 * without hearing that the workspace is personal. */
 	EXPECT_INT(invite(friend.id, owner.workspace, friend.username, NULL,
-	    ROLE(MEMBER), NULL, &err), EXA_FAILED_PRECONDITION);
+	    ROLE(MEMBER), NULL, &err), EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "is not a member of workspace");
+	EXPECT(strstr(err.message, "personal") == NULL);
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM invitations WHERE workspace_id = $1",
 	    owner.workspace, NULL), 0);

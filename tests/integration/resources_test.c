@@ -193,9 +193,34 @@ only_admins_delete_experiments(void)
 	    EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "role member");
 	EXPECT_CONTAINS(err.message, "experiment.delete");
+	/* A stranger to the team hears what they would of an unregistered
+	 * resource: neither that it is registered nor where. */
 	EXPECT_INT(delete_resource(&stranger, "experiment", id, &err),
+	    EXA_NOT_FOUND);
+	char stranger_msg[sizeof err.message];
+	snprintf(stranger_msg, sizeof stranger_msg, "%s", err.message);
+	EXPECT(strstr(stranger_msg, t.workspace) == NULL);
+	char ghost[64];
+	snprintf(ghost, sizeof ghost, "%s", id);
+	ghost[strlen(ghost) - 1] = ghost[strlen(ghost) - 1] == 'z' ? 'y' : 'z';
+	EXPECT_INT(delete_resource(&stranger, "experiment", ghost, &err),
+	    EXA_NOT_FOUND);
+	/* The same words, but for the id. */
+	char *at = strstr(err.message, ghost);
+	EXPECT(at != NULL);
+	if (at != NULL) {
+		memcpy(at, id, strlen(id));
+		EXPECT_STR(err.message, stranger_msg);
+	}
+	/* A key of another workspace is a stranger too. */
+	Exe__Access__V1__Principal other_key = fixture_as_key(outsider.key);
+	EXPECT_INT(delete_resource(&other_key, "experiment", id, &err),
+	    EXA_NOT_FOUND);
+	EXPECT(strstr(err.message, t.workspace) == NULL);
+	Exe__Access__V1__Principal reader = fixture_as_user(t.reader.id);
+	EXPECT_INT(delete_resource(&reader, "experiment", id, &err),
 	    EXA_PERMISSION_DENIED);
-	EXPECT_CONTAINS(err.message, "not a member");
+	EXPECT_CONTAINS(err.message, "role read_only");
 	EXPECT_INT(harness_sql_long(&h,
 	    "SELECT count(*) FROM resources WHERE external_id = $1", id, NULL),
 	    1);

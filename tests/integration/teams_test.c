@@ -325,12 +325,18 @@ personal_workspaces_have_one_member(void)
 	    other.id, EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &last_revision, &err),
 	    EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "personal workspace");
-	EXPECT_INT(fixture_change_role(h.client, other.id, owner.workspace,
+	EXPECT_INT(fixture_change_role(h.client, owner.id, owner.workspace,
 	    owner.id, EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &last_revision,
 	    &err), EXA_FAILED_PRECONDITION);
+	EXPECT_CONTAINS(err.message, "personal workspace");
 	EXPECT_INT(fixture_remove_member(h.client, owner.id, owner.workspace,
 	    owner.id, &last_revision, &err), EXA_FAILED_PRECONDITION);
 	EXPECT_CONTAINS(err.message, "personal workspace");
+	/* Anyone else is refused before the rule is told (see "strangers
+	 * learn nothing of a workspace's kind"). */
+	EXPECT_INT(fixture_change_role(h.client, other.id, owner.workspace,
+	    owner.id, EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &last_revision,
+	    &err), EXA_PERMISSION_DENIED);
 
 	Exe__Access__V1__Principal p = fixture_as_user(owner.id);
 	Exe__Access__V1__DeleteWorkspaceRequest del =
@@ -369,6 +375,96 @@ last_admin_cannot_be_demoted_or_removed(void)
 	    t.admin.id, EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &last_revision,
 	    &err), EXA_OK);
 	EXPECT_INT(admins_of(t.ws), 1);
+}
+
+/* same_but_ids says whether `a` and `b` read the same once every
+ * occurrence of `id_a` in `a` is taken for `id_b` (ids of one length). */
+static bool
+same_but_ids(const char *a, const char *id_a, const char *b, const char *id_b)
+{
+	char copy[600];
+	snprintf(copy, sizeof copy, "%s", a);
+	size_t n = strlen(id_a);
+	for (char *at = strstr(copy, id_a); at != NULL; at = strstr(at + n, id_a))
+		memcpy(at, id_b, n);
+	if (strcmp(copy, b) == 0)
+		return true;
+	fprintf(stderr, "  \"%s\"\n  differs from \"%s\"\n", a, b);
+	return false;
+}
+
+/* A stranger to a workspace (not a member, not an admin of its
+ * organisation) gets the same answer, word for word but for the id,
+ * whether it is a team or someone's personal workspace (SPEC R2:
+ * "nobody else can see anything in it"); only its owner hears R2's
+ * rule. */
+static void
+strangers_learn_nothing_of_a_workspaces_kind(void)
+{
+	struct team t;
+	make_team(&t, "Zoology");
+	struct fixture_user owner, stranger, target;
+	fixture_sign_up(h.client, "kindown", &owner);
+	fixture_sign_up(h.client, "kindstr", &stranger);
+	fixture_sign_up(h.client, "kindtgt", &target);
+	const char *spaces[] = {t.ws, owner.workspace};
+	exa_status codes[2][5];
+	char messages[2][5][512];
+	for (int k = 0; k < 2; k++) {
+		exa_error err;
+		codes[k][0] = fixture_add_member(h.client, stranger.id, spaces[k],
+		    target.id, EXE__ACCESS__V1__ROLE__ROLE_MEMBER, NULL, &err);
+		snprintf(messages[k][0], 512, "%s", err.message);
+		codes[k][1] = fixture_change_role(h.client, stranger.id,
+		    spaces[k], owner.id, EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY,
+		    NULL, &err);
+		snprintf(messages[k][1], 512, "%s", err.message);
+		codes[k][2] = fixture_remove_member(h.client, stranger.id,
+		    spaces[k], owner.id, NULL, &err);
+		snprintf(messages[k][2], 512, "%s", err.message);
+		Exe__Access__V1__Principal p = fixture_as_user(stranger.id);
+		Exe__Access__V1__CreateInvitationResponse *inv = NULL;
+		codes[k][3] = fixture_invite(h.client, &p, spaces[k],
+		    target.username, NULL, EXE__ACCESS__V1__ROLE__ROLE_MEMBER, 0,
+		    &inv, &err);
+		exa_free(inv);
+		snprintf(messages[k][3], 512, "%s", err.message);
+		Exe__Access__V1__GetWorkspaceRequest get =
+		    EXE__ACCESS__V1__GET_WORKSPACE_REQUEST__INIT;
+		get.actor = &p;
+		get.workspace_id = (char *)spaces[k];
+		Exe__Access__V1__GetWorkspaceResponse *w = NULL;
+		codes[k][4] = exa_get_workspace(h.client, &get, &w, &err);
+		exa_free(w);
+		snprintf(messages[k][4], 512, "%s", err.message);
+	}
+	for (int i = 0; i < 5; i++) {
+		EXPECT_INT(codes[0][i], EXA_PERMISSION_DENIED);
+		EXPECT_INT(codes[1][i], codes[0][i]);
+		EXPECT(same_but_ids(messages[1][i], owner.workspace, messages[0][i],
+		    t.ws));
+		EXPECT(strstr(messages[1][i], "personal") == NULL);
+		EXPECT(strstr(messages[0][i], t.org) == NULL);
+	}
+	/* Nothing was changed or recorded in either. */
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM activity WHERE actor_user_id = $1",
+	    stranger.id, NULL), 1); /* their own sign-up */
+	/* The owner, who has standing, is told the rule. */
+	exa_error err;
+	EXPECT_INT(fixture_add_member(h.client, owner.id, owner.workspace,
+	    target.id, EXE__ACCESS__V1__ROLE__ROLE_MEMBER, NULL, &err),
+	    EXA_FAILED_PRECONDITION);
+	EXPECT_CONTAINS(err.message, "personal workspace");
+	/* A member of the team who is not an organisation admin is refused
+	 * in the same words as a stranger, and an API key is refused as a
+	 * key wherever it asks. */
+	struct fixture_user m;
+	new_member(&t, "kindmem", EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &m);
+	EXPECT_INT(fixture_add_member(h.client, m.id, t.ws, target.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, NULL, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT(same_but_ids(err.message, m.id, messages[0][0], stranger.id));
 }
 
 /* change_role_as asks, as `actor`, for `user`'s role in `ws` to be `role`,
@@ -710,6 +806,8 @@ static const struct unit_case cases[] = {
         personal_workspaces_have_one_member},
     {"last admin cannot be demoted or removed",
         last_admin_cannot_be_demoted_or_removed},
+    {"strangers learn nothing of a workspace's kind",
+        strangers_learn_nothing_of_a_workspaces_kind},
     {"changing a role to the one held changes nothing",
         changing_a_role_to_the_one_held_changes_nothing},
     {"concurrent admin removals keep an admin",

@@ -27,10 +27,10 @@ struct user_case {
 static const struct user_case user_cases[] = {
 	{"missing workspace", {.workspace_exists = false}, "workspace.view",
 	 false, ROLE_NONE, "workspace " WS " does not exist"},
-	{"someone else's personal workspace",
+	{"someone else's personal workspace reads as a team",
 	 {.workspace_exists = true, .personal = true}, "experiment.view",
-	 false, ROLE_NONE, "user " USER " is not the owner of workspace " WS
-	 "; a personal workspace is visible to its owner only"},
+	 false, ROLE_NONE, "user " USER " is not a member "
+	 "of workspace " WS "; ask one of its admins for an invitation"},
 	{"not a member of a team", {.workspace_exists = true},
 	 "workspace.view", false, ROLE_NONE, "user " USER " is not a member "
 	 "of workspace " WS "; ask one of its admins for an invitation"},
