@@ -5,7 +5,9 @@
 #   docker run --rm -p 7400:7400 \
 #     -e EXE_ACCESS_DATABASE_URL=postgresql://USER:PASSWORD@HOST/exe_access \
 #     -e EXE_ACCESS_HASH_KEY_FILE=/run/secrets/hash.key \
-#     -v "$PWD/hash.key:/run/secrets/hash.key:ro" exe-access:local
+#     -e EXE_ACCESS_ACTIVITY_KEY_FILE=/run/secrets/activity.key \
+#     -v "$PWD/hash.key:/run/secrets/hash.key:ro" \
+#     -v "$PWD/activity.key:/run/secrets/activity.key:ro" exe-access:local
 #
 # Package names come from tools/deps.sh only; see deploy/README.md.
 

@@ -121,6 +121,8 @@ log "PostgreSQL at $PGHOST (shared_buffers $(cat "$tmp/sb"), fsync on, synchrono
 umask 077
 od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$tmp/hash.key"
 echo >>"$tmp/hash.key"
+od -An -tx1 -N32 /dev/urandom | tr -d ' \n' >"$tmp/activity.key"
+echo >>"$tmp/activity.key"
 "$daemon" --mint-token bench:admin >"$tmp/mint"
 sed -n 's/^line for the token file: //p' "$tmp/mint" >"$tmp/tokens"
 token=$(sed -n 's/^token ([^)]*): //p' "$tmp/mint")
@@ -164,12 +166,14 @@ start_daemons() {
 	rm -f "$tmp/cached.log" "$tmp/cold.log"
 	"$daemon" --listen="$cached_ipc" --listen="$cached_tcp" \
 		--database-url="$db" --hash-key-file="$tmp/hash.key" \
+		--activity-key-file="$tmp/activity.key" \
 		--token-file="$tmp/tokens" --workers="$workers" --cache-size=1200000 \
 		--metrics-address="$metrics" >"$tmp/cached.log" 2>&1 &
 	cached_pid=$!
 	pids="$pids $cached_pid"
 	"$daemon" --listen="$cold_ipc" --listen="$cold_tcp" \
 		--database-url="$db" --hash-key-file="$tmp/hash.key" \
+		--activity-key-file="$tmp/activity.key" \
 		--token-file="$tmp/tokens" --workers="$workers" --cache-size=0 \
 		--metrics-address="$cold_metrics" >"$tmp/cold.log" 2>&1 &
 	cold_pid=$!
@@ -199,7 +203,8 @@ new_db() {
 	rm -f "$tmp/migrate.log"
 	"$daemon" --listen="ipc://$tmp/migrate.sock" \
 		--database-url="host=$PGHOST user=$PGUSER dbname=$1" \
-		--hash-key-file="$tmp/hash.key" --token-file="$tmp/tokens" \
+		--hash-key-file="$tmp/hash.key" \
+		--activity-key-file="$tmp/activity.key" --token-file="$tmp/tokens" \
 		--workers=1 >"$tmp/migrate.log" 2>&1 &
 	mpid=$!
 	pids="$pids $mpid"
@@ -388,13 +393,15 @@ if [ "$replica" = 1 ]; then
 	replica_metrics=http://127.0.0.1:$((port + 5))
 	rm -f "$tmp/cold.log" "$tmp/replica.log"
 	"$daemon" --listen="$cold_ipc" --database-url="$db" \
-		--hash-key-file="$tmp/hash.key" --token-file="$tmp/tokens" \
+		--hash-key-file="$tmp/hash.key" \
+		--activity-key-file="$tmp/activity.key" --token-file="$tmp/tokens" \
 		--workers="$workers" --cache-size=0 >"$tmp/cold.log" 2>&1 &
 	cold_pid=$!
 	pids="$pids $cold_pid"
 	"$daemon" --listen="$replica_ipc" --database-url="$db" \
 		--read-database-url="host=$PGHOST port=5433 user=$PGUSER dbname=$db_name" \
-		--hash-key-file="$tmp/hash.key" --token-file="$tmp/tokens" \
+		--hash-key-file="$tmp/hash.key" \
+		--activity-key-file="$tmp/activity.key" --token-file="$tmp/tokens" \
 		--workers="$workers" --cache-size=0 \
 		--metrics-address="$replica_metrics" >"$tmp/replica.log" 2>&1 &
 	replica_pid=$!

@@ -56,6 +56,10 @@ static const struct opt opts[] = {
 	{"hash-key-file", OPT_STRING, FIELD(hash_key_file), NULL, 0, 0,
 	 "file holding the 64-hex-digit key that secrets are hashed with; "
 	 "required with --database-url (embedded default: created in --data-dir)"},
+	{"activity-key-file", OPT_STRING, FIELD(activity_key_file), NULL, 0, 0,
+	 "file holding the 64-hex-digit key that chains the activity log "
+	 "(not the hash key); required with --database-url, the same on "
+	 "every replica (embedded default: created in --data-dir)"},
 	{"token-file", OPT_STRING, FIELD(token_file), NULL, 0, 0,
 	 "file of callers' token hashes, `name scope hash` a line (make "
 	 "lines with --mint-token); required with --database-url (embedded "

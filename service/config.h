@@ -22,6 +22,7 @@ struct config {
 	char *data_dir;            /* embedded PostgreSQL and its secrets */
 	char *embedded_user;       /* account that runs PostgreSQL when root */
 	char *hash_key_file;       /* server-side key for secret hashes */
+	char *activity_key_file;   /* key of the activity log's hash chain */
 	char *token_file;          /* callers' token hashes */
 	char *log_level;
 	char *metrics_address;     /* http://HOST:PORT; NULL: off */

@@ -28,6 +28,7 @@ struct embedded {
 	char sock_dir[PATH_MAX];
 	char log_file[PATH_MAX];
 	char key_file[PATH_MAX];
+	char activity_key_file[PATH_MAX];
 	char token_file[PATH_MAX];
 	char dev_token_file[PATH_MAX];
 	char bin_dir[PATH_MAX / 2];
@@ -219,16 +220,16 @@ create_database(struct embedded *e, char *msg, size_t msg_size)
 	return rc;
 }
 
-/* write_hash_key creates the hash key file once: 32 random bytes in hex,
- * readable by this account only. */
+/* write_key creates a key file once (the hash key, the activity key): 32
+ * random bytes in hex, readable by this account only. */
 static int
-write_hash_key(const struct embedded *e, char *msg, size_t msg_size)
+write_key(const char *path, char *msg, size_t msg_size)
 {
-	int fd = open(e->key_file, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
 	if (fd < 0) {
 		if (errno == EEXIST)
 			return 0;
-		snprintf(msg, msg_size, "cannot create %s: %s", e->key_file,
+		snprintf(msg, msg_size, "cannot create %s: %s", path,
 		    strerror(errno));
 		return -1;
 	}
@@ -242,8 +243,8 @@ write_hash_key(const struct embedded *e, char *msg, size_t msg_size)
 	sodium_memzero(hex, sizeof hex);
 	close(fd);
 	if (n != (ssize_t)sizeof hex) {
-		unlink(e->key_file);
-		snprintf(msg, msg_size, "cannot write %s", e->key_file);
+		unlink(path);
+		snprintf(msg, msg_size, "cannot write %s", path);
 		return -1;
 	}
 	return 0;
@@ -345,6 +346,8 @@ embedded_start(struct embedded **out, const struct config *cfg, char *msg,
 	snprintf(e->log_file, sizeof e->log_file, "%s/log/postgresql.log",
 	    e->data_dir);
 	snprintf(e->key_file, sizeof e->key_file, "%s/hash.key", e->data_dir);
+	snprintf(e->activity_key_file, sizeof e->activity_key_file,
+	    "%s/activity.key", e->data_dir);
 	snprintf(e->token_file, sizeof e->token_file, "%s/tokens", e->data_dir);
 	snprintf(e->dev_token_file, sizeof e->dev_token_file, "%s/dev-token",
 	    e->data_dir);
@@ -369,7 +372,8 @@ embedded_start(struct embedded **out, const struct config *cfg, char *msg,
 	    init_cluster(e, msg, msg_size) != 0 ||
 	    start_cluster(e, msg, msg_size) != 0 ||
 	    create_database(e, msg, msg_size) != 0 ||
-	    write_hash_key(e, msg, msg_size) != 0 ||
+	    write_key(e->key_file, msg, msg_size) != 0 ||
+	    write_key(e->activity_key_file, msg, msg_size) != 0 ||
 	    write_dev_token(e, msg, msg_size) != 0) {
 		embedded_stop(e);
 		return -1;
@@ -388,6 +392,12 @@ const char *
 embedded_hash_key_file(const struct embedded *e)
 {
 	return e->key_file;
+}
+
+const char *
+embedded_activity_key_file(const struct embedded *e)
+{
+	return e->activity_key_file;
 }
 
 const char *

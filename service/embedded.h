@@ -24,6 +24,10 @@ const char *embedded_conninfo(const struct embedded *e);
 /* embedded_hash_key_file is the path of the hash key in the data dir. */
 const char *embedded_hash_key_file(const struct embedded *e);
 
+/* embedded_activity_key_file is the path of the activity key in the data
+ * dir. */
+const char *embedded_activity_key_file(const struct embedded *e);
+
 /* embedded_token_file is the token file in the data dir. On first start
  * it is created with one development admin token, whose secret is written
  * (mode 0600) to embedded_dev_token_file, so the quick start works in one

@@ -1,9 +1,9 @@
 /* exe-accessd: start-up, signal handling and orderly shutdown.
  *
- * Start: configuration → (embedded PostgreSQL) → hash key → wait for the
- * database → migrations → database workers → listeners. Then the main
- * thread waits for signals: SIGTERM or SIGINT drain in-flight requests and
- * exit 0; SIGHUP reloads the token file. */
+ * Start: configuration → (embedded PostgreSQL) → hash and activity keys →
+ * wait for the database → migrations → database workers → listeners. Then
+ * the main thread waits for signals: SIGTERM or SIGINT drain in-flight
+ * requests and exit 0; SIGHUP reloads the token file. */
 #include <errno.h>
 #include <jansson.h>
 #include <libpq-fe.h>
@@ -19,6 +19,7 @@
 #include "authz/cache.h"
 #include "authz/cache_feed.h"
 #include "base/log.h"
+#include "base/secrets.h"
 #include "base/status.h"
 #include "config.h"
 #include "dispatch.h"
@@ -33,34 +34,36 @@
 #include "transport/http.h"
 #include "transport/server.h"
 
-/* load_hash_key reads 64 hex digits from `path` into guarded memory. */
+/* load_key reads a key file (`flag` names its option in messages): 64 hex
+ * digits, read with read(2) into guarded memory, returned read-only
+ * (CHAIN_KEY_BYTES = SECRET_HASH_KEY_BYTES = 32 bytes). The file's text
+ * passes through no stdio buffer, and is wiped. */
 static unsigned char *
-load_hash_key(const char *path, char *msg, size_t msg_size)
+load_key(const char *flag, const char *path, char *msg, size_t msg_size)
 {
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(msg, msg_size, "--hash-key-file: cannot read %s: %s",
-		    path, strerror(errno));
+	char *hex = NULL;
+	size_t len = 0;
+	int err = secret_file_read(path, 130, &hex, &len);
+	if (err != 0) {
+		snprintf(msg, msg_size, "%s: cannot read %s: %s", flag, path,
+		    err == EFBIG ? "longer than a key" : strerror(err));
 		return NULL;
 	}
-	char *hex = sodium_malloc(130);
 	unsigned char *key = sodium_malloc(crypto_generichash_KEYBYTES);
 	size_t key_len = 0;
-	bool ok = hex != NULL && key != NULL &&
-	    fgets(hex, 130, f) != NULL &&
-	    sodium_hex2bin(key, crypto_generichash_KEYBYTES, hex, strlen(hex),
-	        "\n", &key_len, NULL) == 0 &&
+	bool ok = key != NULL &&
+	    sodium_hex2bin(key, crypto_generichash_KEYBYTES, hex, len, "\n",
+	        &key_len, NULL) == 0 &&
 	    key_len == crypto_generichash_KEYBYTES;
-	fclose(f);
-	if (hex != NULL)
-		sodium_free(hex);
+	sodium_free(hex);
 	if (!ok) {
-		sodium_free(key);
+		if (key != NULL)
+			sodium_free(key);
 		snprintf(msg, msg_size,
-		    "--hash-key-file: %s must hold 64 hex digits (32 bytes); "
+		    "%s: %s must hold 64 hex digits (32 bytes); "
 		    "make one with: head -c 32 /dev/urandom | od -An -tx1 | "
 		    "tr -d ' \\n'",
-		    path);
+		    flag, path);
 		return NULL;
 	}
 	sodium_mprotect_readonly(key);
@@ -109,8 +112,9 @@ raise_open_files(long max_connections)
  * `timeout_s` seconds, applies the migrations, and reads the revision the
  * change log stands at. */
 static int
-prepare_database(const char *conninfo, long timeout_s, uint64_t *revision,
-    char *msg, size_t msg_size)
+prepare_database(const char *conninfo, long timeout_s,
+    const unsigned char *activity_key, uint64_t *revision, char *msg,
+    size_t msg_size)
 {
 	time_t give_up = time(NULL) + timeout_s;
 	unsigned delay_ms = 100;
@@ -135,7 +139,7 @@ prepare_database(const char *conninfo, long timeout_s, uint64_t *revision,
 		if (delay_ms < 2000)
 			delay_ms *= 2;
 	}
-	int rc = migrate_run(conn, msg, msg_size);
+	int rc = migrate_run(conn, activity_key, msg, msg_size);
 	if (rc == STATUS_OK && db_current_revision(conn, revision) != STATUS_OK) {
 		snprintf(msg, msg_size, "cannot read the revision: %s",
 		    PQerrorMessage(conn));
@@ -196,6 +200,7 @@ main(int argc, char **argv)
 	struct conns *conns = NULL;
 	struct embedded *embedded = NULL;
 	unsigned char *hash_key = NULL;
+	unsigned char *activity_key = NULL;
 	struct workers *workers = NULL;
 	struct replicas *replicas = NULL;
 	struct server *server = NULL;
@@ -215,6 +220,7 @@ main(int argc, char **argv)
 
 	const char *conninfo = cfg.database_url;
 	const char *key_file = cfg.hash_key_file;
+	const char *activity_key_file = cfg.activity_key_file;
 	const char *token_file = cfg.token_file;
 	if (conninfo == NULL) {
 		if (embedded_start(&embedded, &cfg, msg, sizeof msg) != 0) {
@@ -224,6 +230,8 @@ main(int argc, char **argv)
 		conninfo = embedded_conninfo(embedded);
 		if (key_file == NULL)
 			key_file = embedded_hash_key_file(embedded);
+		if (activity_key_file == NULL)
+			activity_key_file = embedded_activity_key_file(embedded);
 		if (token_file == NULL)
 			token_file = embedded_token_file(embedded);
 	}
@@ -234,11 +242,32 @@ main(int argc, char **argv)
 		    "are stored as keyed hashes");
 		goto out;
 	}
-	hash_key = load_hash_key(key_file, msg, sizeof msg);
+	hash_key = load_key("--hash-key-file", key_file, msg, sizeof msg);
 	if (hash_key == NULL) {
 		exit_code = main_fail("start_failed", msg);
 		goto out;
 	}
+	if (activity_key_file == NULL) {
+		exit_code = main_fail("start_failed",
+		    "--activity-key-file is required with --database-url: the "
+		    "activity log is chained with a key of its own (make one as "
+		    "for --hash-key-file; not the same key)");
+		goto out;
+	}
+	activity_key = load_key(
+	    "--activity-key-file", activity_key_file, msg, sizeof msg);
+	if (activity_key == NULL) {
+		exit_code = main_fail("start_failed", msg);
+		goto out;
+	}
+	if (sodium_memcmp(activity_key, hash_key, crypto_generichash_KEYBYTES) ==
+	    0) {
+		exit_code = main_fail("start_failed",
+		    "--activity-key-file holds the same key as --hash-key-file; "
+		    "give the activity log a key of its own");
+		goto out;
+	}
+	db_set_activity_key(activity_key);
 	if (token_file == NULL) {
 		exit_code = main_fail("start_failed",
 		    "--token-file is required with --database-url: every caller "
@@ -252,8 +281,8 @@ main(int argc, char **argv)
 	if (tokens_count(tokens) == 0)
 		log_warn("no_callers", "{s:s}", "token_file", token_file);
 	uint64_t revision = 0;
-	if (prepare_database(conninfo, cfg.db_connect_timeout_s, &revision, msg,
-	        sizeof msg) != 0) {
+	if (prepare_database(conninfo, cfg.db_connect_timeout_s, activity_key,
+	        &revision, msg, sizeof msg) != 0) {
 		exit_code = main_fail("database_failed", msg);
 		goto out;
 	}
@@ -356,6 +385,8 @@ out:
 	embedded_stop(embedded);
 	if (hash_key != NULL)
 		sodium_free(hash_key);
+	if (activity_key != NULL)
+		sodium_free(activity_key);
 	log_info("exited", "{s:i}", "code", exit_code);
 	config_free(&cfg);
 	return exit_code;

@@ -3,10 +3,12 @@
 #include "store/db.h"
 
 #include <libpq-events.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/chain.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/status.h"
@@ -404,31 +406,124 @@ db_set_revision_hook(db_revision_fn fn, void *arg)
 	db_revision_hook_arg = arg;
 }
 
+/* The activity key (db_set_activity_key); read-only after start. */
+static const unsigned char *db_activity_key;
+
+void
+db_set_activity_key(const unsigned char *key)
+{
+	db_activity_key = key;
+}
+
+/* db_parse_hash reads a bytea column in PostgreSQL's hex form ("\x" and
+ * 64 hex digits) into `out`. */
+static bool
+db_parse_hash(const char *text, unsigned char out[CHAIN_HASH_BYTES])
+{
+	size_t len = 0;
+	return text[0] == '\\' && text[1] == 'x' &&
+	    sodium_hex2bin(out, CHAIN_HASH_BYTES, text + 2, strlen(text + 2),
+	        NULL, &len, NULL) == 0 &&
+	    len == CHAIN_HASH_BYTES;
+}
+
+static const char *
+db_text_or_null(const PGresult *res, int col)
+{
+	return PQgetisnull(res, 0, col) ? NULL : PQgetvalue(res, 0, col);
+}
+
 int
 db_record_change(PGconn *conn, const struct db_change *c, uint64_t *revision)
 {
-	static const char sql[] =
-	    "WITH r AS (UPDATE revision_counter SET value = value + 1"
-	    "           RETURNING value),"
-	    " c AS (INSERT INTO change_log (revision, kind, workspace_id,"
+	/* Two statements. The first takes the revision row, which every
+	 * write locks to COMMIT (so writers follow one another), and with it
+	 * the chain's head: its length and newest hash, read from the row's
+	 * latest version by the UPDATE itself (a subquery would see the
+	 * statement's snapshot, from before the lock was granted, and fork
+	 * the chain). It also moves the workspace's (or organisation's)
+	 * newest place, and returns the new record's id, its time and the
+	 * ids as PostgreSQL spells them, for the hash. The second writes the
+	 * change-log row, the record and the new head. */
+	static const char take_sql[] =
+	    "WITH r AS (UPDATE revision_counter SET value = value + 1,"
+	    "             activity_count = activity_count + 1"
+	    "           RETURNING value, activity_count, activity_head),"
+	    " s AS (INSERT INTO activity_scopes (scope, last_seq)"
+	    "       SELECT coalesce($1::uuid, $2::uuid), activity_count FROM r"
+	    "       ON CONFLICT (scope) DO UPDATE"
+	    "       SET prev_seq = activity_scopes.last_seq,"
+	    "           last_seq = excluded.last_seq"
+	    "       RETURNING prev_seq)"
+	    " SELECT r.value, r.activity_count, r.activity_head,"
+	    "   coalesce((SELECT prev_seq FROM s), 0),"
+	    "   nextval('activity_id_seq'), unix_us(now()),"
+	    "   $1::uuid::text, $2::uuid::text, $3::uuid::text, $4::uuid::text"
+	    " FROM r";
+	static const char write_sql[] =
+	    "WITH c AS (INSERT INTO change_log (revision, kind, workspace_id,"
 	    "         user_id, api_key_id, organization_id, resource_type,"
 	    "         resource_id)"
-	    "       SELECT value, $1, $2, $3, $4, $11, $8, $9 FROM r),"
-	    " n AS (SELECT pg_notify('exe_access_changes', value::text) FROM r)"
-	    " INSERT INTO activity (workspace_id, organization_id,"
+	    "       VALUES ($1::bigint, $2, $3::uuid, $4::uuid, $5::uuid,"
+	    "         $6::uuid, $7, $8)),"
+	    " n AS (SELECT pg_notify('exe_access_changes', $1::bigint::text)),"
+	    " h AS (UPDATE revision_counter SET activity_head = $15::bytea)"
+	    " INSERT INTO activity (id, workspace_id, organization_id,"
 	    "   actor_user_id, actor_api_key_id, action, resource_type,"
-	    "   resource_id, detail, revision)"
-	    " SELECT $2, $11, $5, $6, $7, $8, $9, coalesce($10, ''), value"
-	    " FROM r, (SELECT count(*) FROM n) AS notified RETURNING revision";
-	const char *params[] = {c->kind, c->workspace_id, c->user_id,
-	    c->api_key_id, c->actor_user_id, c->actor_key_id, c->action,
-	    c->resource_type, c->resource_id, c->detail, c->organization_id};
+	    "   resource_id, detail, revision, chain_seq, prev_hash, scope_prev,"
+	    "   hash)"
+	    " OVERRIDING SYSTEM VALUE"
+	    " SELECT $9::bigint, $3::uuid, $6::uuid, $10::uuid, $11::uuid, $12,"
+	    "   $7, $8, $13, $1::bigint, $14::bigint, $16::bytea, $17::bigint,"
+	    "   $15::bytea"
+	    " FROM (SELECT count(*) FROM n) AS notified";
+	if (db_activity_key == NULL) {
+		log_error("activity_key_missing", "{s:s}", "action", c->action);
+		return STATUS_INTERNAL;
+	}
+	const char *take_params[] = {c->workspace_id, c->organization_id,
+	    c->actor_user_id, c->actor_key_id};
 	PGresult *res;
-	int rc = db_exec(conn, sql, 11, params, &res, NULL);
+	int rc = db_exec(conn, take_sql, 4, take_params, &res, NULL);
 	if (rc != STATUS_OK)
 		return rc;
-	*revision = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	unsigned char prev[CHAIN_HASH_BYTES], hash[CHAIN_HASH_BYTES];
+	if (PQntuples(res) != 1 || !db_parse_hash(PQgetvalue(res, 0, 2), prev)) {
+		PQclear(res);
+		log_error("activity_head_unreadable", "{s:s}", "action", c->action);
+		return STATUS_INTERNAL;
+	}
+	const char *detail = c->detail != NULL ? c->detail : "";
+	struct chain_record rec = {
+	    .seq = strtoull(PQgetvalue(res, 0, 1), NULL, 10),
+	    .prev = prev,
+	    .id = strtoll(PQgetvalue(res, 0, 4), NULL, 10),
+	    .revision = strtoull(PQgetvalue(res, 0, 0), NULL, 10),
+	    .at_us = strtoll(PQgetvalue(res, 0, 5), NULL, 10),
+	    .scope_prev = strtoull(PQgetvalue(res, 0, 3), NULL, 10),
+	    .workspace_id = db_text_or_null(res, 6),
+	    .organization_id = db_text_or_null(res, 7),
+	    .actor_user_id = db_text_or_null(res, 8),
+	    .actor_api_key_id = db_text_or_null(res, 9),
+	    .action = c->action,
+	    .resource_type = c->resource_type,
+	    .resource_id = c->resource_id,
+	    .detail = detail,
+	};
+	chain_hash(db_activity_key, &rec, hash);
+	char hash_hex[2 * CHAIN_HASH_BYTES + 3], prev_hex[2 * CHAIN_HASH_BYTES + 3];
+	db_hex(hash, sizeof hash, hash_hex);
+	db_hex(prev, sizeof prev, prev_hex);
+	const char *write_params[] = {PQgetvalue(res, 0, 0), c->kind,
+	    rec.workspace_id, c->user_id, c->api_key_id, rec.organization_id,
+	    c->resource_type, c->resource_id, PQgetvalue(res, 0, 4),
+	    rec.actor_user_id, rec.actor_api_key_id, c->action, detail,
+	    PQgetvalue(res, 0, 1), hash_hex, prev_hex, PQgetvalue(res, 0, 3)};
+	rc = db_exec(conn, write_sql, 17, write_params, NULL, NULL);
 	PQclear(res);
+	if (rc != STATUS_OK)
+		return rc;
+	*revision = rec.revision;
 	if (db_revision_hook != NULL)
 		db_revision_hook(db_revision_hook_arg, *revision);
 	return STATUS_OK;

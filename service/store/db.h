@@ -104,11 +104,18 @@ struct db_change {
 };
 
 /* db_record_change bumps the revision and writes the change-log row and
- * the activity record, in the caller's transaction; returns the new
- * revision in *revision. Call it last in a transaction: it holds the
- * revision row lock until COMMIT. */
+ * the activity record, chained to the record before it (base/chain.h,
+ * with the key db_set_activity_key gave), in the caller's transaction;
+ * returns the new revision in *revision. Call it last in a transaction:
+ * it holds the revision row lock, and with it the chain's head, until
+ * COMMIT. STATUS_INTERNAL if no activity key was set. */
 int db_record_change(PGconn *conn, const struct db_change *change,
     uint64_t *revision) __attribute__((warn_unused_result));
+
+/* db_set_activity_key makes `key` (CHAIN_KEY_BYTES, kept by the caller
+ * for the life of the process) the key db_record_change hashes activity
+ * records with. Call it before any worker starts. */
+void db_set_activity_key(const unsigned char *key);
 
 /* db_revision_fn is told each revision db_record_change takes, before
  * the transaction commits: while its write holds the revision row, so no

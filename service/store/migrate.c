@@ -3,9 +3,11 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/log.h"
 #include "base/status.h"
+#include "store/chain.h"
 
 /* Any fixed number, the same in every replica: "exe-acc" in ASCII. */
 #define MIGRATE_LOCK_KEY "28561348596163427"
@@ -46,8 +48,22 @@ applied_version(PGconn *conn, int *version, char *msg, size_t msg_size)
 	return STATUS_OK;
 }
 
+/* migrate_step runs the part of migration `m` that SQL cannot do, in its
+ * transaction, after its SQL: hashing the activity records that the
+ * chain's migration numbered (its key never reaches the database). */
 static int
-apply_one(PGconn *conn, const struct migration *m, char *msg, size_t msg_size)
+migrate_step(PGconn *conn, const struct migration *m,
+    const unsigned char *activity_key, char *msg, size_t msg_size)
+{
+	const char *base = strchr(m->name, '_');
+	if (base != NULL && strcmp(base + 1, "activity_chain.sql") == 0)
+		return chain_seal_existing(conn, activity_key, msg, msg_size);
+	return STATUS_OK;
+}
+
+static int
+apply_one(PGconn *conn, const struct migration *m,
+    const unsigned char *activity_key, char *msg, size_t msg_size)
 {
 	char version[16];
 	snprintf(version, sizeof version, "%d", m->version);
@@ -55,6 +71,8 @@ apply_one(PGconn *conn, const struct migration *m, char *msg, size_t msg_size)
 	int rc = exec_simple(conn, "BEGIN", msg, msg_size);
 	if (rc == STATUS_OK)
 		rc = exec_simple(conn, m->sql, msg, msg_size);
+	if (rc == STATUS_OK)
+		rc = migrate_step(conn, m, activity_key, msg, msg_size);
 	if (rc == STATUS_OK) {
 		PGresult *res = PQexecParams(conn,
 		    "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
@@ -81,7 +99,8 @@ apply_one(PGconn *conn, const struct migration *m, char *msg, size_t msg_size)
 }
 
 int
-migrate_run(PGconn *conn, char *msg, size_t msg_size)
+migrate_run(PGconn *conn, const unsigned char *activity_key, char *msg,
+    size_t msg_size)
 {
 	int rc = exec_simple(conn, "SELECT pg_advisory_lock(" MIGRATE_LOCK_KEY ")",
 	    msg, msg_size);
@@ -98,7 +117,8 @@ migrate_run(PGconn *conn, char *msg, size_t msg_size)
 		rc = applied_version(conn, &have, msg, msg_size);
 	for (size_t i = 0; rc == STATUS_OK && i < migrate_count; i++) {
 		if (migrate_all[i].version > have)
-			rc = apply_one(conn, &migrate_all[i], msg, msg_size);
+			rc = apply_one(conn, &migrate_all[i], activity_key, msg,
+			    msg_size);
 	}
 	if (rc == STATUS_OK && have > migrate_latest())
 		log_warn("schema_newer", "{s:i, s:i}", "database_version", have,

@@ -19,9 +19,12 @@ extern const struct migration migrate_all[];
 extern const size_t migrate_count;
 
 /* migrate_run applies every migration the database lacks, each in its own
- * transaction, under the advisory lock. Returns a status code; on failure
- * writes a message naming the migration into `msg`. */
-int migrate_run(PGconn *conn, char *msg, size_t msg_size)
+ * transaction, under the advisory lock. The migration that adds the
+ * activity chain also hashes the records it finds, with `activity_key`
+ * (CHAIN_KEY_BYTES), in its transaction. Returns a status code; on
+ * failure writes a message naming the migration into `msg`. */
+int migrate_run(PGconn *conn, const unsigned char *activity_key, char *msg,
+    size_t msg_size)
     __attribute__((warn_unused_result));
 
 /* migrate_latest is the highest version this binary knows. */

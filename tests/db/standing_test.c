@@ -214,7 +214,8 @@ main(void)
 		return 1;
 	harness_start_db(&h, "standing");
 	char msg[256];
-	if (migrate_run(h.db, msg, sizeof msg) != STATUS_OK) {
+	static const unsigned char activity_key[32] = {1};
+	if (migrate_run(h.db, activity_key, msg, sizeof msg) != STATUS_OK) {
 		fprintf(stderr, "migrations: %s\n", msg);
 		return 1;
 	}

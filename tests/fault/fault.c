@@ -302,14 +302,16 @@ fault_daemon_start(struct harness *h, const char *const *extra)
 	const char *daemon = getenv("EXA_TEST_DAEMON");
 	if (daemon == NULL)
 		die("EXA_TEST_DAEMON is not set: run through ctest");
-	char listen[400], db[600], key[400], tokens[400];
+	char listen[400], db[600], key[400], activity_key[400], tokens[400];
 	snprintf(listen, sizeof listen, "--listen=%s", h->url);
 	snprintf(db, sizeof db, "--database-url=%s", h->conninfo);
 	snprintf(key, sizeof key, "--hash-key-file=%s", h->key_path);
+	snprintf(activity_key, sizeof activity_key, "--activity-key-file=%s",
+	    h->activity_key_path);
 	snprintf(tokens, sizeof tokens, "--token-file=%s", h->token_path);
-	const char *argv[40] = {
-	    daemon, listen, db, key, tokens, "--log-level=info"};
-	size_t n = 6;
+	const char *argv[40] = {daemon, listen, db, key, activity_key, tokens,
+	    "--log-level=info"};
+	size_t n = 7;
 	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 39; i++)
 		argv[n++] = extra[i];
 	argv[n] = NULL;

@@ -216,13 +216,16 @@ spawn_wait_ready(struct harness *h)
 static void
 spawn_with_db(struct harness *h, const char *const *extra_args)
 {
-	char listen[400], db[600], key[400], tokens[400];
+	char listen[400], db[600], key[400], activity_key[400], tokens[400];
 	snprintf(listen, sizeof listen, "--listen=%s", h->url);
 	snprintf(db, sizeof db, "--database-url=%s", h->conninfo);
 	snprintf(key, sizeof key, "--hash-key-file=%s", h->key_path);
+	snprintf(activity_key, sizeof activity_key, "--activity-key-file=%s",
+	    h->activity_key_path);
 	snprintf(tokens, sizeof tokens, "--token-file=%s", h->token_path);
-	const char *args[32] = {listen, db, key, tokens, "--log-level=debug"};
-	size_t n = 5;
+	const char *args[32] = {
+	    listen, db, key, activity_key, tokens, "--log-level=debug"};
+	size_t n = 6;
 	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL && n < 31;
 	     i++)
 		args[n++] = extra_args[i];
@@ -291,6 +294,13 @@ harness_start_db(struct harness *h, const char *name)
 	fprintf(f, "%s\n",
 	    "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff");
 	fclose(f);
+	snprintf(h->activity_key_path, sizeof h->activity_key_path,
+	    "%s/activity.key", h->dir);
+	f = fopen(h->activity_key_path, "w");
+	if (f == NULL)
+		die("cannot write %s", h->activity_key_path);
+	fprintf(f, "%s\n", HARNESS_ACTIVITY_KEY_HEX);
+	fclose(f);
 
 	write_tokens(h);
 	h->db = PQconnectdb(h->conninfo);
@@ -305,6 +315,8 @@ harness_share_db(struct harness *h2, const struct harness *h)
 	snprintf(h2->dbname, sizeof h2->dbname, "%s", h->dbname);
 	snprintf(h2->conninfo, sizeof h2->conninfo, "%s", h->conninfo);
 	snprintf(h2->key_path, sizeof h2->key_path, "%s", h->key_path);
+	snprintf(h2->activity_key_path, sizeof h2->activity_key_path, "%s",
+	    h->activity_key_path);
 	snprintf(h2->token_path, sizeof h2->token_path, "%s", h->token_path);
 	snprintf(h2->token, sizeof h2->token, "%s", h->token);
 	snprintf(h2->check_token, sizeof h2->check_token, "%s", h->check_token);

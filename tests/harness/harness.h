@@ -12,6 +12,11 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/* The activity key every test daemon chains its log with (a test may
+ * recompute a record's hash with it). Not the hash key. */
+#define HARNESS_ACTIVITY_KEY_HEX                                              \
+	"a0a1a2a3a4a5a6a7a8a9aaabacadaeafb0b1b2b3b4b5b6b7b8b9babbbcbdbebf"
+
 struct harness {
 	pid_t pid;
 	char dir[256];       /* temporary directory of this daemon */
@@ -20,6 +25,7 @@ struct harness {
 	char conninfo[512];
 	char log_path[300];
 	char key_path[300];
+	char activity_key_path[300];
 	char token_path[300];
 	char token[64];       /* an admin caller token the daemon accepts */
 	char check_token[64]; /* a check-scoped one */
@@ -42,10 +48,11 @@ void harness_start(struct harness *h, const char *name,
  * open-file limit). */
 void harness_spawn(struct harness *h, const char *const *extra_args);
 
-/* harness_start_db creates h's database and hash key (no daemon yet). */
+/* harness_start_db creates h's database, hash key and activity key (no
+ * daemon yet). */
 void harness_start_db(struct harness *h, const char *name);
 
-/* harness_share_db points h2 at h's database and hash key, with its own
+/* harness_share_db points h2 at h's database and keys, with its own
  * directory and ipc path (no daemon yet). */
 void harness_share_db(struct harness *h2, const struct harness *h);
 

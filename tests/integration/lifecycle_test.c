@@ -215,7 +215,8 @@ bad_configuration_is_refused_with_the_option_named(void)
 	EXPECT_CONTAINS(out, "EXE_ACCESS_DATABASE_URL");
 	EXPECT_CONTAINS(out, "EXE_ACCESS_TOKEN_FILE");
 
-	/* Every caller authenticates: no token file, no start. */
+	/* The activity log has a key of its own: none, an unreadable one or
+	 * the hash key itself, no start. */
 	char key[] = "/tmp/exa-lifecycle-key.XXXXXX";
 	int fd = mkstemp(key);
 	EXPECT(fd >= 0);
@@ -225,9 +226,34 @@ bad_configuration_is_refused_with_the_option_named(void)
 	snprintf(key_flag, sizeof key_flag, "--hash-key-file=%s", key);
 	EXPECT_INT(run_daemon((const char *const[]){"--database-url=host=/x",
 	    key_flag, NULL}, out, sizeof out), 1);
+	EXPECT_CONTAINS(out, "--activity-key-file is required");
+	EXPECT_INT(run_daemon((const char *const[]){"--database-url=host=/x",
+	    key_flag, "--activity-key-file=/nonexistent/akey", NULL}, out,
+	    sizeof out), 1);
+	EXPECT_CONTAINS(out, "/nonexistent/akey");
+	char same_flag[64];
+	snprintf(same_flag, sizeof same_flag, "--activity-key-file=%s", key);
+	EXPECT_INT(run_daemon((const char *const[]){"--database-url=host=/x",
+	    key_flag, same_flag, NULL}, out, sizeof out), 1);
+	EXPECT_CONTAINS(out, "same key as --hash-key-file");
+	char akey[] = "/tmp/exa-lifecycle-akey.XXXXXX";
+	fd = mkstemp(akey);
+	EXPECT(fd >= 0);
+	static const char activity_hex[] =
+	    "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100\n";
+	if (write(fd, activity_hex, sizeof activity_hex - 1) !=
+	    (ssize_t)(sizeof activity_hex - 1))
+		EXPECT(!"cannot write the activity key file");
+	close(fd);
+	char akey_flag[64];
+	snprintf(akey_flag, sizeof akey_flag, "--activity-key-file=%s", akey);
+
+	/* Every caller authenticates: no token file, no start. */
+	EXPECT_INT(run_daemon((const char *const[]){"--database-url=host=/x",
+	    key_flag, akey_flag, NULL}, out, sizeof out), 1);
 	EXPECT_CONTAINS(out, "--token-file");
 	EXPECT_INT(run_daemon((const char *const[]){"--database-url=host=/x",
-	    key_flag, "--token-file=/nonexistent/tokens", NULL}, out,
+	    key_flag, akey_flag, "--token-file=/nonexistent/tokens", NULL}, out,
 	    sizeof out), 1);
 	EXPECT_CONTAINS(out, "/nonexistent/tokens");
 
@@ -247,8 +273,8 @@ bad_configuration_is_refused_with_the_option_named(void)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	EXPECT_INT(run_daemon((const char *const[]){
 	    "--database-url=host=/nonexistent/socket/dir dbname=x",
-	    key_flag, token_flag, "--db-connect-timeout=2", NULL}, out,
-	    sizeof out), 1);
+	    key_flag, akey_flag, token_flag, "--db-connect-timeout=2", NULL},
+	    out, sizeof out), 1);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double waited = (double)(t1.tv_sec - t0.tv_sec) +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -258,6 +284,7 @@ bad_configuration_is_refused_with_the_option_named(void)
 	EXPECT_CONTAINS(out, "did not accept connections within 2s");
 	unlink(token_file);
 	unlink(key);
+	unlink(akey);
 
 	/* Minting prints a token and the line that admits it. */
 	EXPECT_INT(run_daemon((const char *const[]){"--mint-token=web:check",
@@ -290,6 +317,25 @@ embedded_default_runs_its_own_postgresql(void)
 	EXPECT_INT(fixture_create_user(h.client, "embedded1", NULL, NULL, NULL,
 	    &err), EXA_OK);
 	EXPECT(access(pidfile, F_OK) == 0);
+	/* It made an activity key beside the hash key: its own, private. */
+	char hash_key[400], activity_key[400];
+	snprintf(hash_key, sizeof hash_key, "%s/hash.key", data);
+	snprintf(activity_key, sizeof activity_key, "%s/activity.key", data);
+	struct stat st;
+	EXPECT(stat(activity_key, &st) == 0 && (st.st_mode & 0777) == 0600);
+	char a[80] = "", k[80] = "";
+	FILE *f = fopen(activity_key, "r");
+	if (f != NULL) {
+		EXPECT(fgets(a, sizeof a, f) != NULL);
+		fclose(f);
+	}
+	f = fopen(hash_key, "r");
+	if (f != NULL) {
+		EXPECT(fgets(k, sizeof k, f) != NULL);
+		fclose(f);
+	}
+	EXPECT_INT((int)strlen(a), 65);
+	EXPECT(strcmp(a, k) != 0);
 	/* PostgreSQL stops with the daemon. */
 	EXPECT_INT(harness_stop(&h), 0);
 	EXPECT(access(pidfile, F_OK) != 0);

@@ -107,9 +107,10 @@ the_daemon_refuses_a_bad_key(void)
 	snprintf(flags[2], sizeof flags[2], "--tls-key=%s/ca.pem", dir);
 	char cmd[4096];
 	snprintf(cmd, sizeof cmd,
-	    "%s %s %s %s --database-url='%s' --hash-key-file=%s --token-file=%s"
-	    " > %s/bad.log 2>&1", getenv("EXA_TEST_DAEMON"), flags[0], flags[1],
-	    flags[2], h.conninfo, h.key_path, h.token_path, dir);
+	    "%s %s %s %s --database-url='%s' --hash-key-file=%s"
+	    " --activity-key-file=%s --token-file=%s > %s/bad.log 2>&1",
+	    getenv("EXA_TEST_DAEMON"), flags[0], flags[1], flags[2], h.conninfo,
+	    h.key_path, h.activity_key_path, h.token_path, dir);
 	int status = system(cmd);
 	EXPECT(WIFEXITED(status) && WEXITSTATUS(status) == 1);
 	snprintf(cmd, sizeof cmd, "grep -q 'tls-key' %s/bad.log", dir);
