@@ -18,6 +18,7 @@
 
 #include "authz/cache.h"
 #include "authz/cache_feed.h"
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/secrets.h"
 #include "base/status.h"
@@ -365,9 +366,12 @@ main(int argc, char **argv)
 		log_info("stopping", "{s:s}", "signal", strsignal(sig));
 		break;
 	}
+	uint64_t drain_start = clock_mono_ns();
 	size_t left = server_drain(server, cfg.drain_timeout_ms);
 	if (left > 0)
 		log_warn("drain_incomplete", "{s:i}", "unanswered", (int)left);
+	log_info("drained", "{s:i}", "ms",
+	    (int)((clock_mono_ns() - drain_start) / 1000000));
 	exit_code = 0;
 
 out:

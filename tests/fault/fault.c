@@ -379,6 +379,23 @@ fault_daemon_kill(struct harness *h)
 	h->pid = 0;
 }
 
+/* fault_print_stacks prints every thread's stack of `pid`, a daemon that
+ * did not stop, when gdb is there to read them. */
+static void
+fault_print_stacks(pid_t pid)
+{
+	if (access("/usr/bin/gdb", X_OK) != 0)
+		return;
+	char cmd[128];
+	snprintf(cmd, sizeof cmd,
+	    "/usr/bin/gdb -p %d -batch -ex 'thread apply all bt' >&2 "
+	    "2>/dev/null",
+	    (int)pid);
+	fprintf(stderr, "  the daemon did not stop; its threads:\n");
+	if (system(cmd) != 0)
+		fprintf(stderr, "  (gdb could not read them)\n");
+}
+
 int
 fault_daemon_stop(struct harness *h)
 {
@@ -396,6 +413,7 @@ fault_daemon_stop(struct harness *h)
 			usleep(10000);
 		}
 		if (result == -1) {
+			fault_print_stacks(h->pid);
 			kill(h->pid, SIGKILL);
 			waitpid(h->pid, NULL, 0);
 		}
