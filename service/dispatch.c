@@ -112,8 +112,8 @@
 	.validate = resources_list_validate, .handle = resources_list
 #define ROW_RecordActivity .flags = WRITES | ACTOR, \
 	.validate = activity_record_validate, .handle = activity_record
-#define ROW_ListActivity .flags = CHECK | ACTOR | WORKSPACE | PAGED, \
-	.handle = activity_list
+#define ROW_ListActivity .flags = CHECK | ACTOR | PAGED, \
+	.validate = activity_list_validate, .handle = activity_list
 /* clang-format on */
 
 #define DISPATCH_ROW(Svc, svc, Method, method, fn, Req, req, Resp, resp)     \

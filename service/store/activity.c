@@ -1,5 +1,6 @@
-/* The activity log's SQL: one record by its revision, and newest-first
- * keyset pages over the (workspace_id, id DESC) index. */
+/* The activity log's SQL: one record by its revision, newest-first keyset
+ * pages over the (workspace_id, id DESC) and (organization_id, id DESC)
+ * indexes, and the organisation a deleted workspace belonged to. */
 #include "store/activity.h"
 
 #include <inttypes.h>
@@ -77,21 +78,30 @@ store_activity_get(struct call *call, const char *workspace_id,
 }
 
 int
-store_activity_list(struct call *call, const char *workspace_id,
+store_activity_list(struct call *call, enum activity_of of, const char *id,
     const char *before_id, uint32_t limit,
     Exe__Access__V1__ListActivityResponse *resp)
 {
-	static const char sql[] =
-	    "SELECT " RECORD_COLUMNS " FROM activity"
-	    " WHERE workspace_id = $1"
-	    "   AND ($2::bigint IS NULL OR id < $2::bigint)"
-	    " ORDER BY id DESC"
-	    " LIMIT $3";
+	/* Each over its own (…, id DESC) index. */
+	static const char *const sql[] = {
+	    [ACTIVITY_OF_WORKSPACE] =
+	        "SELECT " RECORD_COLUMNS " FROM activity"
+	        " WHERE workspace_id = $1"
+	        "   AND ($2::bigint IS NULL OR id < $2::bigint)"
+	        " ORDER BY id DESC"
+	        " LIMIT $3",
+	    [ACTIVITY_OF_ORGANIZATION] =
+	        "SELECT " RECORD_COLUMNS " FROM activity"
+	        " WHERE organization_id = $1"
+	        "   AND ($2::bigint IS NULL OR id < $2::bigint)"
+	        " ORDER BY id DESC"
+	        " LIMIT $3",
+	};
 	char limit_text[16];
 	snprintf(limit_text, sizeof limit_text, "%u", limit + 1);
-	const char *params[] = {workspace_id, before_id, limit_text};
+	const char *params[] = {id, before_id, limit_text};
 	PGresult *res;
-	int rc = db_exec(call->db, sql, 3, params, &res, NULL);
+	int rc = db_exec(call->db, sql[of], 3, params, &res, NULL);
 	if (rc != STATUS_OK)
 		return rc;
 	/* One row more than the page tells whether another page follows. */
@@ -114,4 +124,26 @@ store_activity_list(struct call *call, const char *workspace_id,
 	}
 	PQclear(res);
 	return rc;
+}
+
+int
+store_activity_deleted_org(struct call *call, const char *workspace_id,
+    bool *found, char *org_id)
+{
+	/* The deletion is the workspace's last record: the index scan stops
+	 * at its first row. */
+	static const char sql[] =
+	    "SELECT organization_id FROM activity"
+	    " WHERE workspace_id = $1 AND action = 'workspace.deleted'"
+	    "   AND organization_id IS NOT NULL"
+	    " ORDER BY id DESC LIMIT 1";
+	PGresult *res;
+	int rc = db_exec(call->db, sql, 1, &workspace_id, &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	*found = PQntuples(res) == 1;
+	if (*found)
+		snprintf(org_id, 37, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return STATUS_OK;
 }

@@ -2,7 +2,8 @@
  * did (e.g. measurement.add on an experiment), which the principal must be
  * allowed to do there; the record goes through db_record_change like every
  * change the service makes itself. ListActivity pages a workspace's
- * records newest first. SQL in store/activity.c. */
+ * records (also a deleted team's, for its organisation's admins) or an
+ * organisation's, newest first. SQL in store/activity.c. */
 #include "workspace/activity.h"
 
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "store/activity.h"
 #include "store/authz.h"
 #include "store/db.h"
+#include "store/orgs.h"
 #include "workspace/actor.h"
 
 /* Cursors of ListActivity hold a record id: 1 to 18 decimal digits, which
@@ -113,6 +115,54 @@ cursor_ok(const char *id)
 }
 
 int
+activity_list_validate(struct call *call)
+{
+	const Exe__Access__V1__ListActivityRequest *req =
+	    (const void *)call->request;
+	bool workspace = req->workspace_id[0] != '\0';
+	bool org = req->organization_id[0] != '\0';
+	int rc;
+	if (workspace == org)
+		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "workspace_id, organization_id: give exactly one, the "
+		    "workspace or the organisation whose records to list");
+	else
+		rc = validate_uuid(workspace ? "workspace_id" : "organization_id",
+		    workspace ? req->workspace_id : req->organization_id, true,
+		    call->message, sizeof call->message);
+	call->code = rc;
+	return rc;
+}
+
+/* activity_deleted_workspace lets an admin of its organisation read the
+ * records of a deleted team workspace (R7: records outlive it), after
+ * actor_require found no workspace; anyone else keeps that NOT_FOUND, so
+ * a stranger cannot tell a deleted workspace from one that never was. */
+static int
+activity_deleted_workspace(struct call *call,
+    const Exe__Access__V1__ListActivityRequest *req)
+{
+	if (req->actor->kind_case != EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID)
+		return STATUS_NOT_FOUND;
+	char not_found[sizeof call->message];
+	snprintf(not_found, sizeof not_found, "%s", call->message);
+	bool found, exists, admin = false;
+	char org_id[37];
+	int rc = store_activity_deleted_org(call, req->workspace_id, &found,
+	    org_id);
+	if (rc == STATUS_OK && found)
+		rc = store_org_admin(call, org_id, req->actor->user_id,
+		    STORE_LOCK_NONE, &exists, &admin);
+	if (rc != STATUS_OK)
+		return rc;
+	if (!admin)
+		return call_fail(call, STATUS_NOT_FOUND, "%s", not_found);
+	call->code = STATUS_OK;
+	call->message[0] = '\0';
+	return STATUS_OK;
+}
+
+int
 activity_list(struct call *call)
 {
 	const Exe__Access__V1__ListActivityRequest *req =
@@ -130,12 +180,21 @@ activity_list(struct call *call)
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "page_token: not a token this method returned; start again "
 		    "with an empty page_token");
-	if (rc == STATUS_OK)
+	bool by_org = req->organization_id[0] != '\0';
+	if (rc == STATUS_OK && by_org)
+		rc = actor_require_org_admin(call, req->actor,
+		    req->organization_id, STORE_LOCK_NONE);
+	if (rc == STATUS_OK && !by_org) {
 		rc = actor_require(call, req->actor, req->workspace_id,
 		    "activity.view", STORE_LOCK_NONE, &d);
+		if (rc == STATUS_NOT_FOUND)
+			rc = activity_deleted_workspace(call, req);
+	}
 	if (rc == STATUS_OK)
-		rc = store_activity_list(
-		    call, req->workspace_id, before[0], size, resp);
+		rc = store_activity_list(call,
+		    by_org ? ACTIVITY_OF_ORGANIZATION : ACTIVITY_OF_WORKSPACE,
+		    by_org ? req->organization_id : req->workspace_id, before[0],
+		    size, resp);
 	if (rc == STATUS_OK)
 		call->response = &resp->base;
 	return rc;

@@ -433,6 +433,137 @@ bad_requests_name_the_field(void)
 	EXPECT(strncmp(err.message, "page_token", 10) == 0);
 }
 
+static exa_status
+list_org(const Exe__Access__V1__Principal *actor, const char *org_id,
+    uint32_t page_size, const char *token,
+    Exe__Access__V1__ListActivityResponse **out, exa_error *err)
+{
+	Exe__Access__V1__ListActivityRequest req =
+	    EXE__ACCESS__V1__LIST_ACTIVITY_REQUEST__INIT;
+	req.actor = (Exe__Access__V1__Principal *)actor;
+	req.organization_id = (char *)org_id;
+	req.page_size = page_size;
+	req.page_token = (char *)(token != NULL ? token : "");
+	*out = NULL;
+	return exa_list_activity(h.client, &req, out, err);
+}
+
+/* has_action says whether `page` holds a record of `action` (with
+ * `detail`, if that is not NULL). */
+static bool
+has_action(const Exe__Access__V1__ListActivityResponse *page,
+    const char *action, const char *detail)
+{
+	for (size_t i = 0; page != NULL && i < page->n_records; i++) {
+		if (strcmp(page->records[i]->action, action) == 0 &&
+		    (detail == NULL || strcmp(page->records[i]->detail, detail) == 0))
+			return true;
+	}
+	return false;
+}
+
+/* R7: every record is readable by someone. An organisation's own records
+ * (it has no workspace) by its admins; a deleted team's records (they
+ * outlive it) by the admins of its organisation, and by nobody else, who
+ * cannot tell it from a workspace that never was. */
+static void
+organisation_admins_read_org_and_deleted_team_records(void)
+{
+	struct fixture_team t;
+	char exp[48];
+	make_team(&t, exp);
+	Exe__Access__V1__Principal org_admin = fixture_as_user(t.admin.id);
+	Exe__Access__V1__Principal member = fixture_as_user(t.member.id);
+	Exe__Access__V1__Principal key = fixture_as_key(t.first_key);
+	exa_error err;
+	Exe__Access__V1__ListActivityResponse *page = NULL;
+
+	EXPECT_INT(list_org(&org_admin, t.org, 0, NULL, &page, &err), EXA_OK);
+	EXPECT(has_action(page, "organization.created", NULL));
+	EXPECT(has_action(page, "workspace.created", NULL));
+	EXPECT(!has_action(page, "member.added", NULL));
+	for (size_t i = 0; page != NULL && i < page->n_records; i++) {
+		if (page->records[i]->workspace_id[0] != '\0')
+			EXPECT_STR(page->records[i]->workspace_id, t.workspace);
+	}
+	exa_free(page);
+	EXPECT_INT(list_org(&member, t.org, 0, NULL, &page, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "is not an admin of organisation");
+	EXPECT_INT(list_org(&key, t.org, 0, NULL, &page, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "API key");
+	EXPECT_INT(list_org(&org_admin, "00000000-0000-4000-8000-000000000000",
+	    0, NULL, &page, &err), EXA_NOT_FOUND);
+	EXPECT_INT(list_org(&org_admin, "nope", 0, NULL, &page, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT(strncmp(err.message, "organization_id", 15) == 0);
+	Exe__Access__V1__ListActivityRequest both =
+	    EXE__ACCESS__V1__LIST_ACTIVITY_REQUEST__INIT;
+	both.actor = &org_admin;
+	both.workspace_id = t.workspace;
+	both.organization_id = t.org;
+	EXPECT_INT(exa_list_activity(h.client, &both, &page, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "give exactly one");
+
+	/* The member becomes a team admin (not an organisation admin) and
+	 * reports something; then the team is deleted. */
+	EXPECT_INT(fixture_change_role(h.client, t.admin.id, t.workspace,
+	    t.member.id, EXE__ACCESS__V1__ROLE__ROLE_ADMIN, NULL, &err), EXA_OK);
+	EXPECT_INT(record(&member, NULL, exp, "measurement.add", "kept", NULL,
+	    &err), EXA_OK);
+	Exe__Access__V1__DeleteWorkspaceRequest del =
+	    EXE__ACCESS__V1__DELETE_WORKSPACE_REQUEST__INIT;
+	del.actor = &member;
+	del.workspace_id = t.workspace;
+	Exe__Access__V1__WriteResponse *w = NULL;
+	EXPECT_INT(exa_delete_workspace(h.client, &del, &w, &err), EXA_OK);
+	exa_free(w);
+
+	long kept = harness_sql_long(&h,
+	    "SELECT count(*) FROM activity WHERE workspace_id = $1",
+	    t.workspace, NULL);
+	EXPECT(kept >= 5);
+	/* Its organisation's admin reads all of it, newest first, by page. */
+	char token[256] = "";
+	long seen = 0;
+	bool first = true, measured = false;
+	do {
+		EXPECT_INT(list(&org_admin, t.workspace, 2, token, &page, &err),
+		    EXA_OK);
+		if (page == NULL)
+			break;
+		if (first && page->n_records > 0)
+			EXPECT_STR(page->records[0]->action, "workspace.deleted");
+		first = false;
+		measured = measured || has_action(page, "measurement.add", "kept");
+		seen += (long)page->n_records;
+		snprintf(token, sizeof token, "%s", page->next_page_token);
+		exa_free(page);
+	} while (token[0] != '\0' && seen <= kept);
+	EXPECT_INT(seen, kept);
+	EXPECT(measured);
+	/* Its former admin, who is no organisation admin, hears what they
+	 * would of a workspace that never was. */
+	EXPECT_INT(list(&member, t.workspace, 0, NULL, &page, &err),
+	    EXA_NOT_FOUND);
+	char gone[sizeof err.message];
+	snprintf(gone, sizeof gone, "%s", err.message);
+	const char *never = "00000000-0000-4000-8000-000000000000";
+	EXPECT_INT(list(&member, never, 0, NULL, &page, &err), EXA_NOT_FOUND);
+	char *at = strstr(gone, t.workspace);
+	EXPECT(at != NULL);
+	if (at != NULL) {
+		memcpy(at, never, strlen(never));
+		EXPECT_STR(gone, err.message);
+	}
+	/* And the organisation's records now hold the deletion. */
+	EXPECT_INT(list_org(&org_admin, t.org, 0, NULL, &page, &err), EXA_OK);
+	EXPECT(has_action(page, "workspace.deleted", NULL));
+	exa_free(page);
+}
+
 static const struct unit_case cases[] = {
     {"a member's measurement is recorded and attributed",
         member_measurement_is_recorded_and_attributed},
@@ -444,6 +575,8 @@ static const struct unit_case cases[] = {
         records_outlive_the_actor_removal},
     {"another team sees nothing", another_team_sees_nothing},
     {"bad requests name the field", bad_requests_name_the_field},
+    {"organisation admins read the organisation's and a deleted team's "
+     "records", organisation_admins_read_org_and_deleted_team_records},
 };
 
 UNIT_STATE
