@@ -97,6 +97,14 @@ static const struct opt opts[] = {
 	{"cache-max-staleness-ms", OPT_LONG, FIELD(cache_max_staleness_ms),
 	 "1000", 50, 600000, "the cache is not used when the change log could "
 	 "not be read for this long: the bound on a cached answer's age"},
+	{"change-log-max-age-s", OPT_LONG, FIELD(change_log_max_age_s),
+	 "604800", 0, 315360000, "changes older than this many seconds are "
+	 "pruned from the change log (7 days); a reader behind them must "
+	 "resynchronise; 0: no age limit"},
+	{"change-log-max-rows", OPT_LONG, FIELD(change_log_max_rows),
+	 "1000000", 0, 1000000000000, "the change log keeps at most this "
+	 "many of the newest changes; 0: no count limit (both 0: never "
+	 "pruned)"},
 	{"metrics-address", OPT_STRING, FIELD(metrics_address), NULL, 0, 0,
 	 "http://HOST:PORT serving /healthz, /readyz and /metrics; unset: "
 	 "off"},

@@ -40,6 +40,8 @@ struct config {
 	long cache_size;           /* entries; 0 disables the cache */
 	long cache_refresh_ms;     /* change-log poll interval */
 	long cache_max_staleness_ms; /* no sync for this long: stop using it */
+	long change_log_max_age_s;   /* retention by age; 0: none */
+	long change_log_max_rows;    /* retention by count; 0: none */
 };
 
 enum config_result {

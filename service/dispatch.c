@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "authz/authz.h"
+#include "authz/changes.h"
 #include "base/log.h"
 #include "base/status.h"
 #include "exe/access/v1/authz.pb-c.h"
@@ -47,6 +48,8 @@
 	.handle = authz_verify
 #define ROW_LookupResources .flags = CHECK, \
 	.validate = authz_lookup_validate, .handle = authz_lookup
+#define ROW_ReadChanges .flags = CHECK | PAGED, \
+	.validate = changes_read_validate, .handle = changes_read
 
 /* WorkspaceService: users and organisations */
 #define ROW_CreateUser .flags = WRITES, .validate = users_create_validate, \

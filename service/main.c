@@ -30,6 +30,7 @@
 #include "store/db.h"
 #include "store/migrate.h"
 #include "store/replicas.h"
+#include "store/retention.h"
 #include "store/workers.h"
 #include "transport/conns.h"
 #include "transport/http.h"
@@ -207,6 +208,7 @@ main(int argc, char **argv)
 	struct server *server = NULL;
 	struct cache *cache = NULL;
 	struct cache_feed *feed = NULL;
+	struct retention *retention = NULL;
 	struct tokens *tokens = NULL;
 	struct http *http = NULL;
 
@@ -294,6 +296,14 @@ main(int argc, char **argv)
 		goto out;
 	}
 	db_set_revision_hook(main_note_write, cache);
+	struct retention_options retopts = {.conninfo = conninfo,
+	    .max_age_s = cfg.change_log_max_age_s,
+	    .max_rows = cfg.change_log_max_rows};
+	if (retention_start(&retention, &retopts) != 0) {
+		exit_code = main_fail("start_failed",
+		    "cannot start change-log retention");
+		goto out;
+	}
 	if (workers_start(&workers, conninfo, (size_t)cfg.workers) != 0) {
 		exit_code = main_fail("start_failed", "cannot start database workers");
 		goto out;
@@ -383,6 +393,7 @@ out:
 	workers_stop(workers);
 	server_free(server);
 	conns_free(conns);
+	retention_stop(retention);
 	cache_feed_stop(feed);
 	cache_free(cache);
 	tokens_close(tokens);

@@ -271,6 +271,21 @@ cache_revision(struct cache *c)
 	return atomic_load(&c->applied);
 }
 
+/* drop_all_locked removes every entry. */
+static void
+drop_all_locked(struct cache *c)
+{
+	if (c->capacity == 0)
+		return;
+	struct cds_lfht_iter iter;
+	struct entry *e;
+	c->hand = NULL; /* every entry goes */
+	urcu_bp_read_lock();
+	cds_lfht_for_each_entry(c->ht, &iter, e, node)
+		remove_locked(c, e);
+	urcu_bp_read_unlock();
+}
+
 bool
 cache_rewind(struct cache *c, uint64_t revision)
 {
@@ -279,15 +294,7 @@ cache_rewind(struct cache *c, uint64_t revision)
 	bool behind = revision < applied;
 	if (behind) {
 		atomic_store(&c->rewound, true);
-		if (c->capacity > 0) {
-			struct cds_lfht_iter iter;
-			struct entry *e;
-			c->hand = NULL; /* every entry goes */
-			urcu_bp_read_lock();
-			cds_lfht_for_each_entry(c->ht, &iter, e, node)
-				remove_locked(c, e);
-			urcu_bp_read_unlock();
-		}
+		drop_all_locked(c);
 		atomic_store(&c->applied, revision);
 	}
 	pthread_mutex_unlock(&c->write_lock);
@@ -295,6 +302,26 @@ cache_rewind(struct cache *c, uint64_t revision)
 		log_warn("cache_rewound", "{s:I, s:I}", "applied",
 		    (json_int_t)applied, "database", (json_int_t)revision);
 	return behind;
+}
+
+bool
+cache_resync(struct cache *c, uint64_t revision)
+{
+	pthread_mutex_lock(&c->write_lock);
+	if (atomic_exchange(&c->rewound, false)) {
+		/* As in cache_apply: read before a rewind, perhaps. */
+		pthread_mutex_unlock(&c->write_lock);
+		return false;
+	}
+	uint64_t applied = atomic_load(&c->applied);
+	drop_all_locked(c);
+	if (revision > applied)
+		atomic_store(&c->applied, revision);
+	atomic_store(&c->synced_ms, clock_mono_ms());
+	pthread_mutex_unlock(&c->write_lock);
+	log_warn("cache_resynced", "{s:I, s:I}", "applied",
+	    (json_int_t)applied, "revision", (json_int_t)revision);
+	return true;
 }
 
 void

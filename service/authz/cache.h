@@ -67,6 +67,14 @@ uint64_t cache_revision(struct cache *c);
  * returned; otherwise nothing changes. */
 bool cache_rewind(struct cache *c, uint64_t revision);
 
+/* cache_resync is for a change log pruned past what the cache applied
+ * (its changes are gone, so what they touched is unknown): every entry
+ * is dropped and the applied revision moved to `revision`, where the
+ * log stood when that was seen; the cache counts as synced. Returns
+ * false, changing nothing, when a rewind came first (see cache_rewind:
+ * the read may be from before it). */
+bool cache_resync(struct cache *c, uint64_t revision);
+
 /* cache_note_write is told the revision a write is about to commit (while
  * it holds the revision row, so no later revision can be applied first):
  * a revision the cache has applied already means the database is behind

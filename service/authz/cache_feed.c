@@ -13,6 +13,7 @@
 
 #include "base/log.h"
 #include "base/status.h"
+#include "store/changes.h"
 #include "store/db.h"
 
 enum { BATCH = 1000 };
@@ -52,33 +53,37 @@ connect_feed(struct cache_feed *f)
 }
 
 /* read_changes applies one batch; returns the number of rows read, or -1
- * when the connection failed. */
+ * when the connection failed. A log pruned past the applied revision has
+ * lost changes the cache never saw: it is dropped whole (cache_resync). */
 static int
 read_changes(struct cache_feed *f)
 {
-	static const char sql[] =
-	    "SELECT revision, kind, workspace_id, user_id, api_key_id,"
-	    "       resource_type, resource_id"
-	    " FROM change_log WHERE revision > $1 ORDER BY revision LIMIT 1000";
-	char after[32];
 	uint64_t applied = cache_revision(f->cache);
-	snprintf(after, sizeof after, "%llu", (unsigned long long)applied);
-	const char *params[] = {after};
-	PGresult *res = PQexecParams(f->conn, sql, 1, NULL, params, NULL, NULL, 0);
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		PQclear(res);
+	struct store_changes page;
+	if (store_changes_read(f->conn, applied, BATCH, &page) != STATUS_OK)
 		return -1;
+	if (page.pruned_through > applied) {
+		PQclear(page.res);
+		(void)cache_resync(f->cache, page.current);
+		return 0;
 	}
-	int rows = PQntuples(res);
+	PGresult *res = page.res;
+	int rows = page.n;
 	struct cache_change changes[BATCH];
-	uint64_t up_to = applied;
+	uint64_t up_to = rows < BATCH ? page.current : applied;
 	for (int i = 0; i < rows; i++) {
-		const char *v[7];
-		for (int k = 0; k < 7; k++)
+		const char *v[STORE_CHANGE_ORGANIZATION + 1];
+		for (int k = 0; k <= STORE_CHANGE_ORGANIZATION; k++)
 			v[k] = PQgetisnull(res, i, k) ? NULL : PQgetvalue(res, i, k);
-		changes[i] = (struct cache_change){v[1], v[2], v[3], v[4], v[5],
-		    v[6]};
-		up_to = strtoull(v[0], NULL, 10);
+		changes[i] = (struct cache_change){
+		    .kind = v[STORE_CHANGE_KIND],
+		    .workspace_id = v[STORE_CHANGE_WORKSPACE],
+		    .user_id = v[STORE_CHANGE_USER],
+		    .api_key_id = v[STORE_CHANGE_API_KEY],
+		    .resource_type = v[STORE_CHANGE_RESOURCE_TYPE],
+		    .resource_id = v[STORE_CHANGE_RESOURCE_ID]};
+		if (rows == BATCH)
+			up_to = strtoull(v[STORE_CHANGE_REVISION], NULL, 10);
 	}
 	cache_apply(f->cache, changes, (size_t)rows, up_to);
 	PQclear(res);

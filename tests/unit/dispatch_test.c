@@ -279,8 +279,9 @@ authz_rows_need_check_scope(void)
 			unit_case_failed = 1;
 		}
 	}
-	/* Check, BatchCheck, ListPermissions, VerifyApiKey, LookupResources. */
-	EXPECT_INT(authz, 5);
+	/* Check, BatchCheck, ListPermissions, VerifyApiKey, LookupResources,
+	 * ReadChanges. */
+	EXPECT_INT(authz, 6);
 }
 
 static void
