@@ -108,6 +108,10 @@ static const struct opt opts[] = {
 	{"metrics-address", OPT_STRING, FIELD(metrics_address), NULL, 0, 0,
 	 "http://HOST:PORT serving /healthz, /readyz and /metrics; unset: "
 	 "off"},
+	{"publish", OPT_STRING, FIELD(publish), NULL, 0, 0,
+	 "ipc:// or tcp:// URL of an nng pub0 socket on which each new "
+	 "revision is published as a wake-up hint for subscribers (the "
+	 "client library's local cache); unset: off"},
 	{"log-level", OPT_STRING, FIELD(log_level), "info", 0, 0,
 	 "debug, info, warn or error"},
 };

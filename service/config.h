@@ -26,6 +26,7 @@ struct config {
 	char *token_file;          /* callers' token hashes */
 	char *log_level;
 	char *metrics_address;     /* http://HOST:PORT; NULL: off */
+	char *publish;             /* pub0 URL for change hints; NULL: off */
 	char *tls_cert;            /* PEM certificate chain for tls+tcp:// */
 	char *tls_key;             /* its PEM private key */
 	long workers;              /* database connections */

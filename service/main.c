@@ -34,6 +34,7 @@
 #include "store/workers.h"
 #include "transport/conns.h"
 #include "transport/http.h"
+#include "transport/publish.h"
 #include "transport/server.h"
 
 /* load_key reads a key file (`flag` names its option in messages): 64 hex
@@ -209,6 +210,7 @@ main(int argc, char **argv)
 	struct cache *cache = NULL;
 	struct cache_feed *feed = NULL;
 	struct retention *retention = NULL;
+	struct publisher *publisher = NULL;
 	struct tokens *tokens = NULL;
 	struct http *http = NULL;
 
@@ -289,9 +291,15 @@ main(int argc, char **argv)
 		exit_code = main_fail("database_failed", msg);
 		goto out;
 	}
+	if (cfg.publish != NULL &&
+	    publisher_open(&publisher, cfg.publish, msg, sizeof msg) != 0) {
+		exit_code = main_fail("start_failed", msg);
+		goto out;
+	}
 	if (cache_new(&cache, (size_t)cfg.cache_size, cfg.cache_max_staleness_ms,
 	        revision) != 0 ||
-	    cache_feed_start(&feed, cache, conninfo, cfg.cache_refresh_ms) != 0) {
+	    cache_feed_start(&feed, cache, conninfo, cfg.cache_refresh_ms,
+	        publisher != NULL ? publisher_revision : NULL, publisher) != 0) {
 		exit_code = main_fail("start_failed", "cannot start the cache");
 		goto out;
 	}
@@ -395,6 +403,7 @@ out:
 	conns_free(conns);
 	retention_stop(retention);
 	cache_feed_stop(feed);
+	publisher_close(publisher);
 	cache_free(cache);
 	tokens_close(tokens);
 	embedded_stop(embedded);

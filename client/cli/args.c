@@ -87,6 +87,15 @@ static const struct flag_def flag_defs[FLAG_COUNT] = {
 	[FLAG_PAGE_TOKEN] = {"page-token", required_argument, "TOKEN",
 	    "fetch the page that this token (printed by the previous page) "
 	    "starts", false},
+	[FLAG_AFTER] = {"after", required_argument, "REVISION",
+	    "only changes after this revision (default: the start of the "
+	    "log)", false},
+	[FLAG_FOLLOW] = {"follow", no_argument, NULL,
+	    "keep printing new changes as they are made, until interrupted",
+	    false},
+	[FLAG_SUBSCRIBE] = {"subscribe", required_argument, "URL",
+	    "with --follow: the service's --publish URL, to be woken at once "
+	    "by each new revision instead of asking every second", false},
 };
 /* clang-format on */
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd_authz.h"
+#include "cmd_changes.h"
 #include "cmd_invites.h"
 #include "cmd_keys.h"
 #include "cmd_resources.h"
@@ -69,6 +70,8 @@ static const struct cli_flag_use check_flags[] = {
 static const struct cli_flag_use permissions_flags[] = {
 	{FLAG_USER, NULL}, {FLAG_KEY, NULL}, {FLAG_FRESH, NULL}, END};
 static const struct cli_flag_use batch_flags[] = {{FLAG_FRESH, NULL}, END};
+static const struct cli_flag_use changes_flags[] = {{FLAG_AFTER, NULL},
+	{FLAG_FOLLOW, NULL}, {FLAG_SUBSCRIBE, NULL}, END};
 
 const struct cli_command commands_table[] = {
 	{"user", "create", cmd_user_create,
@@ -186,6 +189,15 @@ const struct cli_command commands_table[] = {
 	 "list a workspace's activity, newest first", NULL, 1, 1,
 	 actor_paging_flags},
 
+	{"changes", NULL, cmd_changes,
+	 "[--after REVISION] [--follow [--subscribe URL]]",
+	 "the change log: what each write touched, oldest first",
+	 "One line per change: revision, time, kind, and what it touched "
+	 "(workspace, user, API key id, resource, organisation); never a "
+	 "secret. --json prints one JSON object per change and line. When "
+	 "the log no longer holds the changes asked for (retention), says "
+	 "so and exits 5: ask again with --after the current revision it "
+	 "names.", 0, 0, changes_flags},
 	{"check", NULL, cmd_check,
 	 "PERMISSION (--workspace WS | --resource TYPE:ID) "
 	 "(--user USER | --key SECRET) [--fresh REVISION]",

@@ -25,6 +25,9 @@ struct cache_feed {
 	pthread_t thread;
 	int wake[2]; /* self-pipe: a byte means stop */
 	PGconn *conn;
+	cache_feed_fn on_revision;
+	void *on_revision_arg;
+	uint64_t told; /* the last revision on_revision was told */
 };
 
 static bool
@@ -87,6 +90,11 @@ read_changes(struct cache_feed *f)
 	}
 	cache_apply(f->cache, changes, (size_t)rows, up_to);
 	PQclear(res);
+	uint64_t now = cache_revision(f->cache);
+	if (f->on_revision != NULL && now > f->told) {
+		f->told = now;
+		f->on_revision(f->on_revision_arg, now);
+	}
 	return rows;
 }
 
@@ -150,13 +158,16 @@ feed_main(void *arg)
 
 int
 cache_feed_start(struct cache_feed **out, struct cache *c,
-    const char *conninfo, long interval_ms)
+    const char *conninfo, long interval_ms, cache_feed_fn on_revision,
+    void *arg)
 {
 	struct cache_feed *f = calloc(1, sizeof *f);
 	if (f == NULL)
 		return -1;
 	f->cache = c;
 	f->interval_ms = interval_ms;
+	f->on_revision = on_revision;
+	f->on_revision_arg = arg;
 	f->conninfo = strdup(conninfo);
 	if (f->conninfo == NULL || pipe(f->wake) != 0) {
 		free(f->conninfo);

@@ -8,13 +8,21 @@
 #ifndef EXE_CACHE_FEED_H
 #define EXE_CACHE_FEED_H
 
+#include <stdint.h>
+
 #include "authz/cache.h"
 
 struct cache_feed;
 
-/* cache_feed_start starts the thread. Returns 0, or -1 if it cannot. */
+/* cache_feed_fn is told each time the feeder has applied a newer
+ * revision (after the cache dropped what it touched). It must not block. */
+typedef void (*cache_feed_fn)(void *arg, uint64_t revision);
+
+/* cache_feed_start starts the thread; `on_revision` (may be NULL) is told
+ * every new revision applied, with `arg`. Returns 0, or -1 if it cannot. */
 int cache_feed_start(struct cache_feed **out, struct cache *c,
-    const char *conninfo, long interval_ms) __attribute__((warn_unused_result));
+    const char *conninfo, long interval_ms, cache_feed_fn on_revision,
+    void *arg) __attribute__((warn_unused_result));
 
 /* cache_feed_stop stops the thread and closes its connection. NULL is
  * fine. */

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1234,6 +1235,96 @@ test_secrets_stay_off_stderr(void)
 	run_free(&r);
 }
 
+
+/* The publish URL the daemon was started with (--publish). */
+static char publish_url[300];
+
+/* changes_now is the current revision, asked of the service directly. */
+static uint64_t
+changes_now(void)
+{
+	Exe__Access__V1__ReadChangesRequest req =
+	    EXE__ACCESS__V1__READ_CHANGES_REQUEST__INIT;
+	req.current_only = true;
+	Exe__Access__V1__ReadChangesResponse *resp = NULL;
+	exa_error err;
+	if (exa_read_changes(h.client, &req, &resp, &err) != EXA_OK) {
+		fprintf(stderr, "  ReadChanges: %s\n", err.message);
+		unit_case_failed = 1;
+		return 0;
+	}
+	uint64_t rev = resp->revision;
+	exa_free(resp);
+	return rev;
+}
+
+static void
+test_changes(void)
+{
+	/* The whole log: alice's sign-up is in it; no secret is. */
+	struct run r = RUN("changes");
+	EXPECT_EXIT(r, 0);
+	EXPECT_CONTAINS(r.out, alice.id);
+	EXPECT_CONTAINS(r.out, "membership");
+	EXPECT(strstr(r.out, "exa_live_") == NULL);
+	run_free(&r);
+	r = RUN("changes", "--after", "999999999");
+	EXPECT_EXIT(r, 5);
+	EXPECT_CONTAINS(r.err, "FAILED_PRECONDITION");
+	EXPECT_CONTAINS(r.err, "resynchronise from the current revision");
+	run_free(&r);
+	r = RUN("changes", "--subscribe", publish_url);
+	EXPECT_EXIT(r, 2);
+	run_free(&r);
+	r = RUN("changes", "--after", "x");
+	EXPECT_EXIT(r, 2);
+	run_free(&r);
+
+	/* --follow, woken by the daemon's hints: a sign-up made after it
+	 * started shows up as a JSON line. */
+	char after[24];
+	snprintf(after, sizeof after, "%llu", (unsigned long long)changes_now());
+	int out = temp_file();
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid == 0) {
+		dup2(out, STDOUT_FILENO);
+		execl(cli_path, cli_path, "changes", "--follow", "--subscribe",
+		    publish_url, "--after", after, "--json", (char *)NULL);
+		_exit(127);
+	}
+	usleep(300 * 1000);
+	r = RUN("user", "create", "frank", "--email", "frank@example.com",
+	    "--json");
+	EXPECT_EXIT(r, 0);
+	json_t *doc = parse(&r);
+	char frank_id[40];
+	copy(frank_id, sizeof frank_id, jstr(doc, "user.id"));
+	json_decref(doc);
+	run_free(&r);
+	char *text = NULL;
+	for (int i = 0; i < 100; i++) {
+		free(text);
+		text = slurp(out);
+		if (strstr(text, frank_id) != NULL)
+			break;
+		usleep(50 * 1000);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	close(out);
+	EXPECT_CONTAINS(text, frank_id);
+	/* One JSON object a line, the sign-up's first. */
+	json_error_t e;
+	json_t *line = json_loadb(text, strcspn(text, "\n"), 0, &e);
+	EXPECT(line != NULL);
+	EXPECT_STR(jstr(line, "kind"), "user");
+	EXPECT_STR(jstr(line, "user_id"), frank_id);
+	EXPECT(jint(line, "revision") > strtoll(after, NULL, 10));
+	json_decref(line);
+	free(text);
+}
+
 static const struct unit_case cases[] = {
     {"help on every command", test_help_on_every_command},
     {"sign-up and the personal workspace", test_sign_up_and_personal_workspace},
@@ -1252,6 +1343,7 @@ static const struct unit_case cases[] = {
     {"paging", test_paging},
     {"settings and deletion", test_settings_and_delete},
     {"secrets stay off stderr", test_secrets_stay_off_stderr},
+    {"the change log, once and followed", test_changes},
 };
 
 UNIT_STATE
@@ -1264,7 +1356,17 @@ main(void)
 		fprintf(stderr, "EXA_TEST_CLI is not set: run through ctest\n");
 		return 2;
 	}
-	harness_start(&h, "cli", NULL);
+	/* The daemon publishes change hints for `changes --follow`. */
+	char pub_dir[] = "/tmp/exa-cli-pub.XXXXXX";
+	if (mkdtemp(pub_dir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	snprintf(publish_url, sizeof publish_url, "ipc://%s/pub.sock", pub_dir);
+	char publish_arg[320];
+	snprintf(publish_arg, sizeof publish_arg, "--publish=%s", publish_url);
+	const char *daemon_args[] = {publish_arg, NULL};
+	harness_start(&h, "cli", daemon_args);
 	/* The CLI finds the service and its token in the environment, as
 	 * on an operator's shell. */
 	setenv("EXE_ACCESS_URL", h.url, 1);
@@ -1274,5 +1376,6 @@ main(void)
 	if (status != 0)
 		fprintf(stderr, "exe-accessd exited with %d after SIGTERM\n",
 		    status);
+	harness_remove_tree(pub_dir);
 	return failed == 0 && status == 0 ? 0 : 1;
 }
