@@ -15,6 +15,7 @@
 #include "exe/access/v1/workspace.pb-c.h"
 #include "workspace/activity.h"
 #include "workspace/apikeys.h"
+#include "workspace/grants.h"
 #include "workspace/invitations.h"
 #include "workspace/members.h"
 #include "workspace/orgs.h"
@@ -113,6 +114,18 @@
 	.validate = resources_delete_validate, .handle = resources_delete
 #define ROW_ListResources .flags = CHECK | ACTOR | WORKSPACE | PAGED, \
 	.validate = resources_list_validate, .handle = resources_list
+
+/* grants on resources */
+#define ROW_GrantResourceRole .flags = WRITES | ACTOR, \
+	.validate = grants_put_validate, .handle = grants_put
+#define ROW_RevokeResourceRole .flags = WRITES | ACTOR, \
+	.validate = grants_revoke_validate, .handle = grants_revoke
+#define ROW_ListResourceGrants .flags = CHECK | ACTOR | PAGED, \
+	.validate = grants_list_resource_validate, \
+	.handle = grants_list_resource
+#define ROW_ListUserGrants .flags = CHECK | PAGED, \
+	.validate = grants_list_user_validate, .handle = grants_list_user
+
 #define ROW_RecordActivity .flags = WRITES | ACTOR, \
 	.validate = activity_record_validate, .handle = activity_record
 #define ROW_ListActivity .flags = CHECK | ACTOR | PAGED, \

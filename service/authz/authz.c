@@ -161,8 +161,31 @@ check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
 			return rc;
 		if (d->standing.revision > d->revision)
 			d->revision = d->standing.revision;
-		decide_user(p->user_id, d->workspace_id, &d->standing, ids->perm,
-		    d);
+		if (req->target_case !=
+		    EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE) {
+			decide_user(p->user_id, d->workspace_id, &d->standing,
+			    ids->perm, d);
+			return STATUS_OK;
+		}
+		/* On a resource the user's grant counts too: asked for only
+		 * if they hold some grant in the workspace, and one could
+		 * matter (an admin has all a grant could give). */
+		enum role grant = ROLE_NONE;
+		if (d->standing.has_grants && !d->standing.personal &&
+		    d->standing.role != ROLE_ADMIN) {
+			uint64_t rev;
+			rc = standing_grant(call, from, fresh, p->user_id,
+			    d->workspace_id, req->resource->type,
+			    req->resource->id, &grant, &rev);
+			if (rc != STATUS_OK)
+				return rc;
+			if (rev > d->revision)
+				d->revision = rev;
+		}
+		struct decide_resource r = {req->resource->type,
+		    req->resource->id};
+		decide_user_resource(p->user_id, d->workspace_id, &d->standing,
+		    grant, &r, ids->perm, d);
 		return STATUS_OK;
 	}
 
@@ -208,11 +231,15 @@ check_result(struct call *call, const Exe__Access__V1__CheckRequest *req,
 	 * reply (a literal, the request's own fields) is used in place. */
 	resp->allowed = d->allowed;
 	resp->role = (Exe__Access__V1__Role)d->role;
-	resp->reason = d->allowed ? (char *)"" : call_strdup(call, d->reason);
+	/* An allowance says why only when a grant made it. */
+	resp->reason = d->allowed && !d->by_grant
+	    ? (char *)""
+	    : call_strdup(call, d->reason);
 	resp->revision = d->revision;
 	/* Which workspace holds a resource is the business of its members
 	 * (and its key) only: neither the field nor the reason tells others. */
-	bool standing = d->allowed || d->role != ROLE_NONE;
+	bool standing = d->allowed || d->role != ROLE_NONE ||
+	    d->grant != ROLE_NONE;
 	if (!standing)
 		resp->workspace_id = (char *)"";
 	else if (req->target_case ==
@@ -227,8 +254,8 @@ check_result(struct call *call, const Exe__Access__V1__CheckRequest *req,
 		char reason[320];
 		snprintf(reason, sizeof reason,
 		    "no access to %s \"%.200s\": the principal is not a member "
-		    "of the workspace that holds it", req->resource->type,
-		    req->resource->id);
+		    "of the workspace that holds it and has no grant on it",
+		    req->resource->type, req->resource->id);
 		resp->reason = call_strdup(call, reason);
 	}
 	*out = resp;

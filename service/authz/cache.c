@@ -1,9 +1,10 @@
 /* The authorization cache on liburcu's lock-free hash table. Readers take
  * only an RCU read lock; writers (stores, invalidations, eviction) share
  * one mutex; removed entries are freed after a grace period (call_rcu).
- * Two more tables, touched by writers only, index the entries by
- * workspace and API keys by key id, so that a change to a workspace or a
- * key drops its entries without a walk over the whole cache. */
+ * More tables, touched by writers only, index the entries by workspace,
+ * API keys by key id, and grants by resource and by (user, workspace), so
+ * that a change to a workspace, a key, a resource or a membership drops
+ * its entries without a walk over the whole cache. */
 #include "authz/cache.h"
 
 #include <pthread.h>
@@ -20,12 +21,19 @@
 #include "base/log.h"
 #include "rpc/validate.h"
 
-enum entry_kind { ENTRY_MEMBERSHIP = 'M', ENTRY_KEY = 'K', ENTRY_RESOURCE = 'R' };
+enum entry_kind {
+	ENTRY_MEMBERSHIP = 'M',
+	ENTRY_KEY = 'K',
+	ENTRY_RESOURCE = 'R',
+	ENTRY_GRANT = 'G',
+};
 
 struct entry {
 	struct cds_lfht_node node;    /* in ht, by key */
 	struct cds_lfht_node ws_node; /* in by_workspace */
-	struct cds_lfht_node id_node; /* API keys: in by_key_id */
+	/* API keys: in by_key_id; grants: in by_resource */
+	struct cds_lfht_node id_node;
+	struct cds_lfht_node owner_node; /* grants: in by_owner */
 	struct rcu_head rcu;
 	atomic_uchar ref; /* CLOCK bit: set on every hit */
 	uint64_t revision; /* the revision the database read reflected */
@@ -33,15 +41,22 @@ struct entry {
 	union {
 		struct cache_membership m;
 		struct key_standing k;
+		enum role g;
 	} v;
 	size_t key_len;
-	unsigned char key[]; /* kind byte, then the kind's key bytes */
+	/* A kind byte, then the kind's key bytes: a membership's user and
+	 * workspace ids (16 bytes each), a key's hash, a resource's type,
+	 * a NUL and its id, a grant's user id (16 bytes) and its resource as
+	 * a resource's. */
+	unsigned char key[];
 };
 
 struct cache {
 	struct cds_lfht *ht;
 	struct cds_lfht *by_workspace; /* every entry, by e->workspace */
 	struct cds_lfht *by_key_id;    /* API key entries, by e->v.k.key_id */
+	struct cds_lfht *by_resource;  /* grant entries, by their resource */
+	struct cds_lfht *by_owner;     /* grant entries, by user and workspace */
 	size_t capacity;
 	long max_staleness_ms;
 	unsigned char seed[crypto_shorthash_KEYBYTES];
@@ -101,6 +116,28 @@ match_key_id(struct cds_lfht_node *node, const void *key_id)
 	return strcmp(e->v.k.key_id, key_id) == 0;
 }
 
+/* A grant entry's resource: the key's bytes after the kind and user. */
+enum { GRANT_RESOURCE_AT = 1 + 16 };
+
+static int
+match_resource(struct cds_lfht_node *node, const void *arg)
+{
+	const struct entry *e = caa_container_of(node, struct entry, id_node);
+	const struct lookup_key *r = arg;
+	return e->key_len - GRANT_RESOURCE_AT == r->len &&
+	    memcmp(e->key + GRANT_RESOURCE_AT, r->bytes, r->len) == 0;
+}
+
+/* match_owner: `owner` is a user's 16 bytes and a workspace's 16. */
+static int
+match_owner(struct cds_lfht_node *node, const void *owner)
+{
+	const struct entry *e = caa_container_of(node, struct entry, owner_node);
+	const unsigned char *o = owner;
+	return memcmp(e->key + 1, o, 16) == 0 &&
+	    memcmp(e->workspace, o + 16, 16) == 0;
+}
+
 static unsigned long
 key_id_hash(const struct cache *c, const char *key_id)
 {
@@ -122,6 +159,17 @@ index_locked(struct cache *c, struct entry *e)
 	if (e->key[0] == ENTRY_KEY)
 		cds_lfht_add(c->by_key_id, key_id_hash(c, e->v.k.key_id),
 		    &e->id_node);
+	if (e->key[0] == ENTRY_GRANT) {
+		unsigned char owner[32];
+		memcpy(owner, e->key + 1, 16);
+		memcpy(owner + 16, e->workspace, 16);
+		cds_lfht_add(c->by_resource,
+		    hash_of(c, e->key + GRANT_RESOURCE_AT,
+		        e->key_len - GRANT_RESOURCE_AT),
+		    &e->id_node);
+		cds_lfht_add(c->by_owner, hash_of(c, owner, sizeof owner),
+		    &e->owner_node);
+	}
 }
 
 /* retire_locked takes `e`, already out of the main table, out of the
@@ -132,6 +180,10 @@ retire_locked(struct cache *c, struct entry *e)
 	(void)cds_lfht_del(c->by_workspace, &e->ws_node);
 	if (e->key[0] == ENTRY_KEY)
 		(void)cds_lfht_del(c->by_key_id, &e->id_node);
+	if (e->key[0] == ENTRY_GRANT) {
+		(void)cds_lfht_del(c->by_resource, &e->id_node);
+		(void)cds_lfht_del(c->by_owner, &e->owner_node);
+	}
 	urcu_bp_call_rcu(&e->rcu, free_entry);
 }
 
@@ -199,6 +251,10 @@ destroy_tables(struct cache *c)
 		cds_lfht_destroy(c->by_workspace, NULL);
 	if (c->by_key_id != NULL)
 		cds_lfht_destroy(c->by_key_id, NULL);
+	if (c->by_resource != NULL)
+		cds_lfht_destroy(c->by_resource, NULL);
+	if (c->by_owner != NULL)
+		cds_lfht_destroy(c->by_owner, NULL);
 }
 
 int
@@ -220,8 +276,12 @@ cache_new(struct cache **out, size_t capacity, long max_staleness_ms,
 		c->ht = new_table(capacity);
 		c->by_workspace = new_table(capacity);
 		c->by_key_id = new_table(capacity / 8);
+		/* Grants: only for users who hold one in the workspace. */
+		c->by_resource = new_table(capacity / 8);
+		c->by_owner = new_table(capacity / 8);
 		if (c->ht == NULL || c->by_workspace == NULL ||
-		    c->by_key_id == NULL) {
+		    c->by_key_id == NULL || c->by_resource == NULL ||
+		    c->by_owner == NULL) {
 			destroy_tables(c);
 			pthread_mutex_destroy(&c->write_lock);
 			free(c);
@@ -415,6 +475,7 @@ put(struct cache *c, const unsigned char *key, size_t len,
 	cds_lfht_node_init(&e->node);
 	cds_lfht_node_init(&e->ws_node);
 	cds_lfht_node_init(&e->id_node);
+	cds_lfht_node_init(&e->owner_node);
 	memcpy(e->workspace, workspace, 16);
 	memcpy(&e->v, value, size);
 	memcpy(e->key, key, len);
@@ -449,7 +510,11 @@ put(struct cache *c, const unsigned char *key, size_t len,
 }
 
 /* Keys: a kind byte, then the kind's identity. */
-enum { MEMBERSHIP_KEY = 1 + 32, RESOURCE_KEY_MAX = 1 + 16 + 1 + 256 };
+enum {
+	MEMBERSHIP_KEY = 1 + 32,
+	RESOURCE_KEY_MAX = 1 + 16 + 1 + 256,
+	GRANT_KEY_MAX = 16 + RESOURCE_KEY_MAX,
+};
 
 static bool
 membership_key(const char *user_id, const char *workspace_id,
@@ -557,6 +622,46 @@ cache_put_resource(struct cache *c, const char *type, const char *id,
 	put(c, key, len, workspace, value, sizeof value, read_revision);
 }
 
+/* grant_key writes the key of `user_id`'s grant on (type, id) to `key`
+ * (GRANT_KEY_MAX bytes) and returns its length; 0 if it cannot be one. */
+static size_t
+grant_key(const char *user_id, const char *type, const char *id,
+    unsigned char *key)
+{
+	unsigned char user[16];
+	if (!validate_uuid_bytes(user_id, user))
+		return 0;
+	size_t len = resource_key(type, id, key + 16);
+	if (len == 0)
+		return 0;
+	/* resource_key wrote its kind byte at key[16]: the user goes over
+	 * it and before, and the resource follows as it is. */
+	key[0] = ENTRY_GRANT;
+	memcpy(key + 1, user, 16);
+	return 16 + len;
+}
+
+bool
+cache_get_grant(struct cache *c, const char *user_id, const char *type,
+    const char *id, enum role *out, uint64_t *revision)
+{
+	unsigned char key[GRANT_KEY_MAX];
+	size_t len = grant_key(user_id, type, id, key);
+	return len > 0 && get(c, key, len, out, sizeof *out, revision);
+}
+
+void
+cache_put_grant(struct cache *c, const char *user_id, const char *workspace_id,
+    const char *type, const char *id, enum role role, uint64_t read_revision)
+{
+	unsigned char key[GRANT_KEY_MAX];
+	unsigned char workspace[16];
+	size_t len = grant_key(user_id, type, id, key);
+	if (len == 0 || !validate_uuid_bytes(workspace_id, workspace))
+		return;
+	put(c, key, len, workspace, &role, sizeof role, read_revision);
+}
+
 /* remove_key_locked deletes the entry with `key`, if any. */
 static void
 remove_key_locked(struct cache *c, const unsigned char *key, size_t len)
@@ -582,6 +687,40 @@ drop_workspace_locked(struct cache *c, const unsigned char *ws)
 		cds_lfht_next_duplicate(c->by_workspace, match_workspace, ws,
 		    &iter);
 		remove_locked(c, caa_container_of(node, struct entry, ws_node));
+	}
+}
+
+/* drop_grants_of_resource_locked deletes every grant entry on the
+ * resource whose type, NUL and id are the `len` bytes at `r`. */
+static void
+drop_grants_of_resource_locked(struct cache *c, const unsigned char *r,
+    size_t len)
+{
+	struct lookup_key k = {r, len};
+	struct cds_lfht_iter iter;
+	struct cds_lfht_node *node;
+	cds_lfht_lookup(c->by_resource, hash_of(c, r, len), match_resource, &k,
+	    &iter);
+	while ((node = cds_lfht_iter_get_node(&iter)) != NULL) {
+		cds_lfht_next_duplicate(c->by_resource, match_resource, &k,
+		    &iter);
+		remove_locked(c, caa_container_of(node, struct entry, id_node));
+	}
+}
+
+/* drop_grants_of_owner_locked deletes every grant entry of the user and
+ * workspace whose ids are the 32 bytes at `owner`. */
+static void
+drop_grants_of_owner_locked(struct cache *c, const unsigned char *owner)
+{
+	struct cds_lfht_iter iter;
+	struct cds_lfht_node *node;
+	cds_lfht_lookup(c->by_owner, hash_of(c, owner, 32), match_owner, owner,
+	    &iter);
+	while ((node = cds_lfht_iter_get_node(&iter)) != NULL) {
+		cds_lfht_next_duplicate(c->by_owner, match_owner, owner, &iter);
+		remove_locked(c,
+		    caa_container_of(node, struct entry, owner_node));
 	}
 }
 
@@ -617,16 +756,24 @@ cache_apply(struct cache *c, const struct cache_change *changes, size_t n,
 			const struct cache_change *ch = &changes[i];
 			unsigned char key[RESOURCE_KEY_MAX];
 			unsigned char ws[16];
+			/* A membership, or a grant, changed: the user's entry
+			 * in the workspace and all their grants there. */
 			if (ch->user_id != NULL && ch->workspace_id != NULL &&
-			    membership_key(ch->user_id, ch->workspace_id, key))
+			    membership_key(ch->user_id, ch->workspace_id, key)) {
 				remove_key_locked(c, key, MEMBERSHIP_KEY);
+				drop_grants_of_owner_locked(c, key + 1);
+			}
 			if (ch->api_key_id != NULL)
 				drop_key_locked(c, ch->api_key_id);
 			size_t len;
 			if (ch->resource_type != NULL && ch->resource_id != NULL &&
 			    (len = resource_key(ch->resource_type, ch->resource_id,
-			         key)) > 0)
+			         key)) > 0) {
+				/* Registered, deleted or granted: its location and
+				 * every grant on it. */
 				remove_key_locked(c, key, len);
+				drop_grants_of_resource_locked(c, key + 1, len - 1);
+			}
 			/* A workspace created, changed or deleted: drop all it
 			 * had. */
 			if (strcmp(ch->kind, "workspace") == 0 &&

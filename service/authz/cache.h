@@ -1,4 +1,5 @@
-/* The authorization cache: memberships, API keys and resource locations,
+/* The authorization cache: memberships, API keys, resource locations and
+ * grants on resources,
  * read on every check without locks (liburcu's lock-free hash table under
  * the bulletproof RCU flavor, so nng's own threads can read it), bounded
  * in entries with CLOCK (second-chance) eviction, an approximation of
@@ -28,6 +29,7 @@ struct cache_membership {
 	bool workspace_exists;
 	bool personal;
 	enum role role; /* ROLE_NONE: not a member */
+	bool has_grants; /* the user holds a grant on one of its resources */
 };
 
 /* One row of the change log, as cache_apply needs it. NULL: absent. */
@@ -98,6 +100,11 @@ bool cache_get_key(struct cache *c, const unsigned char *hash, size_t len,
 bool cache_get_resource(struct cache *c, const char *type, const char *id,
     char workspace_id[37], uint64_t *revision);
 
+/* cache_get_grant: the role `user_id` is granted on the resource (type,
+ * id); ROLE_NONE (no grant) is an answer too. */
+bool cache_get_grant(struct cache *c, const char *user_id, const char *type,
+    const char *id, enum role *out, uint64_t *revision);
+
 /* Stores: `read_revision` is the revision the database read reflected;
  * an entry older than what the cache has applied is not stored. */
 void cache_put_membership(struct cache *c, const char *user_id,
@@ -107,10 +114,18 @@ void cache_put_key(struct cache *c, const unsigned char *hash, size_t len,
     const struct key_standing *k, uint64_t read_revision);
 void cache_put_resource(struct cache *c, const char *type, const char *id,
     const char *workspace_id, uint64_t read_revision);
+/* cache_put_grant stores `role` (ROLE_NONE: no grant) for `user_id` on
+ * the resource (type, id) of `workspace_id`. */
+void cache_put_grant(struct cache *c, const char *user_id,
+    const char *workspace_id, const char *type, const char *id,
+    enum role role, uint64_t read_revision);
 
-/* cache_apply drops what `n` changes made stale and advances the applied
- * revision to `up_to` (the newest revision read, even if n is 0), and
- * marks the cache synced now. */
+/* cache_apply drops what `n` changes made stale (a change naming a user
+ * and a workspace: the membership and the user's grants there; naming a
+ * resource: its location and every grant on it; a workspace change:
+ * everything of the workspace), advances the applied revision to `up_to`
+ * (the newest revision read, even if n is 0), and marks the cache synced
+ * now. */
 void cache_apply(struct cache *c, const struct cache_change *changes,
     size_t n, uint64_t up_to);
 

@@ -33,6 +33,7 @@ standing_user(struct call *call, enum standing_source src,
 			out->workspace_exists = m.workspace_exists;
 			out->personal = m.personal;
 			out->role = m.role;
+			out->has_grants = m.has_grants;
 			out->revision = rev;
 			return STATUS_OK;
 		}
@@ -49,8 +50,12 @@ standing_user(struct call *call, enum standing_source src,
 			return rc;
 	}
 	if (cache != NULL) {
-		struct cache_membership m = {out->workspace_exists, out->personal,
-		    out->role};
+		struct cache_membership m = {
+		    .workspace_exists = out->workspace_exists,
+		    .personal = out->personal,
+		    .role = out->role,
+		    .has_grants = out->has_grants,
+		};
 		cache_put_membership(cache, ids->user_id, ids->workspace_id, &m,
 		    out->revision);
 	}
@@ -115,6 +120,24 @@ standing_resource(struct call *call, enum standing_source src,
 	    revision);
 	if (rc == STATUS_OK && *found && cache != NULL)
 		cache_put_resource(cache, type, id, workspace_id, *revision);
+	return rc;
+}
+
+int
+standing_grant(struct call *call, enum standing_source src,
+    uint64_t min_revision, const char *user_id, const char *workspace_id,
+    const char *type, const char *id, enum role *role, uint64_t *revision)
+{
+	struct cache *cache = call->svc->cache;
+	if (cache_usable(cache, min_revision) &&
+	    cache_get_grant(cache, user_id, type, id, role, revision))
+		return STATUS_OK;
+	if (src == STANDING_CACHE_ONLY)
+		return METHOD_MISS;
+	int rc = store_grant_role(call, user_id, type, id, role, revision);
+	if (rc == STATUS_OK && cache != NULL)
+		cache_put_grant(cache, user_id, workspace_id, type, id, *role,
+		    *revision);
 	return rc;
 }
 

@@ -1,8 +1,8 @@
 /* What is known of a principal where it asks, read through the cache: the
  * one place that says "the cache if it can answer, else the database, then
  * store what was read back". Users (their standing in a workspace), API
- * keys (by the keyed hash of the secret) and registered resources (their
- * workspace).
+ * keys (by the keyed hash of the secret), registered resources (their
+ * workspace) and grants (a user's role on one resource).
  *
  * The rules, all here:
  *   - the cache answers only when cache_usable (fresh, and covering the
@@ -10,9 +10,10 @@
  *   - what a plain (unlocked, outside any transaction) read found is
  *     stored back with the revision its own snapshot reflected;
  *   - negative entries: a missing workspace or a non-member is cached
- *     (changes to the workspace or the membership drop it); an unknown key
- *     or an unregistered resource is not (a lookup of garbage must not
- *     fill the cache);
+ *     (changes to the workspace or the membership drop it), and so is "no
+ *     grant" (asked only of users who hold some grant in the workspace:
+ *     the standing says so); an unknown key or an unregistered resource is
+ *     not (a lookup of garbage must not fill the cache);
  *   - a cached key goes back to the database after STANDING_KEY_REREAD_MS,
  *     which is when its last use is recorded; a key in its grace period
  *     stops at its expiry without any invalidation (decide_key_live).
@@ -73,6 +74,14 @@ int standing_key_read(struct call *call, const char *secret, size_t len,
 int standing_resource(struct call *call, enum standing_source src,
     uint64_t min_revision, const char *type, const char *id, bool *found,
     char *workspace_id, uint64_t *revision)
+    __attribute__((warn_unused_result));
+
+/* standing_grant finds the role `user_id` is granted on the resource
+ * (type, id), registered in `workspace_id`: ROLE_NONE for no grant. Ask
+ * it only when the user's standing there has_grants. */
+int standing_grant(struct call *call, enum standing_source src,
+    uint64_t min_revision, const char *user_id, const char *workspace_id,
+    const char *type, const char *id, enum role *role, uint64_t *revision)
     __attribute__((warn_unused_result));
 
 /* standing_revision is a revision that covers `min_revision`, for an

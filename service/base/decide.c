@@ -25,6 +25,13 @@ decide_reason(struct decision *d, ...)
 	d->reason[len] = '\0';
 }
 
+/* decide_holders names the roles that hold `perm`: "admin", "admin or
+ * member" or "admin or member or read_only" (in three parts, for
+ * decide_reason). */
+#define decide_holders(perm)                                                  \
+	(perm)->admin ? "admin" : "", (perm)->member ? " or member" : "",     \
+	    (perm)->read_only ? " or read_only" : ""
+
 void
 decide_user(const char *user_id, const char *workspace_id,
     const struct standing *st, const struct permission *perm,
@@ -32,6 +39,8 @@ decide_user(const char *user_id, const char *workspace_id,
 {
 	d->role = st->role;
 	d->allowed = false;
+	d->grant = ROLE_NONE;
+	d->by_grant = false;
 	if (!st->workspace_exists) {
 		decide_reason(d, "workspace ", workspace_id, " does not exist",
 		    NULL);
@@ -47,12 +56,91 @@ decide_user(const char *user_id, const char *workspace_id,
 		decide_reason(d, "user ", user_id, " has role ",
 		    perms_role_name(st->role), " in workspace ", workspace_id,
 		    ", which does not grant ", perm->name, " (",
-		    perm->admin ? "admin" : "", perm->member ? " or member" : "",
-		    perm->read_only ? " or read_only" : "",
-		    " does); ask an admin of the workspace", NULL);
+		    decide_holders(perm), " does); ask an admin of the workspace",
+		    NULL);
 	} else {
 		d->allowed = true;
 		d->reason[0] = '\0';
+	}
+}
+
+void
+decide_user_resource(const char *user_id, const char *workspace_id,
+    const struct standing *st, enum role grant, const struct decide_resource *r,
+    const struct permission *perm, struct decision *d)
+{
+	if (!st->workspace_exists || st->personal || grant == ROLE_NONE) {
+		/* Nothing a grant could add: the workspace decides, as for the
+		 * workspace itself, except that a denial of a permission a
+		 * grant could give says that there is none. */
+		decide_user(user_id, workspace_id, st, perm, d);
+		if (d->allowed || !st->workspace_exists || st->personal ||
+		    perms_of_workspace(perm))
+			return;
+		if (st->role == ROLE_NONE)
+			decide_reason(d, "user ", user_id,
+			    " is not a member of workspace ", workspace_id,
+			    " and has no grant on ", r->type, " \"", r->id,
+			    "\"; ask one of its admins for an invitation or a "
+			    "grant", NULL);
+		else
+			decide_reason(d, "user ", user_id, " has role ",
+			    perms_role_name(st->role), " in workspace ",
+			    workspace_id, " and no grant on ", r->type, " \"",
+			    r->id, "\"; ", perms_role_name(st->role),
+			    " does not grant ", perm->name, " (",
+			    decide_holders(perm),
+			    " does); ask an admin of the workspace", NULL);
+		return;
+	}
+	d->grant = grant;
+	d->by_grant = false;
+	d->allowed = false;
+	if (perms_of_workspace(perm)) {
+		/* The workspace's own: the grant counts for nothing. */
+		decide_user(user_id, workspace_id, st, perm, d);
+		d->grant = grant;
+		if (d->allowed)
+			return;
+		if (st->role == ROLE_NONE)
+			decide_reason(d, "user ", user_id,
+			    " is not a member of workspace ", workspace_id,
+			    "; a grant (", perms_role_name(grant), " on ", r->type,
+			    " \"", r->id, "\") gives nothing of the workspace "
+			    "itself, such as ", perm->name, NULL);
+		else
+			decide_reason(d, "user ", user_id, " has role ",
+			    perms_role_name(st->role), " in workspace ",
+			    workspace_id, ", which does not grant ", perm->name,
+			    " (", decide_holders(perm), " does); a grant on ",
+			    r->type, " \"", r->id, "\" never gives ", perm->name,
+			    ", which belongs to the workspace; ask an admin of "
+			    "the workspace", NULL);
+		return;
+	}
+	d->role = perms_role_stronger(st->role, grant);
+	if (perms_role_has(st->role, perm)) {
+		d->allowed = true;
+		d->reason[0] = '\0';
+	} else if (perms_role_has(grant, perm)) {
+		d->allowed = true;
+		d->by_grant = true;
+		decide_reason(d, "grant ", perms_role_name(grant), " on ", r->type,
+		    " \"", r->id, "\" allows ", perm->name, NULL);
+	} else if (st->role == ROLE_NONE) {
+		decide_reason(d, "user ", user_id, " is not a member of workspace ",
+		    workspace_id, " and has grant ", perms_role_name(grant),
+		    " on ", r->type, " \"", r->id, "\"; ",
+		    perms_role_name(grant), " does not grant ", perm->name, " (",
+		    decide_holders(perm), " does); ask an admin of the workspace",
+		    NULL);
+	} else {
+		decide_reason(d, "user ", user_id, " has role ",
+		    perms_role_name(st->role), " in workspace ", workspace_id,
+		    " and grant ", perms_role_name(grant), " on ", r->type, " \"",
+		    r->id, "\"; neither grants ", perm->name, " (",
+		    decide_holders(perm), " does); ask an admin of the workspace",
+		    NULL);
 	}
 }
 
@@ -68,6 +156,8 @@ decide_key(const struct key_standing *k, const char *workspace_id,
 {
 	d->allowed = false;
 	d->role = ROLE_NONE;
+	d->grant = ROLE_NONE;
+	d->by_grant = false;
 	if (!decide_key_live(k, now_ms)) {
 		decide_reason(d, "the API key is unknown, revoked, or rotated "
 		    "and past its grace period", NULL);
@@ -98,6 +188,8 @@ decide_key_malformed(struct decision *d)
 {
 	d->allowed = false;
 	d->role = ROLE_NONE;
+	d->grant = ROLE_NONE;
+	d->by_grant = false;
 	decide_reason(d, "the API key is malformed (wrong prefix, length or "
 	    "checksum)", NULL);
 }

@@ -18,6 +18,9 @@ struct standing {
 	bool personal;
 	char organization_id[37]; /* team workspaces */
 	enum role role;           /* ROLE_NONE: not a member */
+	/* The user holds a grant on some resource of this workspace, so a
+	 * check on one of its resources must ask for the grant on it. */
+	bool has_grants;
 	uint64_t revision;        /* the revision this reflects */
 };
 
@@ -43,7 +46,12 @@ struct decision {
 	char workspace_id[37];
 	struct standing standing; /* the workspace as the decision saw it */
 	struct key_standing key;  /* for an API key principal */
-	char reason[320];         /* why not, when !allowed */
+	/* On a resource: the user's grant on it (ROLE_NONE: none), and
+	 * whether it is what allowed the permission. */
+	enum role grant;
+	bool by_grant;
+	/* Why not, when !allowed; when allowed by a grant, which grant. */
+	char reason[480];
 };
 
 /* decide_user decides for user `user_id` in `workspace_id` from `st`:
@@ -54,6 +62,25 @@ struct decision {
 void decide_user(const char *user_id, const char *workspace_id,
     const struct standing *st, const struct permission *perm,
     struct decision *d);
+
+/* A registered resource a check is on. */
+struct decide_resource {
+	const char *type;
+	const char *id;
+};
+
+/* decide_user_resource decides for user `user_id` on the resource `r`,
+ * registered in `workspace_id`, from the user's standing there and their
+ * grant on it (`grant`, ROLE_NONE for none). The role it acts with is the
+ * stronger of the two: a grant never lowers. A permission of the
+ * workspace's own (perms_of_workspace) comes from the workspace role
+ * alone, and a personal workspace's resources know no grants (R2): both
+ * are decided as decide_user does. d->role is the role the decision was
+ * made with, d->grant the grant it saw; a denial names both, and an
+ * allowance that the grant alone made says so in d->reason. */
+void decide_user_resource(const char *user_id, const char *workspace_id,
+    const struct standing *st, enum role grant, const struct decide_resource *r,
+    const struct permission *perm, struct decision *d);
 
 /* decide_key decides for the API key `k` in `workspace_id`: a key acts in
  * its own workspace only, with the member column (read_only for a

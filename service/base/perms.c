@@ -62,6 +62,22 @@ perms_role_has(enum role role, const struct permission *perm)
 	return false;
 }
 
+bool
+perms_of_workspace(const struct permission *perm)
+{
+	return perm->resource_type == NULL;
+}
+
+enum role
+perms_role_stronger(enum role a, enum role b)
+{
+	if (a == ROLE_NONE)
+		return b;
+	if (b == ROLE_NONE)
+		return a;
+	return a < b ? a : b; /* ROLE_ADMIN is 1 */
+}
+
 static const char *const role_names[] = {"none", "admin", "member", "read_only"};
 
 const char *

@@ -37,6 +37,16 @@ const struct permission *perms_find(const char *name);
 /* perms_role_has says whether `role` holds `perm` in a team workspace. */
 bool perms_role_has(enum role role, const struct permission *perm);
 
+/* perms_of_workspace says whether `perm` is the workspace's own, acting
+ * on no resource (resource_type NULL: workspace.*, members.*, api_key.*,
+ * activity.view): held through the workspace role only, never through a
+ * grant on a resource. */
+bool perms_of_workspace(const struct permission *perm);
+
+/* perms_role_stronger returns the stronger of two roles (admin over
+ * member over read_only over none). */
+enum role perms_role_stronger(enum role a, enum role b);
+
 /* perms_resource_type_known says whether `type` is a resource type of
  * SPEC §1: experiment, dataset or project. */
 bool perms_resource_type_known(const char *type);

@@ -24,7 +24,9 @@ store_user_standing(struct call *call, const char *workspace_id,
 	 * answer is never stamped with a revision its read did not see. */
 	static const char sql[] =
 	    "SELECT w.kind, coalesce(w.organization_id::text, ''), m.role,"
-	    "       r.value"
+	    "       r.value, EXISTS (SELECT 1 FROM grants g"
+	    "                        WHERE g.workspace_id = w.id"
+	    "                          AND g.user_id = $2)"
 	    " FROM revision_counter r"
 	    " LEFT JOIN workspaces w ON w.id = $1"
 	    " LEFT JOIN memberships m"
@@ -58,6 +60,7 @@ store_user_standing(struct call *call, const char *workspace_id,
 	    PQgetvalue(res, 0, 1));
 	if (!PQgetisnull(res, 0, 2))
 		(void)perms_role_parse(PQgetvalue(res, 0, 2), &out->role);
+	out->has_grants = PQgetvalue(res, 0, 4)[0] == 't';
 	PQclear(res);
 	return STATUS_OK;
 }
@@ -71,7 +74,10 @@ store_user_standings(PGconn *db, size_t n, const char *const *workspace_ids,
 	 * array literals need no quoting. */
 	static const char sql[] =
 	    "SELECT w.kind, coalesce(w.organization_id::text, ''), m.role,"
-	    "       (SELECT value FROM revision_counter)"
+	    "       (SELECT value FROM revision_counter),"
+	    "       EXISTS (SELECT 1 FROM grants g"
+	    "               WHERE g.workspace_id = w.id"
+	    "                 AND g.user_id = q.user_id)"
 	    " FROM unnest($1::uuid[], $2::uuid[]) WITH ORDINALITY"
 	    "   AS q(workspace_id, user_id, i)"
 	    " LEFT JOIN workspaces w ON w.id = q.workspace_id"
@@ -117,6 +123,7 @@ store_user_standings(PGconn *db, size_t n, const char *const *workspace_ids,
 		if (!PQgetisnull(res, (int)i, 2))
 			(void)perms_role_parse(PQgetvalue(res, (int)i, 2),
 			    &st->role);
+		st->has_grants = PQgetvalue(res, (int)i, 4)[0] == 't';
 	}
 	PQclear(res);
 	return STATUS_OK;
@@ -139,6 +146,28 @@ store_resource_workspace(struct call *call, const char *type, const char *id,
 	*found = !PQgetisnull(res, 0, 1);
 	if (*found)
 		snprintf(workspace_id, 37, "%s", PQgetvalue(res, 0, 1));
+	PQclear(res);
+	return STATUS_OK;
+}
+
+int
+store_grant_role(struct call *call, const char *user_id, const char *type,
+    const char *id, enum role *role, uint64_t *revision)
+{
+	static const char sql[] =
+	    "SELECT (SELECT value FROM revision_counter),"
+	    "       (SELECT role FROM grants"
+	    "        WHERE resource_type = $2 AND resource_id = $3"
+	    "          AND user_id = $1)";
+	const char *params[] = {user_id, type, id};
+	PGresult *res;
+	int rc = db_exec(call->db, sql, 3, params, &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	*revision = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	*role = ROLE_NONE;
+	if (!PQgetisnull(res, 0, 1))
+		(void)perms_role_parse(PQgetvalue(res, 0, 1), role);
 	PQclear(res);
 	return STATUS_OK;
 }

@@ -22,8 +22,8 @@ enum store_lock {
 	STORE_LOCK_UPDATE,
 };
 
-/* store_user_standing reads the workspace's kind, organisation and the
- * user's role in it, with the revision the read reflects (one snapshot,
+/* store_user_standing reads the workspace's kind, organisation, the
+ * user's role in it and whether they hold a grant on any of its resources, with the revision the read reflects (one snapshot,
  * also when the workspace does not exist), locking the workspace row as
  * `lock` says. */
 int store_user_standing(struct call *call, const char *workspace_id,
@@ -42,6 +42,12 @@ int store_user_standings(PGconn *db, size_t n,
  * `workspace_id` (37 bytes), the revision the read reflects to *revision. */
 int store_resource_workspace(struct call *call, const char *type,
     const char *id, bool *found, char *workspace_id, uint64_t *revision)
+    __attribute__((warn_unused_result));
+
+/* store_grant_role reads the role `user_id` is granted on the resource
+ * (type, id), ROLE_NONE for none, with the revision the read reflects. */
+int store_grant_role(struct call *call, const char *user_id, const char *type,
+    const char *id, enum role *role, uint64_t *revision)
     __attribute__((warn_unused_result));
 
 /* store_key_lookup finds the live key whose hash is `hash_hex` (bytea

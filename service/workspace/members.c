@@ -13,6 +13,7 @@
 #include "rpc/validate.h"
 #include "store/authz.h"
 #include "store/db.h"
+#include "store/grants.h"
 #include "store/members.h"
 #include "store/orgs.h"
 #include "store/users.h"
@@ -304,9 +305,20 @@ remove_txn(PGconn *conn, void *arg)
 		rc = keep_an_admin(call, &a, &st);
 	if (rc == STATUS_OK)
 		rc = store_member_remove(call, a.workspace_id, a.user_id);
+	/* Leaving the team takes every grant on its resources with it. */
+	long grants = 0;
+	if (rc == STATUS_OK && st.has_grants)
+		rc = store_grants_remove_user(call, a.workspace_id, a.user_id,
+		    &grants);
 	if (rc != STATUS_OK)
 		return rc;
-	return members_record(call, &a, &d, "member.removed", perms_role_name(st.role),
+	char detail[64];
+	if (grants > 0)
+		snprintf(detail, sizeof detail, "%s, and %ld grant%s",
+		    perms_role_name(st.role), grants, grants == 1 ? "" : "s");
+	else
+		snprintf(detail, sizeof detail, "%s", perms_role_name(st.role));
+	return members_record(call, &a, &d, "member.removed", detail,
 	    &resp->revision);
 }
 

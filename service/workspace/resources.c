@@ -18,10 +18,8 @@
 #include "store/resources.h"
 #include "workspace/actor.h"
 
-/* validate_ref checks a resource reference's form; errors name the field
- * as "resource.type" and "resource.id". */
-static int
-validate_ref(struct call *call, const Exe__Access__V1__ResourceRef *ref)
+int
+resources_validate_ref(struct call *call, const Exe__Access__V1__ResourceRef *ref)
 {
 	if (ref == NULL)
 		return call_fail(call, STATUS_INVALID_ARGUMENT,
@@ -49,7 +47,7 @@ resources_register_validate(struct call *call)
 {
 	const Exe__Access__V1__RegisterResourceRequest *req =
 	    (const void *)call->request;
-	int rc = validate_ref(call, req->resource);
+	int rc = resources_validate_ref(call, req->resource);
 	if (rc == STATUS_OK)
 		rc = validate_text("name", req->name, LIMIT_NAME, false,
 		    call->message, sizeof call->message);
@@ -108,7 +106,7 @@ resources_delete_validate(struct call *call)
 {
 	const Exe__Access__V1__DeleteResourceRequest *req =
 	    (const void *)call->request;
-	int rc = validate_ref(call, req->resource);
+	int rc = resources_validate_ref(call, req->resource);
 	call->code = rc;
 	return rc;
 }

@@ -242,6 +242,50 @@ fixture_remove_member(exa_client *c, const char *actor_id,
 	return rc;
 }
 
+exa_status
+fixture_grant(exa_client *c, const char *actor_id, const char *type,
+    const char *id, const char *user_id, Exe__Access__V1__Role role,
+    uint64_t *newest, exa_error *err)
+{
+	Exe__Access__V1__Principal actor = fixture_as_user(actor_id);
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	ref.type = (char *)type;
+	ref.id = (char *)id;
+	Exe__Access__V1__GrantResourceRoleRequest req =
+	    EXE__ACCESS__V1__GRANT_RESOURCE_ROLE_REQUEST__INIT;
+	req.actor = &actor;
+	req.resource = &ref;
+	req.user_id = (char *)user_id;
+	req.role = role;
+	Exe__Access__V1__GrantResourceRoleResponse *r = NULL;
+	exa_status rc = exa_grant_resource_role(c, &req, &r, err);
+	if (rc == EXA_OK)
+		raise_to(newest, r->revision);
+	exa_free(r);
+	return rc;
+}
+
+exa_status
+fixture_revoke(exa_client *c, const char *actor_id, const char *type,
+    const char *id, const char *user_id, uint64_t *newest, exa_error *err)
+{
+	Exe__Access__V1__Principal actor = fixture_as_user(actor_id);
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	ref.type = (char *)type;
+	ref.id = (char *)id;
+	Exe__Access__V1__RevokeResourceRoleRequest req =
+	    EXE__ACCESS__V1__REVOKE_RESOURCE_ROLE_REQUEST__INIT;
+	req.actor = &actor;
+	req.resource = &ref;
+	req.user_id = (char *)user_id;
+	Exe__Access__V1__WriteResponse *r = NULL;
+	exa_status rc = exa_revoke_resource_role(c, &req, &r, err);
+	if (rc == EXA_OK)
+		raise_to(newest, r->revision);
+	exa_free(r);
+	return rc;
+}
+
 /* org_create: `actor_id` creates the organisation `name`, whose id goes
  * to `org_id`. */
 static bool

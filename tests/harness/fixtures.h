@@ -113,6 +113,16 @@ exa_status fixture_remove_member(exa_client *c, const char *actor_id,
     const char *workspace_id, const char *user_id, uint64_t *newest,
     exa_error *err);
 
+/* fixture_grant and fixture_revoke: `actor_id` gives `user_id` `role` on
+ * the resource (`type`, `id`), or takes their grant on it away; *newest
+ * as for fixture_add_member. */
+exa_status fixture_grant(exa_client *c, const char *actor_id, const char *type,
+    const char *id, const char *user_id, Exe__Access__V1__Role role,
+    uint64_t *newest, exa_error *err);
+exa_status fixture_revoke(exa_client *c, const char *actor_id,
+    const char *type, const char *id, const char *user_id, uint64_t *newest,
+    exa_error *err);
+
 /* fixture_org_found signs up `admin` (named after `admin_prefix`), who
  * creates the organisation `org_name`; its id goes to `org_id`
  * (FIXTURE_ID_SIZE bytes). False if a step failed (reported; the steps

@@ -27,7 +27,7 @@ cache_with_member(void)
 	EXPECT_INT(cache_new(&c, 100, 60000, 5), 0);
 	if (c == NULL)
 		return NULL;
-	struct cache_membership m = {true, false, ROLE_MEMBER};
+	struct cache_membership m = {true, false, ROLE_MEMBER, false};
 	cache_put_membership(c, USER, WS, &m, 7);
 	return c;
 }
@@ -96,7 +96,7 @@ ids_miss_in_a_disabled_cache(void)
 	EXPECT_INT(cache_new(&c, 0, 60000, 1), 0);
 	if (c == NULL)
 		return;
-	struct cache_membership m = {true, false, ROLE_ADMIN}, got;
+	struct cache_membership m = {true, false, ROLE_ADMIN, false}, got;
 	cache_put_membership(c, USER, WS, &m, 1);
 	unsigned char user[16], ws[16];
 	uint64_t rev;
@@ -159,7 +159,7 @@ put_member(struct cache *c, unsigned user, unsigned ws, uint64_t rev)
 	char u[37], w[37];
 	id_text(u, 1, user);
 	id_text(w, 2, ws);
-	struct cache_membership m = {true, false, ROLE_MEMBER};
+	struct cache_membership m = {true, false, ROLE_MEMBER, false};
 	cache_put_membership(c, u, w, &m, rev);
 }
 
@@ -316,7 +316,7 @@ a_write_behind_the_cache_rewinds_it(void)
 		return;
 	struct cache_change none = {.kind = "user"};
 	cache_apply(c, &none, 0, 9);
-	struct cache_membership m = {true, false, ROLE_ADMIN};
+	struct cache_membership m = {true, false, ROLE_ADMIN, false};
 	cache_put_membership(c, USER, OTHER, &m, 9);
 	struct cache_membership got;
 	uint64_t rev;
@@ -413,7 +413,148 @@ hand_moves_off_dropped_entries(void)
 	cache_free(c);
 }
 
+/* put_grant caches user `user`'s grant `role` on experiment "e<res>" of
+ * workspace `ws`. */
+static void
+put_grant_at(struct cache *c, unsigned user, unsigned res, unsigned ws,
+    enum role role, uint64_t rev)
+{
+	char u[37], w[37], id[16];
+	id_text(u, 1, user);
+	id_text(w, 2, ws);
+	snprintf(id, sizeof id, "e%u", res);
+	cache_put_grant(c, u, w, "experiment", id, role, rev);
+}
+
+static void
+put_grant(struct cache *c, unsigned user, unsigned res, unsigned ws,
+    enum role role)
+{
+	put_grant_at(c, user, res, ws, role, 1);
+}
+
+/* grant_cached says whether the grant entry is there, its role in *role. */
+static bool
+grant_cached(struct cache *c, unsigned user, unsigned res, enum role *role)
+{
+	char u[37], id[16];
+	id_text(u, 1, user);
+	snprintf(id, sizeof id, "e%u", res);
+	uint64_t rev;
+	return cache_get_grant(c, u, "experiment", id, role, &rev);
+}
+
+/* Grant entries (and "no grant" ones) go with a change to the user in
+ * the workspace (a grant, a membership change, a removal), with a change
+ * to their resource (a grant on it, its deletion), and with their
+ * workspace; nothing else is dropped. */
+static void
+grant_entries_go_with_user_resource_and_workspace(void)
+{
+	struct cache *c = NULL;
+	EXPECT_INT(cache_new(&c, 1000, 60000, 1), 0);
+	if (c == NULL)
+		return;
+	/* Users 1 and 2 on resources 1..3 of workspace 1; user 1 on
+	 * resource 9 of workspace 2; a membership beside them. */
+	for (unsigned u = 1; u <= 2; u++)
+		for (unsigned r = 1; r <= 3; r++)
+			put_grant(c, u, r, 1, r == 3 ? ROLE_NONE : ROLE_MEMBER);
+	put_grant(c, 1, 9, 2, ROLE_ADMIN);
+	put_member(c, 1, 1, 1);
+	EXPECT_INT(entries(c), 8);
+	enum role role = ROLE_ADMIN;
+	EXPECT(grant_cached(c, 2, 3, &role));
+	EXPECT_INT(role, ROLE_NONE);
+	EXPECT(grant_cached(c, 1, 9, &role));
+	EXPECT_INT(role, ROLE_ADMIN);
+
+	/* User 1 changed in workspace 1: their membership and grants there. */
+	char u1[37], w1[37];
+	id_text(u1, 1, 1);
+	id_text(w1, 2, 1);
+	struct cache_change ch = {.kind = "membership", .workspace_id = w1,
+	    .user_id = u1};
+	cache_apply(c, &ch, 1, 2);
+	EXPECT(!member_cached(c, 1, 1));
+	for (unsigned r = 1; r <= 3; r++) {
+		EXPECT(!grant_cached(c, 1, r, &role));
+		EXPECT(grant_cached(c, 2, r, &role));
+	}
+	EXPECT(grant_cached(c, 1, 9, &role));
+	EXPECT_INT(entries(c), 4);
+
+	/* Resource 2 deleted: every grant on it, and its location. */
+	cache_put_resource(c, "experiment", "e2", w1, 2);
+	struct cache_change del = {.kind = "resource", .workspace_id = w1,
+	    .resource_type = "experiment", .resource_id = "e2"};
+	cache_apply(c, &del, 1, 3);
+	EXPECT(!grant_cached(c, 2, 2, &role));
+	EXPECT(grant_cached(c, 2, 1, &role));
+	EXPECT(grant_cached(c, 2, 3, &role));
+	char ws[37];
+	uint64_t rev;
+	EXPECT(!cache_get_resource(c, "experiment", "e2", ws, &rev));
+	EXPECT_INT(entries(c), 3);
+
+	/* A resource whose id only starts like another's is another. */
+	put_grant_at(c, 2, 22, 1, ROLE_MEMBER, 3);
+	struct cache_change e2 = {.kind = "grant", .workspace_id = w1,
+	    .resource_type = "experiment", .resource_id = "e2"};
+	cache_apply(c, &e2, 1, 4);
+	EXPECT(grant_cached(c, 2, 22, &role));
+
+	/* Workspace 2 deleted: user 1's grant there. */
+	char w2[37];
+	id_text(w2, 2, 2);
+	struct cache_change gone = {.kind = "workspace", .workspace_id = w2};
+	cache_apply(c, &gone, 1, 5);
+	EXPECT(!grant_cached(c, 1, 9, &role));
+	EXPECT(grant_cached(c, 2, 1, &role));
+	EXPECT_INT(entries(c), 3);
+	/* Replaced and evicted grant entries leave both indexes: ASan would
+	 * find a freed node on the next drop otherwise. */
+	put_grant_at(c, 2, 1, 1, ROLE_ADMIN, 5);
+	EXPECT(grant_cached(c, 2, 1, &role));
+	EXPECT_INT(role, ROLE_ADMIN);
+	urcu_bp_barrier();
+	id_text(u1, 1, 2);
+	struct cache_change u2 = {.kind = "grant", .workspace_id = w1,
+	    .user_id = u1, .resource_type = "experiment", .resource_id = "e1"};
+	cache_apply(c, &u2, 1, 6);
+	EXPECT_INT(entries(c), 0);
+	cache_free(c);
+}
+
+static void
+grant_entries_leave_the_indexes_when_evicted(void)
+{
+	struct cache *c = NULL;
+	EXPECT_INT(cache_new(&c, 50, 60000, 1), 0);
+	if (c == NULL)
+		return;
+	for (unsigned r = 0; r < 500; r++)
+		put_grant(c, r % 7, r, 1, ROLE_READ_ONLY);
+	EXPECT(entries(c) <= 50);
+	urcu_bp_barrier();
+	char w1[37];
+	id_text(w1, 2, 1);
+	for (unsigned u = 0; u < 7; u++) {
+		char uid[37];
+		id_text(uid, 1, u);
+		struct cache_change ch = {.kind = "membership",
+		    .workspace_id = w1, .user_id = uid};
+		cache_apply(c, &ch, 1, 2 + u);
+	}
+	EXPECT_INT(entries(c), 0);
+	cache_free(c);
+}
+
 static const struct unit_case cases[] = {
+	{"grant_entries_go_with_user_resource_and_workspace",
+	    grant_entries_go_with_user_resource_and_workspace},
+	{"grant_entries_leave_the_indexes_when_evicted",
+	    grant_entries_leave_the_indexes_when_evicted},
 	{"eviction_resumes_where_it_stopped",
 	    eviction_resumes_where_it_stopped},
 	{"hand_moves_off_dropped_entries", hand_moves_off_dropped_entries},

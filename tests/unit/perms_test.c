@@ -160,6 +160,45 @@ management_flag_exactly_on_six(void)
 	}
 }
 
+/* The workspace's own permissions, which a grant on a resource never
+ * gives: everything about the workspace, its members, keys, settings and
+ * activity, and nothing about experiments, datasets or projects. */
+static const char *const of_workspace[] = {
+	"workspace.view",
+	"members.view",
+	"activity.view",
+	"members.invite",
+	"members.remove",
+	"api_key.view",
+	"api_key.rotate",
+	"workspace.settings.update",
+	"workspace.delete",
+};
+
+static void
+of_workspace_exactly_nine(void)
+{
+	size_t flagged = 0;
+	for (size_t i = 0; i < perms_count; i++) {
+		const struct permission *p = &perms_all[i];
+		bool want = false;
+		for (size_t k = 0;
+		     k < sizeof of_workspace / sizeof of_workspace[0]; k++)
+			want = want || strcmp(of_workspace[k], p->name) == 0;
+		if (perms_of_workspace(p) != want) {
+			fprintf(stderr, "  %s: perms_of_workspace is %d, expected "
+			    "%d\n", p->name, perms_of_workspace(p), want);
+			unit_case_failed = 1;
+		}
+		/* Every management permission is the workspace's own. */
+		if (p->management)
+			EXPECT(perms_of_workspace(p));
+		if (perms_of_workspace(p))
+			flagged++;
+	}
+	EXPECT_INT(flagged, 9);
+}
+
 static void
 no_role_holds_nothing(void)
 {
@@ -318,6 +357,7 @@ resource_type_of_each_permission(void)
 }
 
 static const struct unit_case cases[] = {
+	{"of_workspace_exactly_nine", of_workspace_exactly_nine},
 	{"resource_types", resource_types},
 	{"count_is_23", count_is_23},
 	{"every_cell_matches_spec", every_cell_matches_spec},
