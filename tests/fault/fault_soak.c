@@ -14,7 +14,8 @@
  *
  * Asserts: the daemon's resident memory (VmRSS), its open file
  * descriptors (/proc/PID/fd) and its PostgreSQL connections
- * (pg_stat_activity for its database) are flat between the start (after
+ * (client backends in pg_stat_activity for its database: not the
+ * autovacuum workers that visit it) are flat between the start (after
  * warm-up) and the end: memory within 10% + 4 MiB (+ 48 MiB under
  * AddressSanitizer, whose allocator keeps freed memory in quarantine —
  * limited to 8 MiB for the daemon here so that it fills in the warm-up),
@@ -291,6 +292,7 @@ sample(struct worker *w, int n)
 	struct figures f = {fault_rss_kb(h.pid), fault_fd_count(h.pid),
 	    fault_sql_count(h.db,
 	        "SELECT count(*) FROM pg_stat_activity WHERE datname = $1"
+	        " AND backend_type = 'client backend'"
 	        " AND pid <> pg_backend_pid()",
 	        h.dbname, NULL),
 	    0};

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -152,10 +153,16 @@ spawn_begin(struct harness *h, const char *const *args)
 		argv[n++] = args[i];
 	argv[n] = NULL;
 
+	pid_t parent = getpid();
 	h->pid = fork();
 	if (h->pid < 0)
 		die("fork: %s", strerror(errno));
 	if (h->pid == 0) {
+		/* Stop with the test, whatever ends it (SIGTERM, so that an
+		 * embedded PostgreSQL is stopped too). */
+		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (getppid() != parent)
+			_exit(126);
 		int fd = open(h->log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 		if (fd >= 0) {
 			dup2(fd, STDERR_FILENO);
