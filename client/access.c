@@ -22,7 +22,11 @@
 
 #include "base/arena.h"
 #include "base/clock.h"
+#include "base/decide.h"
+#include "base/perms.h"
 #include "exe/access/v1/rpc.pb-c.h"
+#include "local_cache.h"
+#include "local_feed.h"
 
 enum {
 	DEFAULT_TIMEOUT_MS = 5000,
@@ -52,6 +56,10 @@ struct exa_client {
 	unsigned n_idle;        /* under slots_lock */
 	/* Request ids come from this counter (see next_request_id). */
 	_Atomic uint64_t id_counter;
+	/* The local cache and the thread that follows the change log for it
+	 * (NULL: off). */
+	struct local_cache *lc;
+	struct local_feed *feed;
 };
 
 static exa_status fail(exa_error *err, exa_status code, const char *fmt, ...)
@@ -147,6 +155,9 @@ slot_free(struct call_slot *slot)
 static void
 client_free(exa_client *c)
 {
+	/* The feed calls the service through this client: first. */
+	local_feed_stop(c->feed);
+	c->feed = NULL;
 	while (c->idle != NULL) {
 		struct call_slot *slot = c->idle;
 		c->idle = slot->next;
@@ -156,6 +167,7 @@ client_free(exa_client *c)
 		nng_close(c->sock);
 	if (c->slots_lock != NULL)
 		nng_mtx_free(c->slots_lock);
+	local_cache_free(c->lc);
 	free(c->token);
 	free(c);
 }
@@ -215,8 +227,50 @@ exa_client_open(const char *urls, const char *token,
 			    u, nng_strerror(rv));
 		}
 	}
+	if (opts != NULL && opts->local_cache_entries > 0) {
+		long staleness = opts->local_cache_max_staleness_ms > 0
+		    ? opts->local_cache_max_staleness_ms
+		    : 1000;
+		int poll = opts->local_cache_poll_ms > 0 ? opts->local_cache_poll_ms
+		                                         : 100;
+		/* A read of the log that takes longer than the bound is of
+		 * no use: the cache has stopped answering by then. */
+		int call_ms = c->timeout_ms < staleness ? c->timeout_ms
+		                                        : (int)staleness;
+		if (local_cache_new(&c->lc, opts->local_cache_entries,
+		        staleness) != 0) {
+			client_free(c);
+			return fail(err, EXA_INTERNAL, "out of memory");
+		}
+		if (local_feed_start(&c->feed, c, c->lc,
+		        opts->local_cache_subscribe, poll, call_ms, err) != 0) {
+			exa_status code = err != NULL ? err->code : EXA_INTERNAL;
+			client_free(c);
+			return code;
+		}
+	}
 	*out = c;
 	return EXA_OK;
+}
+
+void
+exa_client_cache_stats(exa_client *c, exa_cache_stats *out)
+{
+	memset(out, 0, sizeof *out);
+	if (c == NULL || c->lc == NULL)
+		return;
+	struct local_cache_stats st;
+	local_cache_stats(c->lc, &st);
+	out->enabled = true;
+	out->answering = local_cache_usable(c->lc, 0);
+	out->hits = st.hits;
+	out->misses = st.misses;
+	out->entries = st.entries;
+	out->evictions = st.evictions;
+	out->resyncs = st.resyncs;
+	out->feed_errors = local_feed_errors(c->feed);
+	out->applied_revision = st.applied;
+	out->feed_lag_ms = local_cache_sync_age_ms(c->lc);
 }
 
 void
@@ -476,6 +530,76 @@ exa_client_call(exa_client *c, const char *method,
 	    c, method, request, response_type, timeout_ms, NULL, response, err);
 }
 
+/* local_decide decides a user's check in a workspace from the local
+ * cache, as the service would (base/decide.h, the same code); false when
+ * the cache cannot answer it (off, stale, older than `revision`, not
+ * known, or input the service must judge). */
+static bool
+local_decide(exa_client *c, const char *user_id, const char *permission,
+    const char *workspace_id, uint64_t revision, exa_decision *d)
+{
+	if (c->lc == NULL || !local_cache_usable(c->lc, revision))
+		return false;
+	unsigned char user[16], ws[16];
+	const struct permission *perm = perms_find(permission);
+	if (perm == NULL || !local_cache_uuid(user_id, user) ||
+	    !local_cache_uuid(workspace_id, ws))
+		return false;
+	struct local_membership m;
+	uint64_t rev;
+	if (!local_cache_get_membership(c->lc, user, ws, &m, &rev))
+		return false;
+	struct standing st = {
+	    .workspace_exists = m.workspace_exists, .role = m.role};
+	struct decision dec;
+	decide_user(user_id, workspace_id, &st, perm, &dec);
+	d->allowed = dec.allowed;
+	d->role = (Exe__Access__V1__Role)dec.role;
+	d->revision = rev;
+	copy_text(d->reason, sizeof d->reason, dec.reason);
+	return true;
+}
+
+/* local_learn keeps what the service's answer to a user's check in a
+ * workspace says of their standing: the role, or, without one, whether
+ * the workspace exists, told apart by the reason. It is kept only if
+ * deciding from it gives the service's answer word for word, so a local
+ * answer always reads as the service's would. */
+static void
+local_learn(exa_client *c, const char *user_id, const char *permission,
+    const char *workspace_id, const Exe__Access__V1__CheckResponse *resp)
+{
+	unsigned char user[16], ws[16];
+	const struct permission *perm = perms_find(permission);
+	if (c->lc == NULL || perm == NULL || !local_cache_uuid(user_id, user) ||
+	    !local_cache_uuid(workspace_id, ws) ||
+	    (resp->workspace_id[0] != '\0' &&
+	        strcmp(resp->workspace_id, workspace_id) != 0))
+		return;
+	struct local_membership cands[2];
+	size_t n = 0;
+	if (resp->role != EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED) {
+		cands[n++] = (struct local_membership){true, (enum role)resp->role};
+	} else {
+		cands[n++] = (struct local_membership){false, ROLE_NONE};
+		cands[n++] = (struct local_membership){true, ROLE_NONE};
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct standing st = {.workspace_exists =
+		                          cands[i].workspace_exists,
+		    .role = cands[i].role};
+		struct decision dec;
+		decide_user(user_id, workspace_id, &st, perm, &dec);
+		if (dec.allowed == resp->allowed &&
+		    (Exe__Access__V1__Role)dec.role == resp->role &&
+		    strcmp(dec.reason, resp->reason) == 0) {
+			local_cache_put_membership(c->lc, user, ws, &cands[i],
+			    resp->revision);
+			return;
+		}
+	}
+}
+
 exa_status
 exa_check(exa_client *c, const char *user_id, const char *permission,
     const char *workspace_id, exa_decision *d, exa_error *err)
@@ -488,6 +612,10 @@ exa_check_fresh(exa_client *c, const char *user_id, const char *permission,
     const char *workspace_id, uint64_t revision, exa_decision *d,
     exa_error *err)
 {
+	if (c != NULL && user_id != NULL && permission != NULL &&
+	    workspace_id != NULL &&
+	    local_decide(c, user_id, permission, workspace_id, revision, d))
+		return EXA_OK;
 	Exe__Access__V1__Principal principal = EXE__ACCESS__V1__PRINCIPAL__INIT;
 	principal.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
 	principal.user_id = (char *)user_id;
@@ -512,6 +640,7 @@ exa_check_fresh(exa_client *c, const char *user_id, const char *permission,
 		d->role = resp->role;
 		d->revision = resp->revision;
 		copy_text(d->reason, sizeof d->reason, resp->reason);
+		local_learn(c, user_id, permission, workspace_id, resp);
 	}
 	arena_reset(&arena);
 	return rc;

@@ -67,7 +67,39 @@ typedef struct exa_client_options {
 	 * address, give the certificate's DNS name here. */
 	const char *tls_ca_file;
 	const char *tls_server_name;
+	/* The local cache (off unless local_cache_entries > 0): the client
+	 * keeps what the service answered about a user in a workspace, at
+	 * most local_cache_entries of them, and decides later checks in this
+	 * process (exa_check, exa_check_fresh). A background thread follows the service's change
+	 * log (ReadChanges) and drops what each change touched; an
+	 * at_least_as_fresh newer than what it has applied goes to the
+	 * service. When the log could not be read for
+	 * local_cache_max_staleness_ms (0: 1000) the cache answers nothing
+	 * until it can: no local answer is older than that. The log is read
+	 * every local_cache_poll_ms (0: 100) and, when local_cache_subscribe
+	 * names the service's --publish URL, as soon as the service says it
+	 * moved on. The caller token needs the check scope. See
+	 * docs/DESIGN.md, "The client's local cache". */
+	size_t local_cache_entries;
+	int local_cache_max_staleness_ms;
+	int local_cache_poll_ms;
+	const char *local_cache_subscribe;
 } exa_client_options;
+
+/* What the local cache has done, for the caller to read and export. */
+typedef struct exa_cache_stats {
+	bool enabled;
+	bool answering;  /* it would answer now (the feed is fresh enough) */
+	uint64_t hits;   /* answers given from memory */
+	uint64_t misses; /* lookups that went to the service */
+	uint64_t entries;
+	uint64_t evictions;
+	uint64_t resyncs;     /* times it started afresh (pruned log...) */
+	uint64_t feed_errors; /* reads of the change log that failed */
+	uint64_t applied_revision; /* every change up to it is applied */
+	int64_t feed_lag_ms; /* since the log was last read to its end; -1:
+	                        never */
+} exa_cache_stats;
 
 /* exa_status_name returns "NOT_FOUND" and so on; "UNKNOWN" otherwise. */
 const char *exa_status_name(int code);
@@ -78,6 +110,10 @@ const char *exa_status_name(int code);
  * `opts` may be NULL. The client is returned in *out. */
 exa_status exa_client_open(const char *urls, const char *token,
     const exa_client_options *opts, exa_client **out, exa_error *err);
+
+/* exa_client_cache_stats fills *out (all zero when the client has no
+ * local cache). */
+void exa_client_cache_stats(exa_client *c, exa_cache_stats *out);
 
 /* exa_client_close closes the connections and frees the client. Calls in
  * progress on other threads must have returned. NULL is fine. */

@@ -1,0 +1,233 @@
+/* The local cache's feed thread. */
+#include "local_feed.h"
+
+#include <exe/access_raw.h>
+#include <nng/nng.h>
+#include <nng/protocol/pubsub0/sub.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum { FEED_PAGE = 1000 };
+
+struct local_feed {
+	exa_client *client;
+	struct local_cache *lc;
+	int poll_ms;
+	int call_timeout_ms;
+	bool subscribed;
+	nng_socket sub;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop; /* under lock */
+	_Atomic uint64_t errors;
+	struct local_change changes[FEED_PAGE];
+};
+
+static bool
+feed_stopping(struct local_feed *f)
+{
+	pthread_mutex_lock(&f->lock);
+	bool stop = f->stop;
+	pthread_mutex_unlock(&f->lock);
+	return stop;
+}
+
+/* feed_wait waits for a hint, the poll interval, or stop. */
+static void
+feed_wait(struct local_feed *f)
+{
+	if (f->subscribed) {
+		char *buf = NULL;
+		size_t len;
+		if (nng_recv(f->sub, &buf, &len, NNG_FLAG_ALLOC) == 0) {
+			nng_free(buf, len);
+			/* Hints that came meanwhile are covered by one read. */
+			while (nng_recv(f->sub, &buf, &len,
+			           NNG_FLAG_ALLOC | NNG_FLAG_NONBLOCK) == 0)
+				nng_free(buf, len);
+		}
+		return;
+	}
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += f->poll_ms / 1000;
+	until.tv_nsec += (long)(f->poll_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&f->lock);
+	if (!f->stop)
+		(void)pthread_cond_timedwait(&f->wake, &f->lock, &until);
+	pthread_mutex_unlock(&f->lock);
+}
+
+static exa_status
+feed_read(struct local_feed *f, uint64_t after, bool current_only,
+    Exe__Access__V1__ReadChangesResponse **resp, exa_error *err)
+{
+	Exe__Access__V1__ReadChangesRequest req =
+	    EXE__ACCESS__V1__READ_CHANGES_REQUEST__INIT;
+	req.after_revision = after;
+	req.page_size = FEED_PAGE;
+	req.current_only = current_only;
+	*resp = NULL;
+	return exa_client_call(f->client,
+	    "exe.access.v1.AuthzService/ReadChanges", &req.base,
+	    &exe__access__v1__read_changes_response__descriptor,
+	    f->call_timeout_ms, (ProtobufCMessage **)resp, err);
+}
+
+static const char *
+feed_text(const char *s)
+{
+	return s != NULL && s[0] != '\0' ? s : NULL;
+}
+
+/* feed_catch_up reads the log to its end; false when it must start
+ * afresh (the revision it stood at is pruned, or not written). */
+static bool
+feed_catch_up(struct local_feed *f)
+{
+	struct local_change *changes = f->changes;
+	for (;;) {
+		Exe__Access__V1__ReadChangesResponse *resp;
+		exa_error err;
+		exa_status rc = feed_read(f, local_cache_applied(f->lc), false,
+		    &resp, &err);
+		if (rc == EXA_FAILED_PRECONDITION)
+			return false;
+		if (rc != EXA_OK) {
+			atomic_fetch_add(&f->errors, 1);
+			return true;
+		}
+		size_t n = resp->n_changes < FEED_PAGE
+		    ? resp->n_changes
+		    : FEED_PAGE;
+		for (size_t i = 0; i < n; i++) {
+			const Exe__Access__V1__Change *ch = resp->changes[i];
+			changes[i] = (struct local_change){
+			    .kind = ch->kind,
+			    .workspace_id = feed_text(ch->workspace_id),
+			    .user_id = feed_text(ch->user_id),
+			    .api_key_id = feed_text(ch->api_key_id)};
+		}
+		bool more = resp->next_page_token[0] != '\0';
+		local_cache_apply(f->lc, changes, n, resp->revision, !more);
+		exa_free(resp);
+		if (!more || feed_stopping(f))
+			return true;
+	}
+}
+
+static void *
+feed_main(void *arg)
+{
+	struct local_feed *f = arg;
+	bool need_base = true;
+	while (!feed_stopping(f)) {
+		if (need_base) {
+			Exe__Access__V1__ReadChangesResponse *resp;
+			exa_error err;
+			if (feed_read(f, 0, true, &resp, &err) == EXA_OK) {
+				local_cache_resync(f->lc, resp->revision);
+				exa_free(resp);
+				need_base = false;
+			} else {
+				atomic_fetch_add(&f->errors, 1);
+			}
+		}
+		if (!need_base && !feed_catch_up(f))
+			need_base = true;
+		if (!need_base)
+			feed_wait(f);
+		else if (!feed_stopping(f))
+			feed_wait(f);
+	}
+	return NULL;
+}
+
+int
+local_feed_start(struct local_feed **out, exa_client *c,
+    struct local_cache *lc, const char *subscribe, int poll_ms,
+    int call_timeout_ms, exa_error *err)
+{
+	struct local_feed *f = calloc(1, sizeof *f);
+	if (f == NULL)
+		goto oom;
+	f->client = c;
+	f->lc = lc;
+	f->poll_ms = poll_ms;
+	f->call_timeout_ms = call_timeout_ms;
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->wake, NULL);
+	if (subscribe != NULL) {
+		int rv = nng_sub0_open(&f->sub);
+		if (rv == 0)
+			rv = nng_socket_set(f->sub, NNG_OPT_SUB_SUBSCRIBE, "", 0);
+		if (rv == 0)
+			rv = nng_socket_set_ms(f->sub, NNG_OPT_RECVTIMEO, poll_ms);
+		if (rv == 0)
+			rv = nng_dial(f->sub, subscribe, NULL, NNG_FLAG_NONBLOCK);
+		if (rv != 0) {
+			nng_close(f->sub);
+			pthread_cond_destroy(&f->wake);
+			pthread_mutex_destroy(&f->lock);
+			free(f);
+			if (err != NULL) {
+				err->code = EXA_INVALID_ARGUMENT;
+				snprintf(err->message, sizeof err->message,
+				    "local_cache_subscribe: %s: %s", subscribe,
+				    nng_strerror(rv));
+			}
+			return -1;
+		}
+		f->subscribed = true;
+	}
+	if (pthread_create(&f->thread, NULL, feed_main, f) != 0) {
+		if (f->subscribed)
+			nng_close(f->sub);
+		pthread_cond_destroy(&f->wake);
+		pthread_mutex_destroy(&f->lock);
+		free(f);
+		goto oom;
+	}
+	*out = f;
+	return 0;
+oom:
+	if (err != NULL) {
+		err->code = EXA_INTERNAL;
+		snprintf(err->message, sizeof err->message,
+		    "cannot start the local cache's feed");
+	}
+	return -1;
+}
+
+void
+local_feed_stop(struct local_feed *f)
+{
+	if (f == NULL)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->stop = true;
+	pthread_cond_signal(&f->wake);
+	pthread_mutex_unlock(&f->lock);
+	if (f->subscribed)
+		nng_close(f->sub); /* wakes a waiting receive */
+	pthread_join(f->thread, NULL);
+	pthread_cond_destroy(&f->wake);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+uint64_t
+local_feed_errors(struct local_feed *f)
+{
+	return f != NULL ? atomic_load(&f->errors) : 0;
+}
