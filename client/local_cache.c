@@ -443,13 +443,16 @@ drop_key_id_locked(struct local_cache *c, const char *key_id)
 
 /* The kinds of change this library knows what to drop for. Any other
  * (a kind newer than the library) drops all of its workspace, or the
- * whole cache when it names none: safe, if wasteful. */
+ * whole cache when it names none: safe, if wasteful. A grant on a
+ * resource changes nothing of a check on the workspace, which is all this
+ * cache answers (its user's entry there goes, as for any change naming
+ * user and workspace). */
 static bool
 known_kind(const char *kind)
 {
 	static const char *const kinds[] = {"user", "organization",
 	    "workspace", "membership", "invitation", "api_key", "resource",
-	    "activity"};
+	    "grant", "activity"};
 	for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
 		if (strcmp(kind, kinds[i]) == 0)
 			return true;

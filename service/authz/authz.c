@@ -503,38 +503,89 @@ authz_permissions_validate(struct call *call)
 	bool is_user;
 	int rc = validate_principal("principal", req->principal, user_id, &is_user,
 	    call->message, sizeof call->message);
-	if (rc == STATUS_OK)
+	if (rc == STATUS_OK &&
+	    (req->workspace_id[0] != '\0') == (req->resource != NULL))
+		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+		    "workspace_id, resource: give exactly one, the workspace or "
+		    "the registered resource");
+	if (rc == STATUS_OK && req->resource != NULL) {
+		if (!perms_resource_type_known(req->resource->type))
+			rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+			    "resource.type: must be experiment, dataset or "
+			    "project");
+		else
+			rc = validate_text("resource.id", req->resource->id,
+			    LIMIT_RESOURCE_ID, true, call->message,
+			    sizeof call->message);
+	} else if (rc == STATUS_OK) {
 		rc = validate_uuid("workspace_id", req->workspace_id, true,
 		    call->message, sizeof call->message);
+	}
 	if (rc == STATUS_OK)
 		call->at_least_as_fresh = req->at_least_as_fresh;
 	call->code = rc;
 	return rc;
 }
 
-/* permissions lists what the principal holds: the decision for
- * workspace.view tells the role (or the key's scope); the table the rest. */
+/* permission_held says whether what decision `d` gathered holds `perm`:
+ * a user with a grant on the resource is decided again with the pure core
+ * for each permission (the grant counts for some, not for the
+ * workspace's own); anyone else holds their role's column (a key never a
+ * management permission). */
+static bool
+permission_held(const Exe__Access__V1__ListPermissionsRequest *req,
+    const struct decision *d, const struct permission *perm)
+{
+	const Exe__Access__V1__Principal *p = req->principal;
+	bool is_user = p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
+	if (req->resource == NULL || !is_user || d->grant == ROLE_NONE) {
+		/* The role alone decides (a key's column, minus management):
+		 * the table, without writing a reason for every denial. */
+		return perms_role_has(d->role, perm) &&
+		    (is_user || !perm->management);
+	}
+	struct decision one;
+	struct decide_resource r = {req->resource->type, req->resource->id};
+	decide_user_resource(p->user_id, d->workspace_id, &d->standing,
+	    d->grant, &r, perm, &one);
+	return one.allowed;
+}
+
+/* permissions lists what the principal holds: one decision gathers what
+ * is known of it (the probe: workspace.view in a workspace, or a
+ * permission of the resource's own type on a resource, whose role is the
+ * stronger of workspace role and grant), then the pure core decides each
+ * permission of the table from that. */
 static int
 permissions(struct call *call, enum source src)
 {
 	const Exe__Access__V1__ListPermissionsRequest *req =
 	    (const void *)call->request;
+	bool on_resource = req->resource != NULL;
 	Exe__Access__V1__CheckRequest probe = EXE__ACCESS__V1__CHECK_REQUEST__INIT;
 	probe.principal = req->principal;
-	probe.permission = "workspace.view";
-	probe.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
-	probe.workspace_id = req->workspace_id;
 	probe.at_least_as_fresh = req->at_least_as_fresh;
+	char view[LIMIT_PERMISSION + 1];
+	if (on_resource) {
+		snprintf(view, sizeof view, "%s.view", req->resource->type);
+		probe.permission = view;
+		probe.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE;
+		probe.resource = req->resource;
+	} else {
+		probe.permission = "workspace.view";
+		probe.target_case =
+		    EXE__ACCESS__V1__CHECK_REQUEST__TARGET_WORKSPACE_ID;
+		probe.workspace_id = req->workspace_id;
+	}
 	/* The ids' bytes are parsed again when the cache is asked. */
-	struct check_ids ids = {.perm = perms_find("workspace.view")};
+	struct check_ids ids = {.perm = perms_find(probe.permission)};
 	struct decision d;
 	int rc = check_decide(call, &probe, &ids, src, NULL, &d);
 	if (rc != STATUS_OK)
 		return rc;
-	/* A missing workspace is no access, for users and keys alike, as a
-	 * Check of it is a denial: OK, ROLE_UNSPECIFIED, nothing held. */
-	bool is_user = req->principal->kind_case ==
-	    EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
+	/* A missing workspace (or resource) is no access, for users and keys
+	 * alike, as a Check of it is a denial: OK, ROLE_UNSPECIFIED, nothing
+	 * held. */
 	if (req->at_least_as_fresh > d.revision)
 		return call_not_fresh(call, req->at_least_as_fresh, d.revision);
 	Exe__Access__V1__ListPermissionsResponse *resp = CALL_MSG(call,
@@ -543,14 +594,18 @@ permissions(struct call *call, enum source src)
 	char **names = call_new(call, sizeof *names * (perms_count + 1));
 	if (resp == NULL || names == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
-	if (d.allowed) {
+	/* Someone with no standing where the resource is, and no grant on
+	 * it, learns nothing of it, not even its workspace (as in Check). */
+	bool standing = d.allowed || d.role != ROLE_NONE || d.grant != ROLE_NONE;
+	if (standing) {
 		resp->role = (Exe__Access__V1__Role)d.role;
 		for (size_t i = 0; i < perms_count; i++) {
 			const struct permission *perm = &perms_all[i];
-			if (perms_role_has(d.role, perm) &&
-			    (is_user || !perm->management))
+			if (permission_held(req, &d, perm))
 				names[resp->n_permissions++] = (char *)perm->name;
 		}
+		if (on_resource)
+			resp->workspace_id = call_strdup(call, d.workspace_id);
 	}
 	resp->permissions = names;
 	resp->revision = d.revision;
@@ -690,10 +745,14 @@ authz_lookup(struct call *call)
 
 	const Exe__Access__V1__Principal *p = req->principal;
 	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID) {
+		/* A grant counts for every permission but the workspace's
+		 * own (which act on no resource type, so are refused here
+		 * anyway). */
 		char roles[40];
 		roles_granting(perm, roles, sizeof roles);
 		rc = store_lookup_for_user(call, p->user_id, req->resource_type,
-		    roles, after, size, resp);
+		    roles, perms_of_workspace(perm) ? "{}" : roles, after, size,
+		    resp);
 	} else {
 		/* A key sees its own workspace, with the member (or read_only)
 		 * column, and never through a management permission. */

@@ -65,20 +65,42 @@ lookup_run(struct call *call, const char *sql, const char *const *params, int n,
 
 int
 store_lookup_for_user(struct call *call, const char *user_id,
-    const char *type, const char *roles, const char *after, uint32_t limit,
+    const char *type, const char *roles, const char *grant_roles,
+    const char *after, uint32_t limit,
     Exe__Access__V1__LookupResourcesResponse *resp)
 {
+	/* Two keyset-paged reads, each at most a page past the cursor: the
+	 * resources of the workspaces where the role holds the permission,
+	 * and those the user was granted a role on that holds it (in team
+	 * workspaces: a personal one knows no grants). Their UNION holds a
+	 * resource reached both ways once, and the page is the first rows of
+	 * it by id, so the cursor (the last id shown) carries on from there
+	 * for both. */
 	static const char sql[] =
-	    "SELECT " RESOURCE_COLUMNS
-	    " FROM resources r JOIN memberships m"
-	    "   ON m.workspace_id = r.workspace_id AND m.user_id = $1"
-	    " WHERE r.type = $2 AND m.role = ANY ($3::text[])"
-	    "   AND ($4::text IS NULL OR r.external_id > $4)"
+	    "WITH member AS ("
+	    "  SELECT r.external_id FROM resources r JOIN memberships m"
+	    "    ON m.workspace_id = r.workspace_id AND m.user_id = $1"
+	    "  WHERE r.type = $2 AND m.role = ANY ($3::text[])"
+	    "    AND ($4::text IS NULL OR r.external_id > $4)"
+	    "  ORDER BY r.external_id LIMIT $5),"
+	    " granted AS ("
+	    "  SELECT g.resource_id FROM grants g JOIN workspaces w"
+	    "    ON w.id = g.workspace_id AND w.kind = 'team'"
+	    "  WHERE g.user_id = $1 AND g.resource_type = $2"
+	    "    AND g.role = ANY ($6::text[])"
+	    "    AND ($4::text IS NULL OR g.resource_id > $4)"
+	    "  ORDER BY g.resource_id LIMIT $5)"
+	    " SELECT " RESOURCE_COLUMNS
+	    " FROM resources r"
+	    " WHERE r.type = $2 AND r.external_id IN"
+	    "   (SELECT external_id FROM member UNION"
+	    "    SELECT resource_id FROM granted)"
 	    " ORDER BY r.external_id LIMIT $5";
 	char limit_text[16];
 	snprintf(limit_text, sizeof limit_text, "%u", limit + 1);
-	const char *params[] = {user_id, type, roles, after, limit_text};
-	return lookup_run(call, sql, params, 5, limit, resp);
+	const char *params[] = {user_id, type, roles, after, limit_text,
+	    grant_roles};
+	return lookup_run(call, sql, params, 6, limit, resp);
 }
 
 int

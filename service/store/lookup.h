@@ -10,10 +10,13 @@
 
 /* store_lookup_for_user lists resources of `type` in the workspaces where
  * `user_id`'s role is one of `roles` (a PostgreSQL text[] literal such as
- * "{admin,member}"), ordered by id, after `after` (NULL: from the start),
- * at most `limit`; sets next_page_token when more follow. */
+ * "{admin,member}"), and those of team workspaces on which they hold a
+ * grant whose role is one of `grant_roles`, each once, ordered by id,
+ * after `after` (NULL: from the start), at most `limit`; sets
+ * next_page_token when more follow. */
 int store_lookup_for_user(struct call *call, const char *user_id,
-    const char *type, const char *roles, const char *after, uint32_t limit,
+    const char *type, const char *roles, const char *grant_roles,
+    const char *after, uint32_t limit,
     Exe__Access__V1__LookupResourcesResponse *resp)
     __attribute__((warn_unused_result));
 

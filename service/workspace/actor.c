@@ -18,11 +18,13 @@ static const char actor_nobody[] = "00000000-0000-0000-0000-000000000000";
 
 /* actor_standing gathers what is known of the actor in `workspace_id`
  * inside the call's transaction, locking the workspace row with `lock`,
- * and decides. Never from the cache, never stored in it. */
+ * and decides; on the resource `ref` of that workspace (NULL: the
+ * workspace itself) a user's grant on it counts too. Never from the
+ * cache, never stored in it. */
 static int
 actor_standing(struct call *call, const Exe__Access__V1__Principal *p,
-    const char *workspace_id, const struct permission *perm,
-    enum store_lock lock, struct decision *d)
+    const char *workspace_id, const Exe__Access__V1__ResourceRef *ref,
+    const struct permission *perm, enum store_lock lock, struct decision *d)
 {
 	memset(d, 0, sizeof *d);
 	snprintf(d->workspace_id, sizeof d->workspace_id, "%s", workspace_id);
@@ -33,7 +35,25 @@ actor_standing(struct call *call, const Exe__Access__V1__Principal *p,
 		if (rc != STATUS_OK)
 			return rc;
 		d->revision = d->standing.revision;
-		decide_user(p->user_id, workspace_id, &d->standing, perm, d);
+		if (ref == NULL) {
+			decide_user(p->user_id, workspace_id, &d->standing, perm,
+			    d);
+			return STATUS_OK;
+		}
+		/* Read after the workspace row was locked: a grant change
+		 * takes that row first, so the grant holds until commit. */
+		enum role grant = ROLE_NONE;
+		if (d->standing.has_grants && !d->standing.personal &&
+		    d->standing.role != ROLE_ADMIN && !perms_of_workspace(perm)) {
+			uint64_t revision;
+			rc = store_grant_role(call, p->user_id, ref->type, ref->id,
+			    &grant, &revision);
+			if (rc != STATUS_OK)
+				return rc;
+		}
+		struct decide_resource r = {ref->type, ref->id};
+		decide_user_resource(p->user_id, workspace_id, &d->standing, grant,
+		    &r, perm, d);
 		return STATUS_OK;
 	}
 	size_t len = strlen(p->api_key);
@@ -59,16 +79,18 @@ actor_standing(struct call *call, const Exe__Access__V1__Principal *p,
 	return STATUS_OK;
 }
 
-int
-actor_require(struct call *call, const Exe__Access__V1__Principal *p,
-    const char *workspace_id, const char *permission, enum store_lock lock,
-    struct decision *d)
+/* actor_require_on is actor_require on the workspace, or on its resource
+ * `ref` (not NULL). */
+static int
+actor_require_on(struct call *call, const Exe__Access__V1__Principal *p,
+    const char *workspace_id, const Exe__Access__V1__ResourceRef *ref,
+    const char *permission, enum store_lock lock, struct decision *d)
 {
 	const struct permission *perm = perms_find(permission);
 	if (perm == NULL)
 		return call_fail(call, STATUS_INTERNAL,
 		    "no permission named %s", permission);
-	int rc = actor_standing(call, p, workspace_id, perm, lock, d);
+	int rc = actor_standing(call, p, workspace_id, ref, perm, lock, d);
 	if (rc != STATUS_OK)
 		return rc;
 	if (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID &&
@@ -78,6 +100,15 @@ actor_require(struct call *call, const Exe__Access__V1__Principal *p,
 	if (!d->allowed)
 		return call_fail(call, STATUS_PERMISSION_DENIED, "%s", d->reason);
 	return STATUS_OK;
+}
+
+int
+actor_require(struct call *call, const Exe__Access__V1__Principal *p,
+    const char *workspace_id, const char *permission, enum store_lock lock,
+    struct decision *d)
+{
+	return actor_require_on(call, p, workspace_id, NULL, permission, lock,
+	    d);
 }
 
 int
@@ -102,14 +133,14 @@ actor_require_resource(struct call *call, const Exe__Access__V1__Principal *p,
 		return rc;
 	if (!found)
 		return actor_resource_unknown(call, ref);
-	rc = actor_require(call, p, workspace_id, permission, lock, d);
+	rc = actor_require_on(call, p, workspace_id, ref, permission, lock, d);
 	if (rc != STATUS_PERMISSION_DENIED && rc != STATUS_NOT_FOUND)
 		return rc;
 	/* NOT_FOUND: the workspace went (and its resources with it) since
 	 * the resource was read. */
 	bool stranger = rc == STATUS_NOT_FOUND ||
 	    (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID
-	            ? d->standing.role == ROLE_NONE
+	            ? d->standing.role == ROLE_NONE && d->grant == ROLE_NONE
 	            : d->key.found &&
 	                strcmp(d->key.workspace_id, workspace_id) != 0);
 	if (stranger)

@@ -26,11 +26,13 @@ int actor_require(struct call *call, const Exe__Access__V1__Principal *actor,
 /* actor_require_resource decides whether `actor` holds `permission` on
  * the registered resource `ref`, in the workspace that holds it (its id
  * written to `workspace_id`, 37 bytes), reading that workspace with
- * `lock`. An unregistered resource and one held where the actor has no
- * standing (a user who is not a member, a key of another workspace) get
- * the same NOT_FOUND (actor_resource_unknown), so that a stranger learns
- * neither whether it is registered nor where. Otherwise as
- * actor_require. */
+ * `lock`. A user's grant on the resource counts as in Check (the stronger
+ * of it and the workspace role; never for the workspace's own
+ * permissions). An unregistered resource and one held where the actor has
+ * no standing (a user who is not a member and holds no grant on it, a key
+ * of another workspace) get the same NOT_FOUND (actor_resource_unknown),
+ * so that a stranger learns neither whether it is registered nor where.
+ * Otherwise as actor_require. */
 int actor_require_resource(struct call *call,
     const Exe__Access__V1__Principal *actor,
     const Exe__Access__V1__ResourceRef *ref, const char *permission,

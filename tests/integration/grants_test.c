@@ -186,6 +186,43 @@ batch(struct harness *h, const char *user_id, const char *id, uint64_t fresh,
 	return ok;
 }
 
+/* listed asks `h` for ListPermissions of `user_id` on experiment `id` and
+ * writes what it holds as got[] ('y' or '-', in the order of `perms`);
+ * the role and workspace go to *role and `ws` (40 bytes) if not NULL. */
+static bool
+listed(struct harness *h, const char *user_id, const char *id, uint64_t fresh,
+    char got[NPERMS + 1], Exe__Access__V1__Role *role, char *ws)
+{
+	Exe__Access__V1__Principal p = fixture_as_user(user_id);
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	ref.type = "experiment";
+	ref.id = (char *)id;
+	Exe__Access__V1__ListPermissionsRequest req =
+	    EXE__ACCESS__V1__LIST_PERMISSIONS_REQUEST__INIT;
+	req.principal = &p;
+	req.resource = &ref;
+	req.at_least_as_fresh = fresh;
+	Exe__Access__V1__ListPermissionsResponse *r = NULL;
+	exa_error err;
+	if (exa_list_permissions(h->client, &req, &r, &err) != EXA_OK) {
+		fprintf(stderr, "  ListPermissions: %s\n", err.message);
+		return false;
+	}
+	for (int i = 0; i < NPERMS; i++) {
+		got[i] = '-';
+		for (size_t k = 0; k < r->n_permissions; k++)
+			if (strcmp(r->permissions[k], perms[i]) == 0)
+				got[i] = 'y';
+	}
+	got[NPERMS] = '\0';
+	if (role != NULL)
+		*role = r->role;
+	if (ws != NULL)
+		snprintf(ws, 40, "%s", r->workspace_id);
+	exa_free(r);
+	return true;
+}
+
 static void
 every_cell_of_the_grant_rule(void)
 {
@@ -205,7 +242,7 @@ every_cell_of_the_grant_rule(void)
 	struct harness *servers[] = {&a, &a, &b, &n};
 	const char *names[] = {"A with the revision", "A from its cache",
 	    "B", "N (no cache)"};
-	int cells = 0, wrong = 0;
+	int cells = 0, listed_cells = 0, wrong = 0;
 	for (size_t s = 0; s < 4; s++) {
 		for (int i = 0; i < NRULE; i++) {
 			int r = 0;
@@ -227,6 +264,19 @@ every_cell_of_the_grant_rule(void)
 					    got[k] == 'y' ? "allowed" : "denied");
 				}
 			}
+			/* ListPermissions on the resource lists the same. */
+			char held[NPERMS + 1];
+			if (!listed(servers[s], user, ids[r], fresh, held, NULL,
+			        NULL)) {
+				unit_case_failed = 1;
+				continue;
+			}
+			listed_cells += NPERMS;
+			if (strcmp(held, rule[i].cells) != 0) {
+				wrong++;
+				fprintf(stderr, "  ListPermissions, %s, %s: %s\n",
+				    names[s], rule[i].label, held);
+			}
 			/* Check, one by one, says the same (on A only: the
 			 * batch covered the daemons). */
 			for (int k = 0; s == 0 && k < NPERMS; k++) {
@@ -241,9 +291,11 @@ every_cell_of_the_grant_rule(void)
 			}
 		}
 	}
-	printf("  %d cells checked through BatchCheck (and %d through Check), "
-	       "%d wrong\n", cells, NRULE * NPERMS, wrong);
+	printf("  %d cells checked through BatchCheck (and %d through Check, "
+	       "%d through ListPermissions), %d wrong\n", cells,
+	    NRULE * NPERMS, listed_cells, wrong);
 	EXPECT_INT(cells, 4 * NRULE * NPERMS);
+	EXPECT_INT(listed_cells, 4 * NRULE * NPERMS);
 	EXPECT_INT(wrong, 0);
 }
 
@@ -782,6 +834,277 @@ grants_are_listed_by_resource_and_by_user(void)
 	exa_free(r);
 }
 
+static void
+list_permissions_on_a_resource(void)
+{
+	struct world w;
+	world_make(&w);
+	const char *e = harness_unique("lp-");
+	reg(&w, "experiment", e);
+	uint64_t rev = grant(&w, e, &w.guest, ROLE_READ_ONLY);
+	char held[NPERMS + 1], ws[40];
+	Exe__Access__V1__Role role;
+	/* A guest: the grant's role, its resource permissions, the workspace
+	 * that holds it. */
+	EXPECT(listed(&a, w.guest.id, e, rev, held, &role, ws));
+	EXPECT_STR(held, "---yyy-----------------");
+	EXPECT_INT(role, ROLE_READ_ONLY);
+	EXPECT_STR(ws, w.t.workspace);
+	/* Someone with neither: nothing, and not where it is. */
+	struct fixture_user stranger;
+	fixture_sign_up(a.client, "stranger", &stranger);
+	EXPECT(listed(&a, stranger.id, e, rev, held, &role, ws));
+	EXPECT_STR(held, "-----------------------");
+	EXPECT_INT(role, ROLE_NONE);
+	EXPECT_STR(ws, "");
+	/* A member without a grant: their role, as in the workspace. */
+	EXPECT(listed(&a, w.t.member.id, e, rev, held, &role, ws));
+	EXPECT_STR(held, "yyyyyyyyyyyy-----------");
+	EXPECT_INT(role, ROLE_MEMBER);
+	EXPECT_STR(ws, w.t.workspace);
+	/* Unregistered: nothing. */
+	EXPECT(listed(&a, w.t.member.id, "no-such-thing", rev, held, &role, ws));
+	EXPECT_STR(held, "-----------------------");
+	EXPECT_STR(ws, "");
+	/* A key of the team: its column, minus management. */
+	Exe__Access__V1__Principal key = fixture_as_key(w.t.first_key);
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	ref.type = "experiment";
+	ref.id = (char *)e;
+	Exe__Access__V1__ListPermissionsRequest req =
+	    EXE__ACCESS__V1__LIST_PERMISSIONS_REQUEST__INIT;
+	req.principal = &key;
+	req.resource = &ref;
+	Exe__Access__V1__ListPermissionsResponse *r = NULL;
+	exa_error err;
+	EXPECT_INT(exa_list_permissions(a.client, &req, &r, &err), EXA_OK);
+	if (r != NULL) {
+		EXPECT_INT(r->role, ROLE_MEMBER);
+		EXPECT_INT(r->n_permissions, 12);
+		EXPECT_STR(r->workspace_id, w.t.workspace);
+	}
+	exa_free(r);
+	/* Exactly one target. */
+	req.workspace_id = w.t.workspace;
+	EXPECT_INT(exa_list_permissions(a.client, &req, &r, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT(strncmp(err.message, "workspace_id, resource", 22) == 0);
+	req.workspace_id = "";
+	req.resource = NULL;
+	EXPECT_INT(exa_list_permissions(a.client, &req, &r, &err),
+	    EXA_INVALID_ARGUMENT);
+	ref.type = "notebook";
+	req.resource = &ref;
+	EXPECT_INT(exa_list_permissions(a.client, &req, &r, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT(strncmp(err.message, "resource.type", 13) == 0);
+}
+
+/* record asks RecordActivity for `action` on experiment `id` as `user_id`. */
+static exa_status
+record(const char *user_id, const char *action, const char *id,
+    exa_error *err)
+{
+	Exe__Access__V1__Principal p = fixture_as_user(user_id);
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	ref.type = "experiment";
+	ref.id = (char *)id;
+	Exe__Access__V1__RecordActivityRequest req =
+	    EXE__ACCESS__V1__RECORD_ACTIVITY_REQUEST__INIT;
+	req.actor = &p;
+	req.resource = &ref;
+	req.action = (char *)action;
+	Exe__Access__V1__RecordActivityResponse *r = NULL;
+	exa_status rc = exa_record_activity(a.client, &req, &r, err);
+	exa_free(r);
+	return rc;
+}
+
+static exa_status
+delete_as(const char *user_id, const char *id, exa_error *err)
+{
+	Exe__Access__V1__Principal p = fixture_as_user(user_id);
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	ref.type = "experiment";
+	ref.id = (char *)id;
+	Exe__Access__V1__DeleteResourceRequest req =
+	    EXE__ACCESS__V1__DELETE_RESOURCE_REQUEST__INIT;
+	req.actor = &p;
+	req.resource = &ref;
+	Exe__Access__V1__WriteResponse *r = NULL;
+	exa_status rc = exa_delete_resource(a.client, &req, &r, err);
+	exa_free(r);
+	return rc;
+}
+
+/* What a Check allows on a resource, WorkspaceService allows its actor
+ * there: reporting an edit of the experiment one was granted, deleting
+ * the one one was granted admin on. */
+static void
+workspace_service_honours_grants(void)
+{
+	struct world w;
+	world_make(&w);
+	const char *e = harness_unique("act-");
+	const char *f = harness_unique("other-");
+	reg(&w, "experiment", e);
+	reg(&w, "experiment", f);
+	grant(&w, e, &w.t.reader, ROLE_MEMBER);
+	grant(&w, e, &w.guest, ROLE_MEMBER);
+	exa_error err;
+	EXPECT_INT(record(w.t.reader.id, "experiment.edit", e, &err), EXA_OK);
+	EXPECT_INT(record(w.guest.id, "measurement.add", e, &err), EXA_OK);
+	EXPECT_INT(record(w.t.reader.id, "experiment.edit", f, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "no grant on experiment");
+	/* A guest is a stranger to the rest of the workspace. */
+	EXPECT_INT(record(w.guest.id, "experiment.view", f, &err),
+	    EXA_NOT_FOUND);
+	EXPECT_INT(record(w.guest.id, "experiment.delete", e, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "grant member on experiment");
+	/* Nor does a grant give the workspace's own permissions there. */
+	EXPECT_INT(record(w.guest.id, "activity.view", e, &err), EXA_NOT_FOUND);
+	EXPECT_INT(harness_sql_long(&a, "SELECT count(*) FROM activity"
+	    " WHERE resource_id = $1 AND action IN ('experiment.edit',"
+	    " 'measurement.add')", e, NULL), 2);
+	/* Admin on one experiment: may delete it, and nothing else. */
+	uint64_t rev = grant(&w, f, &w.guest, ROLE_ADMIN);
+	(void)rev;
+	EXPECT_INT(delete_as(w.guest.id, e, &err), EXA_PERMISSION_DENIED);
+	EXPECT_INT(delete_as(w.guest.id, f, &err), EXA_OK);
+	EXPECT_INT(harness_sql_long(&a, "SELECT count(*) FROM resources"
+	    " WHERE external_id = $1", f, NULL), 0);
+}
+
+/* lookup pages through LookupResources for `user_id` (`permission` on
+ * experiments, `size` a page) on `h`; writes the ids in order to ids[]
+ * (at most `max`) and returns how many, or -1 if a call failed. */
+static int
+lookup(struct harness *h, const char *user_id, const char *permission,
+    uint32_t size, char ids[][64], int max)
+{
+	Exe__Access__V1__Principal p = fixture_as_user(user_id);
+	char token[600] = "";
+	int count = 0;
+	for (int page = 0; page < 100; page++) {
+		Exe__Access__V1__LookupResourcesRequest req =
+		    EXE__ACCESS__V1__LOOKUP_RESOURCES_REQUEST__INIT;
+		req.principal = &p;
+		req.resource_type = "experiment";
+		req.permission = (char *)permission;
+		req.page_size = size;
+		req.page_token = token;
+		Exe__Access__V1__LookupResourcesResponse *r = NULL;
+		exa_error err;
+		if (exa_lookup_resources(h->client, &req, &r, &err) != EXA_OK) {
+			fprintf(stderr, "  lookup: %s\n", err.message);
+			return -1;
+		}
+		EXPECT(r->n_resources <= size);
+		for (size_t i = 0; i < r->n_resources && count < max; i++)
+			snprintf(ids[count++], 64, "%s", r->resources[i]->ref->id);
+		snprintf(token, sizeof token, "%s", r->next_page_token);
+		exa_free(r);
+		if (token[0] == '\0')
+			return count;
+	}
+	return -1;
+}
+
+/* expect_ids says whether ids[0..n) are strictly increasing (so none
+ * twice) and are exactly the `m` of `want` (in any order). */
+static bool
+expect_ids(char ids[][64], int got, const char *const *want, int m)
+{
+	bool ok = got == m;
+	for (int i = 1; i < got; i++)
+		if (strcmp(ids[i - 1], ids[i]) >= 0)
+			ok = false;
+	for (int k = 0; k < m; k++) {
+		bool found = false;
+		for (int i = 0; i < got; i++)
+			found = found || strcmp(ids[i], want[k]) == 0;
+		ok = ok && found;
+	}
+	if (!ok) {
+		fprintf(stderr, "  got %d ids:", got);
+		for (int i = 0; i < got; i++)
+			fprintf(stderr, " %s", ids[i]);
+		fprintf(stderr, "; wanted %d\n", m);
+	}
+	return ok;
+}
+
+static void
+lookup_lists_granted_resources_once(void)
+{
+	/* The reader is read_only in team 1, which has five experiments; two
+	 * of them are also granted to them (reached both ways). In team 2
+	 * they are nobody, granted three of its five. */
+	struct world w1, w2;
+	world_make(&w1);
+	world_make(&w2);
+	const struct fixture_user *u = &w1.t.reader;
+	char one[5][32], two[5][32];
+	for (int i = 0; i < 5; i++) {
+		/* Ids interleave across the two teams, so pages mix both
+		 * ways of reaching a resource. */
+		snprintf(one[i], sizeof one[i], "lk%d-a-%s", i,
+		    harness_unique(""));
+		snprintf(two[i], sizeof two[i], "lk%d-b-%s", i,
+		    harness_unique(""));
+		reg(&w1, "experiment", one[i]);
+		reg(&w2, "experiment", two[i]);
+	}
+	grant(&w1, one[1], u, ROLE_MEMBER);
+	grant(&w1, one[3], u, ROLE_READ_ONLY);
+	grant(&w2, two[0], u, ROLE_READ_ONLY);
+	grant(&w2, two[2], u, ROLE_MEMBER);
+	grant(&w2, two[4], u, ROLE_ADMIN);
+	char ids[32][64];
+	const char *views[] = {one[0], one[1], one[2], one[3], one[4], two[0],
+	    two[2], two[4]};
+	const char *edits[] = {one[1], two[2], two[4]};
+	const char *deletes[] = {two[4]};
+	struct harness *servers[] = {&a, &n};
+	for (size_t s = 0; s < 2; s++) {
+		for (uint32_t size = 1; size <= 9; size += 2) {
+			int got = lookup(servers[s], u->id, "experiment.view", size,
+			    ids, 32);
+			EXPECT(expect_ids(ids, got, views, 8));
+		}
+		int got = lookup(servers[s], u->id, "experiment.edit", 1, ids, 32);
+		EXPECT(expect_ids(ids, got, edits, 3));
+		got = lookup(servers[s], u->id, "experiment.delete", 2, ids, 32);
+		EXPECT(expect_ids(ids, got, deletes, 1));
+	}
+	/* Revoked, or gone with the resource: no longer listed. */
+	exa_error err;
+	fixture_must(fixture_revoke(a.client, w2.t.admin.id, "experiment",
+	    two[2], u->id, NULL, &err), &err, "revoke");
+	Exe__Access__V1__Principal admin = fixture_as_user(w2.t.admin.id);
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	ref.type = "experiment";
+	ref.id = two[4];
+	Exe__Access__V1__DeleteResourceRequest del =
+	    EXE__ACCESS__V1__DELETE_RESOURCE_REQUEST__INIT;
+	del.actor = &admin;
+	del.resource = &ref;
+	Exe__Access__V1__WriteResponse *wr = NULL;
+	fixture_must(exa_delete_resource(a.client, &del, &wr, &err), &err,
+	    "delete");
+	exa_free(wr);
+	const char *left[] = {one[1]};
+	int got = lookup(&a, u->id, "experiment.edit", 2, ids, 32);
+	EXPECT(expect_ids(ids, got, left, 1));
+	/* A guest's lookup holds their grants alone. */
+	const char *guest_views[] = {two[0]};
+	grant(&w2, two[0], &w1.guest, ROLE_READ_ONLY);
+	got = lookup(&a, w1.guest.id, "experiment.view", 10, ids, 32);
+	EXPECT(expect_ids(ids, got, guest_views, 1));
+}
+
 static const struct unit_case cases[] = {
     {"every cell of the grant rule", every_cell_of_the_grant_rule},
     {"reasons say where the role came from",
@@ -793,6 +1116,10 @@ static const struct unit_case cases[] = {
     {"changes and revocations are seen at once",
         changes_and_revocations_are_seen_at_once},
     {"the rules of granting", the_rules_of_granting},
+    {"ListPermissions on a resource", list_permissions_on_a_resource},
+    {"WorkspaceService honours grants", workspace_service_honours_grants},
+    {"LookupResources lists granted resources once",
+        lookup_lists_granted_resources_once},
     {"grants are listed by resource and by user",
         grants_are_listed_by_resource_and_by_user},
 };
