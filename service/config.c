@@ -12,6 +12,7 @@
 
 #include "base/log.h"
 #include "rpc/tokens.h"
+#include "rpc/validate.h"
 
 /* OPT_LIST: the listen URLs; OPT_URLS: the read database URLs, each flag
  * one connection string (which may hold commas, as libpq's multi-host
@@ -114,11 +115,60 @@ static const struct opt opts[] = {
 	 "client library's local cache); unset: off"},
 	{"log-level", OPT_STRING, FIELD(log_level), "info", 0, 0,
 	 "debug, info, warn or error"},
+	{"org-creators", OPT_STRING, FIELD(org_creators), "any-user", 0, 0,
+	 "who may create organisations (CreateOrganization): any-user, or "
+	 "the user ids that may, comma-separated (at most 64)"},
 };
 /* clang-format on */
 
 enum { NOPTS = sizeof opts / sizeof opts[0], OPT_HELP = 1000, OPT_VERSION,
 	OPT_CONFIG, OPT_MINT };
+
+/* org_creators_parse reads --org-creators: "any-user", or user ids
+ * (comma-separated, blanks around them ignored), kept in lower case. */
+static int
+org_creators_parse(struct config *cfg, char *msg, size_t msg_size)
+{
+	cfg->org_creators_listed = false;
+	cfg->org_creator_count = 0;
+	if (strcmp(cfg->org_creators, "any-user") == 0)
+		return 0;
+	cfg->org_creators_listed = true;
+	for (const char *p = cfg->org_creators;;) {
+		p += strspn(p, " \t");
+		size_t len = strcspn(p, ",");
+		while (len > 0 && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		char id[37];
+		unsigned char bytes[16];
+		bool ok = len == 36;
+		if (ok) {
+			memcpy(id, p, 36);
+			id[36] = '\0';
+			ok = validate_uuid_bytes(id, bytes);
+		}
+		if (!ok) {
+			snprintf(msg, msg_size,
+			    "--org-creators: \"%.*s\" is not a user id; give "
+			    "any-user, or user ids separated by commas",
+			    (int)(len < 64 ? len : 64), p);
+			return -1;
+		}
+		if (cfg->org_creator_count == CONFIG_MAX_ORG_CREATORS) {
+			snprintf(msg, msg_size,
+			    "--org-creators: more than %d user ids",
+			    CONFIG_MAX_ORG_CREATORS);
+			return -1;
+		}
+		for (size_t i = 0; i < 36; i++)
+			id[i] = (char)tolower((unsigned char)id[i]);
+		memcpy(cfg->org_creator_ids[cfg->org_creator_count++], id, 37);
+		p += strcspn(p, ",");
+		if (*p == '\0')
+			return 0;
+		p++;
+	}
+}
 
 static void
 env_name(const struct opt *o, char *out, size_t size)
@@ -457,6 +507,8 @@ config_load(struct config *cfg, int argc, char **argv, char *msg,
 		    cfg->cache_refresh_ms);
 		return CONFIG_ERROR;
 	}
+	if (org_creators_parse(cfg, msg, msg_size) != 0)
+		return CONFIG_ERROR;
 	enum log_level level;
 	if (log_level_parse(cfg->log_level, &level) != 0) {
 		snprintf(msg, msg_size,

@@ -9,7 +9,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
-enum { CONFIG_MAX_LISTEN = 8, CONFIG_MAX_READ_URLS = 8 };
+enum { CONFIG_MAX_LISTEN = 8, CONFIG_MAX_READ_URLS = 8,
+	CONFIG_MAX_ORG_CREATORS = 64 };
 
 struct config {
 	char *listen[CONFIG_MAX_LISTEN];
@@ -43,6 +44,13 @@ struct config {
 	long cache_max_staleness_ms; /* no sync for this long: stop using it */
 	long change_log_max_age_s;   /* retention by age; 0: none */
 	long change_log_max_rows;    /* retention by count; 0: none */
+	/* Who may create organisations: "any-user", or user ids, comma-
+	 * separated (--org-creators). config_load parses the ids into
+	 * org_creator_ids (lower case); org_creators_listed says which. */
+	char *org_creators;
+	bool org_creators_listed;
+	char org_creator_ids[CONFIG_MAX_ORG_CREATORS][37];
+	size_t org_creator_count;
 };
 
 enum config_result {

@@ -332,7 +332,10 @@ main(int argc, char **argv)
 	}
 	struct service_ctx svc = {.methods = &dispatch_table, .tokens = tokens, .hash_key = hash_key,
 	    .cache = cache,
-	    .max_in_flight_per_caller = (unsigned)cfg.max_in_flight_per_caller};
+	    .max_in_flight_per_caller = (unsigned)cfg.max_in_flight_per_caller,
+	    .org_creators_listed = cfg.org_creators_listed,
+	    .org_creators = cfg.org_creator_ids,
+	    .n_org_creators = cfg.org_creator_count};
 	struct conns_options copts = {.max = (size_t)cfg.max_connections,
 	    .recv_timeout_ms = cfg.recv_timeout_ms};
 	if (conns_new(&conns, &copts) != 0) {

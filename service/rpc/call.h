@@ -32,6 +32,12 @@ struct service_ctx {
 	struct cache *cache;
 	/* Requests one caller may have in flight at once; 0: no limit. */
 	unsigned max_in_flight_per_caller;
+	/* Who may create organisations (--org-creators): when
+	 * org_creators_listed, only the n_org_creators user ids (lower-case
+	 * text) at org_creators; otherwise (the default) any user. */
+	bool org_creators_listed;
+	const char (*org_creators)[37];
+	size_t n_org_creators;
 };
 
 struct call {

@@ -102,27 +102,52 @@ store_user_create(struct call *call, const struct new_user *u,
 	return db_call_txn_with(call, store_users_create_txn, &t);
 }
 
+/* Whether user `r` (a uuid parameter) may read user u.id: themself;
+ * someone they share a workspace with (only teams have two members); or,
+ * as an admin of an organisation, its admins and the members of its
+ * teams. */
+#define USERS_VISIBLE_TO(r)                                                   \
+	"(u.id = " r                                                          \
+	" OR EXISTS (SELECT 1 FROM memberships mine JOIN memberships theirs"  \
+	"            ON theirs.workspace_id = mine.workspace_id"              \
+	"            WHERE mine.user_id = " r " AND theirs.user_id = u.id)"  \
+	" OR EXISTS (SELECT 1 FROM organization_admins oa"                    \
+	"            WHERE oa.user_id = " r                                   \
+	"              AND (EXISTS (SELECT 1 FROM organization_admins ob"     \
+	"                           WHERE ob.organization_id ="               \
+	"                                 oa.organization_id"                 \
+	"                             AND ob.user_id = u.id)"                 \
+	"                OR EXISTS (SELECT 1 FROM memberships m"              \
+	"                           JOIN workspaces w ON w.id ="              \
+	"                                m.workspace_id"                      \
+	"                           WHERE w.organization_id ="                \
+	"                                 oa.organization_id"                 \
+	"                             AND m.user_id = u.id))))"
+
+#define USERS_SELECT                                                          \
+	"SELECT u.id, u.username, u.email, u.display_name,"                   \
+	" unix_ms(u.created_at) FROM users u WHERE "
+#define USERS_READER " AND ($2::uuid IS NULL OR " USERS_VISIBLE_TO("$2::uuid") ")"
+
 int
 store_user_get(struct call *call, enum user_key by, const char *value,
-    Exe__Access__V1__User **out)
+    const char *reader, Exe__Access__V1__User **out)
 {
 	static const char *const sql[] = {
-	    [USER_BY_ID] = "SELECT id, username, email, display_name,"
-	                   " unix_ms(created_at) FROM users WHERE id = $1",
-	    [USER_BY_USERNAME] = "SELECT id, username, email, display_name,"
-	                         " unix_ms(created_at) FROM users"
-	                         " WHERE lower(username) = lower($1)",
-	    [USER_BY_EMAIL] = "SELECT id, username, email, display_name,"
-	                      " unix_ms(created_at) FROM users"
-	                      " WHERE lower(email) = lower($1)",
+	    [USER_BY_ID] = USERS_SELECT "u.id = $1" USERS_READER,
+	    [USER_BY_USERNAME] =
+	        USERS_SELECT "lower(u.username) = lower($1)" USERS_READER,
+	    [USER_BY_EMAIL] =
+	        USERS_SELECT "lower(u.email) = lower($1)" USERS_READER,
 	};
 	static const char *const what[] = {
 	    [USER_BY_ID] = "id",
 	    [USER_BY_USERNAME] = "username",
 	    [USER_BY_EMAIL] = "email",
 	};
+	const char *params[] = {value, reader};
 	PGresult *res;
-	int rc = db_exec(call->db, sql[by], 1, &value, &res, NULL);
+	int rc = db_exec(call->db, sql[by], 2, params, &res, NULL);
 	if (rc != STATUS_OK)
 		return rc;
 	if (PQntuples(res) == 0) {
@@ -133,6 +158,24 @@ store_user_get(struct call *call, enum user_key by, const char *value,
 	rc = fill_user(call, res, 0, 0, out);
 	PQclear(res);
 	return rc;
+}
+
+int
+store_user_visible(struct call *call, const char *reader, const char *user_id,
+    bool *visible)
+{
+	static const char sql[] =
+	    "SELECT 1 FROM users u WHERE u.id = $1 AND EXISTS"
+	    " (SELECT 1 FROM users r WHERE r.id = $2) AND "
+	    USERS_VISIBLE_TO("$2::uuid");
+	const char *params[] = {user_id, reader};
+	PGresult *res;
+	int rc = db_exec(call->db, sql, 2, params, &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	*visible = PQntuples(res) == 1;
+	PQclear(res);
+	return STATUS_OK;
 }
 
 int

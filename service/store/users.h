@@ -25,9 +25,20 @@ int store_user_create(struct call *call, const struct new_user *u,
 enum user_key { USER_BY_ID, USER_BY_USERNAME, USER_BY_EMAIL };
 
 /* store_user_get finds one user by id, username or email (the last two
- * case-insensitively). Returns STATUS_NOT_FOUND with a message if none. */
+ * case-insensitively) that user `reader` may read (store_user_visible;
+ * NULL: the service, who reads anyone). Returns STATUS_NOT_FOUND with a
+ * message if none: the same for a user that does not exist and for one
+ * the reader may not read. */
 int store_user_get(struct call *call, enum user_key by, const char *value,
-    Exe__Access__V1__User **out) __attribute__((warn_unused_result));
+    const char *reader, Exe__Access__V1__User **out)
+    __attribute__((warn_unused_result));
+
+/* store_user_visible says whether user `reader` may read user `user_id`:
+ * they are the same, they share a team, or `reader` administers an
+ * organisation that `user_id` is an admin of or has a team of. False when
+ * either does not exist. */
+int store_user_visible(struct call *call, const char *reader,
+    const char *user_id, bool *visible) __attribute__((warn_unused_result));
 
 /* store_user_require returns STATUS_OK if user `user_id` exists, else
  * STATUS_NOT_FOUND with a message naming `field`. */

@@ -12,7 +12,8 @@
 
 int
 store_workspaces_list(struct call *call, const char *user_id,
-    char *const *after, uint32_t limit, Exe__Access__V1__ListWorkspacesResponse *resp)
+    const char *viewer, char *const *after, uint32_t limit,
+    Exe__Access__V1__ListWorkspacesResponse *resp)
 {
 	/* rank 0 is the personal workspace, 1 the teams; (rank, name, id) is
 	 * the sort key and the cursor. One row more than asked tells whether
@@ -26,17 +27,24 @@ store_workspaces_list(struct call *call, const char *user_id,
 	    " WHERE m.user_id = $1"
 	    "   AND ($2::int IS NULL OR ((w.kind = 'team')::int, w.name, w.id)"
 	    "        > ($2::int, $3::text, $4::uuid))"
+	    "   AND ($6::uuid IS NULL OR (w.kind = 'team' AND"
+	    "        (EXISTS (SELECT 1 FROM memberships v"
+	    "                 WHERE v.workspace_id = w.id AND v.user_id = $6)"
+	    "         OR EXISTS (SELECT 1 FROM organization_admins oa"
+	    "                    WHERE oa.organization_id = w.organization_id"
+	    "                      AND oa.user_id = $6))))"
 	    " ORDER BY rank, w.name, w.id"
 	    " LIMIT $5";
 	char limit_text[16];
 	snprintf(limit_text, sizeof limit_text, "%u", limit + 1);
-	const char *params[] = {user_id, after[0], after[1], after[2], limit_text};
+	const char *params[] = {user_id, after[0], after[1], after[2], limit_text,
+	    viewer};
 	PGresult *res;
-	int rc = db_exec(call->db, sql, 5, params, &res, NULL);
+	int rc = db_exec(call->db, sql, 6, params, &res, NULL);
 	if (rc != STATUS_OK)
 		return rc;
 	int rows = PQntuples(res);
-	if (rows == 0 && after[0] == NULL) {
+	if (rows == 0 && after[0] == NULL && viewer == NULL) {
 		/* Every user has a personal workspace: no rows, no user. */
 		PQclear(res);
 		return call_fail(call, STATUS_NOT_FOUND, "no user with id \"%s\"",

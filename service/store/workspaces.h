@@ -10,9 +10,13 @@
 /* store_workspaces_list fills `resp` with up to `limit` workspaces of
  * `user_id` after the cursor (`after`: rank, name, id; all NULL for the
  * first page), personal first, then teams by name. Sets next_page_token
- * when more follow. An unknown user is STATUS_NOT_FOUND. */
+ * when more follow. With `viewer` (someone other than the user), only the
+ * team workspaces `viewer` is a member of or administers the organisation
+ * of; the caller has checked that `viewer` may read the user. Without, an
+ * unknown user is STATUS_NOT_FOUND. */
 int store_workspaces_list(struct call *call, const char *user_id,
-    char *const *after, uint32_t limit, Exe__Access__V1__ListWorkspacesResponse *resp)
+    const char *viewer, char *const *after, uint32_t limit,
+    Exe__Access__V1__ListWorkspacesResponse *resp)
     __attribute__((warn_unused_result));
 
 /* store_workspace_create_team inserts a team workspace of `org_id` with

@@ -149,6 +149,27 @@ actor_require_resource(struct call *call, const Exe__Access__V1__Principal *p,
 }
 
 int
+actor_or_service(struct call *call, const Exe__Access__V1__Principal *p,
+    const char *what)
+{
+	if (p != NULL) {
+		int rc = validate_actor(p, call->message, sizeof call->message);
+		if (rc != STATUS_OK)
+			return call->code = rc;
+		return actor_require_user(call, p, what);
+	}
+	/* No tokens: a tool or test that runs the pipeline unauthenticated. */
+	if (call->svc->tokens == NULL ||
+	    call->caller.scope == TOKEN_SCOPE_ADMIN)
+		return STATUS_OK;
+	return call_fail(call, STATUS_PERMISSION_DENIED,
+	    "actor: missing; token \"%s\" has scope %s, which may %s only "
+	    "for an actor: give the acting user as actor, or call with an "
+	    "admin token to %s as the service", call->caller.name,
+	    tokens_scope_name(call->caller.scope), what, what);
+}
+
+int
 actor_require_user(struct call *call, const Exe__Access__V1__Principal *p,
     const char *what)
 {

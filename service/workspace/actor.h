@@ -44,6 +44,16 @@ int actor_require_resource(struct call *call,
 int actor_resource_unknown(struct call *call,
     const Exe__Access__V1__ResourceRef *ref);
 
+/* actor_or_service checks the optional actor of a read the service may
+ * also make for itself (GetUser, FindUser, ListWorkspaces), without the
+ * database: given, it must be a user of the right form (an API key is
+ * refused: PERMISSION_DENIED); absent, the caller reads as the service,
+ * which needs an admin caller token (PERMISSION_DENIED for a check token).
+ * `what` names the read ("read users"). */
+int actor_or_service(struct call *call,
+    const Exe__Access__V1__Principal *actor, const char *what)
+    __attribute__((warn_unused_result));
+
 /* actor_require_user refuses an API key where only a person may act
  * (creating organisations, accepting invitations): PERMISSION_DENIED
  * saying `what` needs a user. */

@@ -1,5 +1,8 @@
-/* Organisations: who may create and administer them; SQL in store/orgs.c. */
+/* Organisations: who may create (the service's --org-creators policy) and
+ * administer them; SQL in store/orgs.c. */
 #include "workspace/orgs.h"
+
+#include <strings.h>
 
 #include "base/status.h"
 #include "exe/access/v1/workspace.pb-c.h"
@@ -53,12 +56,32 @@ orgs_create_txn(PGconn *conn, void *arg)
 	return db_record_change(conn, &change, &resp->revision);
 }
 
+/* orgs_may_create applies the service's policy (--org-creators): any
+ * user, or only the users it lists. */
+static int
+orgs_may_create(struct call *call, const char *user_id)
+{
+	const struct service_ctx *svc = call->svc;
+	if (!svc->org_creators_listed)
+		return STATUS_OK;
+	for (size_t i = 0; i < svc->n_org_creators; i++) {
+		if (strcasecmp(svc->org_creators[i], user_id) == 0)
+			return STATUS_OK;
+	}
+	return call_fail(call, STATUS_PERMISSION_DENIED,
+	    "user %s may not create organisations: this service lets only "
+	    "the users its operators list (--org-creators) create them",
+	    user_id);
+}
+
 int
 orgs_create(struct call *call)
 {
 	const Exe__Access__V1__CreateOrganizationRequest *req =
 	    (const Exe__Access__V1__CreateOrganizationRequest *)call->request;
 	int rc = actor_require_user(call, req->actor, "create an organisation");
+	if (rc == STATUS_OK)
+		rc = orgs_may_create(call, req->actor->user_id);
 	if (rc != STATUS_OK)
 		return rc;
 	return db_call_txn(call, orgs_create_txn);

@@ -1,5 +1,6 @@
 /* Sign-up and user look-ups: input rules, the API key minted at sign-up,
- * and the responses. The SQL lives in store/users.c. */
+ * who may read whom (for an actor, or as the service), and the responses.
+ * The SQL lives in store/users.c. */
 #include "workspace/users.h"
 
 #include <sodium.h>
@@ -11,6 +12,7 @@
 #include "rpc/validate.h"
 #include "store/db.h"
 #include "store/users.h"
+#include "workspace/actor.h"
 
 int
 users_create_validate(struct call *call)
@@ -60,14 +62,25 @@ users_create(struct call *call)
 	return rc;
 }
 
+/* users_reader is the user a look-up reads for: the actor (validated a
+ * user), or NULL for the service. */
+static const char *
+users_reader(const Exe__Access__V1__Principal *actor)
+{
+	return actor != NULL ? actor->user_id : NULL;
+}
+
 int
 users_get_validate(struct call *call)
 {
 	const Exe__Access__V1__GetUserRequest *req =
 	    (const Exe__Access__V1__GetUserRequest *)call->request;
-	call->code = validate_uuid("user_id", req->user_id, true, call->message,
+	int rc = validate_uuid("user_id", req->user_id, true, call->message,
 	    sizeof call->message);
-	return call->code;
+	if (rc == STATUS_OK)
+		rc = actor_or_service(call, req->actor, "read users");
+	call->code = rc;
+	return rc;
 }
 
 int
@@ -79,7 +92,8 @@ users_get(struct call *call)
 	    Exe__Access__V1__GetUserResponse, exe__access__v1__get_user_response__init);
 	if (resp == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
-	int rc = store_user_get(call, USER_BY_ID, req->user_id, &resp->user);
+	int rc = store_user_get(call, USER_BY_ID, req->user_id,
+	    users_reader(req->actor), &resp->user);
 	if (rc == STATUS_OK)
 		call->response = &resp->base;
 	return rc;
@@ -104,6 +118,8 @@ users_find_validate(struct call *call)
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "by: give a username or an email");
 	}
+	if (rc == STATUS_OK)
+		rc = actor_or_service(call, req->actor, "read users");
 	call->code = rc;
 	return rc;
 }
@@ -118,9 +134,12 @@ users_find(struct call *call)
 	    exe__access__v1__find_user_response__init);
 	if (resp == NULL)
 		return call_fail(call, STATUS_INTERNAL, "out of memory");
+	const char *reader = users_reader(req->actor);
 	int rc = req->by_case == EXE__ACCESS__V1__FIND_USER_REQUEST__BY_USERNAME
-	    ? store_user_get(call, USER_BY_USERNAME, req->username, &resp->user)
-	    : store_user_get(call, USER_BY_EMAIL, req->email, &resp->user);
+	    ? store_user_get(call, USER_BY_USERNAME, req->username, reader,
+	          &resp->user)
+	    : store_user_get(call, USER_BY_EMAIL, req->email, reader,
+	          &resp->user);
 	if (rc == STATUS_OK)
 		call->response = &resp->base;
 	return rc;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/secrets.h"
 #include "base/status.h"
@@ -25,6 +26,9 @@ workspaces_list_validate(struct call *call)
 	    (const Exe__Access__V1__ListWorkspacesRequest *)call->request;
 	int rc = validate_uuid("user_id", req->user_id, true, call->message,
 	    sizeof call->message);
+	if (rc == STATUS_OK)
+		rc = actor_or_service(call, req->actor,
+		    "list a user's workspaces");
 	call->code = rc;
 	return rc;
 }
@@ -50,8 +54,21 @@ workspaces_list(struct call *call)
 	            STATUS_OK))
 		rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 		    "page_token: not a token this method returned");
+	/* Someone else sees what they may of the user (see the .proto);
+	 * one they may not read is as unknown as a user who is not. */
+	const char *viewer = req->actor != NULL &&
+	        strcasecmp(req->actor->user_id, req->user_id) != 0
+	    ? req->actor->user_id
+	    : NULL;
+	bool visible = true;
+	if (rc == STATUS_OK && viewer != NULL)
+		rc = store_user_visible(call, viewer, req->user_id, &visible);
+	if (rc == STATUS_OK && !visible)
+		rc = call_fail(call, STATUS_NOT_FOUND, "no user with id \"%s\"",
+		    req->user_id);
 	if (rc == STATUS_OK)
-		rc = store_workspaces_list(call, req->user_id, after, size, resp);
+		rc = store_workspaces_list(call, req->user_id, viewer, after, size,
+		    resp);
 	if (rc == STATUS_OK)
 		call->response = &resp->base;
 	return rc;

@@ -798,6 +798,39 @@ team_workspaces_can_be_deleted_and_their_records_stay(void)
 	EXPECT_INT(exa_get_workspace(h.client, &get, &g, &err), EXA_NOT_FOUND);
 }
 
+/* Who may create an organisation is the service's policy
+ * (--org-creators): any user by default (the suite's daemon), or only the
+ * users it lists (a second daemon on the same database). */
+static void
+who_creates_organisations_is_configured(void)
+{
+	struct fixture_user listed, other;
+	fixture_sign_up(h.client, "creator", &listed);
+	fixture_sign_up(h.client, "noncreator", &other);
+	char flag[128];
+	snprintf(flag, sizeof flag, "--org-creators=%s", listed.id);
+	struct harness strict;
+	harness_launch_replica(&strict, &h, (const char *const[]){flag, NULL});
+	exa_error err;
+	Exe__Access__V1__CreateOrganizationResponse *r = NULL;
+	EXPECT_INT(fixture_create_org(strict.client, other.id, "Not Allowed",
+	    &r, &err), EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "may not create organisations");
+	EXPECT_CONTAINS(err.message, "--org-creators");
+	EXPECT_INT(fixture_create_org(strict.client, listed.id, "Allowed", &r,
+	    &err), EXA_OK);
+	exa_free(r);
+	r = NULL;
+	EXPECT_INT(harness_sql_long(&h,
+	    "SELECT count(*) FROM organizations WHERE name = 'Not Allowed'",
+	    NULL), 0);
+	/* The default daemon lets any user. */
+	EXPECT_INT(fixture_create_org(h.client, other.id, "Anyone's", &r,
+	    &err), EXA_OK);
+	exa_free(r);
+	EXPECT_INT(harness_stop(&strict), 0);
+}
+
 static const struct unit_case cases[] = {
     {"organisations keep an admin", organisations_keep_an_admin},
     {"organisation admins create teams", organisation_admins_create_teams},
@@ -808,6 +841,8 @@ static const struct unit_case cases[] = {
         last_admin_cannot_be_demoted_or_removed},
     {"strangers learn nothing of a workspace's kind",
         strangers_learn_nothing_of_a_workspaces_kind},
+    {"who creates organisations is configured",
+        who_creates_organisations_is_configured},
     {"changing a role to the one held changes nothing",
         changing_a_role_to_the_one_held_changes_nothing},
     {"concurrent admin removals keep an admin",

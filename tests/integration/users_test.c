@@ -375,6 +375,202 @@ workspace_switcher_refuses_bad_input(void)
 	EXPECT_CONTAINS(err.message, "page_token");
 }
 
+/* The look-ups and the switcher for an actor, through a check token. */
+static exa_status
+get_as(exa_client *c, const Exe__Access__V1__Principal *actor,
+    const char *user_id, exa_error *err)
+{
+	Exe__Access__V1__GetUserRequest req = EXE__ACCESS__V1__GET_USER_REQUEST__INIT;
+	req.user_id = (char *)user_id;
+	req.actor = (Exe__Access__V1__Principal *)actor;
+	Exe__Access__V1__GetUserResponse *r = NULL;
+	exa_status rc = exa_get_user(c, &req, &r, err);
+	if (rc == EXA_OK && strcmp(r->user->id, user_id) != 0) {
+		fprintf(stderr, "  got user %s for %s\n", r->user->id, user_id);
+		unit_case_failed = 1;
+	}
+	exa_free(r);
+	return rc;
+}
+
+static exa_status
+find_as(exa_client *c, const Exe__Access__V1__Principal *actor,
+    const char *username, const char *email, exa_error *err)
+{
+	Exe__Access__V1__FindUserRequest req =
+	    EXE__ACCESS__V1__FIND_USER_REQUEST__INIT;
+	if (username != NULL) {
+		req.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_USERNAME;
+		req.username = (char *)username;
+	} else {
+		req.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_EMAIL;
+		req.email = (char *)email;
+	}
+	req.actor = (Exe__Access__V1__Principal *)actor;
+	Exe__Access__V1__FindUserResponse *r = NULL;
+	exa_status rc = exa_find_user(c, &req, &r, err);
+	exa_free(r);
+	return rc;
+}
+
+/* switcher_as lists `user_id`'s workspaces for `actor`; their count goes
+ * to *n, and whether the personal one was among them to *personal. */
+static exa_status
+switcher_as(exa_client *c, const Exe__Access__V1__Principal *actor,
+    const char *user_id, size_t *n, bool *personal, exa_error *err)
+{
+	Exe__Access__V1__ListWorkspacesRequest req =
+	    EXE__ACCESS__V1__LIST_WORKSPACES_REQUEST__INIT;
+	req.user_id = (char *)user_id;
+	req.actor = (Exe__Access__V1__Principal *)actor;
+	Exe__Access__V1__ListWorkspacesResponse *r = NULL;
+	exa_status rc = exa_list_workspaces(c, &req, &r, err);
+	*n = 0;
+	*personal = false;
+	for (size_t i = 0; r != NULL && i < r->n_workspaces; i++) {
+		(*n)++;
+		*personal = *personal ||
+		    r->workspaces[i]->workspace->kind ==
+		        EXE__ACCESS__V1__WORKSPACE_KIND__WORKSPACE_KIND_PERSONAL;
+	}
+	exa_free(r);
+	return rc;
+}
+
+/* expect_unknown: the answer `err` (NOT_FOUND) reads as the answer for
+ * `nobody`, an id no user has, once that id is put in for `id`. */
+static void
+expect_unknown(exa_status rc, const exa_error *err, const char *id,
+    exa_status rc_nobody, const exa_error *err_nobody, const char *nobody)
+{
+	EXPECT_INT(rc, EXA_NOT_FOUND);
+	EXPECT_INT(rc_nobody, EXA_NOT_FOUND);
+	char copy[sizeof err->message];
+	snprintf(copy, sizeof copy, "%s", err->message);
+	char *at = strstr(copy, id);
+	EXPECT(at != NULL && strlen(id) == strlen(nobody));
+	if (at != NULL && strlen(id) == strlen(nobody)) {
+		memcpy(at, nobody, strlen(nobody));
+		EXPECT_STR(copy, err_nobody->message);
+	}
+}
+
+/* SPEC §3: the look-ups and the switcher act for someone. A user reads
+ * themself and those they share a team with; an organisation admin its
+ * admins and the members of its teams; nobody else, who cannot tell such
+ * a user from one who does not exist. Without an actor only an admin
+ * token reads, as the service (what callers did before there was one). */
+static void
+reads_act_for_someone(void)
+{
+	struct fixture_user boss, bea, cal, dan, eve;
+	char org[FIXTURE_ID_SIZE], team[FIXTURE_ID_SIZE], org2[FIXTURE_ID_SIZE],
+	    team2[FIXTURE_ID_SIZE];
+	if (!fixture_org_found(h.client, "boss", "Reads Org", &boss, org) ||
+	    !fixture_sign_up(h.client, "bea", &bea) ||
+	    !fixture_sign_up(h.client, "cal", &cal) ||
+	    !fixture_sign_up(h.client, "dan", &dan) ||
+	    !fixture_team_create(h.client, boss.id, org, "Reads Team", bea.id,
+	        team, NULL) ||
+	    !fixture_member_add(h.client, boss.id, team, cal.id,
+	        EXE__ACCESS__V1__ROLE__ROLE_MEMBER) ||
+	    !fixture_org_found(h.client, "eve", "Other Org", &eve, org2) ||
+	    !fixture_team_create(h.client, eve.id, org2, "Eve's Team", NULL,
+	        team2, NULL) ||
+	    !fixture_member_add(h.client, eve.id, team2, bea.id,
+	        EXE__ACCESS__V1__ROLE__ROLE_MEMBER))
+		return;
+	exa_client *c;
+	exa_error err, err2;
+	if (exa_client_open(h.url, h.check_token, NULL, &c, &err) != EXA_OK) {
+		fprintf(stderr, "  open: %s\n", err.message);
+		unit_case_failed = 1;
+		return;
+	}
+	Exe__Access__V1__Principal as_boss = fixture_as_user(boss.id),
+	    as_bea = fixture_as_user(bea.id), as_cal = fixture_as_user(cal.id),
+	    as_dan = fixture_as_user(dan.id), as_eve = fixture_as_user(eve.id);
+	const char *nobody = "00000000-0000-4000-8000-00000000abcd";
+
+	/* GetUser: themself, a teammate, the organisation's admin. */
+	EXPECT_INT(get_as(c, &as_cal, cal.id, &err), EXA_OK);
+	EXPECT_INT(get_as(c, &as_bea, cal.id, &err), EXA_OK);
+	EXPECT_INT(get_as(c, &as_cal, bea.id, &err), EXA_OK);
+	EXPECT_INT(get_as(c, &as_boss, cal.id, &err), EXA_OK);
+	EXPECT_INT(get_as(c, &as_bea, boss.id, &err), EXA_NOT_FOUND);
+	EXPECT_INT(get_as(c, &as_eve, bea.id, &err), EXA_OK);
+	/* eve shares a team with bea, not with cal, and runs another
+	 * organisation; dan shares nothing. */
+	exa_status rc = get_as(c, &as_eve, cal.id, &err);
+	expect_unknown(rc, &err, cal.id, get_as(c, &as_eve, nobody, &err2),
+	    &err2, nobody);
+	rc = get_as(c, &as_dan, bea.id, &err);
+	expect_unknown(rc, &err, bea.id, get_as(c, &as_dan, nobody, &err2),
+	    &err2, nobody);
+	EXPECT(strstr(err.message, bea.email) == NULL);
+
+	/* FindUser: the same rule, by username and by email. */
+	EXPECT_INT(find_as(c, &as_bea, cal.username, NULL, &err), EXA_OK);
+	EXPECT_INT(find_as(c, &as_boss, NULL, cal.email, &err), EXA_OK);
+	EXPECT_INT(find_as(c, &as_dan, dan.username, NULL, &err), EXA_OK);
+	rc = find_as(c, &as_dan, NULL, cal.email, &err);
+	char ghost[128];
+	snprintf(ghost, sizeof ghost, "%s", cal.email);
+	ghost[0] = ghost[0] == 'q' ? 'r' : 'q';
+	expect_unknown(rc, &err, cal.email, find_as(c, &as_dan, NULL, ghost,
+	    &err2), &err2, ghost);
+	EXPECT_INT(find_as(c, &as_dan, cal.username, NULL, &err), EXA_NOT_FOUND);
+
+	/* The switcher: all of one's own; of someone else, only the teams
+	 * one sees oneself, never the personal workspace. */
+	size_t n;
+	bool personal;
+	EXPECT_INT(switcher_as(c, &as_bea, bea.id, &n, &personal, &err), EXA_OK);
+	EXPECT_INT(n, 3);
+	EXPECT(personal);
+	EXPECT_INT(switcher_as(c, &as_cal, bea.id, &n, &personal, &err), EXA_OK);
+	EXPECT_INT(n, 1); /* Reads Team */
+	EXPECT(!personal);
+	EXPECT_INT(switcher_as(c, &as_boss, bea.id, &n, &personal, &err),
+	    EXA_OK);
+	EXPECT_INT(n, 1); /* Reads Team, of boss's organisation */
+	EXPECT_INT(switcher_as(c, &as_eve, bea.id, &n, &personal, &err), EXA_OK);
+	EXPECT_INT(n, 1); /* Eve's Team */
+	rc = switcher_as(c, &as_dan, bea.id, &n, &personal, &err);
+	expect_unknown(rc, &err, bea.id, switcher_as(c, &as_dan, nobody, &n,
+	    &personal, &err2), &err2, nobody);
+	EXPECT_INT(switcher_as(c, &as_dan, nobody, &n, &personal, &err),
+	    EXA_NOT_FOUND);
+
+	/* No actor: a check token may not read as the service; an admin
+	 * token may, as before. */
+	EXPECT_INT(get_as(c, NULL, cal.id, &err), EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "actor: missing");
+	EXPECT_CONTAINS(err.message, "scope check");
+	EXPECT_INT(find_as(c, NULL, cal.username, NULL, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_INT(switcher_as(c, NULL, cal.id, &n, &personal, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_INT(get_as(h.client, NULL, cal.id, &err), EXA_OK);
+	EXPECT_INT(find_as(h.client, NULL, NULL, cal.email, &err), EXA_OK);
+	EXPECT_INT(switcher_as(h.client, NULL, bea.id, &n, &personal, &err),
+	    EXA_OK);
+	EXPECT_INT(n, 3);
+	/* An admin token that names an actor is held to the actor's rule. */
+	EXPECT_INT(get_as(h.client, &as_dan, cal.id, &err), EXA_NOT_FOUND);
+
+	/* The actor is a user: a key is refused, a bad id is bad input. */
+	Exe__Access__V1__Principal key = fixture_as_key(cal.key);
+	EXPECT_INT(get_as(c, &key, cal.id, &err), EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "an API key cannot read users");
+	Exe__Access__V1__Principal bad = fixture_as_user("someone");
+	EXPECT_INT(get_as(c, &bad, cal.id, &err), EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "actor.user_id");
+	EXPECT_INT(switcher_as(c, &bad, cal.id, &n, &personal, &err),
+	    EXA_INVALID_ARGUMENT);
+	exa_client_close(c);
+}
+
 static const struct unit_case cases[] = {
     {"signup creates user, workspace, membership and key",
         signup_creates_user_workspace_membership_and_key},
@@ -389,6 +585,7 @@ static const struct unit_case cases[] = {
         workspace_switcher_lists_personal_first_with_roles},
     {"workspace switcher refuses bad input",
         workspace_switcher_refuses_bad_input},
+    {"reads act for someone", reads_act_for_someone},
     {"no user exists without a personal workspace",
         no_user_exists_without_a_personal_workspace},
 };

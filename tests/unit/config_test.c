@@ -24,6 +24,7 @@ static const char *const env_vars[] = {
 	"EXE_ACCESS_DRAIN_TIMEOUT_MS",
 	"EXE_ACCESS_DB_CONNECT_TIMEOUT",
 	"EXE_ACCESS_LOG_LEVEL",
+	"EXE_ACCESS_ORG_CREATORS",
 	"EXE_ACCESS_CONFIG",
 	"EXE_ACCESS_READ_DATABASE_URL",
 	"EXE_ACCESS_READ_MAX_LAG_MS",
@@ -414,6 +415,50 @@ bad_log_level(void)
 	}
 }
 
+/* --org-creators: any user by default; or a list of user ids, kept in
+ * lower case; anything else is refused naming the option. */
+static void
+org_creators(void)
+{
+	clean_env();
+	char *bare[] = {"exe-accessd"};
+	struct config cfg;
+	char msg[512];
+	EXPECT_INT(load(&cfg, ARGC(bare), bare, msg, sizeof msg), CONFIG_RUN);
+	EXPECT_STR(cfg.org_creators, "any-user");
+	EXPECT(!cfg.org_creators_listed);
+	EXPECT_INT(cfg.org_creator_count, 0);
+	config_free(&cfg);
+
+	char *two[] = {"exe-accessd", "--org-creators",
+	    "3C764F00-52C9-4E0C-BF7D-1F1335D459DD, "
+	    "0b0e5b57-7a0e-4c2c-9b53-5d0a7e3f1c11"};
+	EXPECT_INT(load(&cfg, ARGC(two), two, msg, sizeof msg), CONFIG_RUN);
+	EXPECT(cfg.org_creators_listed);
+	EXPECT_INT(cfg.org_creator_count, 2);
+	EXPECT_STR(cfg.org_creator_ids[0], "3c764f00-52c9-4e0c-bf7d-1f1335d459dd");
+	EXPECT_STR(cfg.org_creator_ids[1], "0b0e5b57-7a0e-4c2c-9b53-5d0a7e3f1c11");
+	config_free(&cfg);
+
+	setenv("EXE_ACCESS_ORG_CREATORS", "0b0e5b57-7a0e-4c2c-9b53-5d0a7e3f1c11", 1);
+	EXPECT_INT(load(&cfg, ARGC(bare), bare, msg, sizeof msg), CONFIG_RUN);
+	EXPECT(cfg.org_creators_listed);
+	EXPECT_INT(cfg.org_creator_count, 1);
+	config_free(&cfg);
+	clean_env();
+
+	const char *bad[] = {"", "anyone", "any-user,", "nope",
+	    "3c764f00-52c9-4e0c-bf7d-1f1335d459dd,,",
+	    "3c764f00-52c9-4e0c-bf7d-1f1335d459dd;0b0e5b57-7a0e-4c2c-9b53-"
+	    "5d0a7e3f1c11"};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char flag[160];
+		snprintf(flag, sizeof flag, "--org-creators=%s", bad[i]);
+		char *argv[] = {"exe-accessd", flag};
+		expect_error(ARGC(argv), argv, "--org-creators");
+	}
+}
+
 static void
 version_exits(void)
 {
@@ -490,6 +535,7 @@ static const struct unit_case cases[] = {
 	{"config_file_errors_name_the_file", config_file_errors_name_the_file},
 	{"bad_log_level", bad_log_level},
 	{"version_exits", version_exits},
+	{"org_creators", org_creators},
 	{"read_database_urls", read_database_urls},
 };
 
