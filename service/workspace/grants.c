@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/perms.h"
 #include "base/status.h"
@@ -227,6 +228,15 @@ grants_list_user_validate(struct call *call)
 	    (const void *)call->request;
 	int rc = validate_uuid("user_id", req->user_id, true, call->message,
 	    sizeof call->message);
+	if (rc == STATUS_OK)
+		rc = actor_or_service(call, req->actor, "list a user's grants");
+	/* Grants span workspaces: only the user themself may list them, so
+	 * the answer to anyone else is the same whoever the user is. */
+	if (rc == STATUS_OK && req->actor != NULL &&
+	    strcasecmp(req->actor->user_id, req->user_id) != 0)
+		rc = call_fail(call, STATUS_PERMISSION_DENIED,
+		    "actor: user %s may list only their own grants",
+		    req->actor->user_id);
 	call->code = rc;
 	return rc;
 }

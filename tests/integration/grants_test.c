@@ -465,6 +465,27 @@ a_guest_sees_one_resource_and_nothing_else(void)
 	lu.user_id = w.guest.id;
 	Exe__Access__V1__ListUserGrantsResponse *mine = NULL;
 	EXPECT_INT(exa_list_user_grants(a.client, &lu, &mine, &err), EXA_OK);
+	exa_free(mine);
+	mine = NULL;
+	/* For an actor: the guest themself, through a check token; nobody
+	 * else, and not without an actor. */
+	exa_client *checker;
+	fixture_must(exa_client_open(a.url, a.check_token, NULL, &checker,
+	    &err), &err, "open a check-token client");
+	Exe__Access__V1__ListUserGrantsResponse *other = NULL;
+	EXPECT_INT(exa_list_user_grants(checker, &lu, &other, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "actor: missing");
+	Exe__Access__V1__Principal as_admin = fixture_as_user(w.t.admin.id);
+	lu.actor = &as_admin;
+	EXPECT_INT(exa_list_user_grants(checker, &lu, &other, &err),
+	    EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "only their own grants");
+	Exe__Access__V1__Principal as_guest = fixture_as_user(w.guest.id);
+	lu.actor = &as_guest;
+	EXPECT_INT(exa_list_user_grants(checker, &lu, &mine, &err), EXA_OK);
+	lu.actor = NULL;
+	exa_client_close(checker);
 	if (mine != NULL) {
 		EXPECT_INT(mine->n_grants, 1);
 		if (mine->n_grants == 1) {
