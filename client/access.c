@@ -10,6 +10,7 @@
 #include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
+#include <sodium.h>
 #include <stdalign.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -24,6 +25,7 @@
 #include "base/clock.h"
 #include "base/decide.h"
 #include "base/perms.h"
+#include "base/secrets.h"
 #include "exe/access/v1/rpc.pb-c.h"
 #include "local_cache.h"
 #include "local_feed.h"
@@ -60,6 +62,9 @@ struct exa_client {
 	 * (NULL: off). */
 	struct local_cache *lc;
 	struct local_feed *feed;
+	/* API keys are kept by a digest of the secret keyed with this
+	 * (random per client), never by the secret. */
+	unsigned char digest_key[crypto_generichash_KEYBYTES];
 };
 
 static exa_status fail(exa_error *err, exa_status code, const char *fmt, ...)
@@ -168,6 +173,7 @@ client_free(exa_client *c)
 	if (c->slots_lock != NULL)
 		nng_mtx_free(c->slots_lock);
 	local_cache_free(c->lc);
+	sodium_memzero(c->digest_key, sizeof c->digest_key);
 	free(c->token);
 	free(c);
 }
@@ -237,6 +243,11 @@ exa_client_open(const char *urls, const char *token,
 		 * no use: the cache has stopped answering by then. */
 		int call_ms = c->timeout_ms < staleness ? c->timeout_ms
 		                                        : (int)staleness;
+		if (sodium_init() < 0) {
+			client_free(c);
+			return fail(err, EXA_INTERNAL, "libsodium cannot start");
+		}
+		randombytes_buf(c->digest_key, sizeof c->digest_key);
 		if (local_cache_new(&c->lc, opts->local_cache_entries,
 		        staleness) != 0) {
 			client_free(c);
@@ -600,6 +611,99 @@ local_learn(exa_client *c, const char *user_id, const char *permission,
 	}
 }
 
+/* A key learned from VerifyApiKey is asked again after this long, which
+ * is also how often the service records a key's last use. */
+enum { LOCAL_KEY_TTL_MS = 60000 };
+
+/* local_key_digest is the keyed digest a key is kept by. */
+static void
+local_key_digest(const exa_client *c, const char *secret, unsigned char out[32])
+{
+	crypto_generichash(out, 32, (const unsigned char *)secret,
+	    strlen(secret), c->digest_key, sizeof c->digest_key);
+}
+
+/* local_decide_key is local_decide for an API key in a workspace. */
+static bool
+local_decide_key(exa_client *c, const char *secret, const char *permission,
+    const char *workspace_id, uint64_t revision, exa_decision *d)
+{
+	if (c->lc == NULL || !local_cache_usable(c->lc, revision))
+		return false;
+	unsigned char ws[16], digest[32];
+	const struct permission *perm = perms_find(permission);
+	if (perm == NULL || !local_cache_uuid(workspace_id, ws) ||
+	    !secret_well_formed(SECRET_API_KEY, secret, strlen(secret)))
+		return false;
+	local_key_digest(c, secret, digest);
+	struct local_key k;
+	uint64_t rev;
+	bool hit = local_cache_get_key(c->lc, digest, &k, &rev);
+	sodium_memzero(digest, sizeof digest);
+	if (!hit || clock_mono_ms() - k.learned_ms > LOCAL_KEY_TTL_MS)
+		return false;
+	struct key_standing ks = {.found = true, .read_only = k.read_only,
+	    .expires_ms = k.expires_ms};
+	memcpy(ks.key_id, k.key_id, sizeof ks.key_id);
+	memcpy(ks.workspace_id, k.workspace_id, sizeof ks.workspace_id);
+	struct decision dec;
+	decide_key(&ks, workspace_id, perm, clock_wall_ms(), &dec);
+	d->allowed = dec.allowed;
+	d->role = (Exe__Access__V1__Role)dec.role;
+	d->revision = rev;
+	copy_text(d->reason, sizeof d->reason, dec.reason);
+	return true;
+}
+
+/* local_learn_key asks the service about a key (VerifyApiKey) whose check
+ * it has just answered, and keeps it if it is the workspace's current
+ * key (one in its grace period ends at a time the two hosts' clocks may
+ * not agree on) and deciding from it gives the service's answer word for
+ * word. */
+static void
+local_learn_key(exa_client *c, const char *secret, const char *permission,
+    const char *workspace_id, const Exe__Access__V1__CheckResponse *resp)
+{
+	const struct permission *perm = perms_find(permission);
+	if (c->lc == NULL || perm == NULL ||
+	    !secret_well_formed(SECRET_API_KEY, secret, strlen(secret)))
+		return;
+	/* Known already (another item of the batch taught it)? */
+	exa_decision known;
+	if (local_decide_key(c, secret, permission, workspace_id, 0, &known))
+		return;
+	Exe__Access__V1__VerifyApiKeyRequest req =
+	    EXE__ACCESS__V1__VERIFY_API_KEY_REQUEST__INIT;
+	req.secret = (char *)secret;
+	Exe__Access__V1__VerifyApiKeyResponse *v = NULL;
+	exa_error err;
+	if (exa_verify_api_key(c, &req, &v, &err) != EXA_OK)
+		return;
+	struct local_key k = {.read_only = v->scope ==
+	        EXE__ACCESS__V1__API_KEY_SCOPE__API_KEY_SCOPE_READ_ONLY,
+	    .expires_ms = v->expires_unix_ms, .learned_ms = clock_mono_ms()};
+	copy_text(k.key_id, sizeof k.key_id, v->key_id);
+	copy_text(k.workspace_id, sizeof k.workspace_id, v->workspace_id);
+	uint64_t revision = v->revision;
+	bool current = v->expires_unix_ms == 0 && v->revision != 0;
+	exa_free(v);
+	if (!current)
+		return;
+	struct key_standing ks = {.found = true, .read_only = k.read_only};
+	memcpy(ks.key_id, k.key_id, sizeof ks.key_id);
+	memcpy(ks.workspace_id, k.workspace_id, sizeof ks.workspace_id);
+	struct decision dec;
+	decide_key(&ks, workspace_id, perm, clock_wall_ms(), &dec);
+	if (dec.allowed != resp->allowed ||
+	    (Exe__Access__V1__Role)dec.role != resp->role ||
+	    strcmp(dec.reason, resp->reason) != 0)
+		return;
+	unsigned char digest[32];
+	local_key_digest(c, secret, digest);
+	local_cache_put_key(c->lc, digest, &k, revision);
+	sodium_memzero(digest, sizeof digest);
+}
+
 exa_status
 exa_check(exa_client *c, const char *user_id, const char *permission,
     const char *workspace_id, exa_decision *d, exa_error *err)
@@ -752,6 +856,30 @@ exa_batch_size(const exa_batch *b)
 	return b != NULL ? b->n : 0;
 }
 
+/* batch_local_result makes item i's result from a local decision, in
+ * the batch's result memory. */
+static Exe__Access__V1__BatchCheckResult *
+batch_local_result(exa_batch *b, size_t i, const exa_decision *d)
+{
+	Exe__Access__V1__BatchCheckResult *r =
+	    arena_alloc(&b->result_mem, sizeof *r);
+	Exe__Access__V1__CheckResponse *cr =
+	    arena_alloc(&b->result_mem, sizeof *cr);
+	char *reason = arena_alloc(&b->result_mem, strlen(d->reason) + 1);
+	if (r == NULL || cr == NULL || reason == NULL)
+		return NULL;
+	exe__access__v1__batch_check_result__init(r);
+	exe__access__v1__check_response__init(cr);
+	strcpy(reason, d->reason);
+	cr->allowed = d->allowed;
+	cr->role = d->role;
+	cr->reason = reason;
+	cr->revision = d->revision;
+	cr->workspace_id = b->items[i].req.workspace_id;
+	r->result = cr;
+	return r;
+}
+
 exa_status
 exa_batch_run(exa_client *c, exa_batch *b, uint64_t revision, exa_error *err)
 {
@@ -765,26 +893,102 @@ exa_batch_run(exa_client *c, exa_batch *b, uint64_t revision, exa_error *err)
 		it->req.at_least_as_fresh = revision;
 		b->list[i] = &it->req;
 	}
-	Exe__Access__V1__BatchCheckRequest req =
-	    EXE__ACCESS__V1__BATCH_CHECK_REQUEST__INIT;
-	req.checks = b->list;
-	req.n_checks = b->n;
-	ProtobufCAllocator alloc = ARENA_ALLOCATOR(&b->result_mem);
-	ProtobufCMessage *msg = NULL;
-	exa_status rc = client_call(c, "exe.access.v1.AuthzService/BatchCheck",
-	    &req.base, &exe__access__v1__batch_check_response__descriptor, 0,
-	    &alloc, &msg, err);
-	if (rc != EXA_OK) {
-		arena_reset(&b->result_mem);
-		return rc;
+	/* Items the local cache answers are not sent: `local[i]` is item i's
+	 * result, or NULL for one the service must answer (listed, in
+	 * order, in `ask`, which reuses b->list). */
+	Exe__Access__V1__BatchCheckResult **local = NULL;
+	size_t n_ask = b->n;
+	if (c != NULL && c->lc != NULL && b->n > 0 &&
+	    local_cache_usable(c->lc, revision)) {
+		local = arena_alloc(&b->result_mem, sizeof *local * b->n);
+		if (local == NULL)
+			return fail(err, EXA_INTERNAL, "out of memory");
+		n_ask = 0;
+		for (size_t i = 0; i < b->n; i++) {
+			struct batch_item *it = &b->items[i];
+			exa_decision d;
+			bool key = it->principal.kind_case ==
+			    EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
+			bool hit = key
+			    ? local_decide_key(c, it->principal.api_key,
+			          it->req.permission, it->req.workspace_id,
+			          revision, &d)
+			    : local_decide(c, it->principal.user_id,
+			          it->req.permission, it->req.workspace_id,
+			          revision, &d);
+			if (hit && (local[i] = batch_local_result(b, i, &d)) ==
+			        NULL)
+				return fail(err, EXA_INTERNAL, "out of memory");
+			if (!hit)
+				b->list[n_ask++] = &it->req;
+		}
 	}
-	b->results = (Exe__Access__V1__BatchCheckResponse *)msg;
-	if (b->results->n_results != b->n) {
-		size_t got = b->results->n_results;
-		b->results = NULL;
-		arena_reset(&b->result_mem);
-		return fail(err, EXA_INTERNAL,
-		    "BatchCheck answered %zu items for %zu", got, b->n);
+	Exe__Access__V1__BatchCheckResponse *resp = NULL;
+	if (n_ask > 0) {
+		Exe__Access__V1__BatchCheckRequest req =
+		    EXE__ACCESS__V1__BATCH_CHECK_REQUEST__INIT;
+		req.checks = b->list;
+		req.n_checks = n_ask;
+		ProtobufCAllocator alloc = ARENA_ALLOCATOR(&b->result_mem);
+		ProtobufCMessage *msg = NULL;
+		exa_status rc = client_call(c,
+		    "exe.access.v1.AuthzService/BatchCheck", &req.base,
+		    &exe__access__v1__batch_check_response__descriptor, 0,
+		    &alloc, &msg, err);
+		if (rc != EXA_OK) {
+			arena_reset(&b->result_mem);
+			return rc;
+		}
+		resp = (Exe__Access__V1__BatchCheckResponse *)msg;
+		if (resp->n_results != n_ask) {
+			size_t got = resp->n_results;
+			arena_reset(&b->result_mem);
+			return fail(err, EXA_INTERNAL,
+			    "BatchCheck answered %zu items for %zu", got, n_ask);
+		}
+	}
+	if (local == NULL) {
+		b->results = resp;
+	} else {
+		/* Merge: the service's answers fill the gaps, in order. */
+		Exe__Access__V1__BatchCheckResponse *all = arena_alloc(
+		    &b->result_mem, sizeof *all);
+		Exe__Access__V1__BatchCheckResult **list = arena_alloc(
+		    &b->result_mem, sizeof *list * b->n);
+		if (all == NULL || list == NULL) {
+			arena_reset(&b->result_mem);
+			return fail(err, EXA_INTERNAL, "out of memory");
+		}
+		exe__access__v1__batch_check_response__init(all);
+		size_t next = 0;
+		for (size_t i = 0; i < b->n; i++)
+			list[i] = local[i] != NULL ? local[i]
+			                           : resp->results[next++];
+		all->results = list;
+		all->n_results = b->n;
+		b->results = all;
+	}
+	/* Learn from what the service answered. */
+	if (c != NULL && c->lc != NULL && resp != NULL) {
+		size_t next = 0;
+		for (size_t i = 0; i < b->n; i++) {
+			if (local != NULL && local[i] != NULL)
+				continue;
+			const Exe__Access__V1__BatchCheckResult *r =
+			    resp->results[next++];
+			const struct batch_item *it = &b->items[i];
+			if (r->code != EXA_OK || r->result == NULL)
+				continue;
+			if (it->principal.kind_case ==
+			    EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY)
+				local_learn_key(c, it->principal.api_key,
+				    it->req.permission, it->req.workspace_id,
+				    r->result);
+			else
+				local_learn(c, it->principal.user_id,
+				    it->req.permission, it->req.workspace_id,
+				    r->result);
+		}
 	}
 	return EXA_OK;
 }

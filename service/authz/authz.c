@@ -665,6 +665,8 @@ authz_verify(struct call *call)
 	resp->scope = key.read_only
 	    ? EXE__ACCESS__V1__API_KEY_SCOPE__API_KEY_SCOPE_READ_ONLY
 	    : EXE__ACCESS__V1__API_KEY_SCOPE__API_KEY_SCOPE_READ_WRITE;
+	resp->expires_unix_ms = key.expires_ms;
+	resp->revision = key.revision;
 	call->response = &resp->base;
 	return STATUS_OK;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/perms.h"
 #include "fixtures.h"
 #include "harness.h"
 #include "unit/unit.h"
@@ -329,11 +330,368 @@ staleness_bound_holds_when_the_feed_is_cut(void)
 	EXPECT_INT(harness_stop(&h2), 0);
 }
 
+
+/* batch_one runs a one-item batch (a key, or a user when `key` is NULL)
+ * with at_least_as_fresh `rev`. */
+static exa_decision
+batch_one(exa_client *c, const char *key, const char *user, const char *perm,
+    const char *ws, uint64_t rev)
+{
+	exa_batch *b = exa_batch_new();
+	if (key != NULL)
+		exa_batch_add_key(b, key, perm, ws);
+	else
+		exa_batch_add_user(b, user, perm, ws);
+	exa_error err;
+	fixture_must(exa_batch_run(c, b, rev, &err), &err, "batch");
+	exa_decision d;
+	fixture_must(exa_batch_result(b, 0, &d, &err), &err, "batch item");
+	exa_batch_free(b);
+	return d;
+}
+
+/* Batch items are answered from memory too, keys among them, in order
+ * with the service's answers for the rest; a rotated key stops being
+ * answered once the rotation is applied, and at once with its revision. */
+static void
+batches_and_key_rotation(void)
+{
+	struct fixture_team t;
+	if (!fixture_team_make(h.client, "Key Org", "Keys", &t))
+		return;
+	exa_client *c = open_local(&h, 1000, publish_url);
+	exa_client *f = open_local(&h, 1000, NULL);
+	const char *perms[] = {"experiment.create", "members.invite"};
+	for (int i = 0; i < 2; i++) {
+		exa_decision first = batch_one(c, t.first_key, NULL, perms[i],
+		    t.workspace, 0);
+		(void)batch_one(f, t.first_key, NULL, perms[i], t.workspace, 0);
+		uint64_t before = hits(c);
+		exa_decision second = batch_one(c, t.first_key, NULL, perms[i],
+		    t.workspace, 0);
+		EXPECT_INT(hits(c), before + 1);
+		EXPECT(same(&first, &second));
+	}
+	exa_decision d = batch_one(c, t.first_key, NULL, "experiment.create",
+	    t.workspace, 0);
+	EXPECT(d.allowed);
+	d = batch_one(c, t.first_key, NULL, "members.invite", t.workspace, 0);
+	EXPECT(!d.allowed);
+	EXPECT_CONTAINS(d.reason, "API keys never hold");
+
+	/* A batch of known and unknown items keeps its order. */
+	expect_learned(c, t.member.id, "experiment.create", t.workspace);
+	exa_batch *b = exa_batch_new();
+	exa_batch_add_user(b, t.member.id, "experiment.create", t.workspace);
+	exa_batch_add_user(b, t.reader.id, "experiment.delete", t.workspace);
+	exa_batch_add_key(b, t.first_key, "experiment.view", t.workspace);
+	exa_batch_add_user(b, t.member.id, "bogus.permission", t.workspace);
+	exa_batch_add_user(b, t.admin.id, "workspace.delete", t.workspace);
+	exa_error err;
+	fixture_must(exa_batch_run(c, b, 0, &err), &err, "mixed batch");
+	const char *who[] = {t.member.id, t.reader.id, NULL, t.member.id,
+	    t.admin.id};
+	const char *what[] = {"experiment.create", "experiment.delete",
+	    "experiment.view", "bogus.permission", "workspace.delete"};
+	for (size_t i = 0; i < 5; i++) {
+		exa_error item;
+		exa_status rc = exa_batch_result(b, i, &d, &item);
+		if (i == 3) {
+			EXPECT_INT(rc, EXA_INVALID_ARGUMENT);
+			continue;
+		}
+		EXPECT_INT(rc, EXA_OK);
+		exa_decision want = who[i] != NULL
+		    ? truth(who[i], what[i], t.workspace, 0)
+		    : batch_one(h.client, t.first_key, NULL, what[i],
+		          t.workspace, 0);
+		EXPECT(same(&d, &want));
+	}
+	exa_batch_free(b);
+
+	/* The key rotated (no grace): the old one stops. */
+	Exe__Access__V1__Principal admin = fixture_as_user(t.admin.id);
+	Exe__Access__V1__RotateApiKeyResponse *rot = NULL;
+	fixture_must(fixture_rotate_key(h.client, &admin, t.workspace, 0, false,
+	    &rot, &err), &err, "rotate");
+	uint64_t rev = rot->revision;
+	exa_decision want = batch_one(h.client, t.first_key, NULL,
+	    "experiment.create", t.workspace, rev);
+	EXPECT(!want.allowed);
+	d = batch_one(f, t.first_key, NULL, "experiment.create", t.workspace,
+	    rev);
+	EXPECT(same(&d, &want));
+	int64_t t0 = now_ms();
+	exa_cache_stats st;
+	do {
+		exa_client_cache_stats(c, &st);
+		if (st.applied_revision < rev)
+			sleep_ms(1);
+	} while (st.applied_revision < rev && now_ms() - t0 < 3000);
+	d = batch_one(c, t.first_key, NULL, "experiment.create", t.workspace, 0);
+	EXPECT(same(&d, &want));
+	/* The new key works, and is learned. */
+	d = batch_one(c, rot->secret, NULL, "experiment.create", t.workspace, 0);
+	EXPECT(d.allowed);
+	uint64_t before = hits(c);
+	d = batch_one(c, rot->secret, NULL, "experiment.create", t.workspace, 0);
+	EXPECT(d.allowed);
+	EXPECT_INT(hits(c), before + 1);
+	exa_free(rot);
+	exa_client_close(c);
+	exa_client_close(f);
+}
+
+
+/* ---- randomized: writes interleaved with checks from several threads ---- */
+
+enum { R_USERS = 6, R_CHECKERS = 4, R_WRITES = 150, R_MAX_KEYS = 64,
+	R_MAX_SAMPLES = 400000 };
+
+/* The team's state after each write, for the truth at any revision. */
+struct r_state {
+	uint64_t revision;
+	enum role role[R_USERS];
+	int key; /* index of the current key in r_keys */
+};
+
+static struct fixture_team r_team;
+static struct fixture_user r_users[R_USERS];
+static char r_keys[R_MAX_KEYS][64];
+static int r_nkeys; /* under r_lock */
+static struct r_state r_history[R_WRITES + 1];
+static size_t r_nhistory;
+static pthread_mutex_t r_lock = PTHREAD_MUTEX_INITIALIZER;
+static volatile int r_done;
+static exa_client *r_client;
+
+static const char *const r_perms[] = {"experiment.view", "experiment.create",
+    "experiment.delete", "members.invite"};
+enum { R_NPERMS = sizeof r_perms / sizeof r_perms[0] };
+
+struct r_sample {
+	unsigned char who;  /* a user index, or R_USERS + key index */
+	unsigned char perm;
+	bool allowed;
+	unsigned char role;
+	uint64_t revision;
+};
+
+struct r_checker {
+	unsigned seed;
+	struct r_sample *s;
+	size_t n;
+	long errors;
+};
+
+static void *
+r_check_main(void *arg)
+{
+	struct r_checker *k = arg;
+	while (!r_done && k->n < R_MAX_SAMPLES / R_CHECKERS) {
+		int pick = (int)(rand_r(&k->seed) % (R_USERS + 2));
+		unsigned perm = rand_r(&k->seed) % R_NPERMS;
+		exa_decision d;
+		exa_error err;
+		struct r_sample *s = &k->s[k->n];
+		s->perm = (unsigned char)perm;
+		if (pick < R_USERS) {
+			s->who = (unsigned char)pick;
+			if (exa_check(r_client, r_users[pick].id, r_perms[perm],
+			        r_team.workspace, &d, &err) != EXA_OK) {
+				k->errors++;
+				continue;
+			}
+		} else {
+			/* A key: the current one or one before it. */
+			pthread_mutex_lock(&r_lock);
+			int n = r_nkeys;
+			int key = n - 1 - (int)(rand_r(&k->seed) % (n < 3 ? n : 3));
+			char secret[64];
+			memcpy(secret, r_keys[key], sizeof secret);
+			pthread_mutex_unlock(&r_lock);
+			s->who = (unsigned char)(R_USERS + key);
+			exa_batch *b = exa_batch_new();
+			exa_batch_add_key(b, secret, r_perms[perm],
+			    r_team.workspace);
+			exa_status rc = exa_batch_run(r_client, b, 0, &err);
+			if (rc == EXA_OK)
+				rc = exa_batch_result(b, 0, &d, &err);
+			exa_batch_free(b);
+			if (rc != EXA_OK) {
+				k->errors++;
+				continue;
+			}
+		}
+		s->allowed = d.allowed;
+		s->role = (unsigned char)d.role;
+		s->revision = d.revision;
+		k->n++;
+	}
+	return NULL;
+}
+
+/* r_truth is the state at `revision`: after the last write at or
+ * before it. */
+static const struct r_state *
+r_truth(uint64_t revision)
+{
+	const struct r_state *st = NULL;
+	for (size_t i = 0; i < r_nhistory; i++)
+		if (r_history[i].revision <= revision)
+			st = &r_history[i];
+	return st;
+}
+
+static void
+randomized_writes_and_checks_zero_stale(void)
+{
+	if (!fixture_team_found(h.client, "rand-admin", "Rand Org", "Rand",
+	        &r_team))
+		return;
+	struct r_state now = {0};
+	for (int i = 0; i < R_USERS; i++) {
+		if (!fixture_team_join(h.client, &r_team, "rand",
+		        EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &r_users[i]))
+			return;
+		now.role[i] = ROLE_MEMBER;
+	}
+	snprintf(r_keys[0], sizeof r_keys[0], "%s", r_team.first_key);
+	r_nkeys = 1;
+	now.key = 0;
+	Exe__Access__V1__ReadChangesRequest cr =
+	    EXE__ACCESS__V1__READ_CHANGES_REQUEST__INIT;
+	cr.current_only = true;
+	Exe__Access__V1__ReadChangesResponse *cur = NULL;
+	exa_error err;
+	fixture_must(exa_read_changes(h.client, &cr, &cur, &err), &err, "now");
+	now.revision = cur->revision;
+	exa_free(cur);
+	r_history[0] = now;
+	r_nhistory = 1;
+
+	r_client = open_local(&h, 1000, publish_url);
+	r_done = 0;
+	static struct r_checker k[R_CHECKERS];
+	pthread_t t[R_CHECKERS];
+	for (int i = 0; i < R_CHECKERS; i++) {
+		k[i] = (struct r_checker){.seed = 1234u + (unsigned)i};
+		k[i].s = calloc(R_MAX_SAMPLES / R_CHECKERS, sizeof *k[i].s);
+		pthread_create(&t[i], NULL, r_check_main, &k[i]);
+	}
+	unsigned seed = 99;
+	Exe__Access__V1__Principal admin = fixture_as_user(r_team.admin.id);
+	int writes = 0;
+	for (int w = 0; w < R_WRITES; w++) {
+		int u = (int)(rand_r(&seed) % R_USERS);
+		int op = (int)(rand_r(&seed) % 10);
+		uint64_t rev = 0;
+		exa_status rc;
+		if (op < 2 && r_nkeys < R_MAX_KEYS) {
+			Exe__Access__V1__RotateApiKeyResponse *rot = NULL;
+			rc = fixture_rotate_key(h.client, &admin, r_team.workspace,
+			    0, false, &rot, &err);
+			if (rc == EXA_OK) {
+				pthread_mutex_lock(&r_lock);
+				snprintf(r_keys[r_nkeys], sizeof r_keys[0], "%s",
+				    rot->secret);
+				now.key = r_nkeys++;
+				pthread_mutex_unlock(&r_lock);
+				rev = rot->revision;
+				exa_free(rot);
+			}
+		} else if (now.role[u] == ROLE_NONE) {
+			rc = fixture_add_member(h.client, r_team.admin.id,
+			    r_team.workspace, r_users[u].id,
+			    EXE__ACCESS__V1__ROLE__ROLE_MEMBER, &rev, &err);
+			if (rc == EXA_OK)
+				now.role[u] = ROLE_MEMBER;
+		} else if (op < 4) {
+			rc = fixture_remove_member(h.client, r_team.admin.id,
+			    r_team.workspace, r_users[u].id, &rev, &err);
+			if (rc == EXA_OK)
+				now.role[u] = ROLE_NONE;
+		} else {
+			enum role to = now.role[u] == ROLE_MEMBER ? ROLE_READ_ONLY
+			    : now.role[u] == ROLE_READ_ONLY       ? ROLE_ADMIN
+			                                          : ROLE_MEMBER;
+			rc = fixture_change_role(h.client, r_team.admin.id,
+			    r_team.workspace, r_users[u].id,
+			    (Exe__Access__V1__Role)to, &rev, &err);
+			if (rc == EXA_OK)
+				now.role[u] = to;
+		}
+		if (rc != EXA_OK) {
+			fprintf(stderr, "  write %d: %s\n", w, err.message);
+			unit_case_failed = 1;
+			break;
+		}
+		now.revision = rev;
+		r_history[r_nhistory++] = now;
+		writes++;
+		sleep_ms((long)(rand_r(&seed) % 8));
+	}
+	sleep_ms(200);
+	r_done = 1;
+	for (int i = 0; i < R_CHECKERS; i++)
+		pthread_join(t[i], NULL);
+
+	long total = 0, stale = 0, errors = 0, local = 0;
+	for (int i = 0; i < R_CHECKERS; i++) {
+		errors += k[i].errors;
+		for (size_t j = 0; j < k[i].n; j++) {
+			const struct r_sample *x = &k[i].s[j];
+			const struct r_state *st = r_truth(x->revision);
+			total++;
+			if (st == NULL) {
+				stale++;
+				continue;
+			}
+			const struct permission *perm = perms_find(r_perms[x->perm]);
+			bool allowed;
+			enum role role;
+			if (x->who < R_USERS) {
+				role = st->role[x->who];
+				allowed = role != ROLE_NONE &&
+				    perms_role_has(role, perm);
+			} else {
+				bool live = x->who - R_USERS == st->key;
+				role = live ? ROLE_MEMBER : ROLE_NONE;
+				allowed = live && !perm->management &&
+				    perms_role_has(ROLE_MEMBER, perm);
+			}
+			if (allowed != x->allowed || (int)role != x->role) {
+				if (stale++ < 5)
+					fprintf(stderr, "  stale: who %d %s at "
+					    "revision %llu: answered %d/%d, truth "
+					    "%d/%d\n", x->who, r_perms[x->perm],
+					    (unsigned long long)x->revision,
+					    x->allowed, x->role, allowed, (int)role);
+			}
+		}
+		free(k[i].s);
+	}
+	exa_cache_stats st;
+	exa_client_cache_stats(r_client, &st);
+	local = (long)st.hits;
+	printf("  %d writes (role changes, removals, re-adds, rotations), %ld "
+	    "answers from %d threads (%ld from memory), %ld errors: %ld "
+	    "stale\n", writes, total, R_CHECKERS, local, errors, stale);
+	EXPECT_INT(stale, 0);
+	EXPECT_INT(errors, 0);
+	EXPECT(local > total / 2);
+	EXPECT(writes == R_WRITES);
+	exa_client_close(r_client);
+}
+
 static const struct unit_case cases[] = {
     {"answers from memory in the service's words",
         answers_from_memory_in_the_services_words},
     {"a role change, a removal and a deletion stop local answers",
         role_change_removal_and_deletion_stop_local_answers},
+    {"batches, keys and a key rotation", batches_and_key_rotation},
+    {"randomized writes and checks: zero stale",
+        randomized_writes_and_checks_zero_stale},
     {"unapplied revisions go to the service",
         unapplied_revisions_go_to_the_service},
     {"the staleness bound holds when the feed is cut",

@@ -68,9 +68,12 @@ typedef struct exa_client_options {
 	const char *tls_ca_file;
 	const char *tls_server_name;
 	/* The local cache (off unless local_cache_entries > 0): the client
-	 * keeps what the service answered about a user in a workspace, at
-	 * most local_cache_entries of them, and decides later checks in this
-	 * process (exa_check, exa_check_fresh). A background thread follows the service's change
+	 * keeps what the service answered about a user in a workspace, and
+	 * about a workspace's current API key (by a keyed digest of its
+	 * secret, never the secret; asked of the service with VerifyApiKey
+	 * when first seen and every minute), at most local_cache_entries of
+	 * them, and decides later checks in this process: exa_check,
+	 * exa_check_fresh and the items of exa_batch_run. A background thread follows the service's change
 	 * log (ReadChanges) and drops what each change touched; an
 	 * at_least_as_fresh newer than what it has applied goes to the
 	 * service. When the log could not be read for
