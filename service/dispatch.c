@@ -21,6 +21,7 @@
 #include "workspace/orgs.h"
 #include "workspace/resources.h"
 #include "workspace/users.h"
+#include "workspace/verify.h"
 #include "workspace/workspaces.h"
 
 /* Each method's row: its flags (scope, writes, the common prologue) and
@@ -130,6 +131,10 @@
 	.validate = activity_record_validate, .handle = activity_record
 #define ROW_ListActivity .flags = CHECK | ACTOR | PAGED, \
 	.validate = activity_list_validate, .handle = activity_list
+/* Admin scope only, and no actor: it reports on every workspace's
+ * records. */
+#define ROW_VerifyActivity .flags = 0, \
+	.validate = verify_activity_validate, .handle = verify_activity
 /* clang-format on */
 
 #define DISPATCH_ROW(Svc, svc, Method, method, fn, Req, req, Resp, resp)     \

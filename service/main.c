@@ -331,6 +331,7 @@ main(int argc, char **argv)
 		}
 	}
 	struct service_ctx svc = {.methods = &dispatch_table, .tokens = tokens, .hash_key = hash_key,
+	    .activity_key = activity_key,
 	    .cache = cache,
 	    .max_in_flight_per_caller = (unsigned)cfg.max_in_flight_per_caller,
 	    .org_creators_listed = cfg.org_creators_listed,

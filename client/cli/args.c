@@ -96,6 +96,10 @@ static const struct flag_def flag_defs[FLAG_COUNT] = {
 	[FLAG_SUBSCRIBE] = {"subscribe", required_argument, "URL",
 	    "with --follow: the service's --publish URL, to be woken at once "
 	    "by each new revision instead of asking every second", false},
+	[FLAG_ORGANIZATION] = {"organization", required_argument, "ORG",
+	    "an organisation id", false},
+	[FLAG_ANCHOR] = {"anchor", required_argument, "SEQ:HASH",
+	    "a head printed earlier (place:hex hash), kept elsewhere", false},
 };
 /* clang-format on */
 

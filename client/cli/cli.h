@@ -15,7 +15,8 @@
 /* Exit statuses of exe-access, documented in `exe-access --help`. */
 enum cli_exit {
 	CLI_EXIT_OK = 0,          /* success; for check: allowed */
-	CLI_EXIT_DENIED = 1,      /* a check answered allowed=false */
+	CLI_EXIT_DENIED = 1,      /* a check answered allowed=false; activity
+	                           * verify found a break */
 	CLI_EXIT_USAGE = 2,       /* usage error, INVALID_ARGUMENT */
 	CLI_EXIT_NOT_FOUND = 3,   /* NOT_FOUND */
 	CLI_EXIT_FORBIDDEN = 4,   /* PERMISSION_DENIED, UNAUTHENTICATED */

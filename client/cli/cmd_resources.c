@@ -1,6 +1,8 @@
 /* cmd_resources: resource and activity commands. */
 #include "cmd_resources.h"
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -289,5 +291,143 @@ cmd_activity_list(struct cli *cli, const struct cli_args *a)
 	output_table_free(t);
 out:
 	resolve_principal_fini(&actor);
+	return rc;
+}
+
+/* The head's hash: 32 bytes, printed and read as 64 hex digits. */
+enum { VERIFY_HASH_BYTES = 32 };
+
+static void
+verify_hex(const uint8_t *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[b[i] >> 4];
+		out[2 * i + 1] = digits[b[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int
+verify_nibble(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* verify_parse_anchor reads SEQ:HASH (a place and 64 hex digits). */
+static bool
+verify_parse_anchor(
+    const char *text, uint64_t *seq, uint8_t hash[VERIFY_HASH_BYTES])
+{
+	const char *colon = strchr(text, ':');
+	char place[24];
+	if (colon == NULL || (size_t)(colon - text) >= sizeof place)
+		return false;
+	memcpy(place, text, (size_t)(colon - text));
+	place[colon - text] = '\0';
+	const char *hex = colon + 1;
+	if (!cli_parse_u64(place, 1, UINT64_MAX >> 1, seq) ||
+	    strlen(hex) != 2 * VERIFY_HASH_BYTES)
+		return false;
+	for (size_t i = 0; i < VERIFY_HASH_BYTES; i++) {
+		int hi = verify_nibble(hex[2 * i]),
+		    lo = verify_nibble(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return false;
+		hash[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
+static const char *
+verify_kind_name(Exe__Access__V1__ActivityBreakKind kind)
+{
+	switch (kind) {
+	case EXE__ACCESS__V1__ACTIVITY_BREAK_KIND__ACTIVITY_BREAK_KIND_ALTERED:
+		return "altered";
+	case EXE__ACCESS__V1__ACTIVITY_BREAK_KIND__ACTIVITY_BREAK_KIND_MISSING:
+		return "missing";
+	case EXE__ACCESS__V1__ACTIVITY_BREAK_KIND__ACTIVITY_BREAK_KIND_MISLINKED:
+		return "mislinked";
+	case EXE__ACCESS__V1__ACTIVITY_BREAK_KIND__ACTIVITY_BREAK_KIND_INSERTED:
+		return "inserted";
+	case EXE__ACCESS__V1__ACTIVITY_BREAK_KIND__ACTIVITY_BREAK_KIND_HEAD:
+		return "head";
+	case EXE__ACCESS__V1__ACTIVITY_BREAK_KIND__ACTIVITY_BREAK_KIND_ANCHOR:
+		return "anchor";
+	default: return "broken";
+	}
+}
+
+int
+cmd_activity_verify(struct cli *cli, const struct cli_args *a)
+{
+	const char *ws = args_get(a, FLAG_WORKSPACE);
+	const char *org = args_get(a, FLAG_ORGANIZATION);
+	const char *anchor = args_get(a, FLAG_ANCHOR);
+	if (ws != NULL && org != NULL)
+		return cli_usage_fail(
+		    cli, "give at most one of --workspace and --organization");
+	Exe__Access__V1__VerifyActivityRequest req =
+	    EXE__ACCESS__V1__VERIFY_ACTIVITY_REQUEST__INIT;
+	uint8_t hash[VERIFY_HASH_BYTES];
+	if (anchor != NULL) {
+		if (!verify_parse_anchor(anchor, &req.anchor_seq, hash))
+			return cli_usage_fail(cli,
+			    "--anchor: expected SEQ:HASH, a place and 64 hex "
+			    "digits as `activity verify` printed them, not "
+			    "\"%s\"",
+			    anchor);
+		req.anchor_hash.data = hash;
+		req.anchor_hash.len = sizeof hash;
+	}
+	if (ws != NULL)
+		req.workspace_id = (char *)ws;
+	if (org != NULL)
+		req.organization_id = (char *)org;
+	/* A walk of a large log takes longer than a usual call. */
+	if (cli->timeout_ms == 0)
+		cli->timeout_ms = 600000;
+	Exe__Access__V1__VerifyActivityResponse *resp = NULL;
+	exa_error err;
+	if (exa_verify_activity(cli_client(cli), &req, &resp, &err) != EXA_OK)
+		return cli_fail_call(cli, &err, NULL);
+	int rc = resp->intact ? CLI_EXIT_OK : CLI_EXIT_DENIED;
+	if (cli->json) {
+		int jrc = json_print_message(&resp->base);
+		if (jrc != 0)
+			rc = jrc;
+	} else {
+		char count[24], head[24 + 2 * VERIFY_HASH_BYTES + 2];
+		char place[24], where[96];
+		char hex[2 * VERIFY_HASH_BYTES + 1] = "";
+		if (resp->head_hash.len == VERIFY_HASH_BYTES)
+			verify_hex(
+			    resp->head_hash.data, resp->head_hash.len, hex);
+		snprintf(head, sizeof head, "%s:%s",
+		    output_u64(resp->head_seq, place, sizeof place), hex);
+		const Exe__Access__V1__ActivityBreak *b = resp->first_break;
+		if (b != NULL)
+			snprintf(where, sizeof where, "%s at place %llu%s%s",
+			    verify_kind_name(b->kind),
+			    (unsigned long long)b->chain_seq,
+			    b->record_id[0] != '\0' ? ", record " : "",
+			    b->record_id);
+		const char *const fields[][2] = {
+		    {"intact", resp->intact ? "yes" : "no"},
+		    {"records", output_u64(resp->count, count, sizeof count)},
+		    {"break", b != NULL ? where : NULL},
+		    {"why", b != NULL ? b->message : NULL},
+		    {"head", head},
+		};
+		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+	}
+	exa_free(resp);
 	return rc;
 }

@@ -1,6 +1,7 @@
 /* cmd_resources: the resources registered in workspaces and the activity
  * log (WorkspaceService RegisterResource, DeleteResource, ListResources,
- * RecordActivity, ListActivity; AuthzService LookupResources). */
+ * RecordActivity, ListActivity, VerifyActivity; AuthzService
+ * LookupResources). */
 #ifndef EXA_CLI_CMD_RESOURCES_H
 #define EXA_CLI_CMD_RESOURCES_H
 
@@ -14,5 +15,6 @@ int cmd_resource_list(struct cli *cli, const struct cli_args *a);
 int cmd_resource_lookup(struct cli *cli, const struct cli_args *a);
 int cmd_activity_record(struct cli *cli, const struct cli_args *a);
 int cmd_activity_list(struct cli *cli, const struct cli_args *a);
+int cmd_activity_verify(struct cli *cli, const struct cli_args *a);
 
 #endif

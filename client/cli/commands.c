@@ -63,6 +63,11 @@ static const struct cli_flag_use activity_record_flags[] = {
 	{FLAG_WORKSPACE, "the activity's workspace"},
 	{FLAG_RESOURCE, "or the registered resource it touched"},
 	{FLAG_DETAIL, NULL}, ACTOR, END};
+static const struct cli_flag_use activity_verify_flags[] = {
+	{FLAG_WORKSPACE, "check this workspace's records alone"},
+	{FLAG_ORGANIZATION, "or an organisation's own records"},
+	{FLAG_ANCHOR, "the whole log: a head printed earlier, which must "
+	              "still be in the chain"}, END};
 static const struct cli_flag_use check_flags[] = {
 	{FLAG_WORKSPACE, "check in this workspace"},
 	{FLAG_RESOURCE, "or on this registered resource (in its workspace)"},
@@ -188,6 +193,15 @@ const struct cli_command commands_table[] = {
 	{"activity", "list", cmd_activity_list, "WS " ACTOR_USAGE,
 	 "list a workspace's activity, newest first", NULL, 1, 1,
 	 actor_paging_flags},
+	{"activity", "verify", cmd_activity_verify,
+	 "[--workspace WS | --organization ORG] [--anchor SEQ:HASH]",
+	 "check the activity log's hash chain: 0 intact, 1 broken (where)",
+	 "Walks the chain (the whole log, or one workspace's or organisation's "
+	 "records) and prints the first record that does not match, or the "
+	 "count and the head (SEQ:HASH) to keep elsewhere and give back as "
+	 "--anchor later. Needs an admin token; the call's bound is 10 "
+	 "minutes unless --timeout says otherwise.", 0, 0,
+	 activity_verify_flags},
 
 	{"changes", NULL, cmd_changes,
 	 "[--after REVISION] [--follow [--subscribe URL]]",
@@ -350,7 +364,8 @@ commands_print_overview(FILE *out)
 	fprintf(out,
 	    "\nexit status:\n"
 	    "  0  success; for check and batch-check: allowed\n"
-	    "  1  check denied (allowed=false); the reason is printed\n"
+	    "  1  check denied (allowed=false); the reason is printed; activity "
+	    "verify\n     found a break\n"
 	    "  2  usage error or bad input (INVALID_ARGUMENT)\n"
 	    "  3  not found (NOT_FOUND)\n"
 	    "  4  permission denied or unauthenticated (PERMISSION_DENIED, "

@@ -28,6 +28,9 @@ struct service_ctx {
 	struct tokens *tokens;
 	/* Key of the keyed hashes of secrets (sodium_malloc'd, read-only). */
 	const unsigned char *hash_key;
+	/* Key of the activity chain (sodium_malloc'd, read-only; not the
+	 * hash key). */
+	const unsigned char *activity_key;
 	/* The authorization cache; NULL in tools that run without one. */
 	struct cache *cache;
 	/* Requests one caller may have in flight at once; 0: no limit. */

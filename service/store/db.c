@@ -415,18 +415,6 @@ db_set_activity_key(const unsigned char *key)
 	db_activity_key = key;
 }
 
-/* db_parse_hash reads a bytea column in PostgreSQL's hex form ("\x" and
- * 64 hex digits) into `out`. */
-static bool
-db_parse_hash(const char *text, unsigned char out[CHAIN_HASH_BYTES])
-{
-	size_t len = 0;
-	return text[0] == '\\' && text[1] == 'x' &&
-	    sodium_hex2bin(out, CHAIN_HASH_BYTES, text + 2, strlen(text + 2),
-	        NULL, &len, NULL) == 0 &&
-	    len == CHAIN_HASH_BYTES;
-}
-
 static const char *
 db_text_or_null(const PGresult *res, int col)
 {
@@ -488,7 +476,7 @@ db_record_change(PGconn *conn, const struct db_change *c, uint64_t *revision)
 	if (rc != STATUS_OK)
 		return rc;
 	unsigned char prev[CHAIN_HASH_BYTES], hash[CHAIN_HASH_BYTES];
-	if (PQntuples(res) != 1 || !db_parse_hash(PQgetvalue(res, 0, 2), prev)) {
+	if (PQntuples(res) != 1 || !db_unhex(PQgetvalue(res, 0, 2), prev, sizeof prev)) {
 		PQclear(res);
 		log_error("activity_head_unreadable", "{s:s}", "action", c->action);
 		return STATUS_INTERNAL;
@@ -553,6 +541,16 @@ db_hex(const unsigned char *bytes, size_t n, char *out)
 		*out++ = digits[bytes[i] & 15];
 	}
 	*out = '\0';
+}
+
+bool
+db_unhex(const char *text, unsigned char *out, size_t n)
+{
+	size_t len = 0;
+	return text != NULL && text[0] == '\\' && text[1] == 'x' &&
+	    sodium_hex2bin(out, n, text + 2, strlen(text + 2), NULL, &len,
+	        NULL) == 0 &&
+	    len == n;
 }
 
 int64_t

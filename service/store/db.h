@@ -136,6 +136,10 @@ int db_current_revision(PGconn *conn, uint64_t *revision)
  * `out`, which must hold 2 * n + 3 bytes. */
 void db_hex(const unsigned char *bytes, size_t n, char *out);
 
+/* db_unhex decodes a bytea column in PostgreSQL's hex form ("\x..."),
+ * which must hold exactly `n` bytes, into `out`. False otherwise. */
+bool db_unhex(const char *text, unsigned char *out, size_t n);
+
 /* db_time_ms parses a column written as milliseconds since the epoch. */
 int64_t db_time_ms(const PGresult *res, int row, int col);
 

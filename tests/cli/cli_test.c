@@ -298,6 +298,7 @@ static const struct {
     {"resource lookup", {"--user", "--key", "--page-token"}},
     {"activity record", {"--workspace", "--resource", "--detail", "--as"}},
     {"activity list", {"--page-size", "--as"}},
+    {"activity verify", {"--workspace", "--organization", "--anchor"}},
     {"check", {"--workspace", "--resource", "--user", "--key", "--fresh"}},
     {"permissions", {"--user", "--key", "--fresh"}},
     {"batch-check", {"--fresh"}},
@@ -1325,6 +1326,74 @@ test_changes(void)
 	free(text);
 }
 
+static void
+test_activity_verify(void)
+{
+	/* An untouched log: exit 0, the count and the head to keep. */
+	struct run r = RUN("activity", "verify");
+	EXPECT_EXIT(r, 0);
+	EXPECT_CONTAINS(r.out, "intact");
+	EXPECT_CONTAINS(r.out, "yes");
+	char head[128] = "";
+	const char *at = strstr(r.out, "head");
+	if (at != NULL) {
+		at += 4;
+		while (*at == ' ')
+			at++;
+		snprintf(head, sizeof head, "%.*s", (int)strcspn(at, "\n"), at);
+	}
+	EXPECT_INT((int)strlen(head) > 64, 1);
+	run_free(&r);
+	r = RUN("activity", "verify", "--anchor", head);
+	EXPECT_EXIT(r, 0);
+	run_free(&r);
+	r = RUN("activity", "verify", "--workspace", team, "--json");
+	EXPECT_EXIT(r, 0);
+	json_t *doc = parse(&r);
+	EXPECT(json_is_true(json_object_get(doc, "intact")));
+	json_decref(doc);
+	run_free(&r);
+
+	/* A record edited in the database: exit 1, where and why. */
+	char id[32];
+	snprintf(id, sizeof id, "%ld",
+	    harness_sql_long(&h,
+	        "SELECT max(id) FROM activity WHERE workspace_id = $1", team,
+	        NULL));
+	harness_sql_long(&h,
+	    "WITH u AS (UPDATE activity SET detail = detail || ' (edited)'"
+	    " WHERE id = $1::bigint RETURNING 1) SELECT count(*) FROM u",
+	    id, NULL);
+	r = RUN("activity", "verify");
+	EXPECT_EXIT(r, 1);
+	EXPECT_CONTAINS(r.out, "no");
+	EXPECT_CONTAINS(r.out, "altered at place");
+	EXPECT_CONTAINS(r.out, id);
+	EXPECT_CONTAINS(r.out, "does not match its hash");
+	run_free(&r);
+	r = RUN("activity", "verify", "--workspace", team);
+	EXPECT_EXIT(r, 1);
+	run_free(&r);
+	harness_sql_long(&h,
+	    "WITH u AS (UPDATE activity SET detail = left(detail,"
+	    " length(detail) - 9) WHERE id = $1::bigint RETURNING 1)"
+	    " SELECT count(*) FROM u",
+	    id, NULL);
+	r = RUN("activity", "verify");
+	EXPECT_EXIT(r, 0);
+	run_free(&r);
+
+	/* Bad input, before any call. */
+	r = RUN("activity", "verify", "--anchor", "12:abc");
+	EXPECT_EXIT(r, 2);
+	EXPECT_CONTAINS(r.err, "--anchor");
+	run_free(&r);
+	r = RUN("activity", "verify", "--workspace", team, "--organization",
+	    team);
+	EXPECT_EXIT(r, 2);
+	run_free(&r);
+}
+
 static const struct unit_case cases[] = {
     {"help on every command", test_help_on_every_command},
     {"sign-up and the personal workspace", test_sign_up_and_personal_workspace},
@@ -1336,6 +1405,8 @@ static const struct unit_case cases[] = {
     {"key rotation", test_key_rotation},
     {"batch-check from stdin", test_batch_check},
     {"resources and activity", test_resources_and_activity},
+    {"activity verify: intact, then an edited record",
+        test_activity_verify},
     {"organisation admins, roles, removals, revoke and decline",
         test_organisation_and_member_changes},
     {"exit statuses 2 to 6", test_exit_statuses},

@@ -165,6 +165,8 @@ number_value(const char *field)
 		return 7;
 	if (strcmp(field, "grace_seconds") == 0)
 		return 60;
+	if (strcmp(field, "anchor_seq") == 0)
+		return 3;
 	if (strcmp(field, "read_only") == 0 ||
 	    strcmp(field, "include_closed") == 0)
 		return 1;
@@ -187,11 +189,17 @@ oneof_member_wanted(const ProtobufCMessageDescriptor *d, unsigned i, bool alt)
 	return true;
 }
 
-/* field_skipped: RecordActivity takes a workspace or a resource, not both. */
+/* field_skipped: RecordActivity takes a workspace or a resource, not both;
+ * VerifyActivity a workspace (the first seed) or, for the whole log, an
+ * anchor (the other). */
 static bool
 field_skipped(const ProtobufCMessageDescriptor *d,
     const ProtobufCFieldDescriptor *f, bool alt)
 {
+	if (d == &exe__access__v1__verify_activity_request__descriptor)
+		return alt ? strcmp(f->name, "workspace_id") == 0 ||
+		        strcmp(f->name, "organization_id") == 0
+		           : strcmp(f->name, "workspace_id") != 0;
 	if (d != &exe__access__v1__record_activity_request__descriptor)
 		return false;
 	return strcmp(f->name, alt ? "workspace_id" : "resource") == 0;
@@ -231,6 +239,13 @@ fill_value(struct build *b, const ProtobufCFieldDescriptor *f, void *slot)
 		memcpy(slot, &u64, sizeof u64);
 		break;
 	}
+	case PROTOBUF_C_TYPE_BYTES: {
+		/* A hash's 32 bytes (anchor_hash, the only bytes field). */
+		static uint8_t bytes[32] = {0xa5};
+		ProtobufCBinaryData v = {.len = sizeof bytes, .data = bytes};
+		memcpy(slot, &v, sizeof v);
+		break;
+	}
 	default:
 		FUZZ_CHECK(0, "field %s: type %d is not in the requests", f->name,
 		    f->type);
@@ -245,6 +260,7 @@ value_size(const ProtobufCFieldDescriptor *f)
 	case PROTOBUF_C_TYPE_MESSAGE: return sizeof(ProtobufCMessage *);
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_UINT64: return sizeof(uint64_t);
+	case PROTOBUF_C_TYPE_BYTES: return sizeof(ProtobufCBinaryData);
 	default: return sizeof(uint32_t);
 	}
 }
