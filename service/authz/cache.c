@@ -66,6 +66,10 @@ struct cache {
 	 * the table's first). Under write_lock; always an entry in `ht`. */
 	struct entry *hand;
 	_Atomic uint64_t applied;
+	/* The newest revision the cache knows the database reached: what it
+	 * applied, or a read it keeps (under write_lock). A database at an
+	 * older revision lost writes the cache may hold. */
+	uint64_t seen;
 	_Atomic int64_t synced_ms;
 	/* The database lost revisions the cache had applied (cache_rewind):
 	 * no answers until the feeder has read the log afresh. */
@@ -351,16 +355,21 @@ cache_rewind(struct cache *c, uint64_t revision)
 {
 	pthread_mutex_lock(&c->write_lock);
 	uint64_t applied = atomic_load(&c->applied);
-	bool behind = revision < applied;
+	uint64_t seen = c->seen > applied ? c->seen : applied;
+	/* Behind a read the cache keeps, too: an entry read at a revision
+	 * the database no longer has would be dropped by no change. */
+	bool behind = revision < seen;
 	if (behind) {
 		atomic_store(&c->rewound, true);
 		drop_all_locked(c);
-		atomic_store(&c->applied, revision);
+		atomic_store(&c->applied, revision < applied ? revision : applied);
+		c->seen = revision;
 	}
 	pthread_mutex_unlock(&c->write_lock);
 	if (behind)
-		log_warn("cache_rewound", "{s:I, s:I}", "applied",
-		    (json_int_t)applied, "database", (json_int_t)revision);
+		log_warn("cache_rewound", "{s:I, s:I, s:I}", "applied",
+		    (json_int_t)applied, "seen", (json_int_t)seen, "database",
+		    (json_int_t)revision);
 	return behind;
 }
 
@@ -377,6 +386,7 @@ cache_resync(struct cache *c, uint64_t revision)
 	drop_all_locked(c);
 	if (revision > applied)
 		atomic_store(&c->applied, revision);
+	c->seen = atomic_load(&c->applied);
 	atomic_store(&c->synced_ms, clock_mono_ms());
 	pthread_mutex_unlock(&c->write_lock);
 	log_warn("cache_resynced", "{s:I, s:I}", "applied",
@@ -387,10 +397,16 @@ cache_resync(struct cache *c, uint64_t revision)
 void
 cache_note_write(struct cache *c, uint64_t revision)
 {
-	/* Nothing at or after `revision` can have been applied: its write
-	 * holds the revision row until it commits. Unless the database is
-	 * not the one the cache followed. */
-	if (c != NULL && revision <= atomic_load(&c->applied))
+	/* Nothing at or after `revision` can have been applied, or read:
+	 * its write holds the revision row until it commits. Unless the
+	 * database is not the one the cache followed. */
+	if (c == NULL)
+		return;
+	pthread_mutex_lock(&c->write_lock);
+	uint64_t applied = atomic_load(&c->applied);
+	uint64_t seen = c->seen > applied ? c->seen : applied;
+	pthread_mutex_unlock(&c->write_lock);
+	if (revision <= seen)
 		(void)cache_rewind(c, revision - 1);
 }
 
@@ -491,6 +507,8 @@ put(struct cache *c, const unsigned char *key, size_t len,
 		free(e);
 		return;
 	}
+	if (read_revision > c->seen)
+		c->seen = read_revision;
 	urcu_bp_read_lock();
 	struct cds_lfht_node *old = cds_lfht_add_replace(c->ht,
 	    hash_of(c, key, len), match, &k, &e->node);

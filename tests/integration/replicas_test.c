@@ -42,6 +42,8 @@ static const char reads[] = "exe_access_replica_reads_total{replica=\"0\"}";
 static const char in_rotation[] =
     "exe_access_replica_in_rotation{replica=\"0\"}";
 static const char up[] = "exe_access_replica_up{replica=\"0\"}";
+static const char replica_revision[] =
+    "exe_access_replica_revision{replica=\"0\"}";
 static const char lag_revisions[] =
     "exe_access_replica_lag_revisions{replica=\"0\"}";
 
@@ -59,13 +61,18 @@ wait_metric(const char *sample, double value)
 	return -1;
 }
 
-/* caught_up waits until the standby is in rotation with no lag. */
+/* caught_up waits until the standby is in rotation and has applied every
+ * write made so far. The lag gauge alone is not enough: it is the lag at
+ * the last health check, which may predate the latest writes. */
 static bool
 caught_up(void)
 {
+	long now = fault_sql_count(h.db, "SELECT value FROM revision_counter",
+	    NULL);
 	int64_t t0 = fault_ms();
-	while (fault_ms() - t0 < WAIT_MS) {
-		if (scrape(in_rotation) == 1 && scrape(lag_revisions) == 0)
+	while (now >= 0 && fault_ms() - t0 < WAIT_MS) {
+		if (scrape(in_rotation) == 1 && scrape(lag_revisions) == 0 &&
+		    scrape(replica_revision) >= (double)now)
 			return true;
 		usleep(10 * 1000);
 	}

@@ -550,6 +550,35 @@ grant_entries_leave_the_indexes_when_evicted(void)
 	cache_free(c);
 }
 
+/* An entry read at a revision past what the cache applied (a Check sent
+ * with at_least_as_fresh reads the database) is behind no change either:
+ * a database that comes back behind that read (a standby promoted
+ * without the last writes, which the feeder had not read yet) rewinds the
+ * cache, whether the feeder or a write finds it. */
+static void
+a_database_behind_a_read_rewinds_the_cache(void)
+{
+	struct cache *c = cache_with_member(); /* applied 5, entry read at 7 */
+	if (c == NULL)
+		return;
+	struct cache_membership got;
+	uint64_t rev;
+	EXPECT(cache_get_membership(c, USER, WS, &got, &rev));
+	EXPECT(!cache_rewind(c, 7)); /* where the read stands: no rewind */
+	EXPECT(cache_rewind(c, 5)); /* the feeder finds the database at 5 */
+	EXPECT(!cache_get_membership(c, USER, WS, &got, &rev));
+	EXPECT_INT(cache_revision(c), 5);
+	cache_free(c);
+
+	c = cache_with_member();
+	if (c == NULL)
+		return;
+	cache_note_write(c, 6); /* a write finds it: 6 was given out again */
+	EXPECT(!cache_get_membership(c, USER, WS, &got, &rev));
+	EXPECT_INT(cache_revision(c), 5);
+	cache_free(c);
+}
+
 static const struct unit_case cases[] = {
 	{"grant_entries_go_with_user_resource_and_workspace",
 	    grant_entries_go_with_user_resource_and_workspace},
@@ -560,6 +589,8 @@ static const struct unit_case cases[] = {
 	{"hand_moves_off_dropped_entries", hand_moves_off_dropped_entries},
 	{"a_write_behind_the_cache_rewinds_it",
 	    a_write_behind_the_cache_rewinds_it},
+	{"a_database_behind_a_read_rewinds_the_cache",
+	    a_database_behind_a_read_rewinds_the_cache},
 	{"workspace_change_drops_only_its_entries",
 	    workspace_change_drops_only_its_entries},
 	{"key_change_drops_every_entry_of_the_key",
