@@ -56,6 +56,8 @@ struct options {
 	bool echo_per_call; /* echo: open a context per call, as the library */
 	int timeout_ms;
 	double max_rate; /* sizes the latency pool for --duration */
+	size_t local_cache; /* entries of the clients' local cache; 0: off */
+	const char *subscribe; /* the service's --publish URL, for it */
 };
 
 struct bench;
@@ -80,6 +82,7 @@ struct bench {
 	char run_tag[16];             /* create-user: unique per run */
 	unsigned seed;
 	exa_client *shared;
+	exa_client *workers_first; /* the first worker's client */
 	nng_socket echo_sock;
 	bool echo_sock_open;
 	uint8_t *payload;
@@ -104,6 +107,7 @@ struct worker {
 	nng_ctx ctx;
 	nng_aio *aio;
 	struct stats_recorder rec;
+	uint64_t override_ns; /* propagation: what to record for the call */
 	uint64_t finished_ns;
 	int setup_failed;
 };
@@ -285,6 +289,66 @@ op_change_role(struct worker *w, uint64_t idx, exa_error *err)
 	return rc;
 }
 
+/* rss_kib is this process's resident memory, from /proc. */
+static long
+rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long kib = 0;
+	while (f != NULL && fgets(line, sizeof line, f) != NULL)
+		if (strncmp(line, "VmRSS:", 6) == 0)
+			kib = strtol(line + 6, NULL, 10);
+	if (f != NULL)
+		fclose(f);
+	return kib;
+}
+
+/* op_propagation changes a role and waits until the client's local
+ * cache has applied the write's revision: it records the time from the
+ * write's reply (the commit came just before it) to that. */
+static int
+op_propagation(struct worker *w, uint64_t idx, exa_error *err)
+{
+	struct bench *b = w->b;
+	size_t r = row(w, idx);
+	unsigned char now = atomic_load(&b->roles[r]);
+	unsigned char to = now == 1 ? 2 : 1;
+	Exe__Access__V1__Principal actor = EXE__ACCESS__V1__PRINCIPAL__INIT;
+	actor.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
+	actor.user_id = (char *)id_table_cell(&b->table, r, 1);
+	Exe__Access__V1__ChangeMemberRoleRequest req =
+	    EXE__ACCESS__V1__CHANGE_MEMBER_ROLE_REQUEST__INIT;
+	req.actor = &actor;
+	req.workspace_id = (char *)id_table_cell(&b->table, r, 0);
+	req.user_id = (char *)id_table_cell(&b->table, r, 2);
+	req.role = to == 1 ? EXE__ACCESS__V1__ROLE__ROLE_MEMBER
+	                   : EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY;
+	Exe__Access__V1__MemberResponse *resp = NULL;
+	int rc = exa_change_member_role(w->client, &req, &resp, err);
+	uint64_t replied = stats_now_ns();
+	if (rc != EXA_OK)
+		return rc;
+	uint64_t rev = resp->revision;
+	exa_free(resp);
+	atomic_store(&b->roles[r], to);
+	exa_cache_stats st;
+	for (;;) {
+		exa_client_cache_stats(w->client, &st);
+		if (st.applied_revision >= rev)
+			break;
+		if (stats_now_ns() - replied > 5000000000ull) {
+			err->code = EXA_DEADLINE_EXCEEDED;
+			snprintf(err->message, sizeof err->message,
+			    "revision %llu not applied within 5 s",
+			    (unsigned long long)rev);
+			return err->code;
+		}
+	}
+	w->override_ns = stats_now_ns() - replied;
+	return EXA_OK;
+}
+
 /* echo_round_trip sends the payload on `ctx` and checks that the same
  * bytes come back. */
 static int
@@ -355,6 +419,9 @@ op_echo(struct worker *w, uint64_t idx, exa_error *err)
 static const struct op ops[] = {
 	{"check-cached", POPULATION_MEMBERSHIPS, true, true, 1, op_check},
 	{"check-cold", POPULATION_MEMBERSHIPS, true, false, 1, op_check},
+	{"check-local", POPULATION_MEMBERSHIPS, true, true, 1, op_check},
+	{"propagation", POPULATION_CHANGE_ROLE, true, false, 0,
+	 op_propagation},
 	{"batch100", POPULATION_MEMBERSHIPS, true, true, BATCH_ITEMS, op_batch},
 	{"list-permissions", POPULATION_MEMBERSHIPS, true, true, 0,
 	 op_list_permissions},
@@ -387,6 +454,17 @@ warm_up(struct worker *w, exa_error *err)
 			exa_decision d;
 			rc = exa_check(w->client, ZERO_UUID, b->o.permission,
 			    ZERO_UUID, &d, err);
+		}
+	}
+	if (rc == EXA_OK && b->o.local_cache > 0) {
+		/* The local cache answers once its feed stands somewhere. */
+		exa_cache_stats st;
+		for (int i = 0; i < 500; i++) {
+			exa_client_cache_stats(w->client, &st);
+			if (st.answering)
+				break;
+			struct timespec ts = {0, 10 * 1000000L};
+			nanosleep(&ts, NULL);
 		}
 	}
 	if (rc != EXA_OK || !b->op->cached || b->o.distinct)
@@ -429,7 +507,12 @@ worker_main(void *arg)
 		uint64_t t0 = stats_now_ns();
 		rc = b->op->call(w, idx, &err);
 		uint64_t t1 = stats_now_ns();
-		if (!stats_record(&w->rec, t1 - t0)) {
+		uint64_t took = t1 - t0;
+		if (w->override_ns != 0) {
+			took = w->override_ns;
+			w->override_ns = 0;
+		}
+		if (!stats_record(&w->rec, took)) {
 			atomic_store(&b->pool_full, true);
 			break;
 		}
@@ -501,7 +584,9 @@ worker_open(struct bench *b, struct worker *w, char *msg, size_t size)
 			return 0;
 		}
 		exa_error err;
-		exa_client_options opts = {.timeout_ms = b->o.timeout_ms};
+		exa_client_options opts = {.timeout_ms = b->o.timeout_ms,
+		    .local_cache_entries = b->o.local_cache,
+		    .local_cache_subscribe = b->o.subscribe};
 		if (exa_client_open(b->o.url, b->o.token, &opts, &w->client,
 		        &err) != EXA_OK) {
 			snprintf(msg, size, "client: %s", err.message);
@@ -576,7 +661,10 @@ usage(FILE *f)
 	    "  --timeout-ms MS      per call (default 10000)\n"
 	    "  --echo-per-call      echo: a context per call, as the library\n"
 	    "  --max-rate R         calls/s the latency pool is sized for\n"
-	    "                       with --duration (default 400000)\n");
+	    "                       with --duration (default 400000)\n"
+	    "  --local-cache N      the clients keep a local cache of N\n"
+	    "                       entries (check-local, propagation)\n"
+	    "  --subscribe URL      the service's --publish URL, for it\n");
 }
 
 static int
@@ -608,6 +696,8 @@ parse(int argc, char **argv, struct options *o)
 	    {"timeout-ms", required_argument, NULL, 'm'},
 	    {"echo-per-call", no_argument, NULL, 'e'},
 	    {"max-rate", required_argument, NULL, 'r'},
+	    {"local-cache", required_argument, NULL, 'L'},
+	    {"subscribe", required_argument, NULL, 'S'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -633,6 +723,8 @@ parse(int argc, char **argv, struct options *o)
 		case 'm': o->timeout_ms = atoi(optarg); break;
 		case 'e': o->echo_per_call = true; break;
 		case 'r': o->max_rate = strtod(optarg, NULL); break;
+		case 'L': o->local_cache = strtoul(optarg, NULL, 10); break;
+		case 'S': o->subscribe = optarg; break;
 		case 'C':
 			if (strcmp(optarg, "thread") == 0)
 				o->clients = CLIENTS_THREAD;
@@ -716,7 +808,7 @@ setup(struct bench *b, char *msg, size_t size)
 		                     ? b->table.rows
 		                     : o->working_set;
 	}
-	if (b->op->call == op_change_role) {
+	if (b->op->call == op_change_role || b->op->call == op_propagation) {
 		b->roles = calloc(b->table.rows, sizeof *b->roles);
 		if (b->roles == NULL) {
 			snprintf(msg, size, "out of memory");
@@ -744,7 +836,9 @@ setup(struct bench *b, char *msg, size_t size)
 		b->echo_sock_open = o->clients == CLIENTS_SHARED;
 	} else if (o->clients == CLIENTS_SHARED) {
 		exa_error err;
-		exa_client_options opts = {.timeout_ms = o->timeout_ms};
+		exa_client_options opts = {.timeout_ms = o->timeout_ms,
+		    .local_cache_entries = o->local_cache,
+		    .local_cache_subscribe = o->subscribe};
 		if (exa_client_open(
 		        o->url, o->token, &opts, &b->shared, &err) != EXA_OK) {
 			snprintf(msg, size, "client: %s", err.message);
@@ -786,7 +880,10 @@ main(int argc, char **argv)
 			fprintf(stderr, "exa-bench: %s\n", msg);
 			return 1;
 		}
+		if (i == 0)
+			b->workers_first = workers[0].client;
 	}
+	long rss_before = rss_kib();
 	pthread_barrier_init(&b->ready, NULL, n + 1);
 	pthread_barrier_init(&b->go, NULL, n + 1);
 	for (unsigned i = 0; i < n; i++) {
@@ -798,6 +895,7 @@ main(int argc, char **argv)
 		}
 	}
 	pthread_barrier_wait(&b->ready);
+	long rss_warm = rss_kib();
 	bool setup_failed = false;
 	for (unsigned i = 0; i < n; i++)
 		setup_failed |= workers[i].setup_failed != 0;
@@ -838,6 +936,19 @@ main(int argc, char **argv)
 		snprintf(labels + len, sizeof labels - (size_t)len,
 		    " population=%zu wrapped=%d", b->table.rows,
 		    atomic_load(&b->wrapped) ? 1 : 0);
+	if (b->o.local_cache > 0 && len > 0 && (size_t)len < sizeof labels) {
+		exa_cache_stats st;
+		exa_client_cache_stats(b->shared != NULL ? b->shared
+		                                         : b->workers_first,
+		    &st);
+		len = (int)strlen(labels);
+		snprintf(labels + len, sizeof labels - (size_t)len,
+		    " local_hits=%llu local_misses=%llu local_entries=%llu "
+		    "p50_ns=%.0f p99_ns=%.0f warm_rss_kib=%ld",
+		    (unsigned long long)st.hits, (unsigned long long)st.misses,
+		    (unsigned long long)st.entries, s.p50_us * 1000,
+		    s.p99_us * 1000, rss_warm - rss_before);
+	}
 	stats_print(stdout, labels, &s);
 	fprintf(stderr,
 	    "%-16s %-4s c=%-3u %10.0f ops/s  p50 %8.1f us  p99 %8.1f us  "

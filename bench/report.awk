@@ -51,6 +51,9 @@ function verdict(ok) {
 	dec[key] = f["decisions_s"]; wrapped[key] = f["wrapped"]
 	misses[key] = f["cache_misses"]; hits[key] = f["cache_hits"]
 	grouped[key] = f["grouped"]
+	p50ns[key] = f["p50_ns"]; p99ns[key] = f["p99_ns"]
+	lhits[key] = f["local_hits"]; lentries[key] = f["local_entries"]
+	lrss[key] = f["warm_rss_kib"]
 	if (f["hz"] != "") {
 		# CPU per request, in microseconds (ticks at hz a second).
 		total = f["ops"] > 0 ? f["ops"] : 1
@@ -164,6 +167,7 @@ END {
 		    entries["large_filled"], rss_kib["large_filled"] / 1024,
 		    verdict(rss_kib["large_filled"] < 512 * 1024 && \
 		        entries["large_filled"] >= 1000000)
+	local_table()
 	replica_table()
 	if (mem_n > 0) {
 		print ""
@@ -201,4 +205,56 @@ function replica_table(    i, k, w, name, shown) {
 		    sprintf("%.0f/%.0f/%.0f", cpu_d[w], cpu_p[w], cpu_s[w]),
 		    100 * standby[w], ratio(ops[w], ops[k])
 	}
+}
+
+# local_table: the client's local cache, beside the cached Check over the
+# wire (the same daemon, ipc): in-process checks and a change's
+# propagation to a caching client.
+function local_table(    i, k, w, shown, one, per) {
+	for (i = 1; i <= n; i++) {
+		k = order[i]
+		if (base_op[k] != "check-local" && base_op[k] != "propagation")
+			continue
+		if (!shown) {
+			print ""
+			print "The client's local cache (ipc; one client shared by the callers):"
+			printf "  %-22s %3s %12s %9s %9s %9s  %s\n", "op", "c",
+			    "ops/s", "p50", "p99", "p99.9", "vs cached Check over the wire"
+			shown = 1
+		}
+		if (base_op[k] == "check-local") {
+			w = "small|check-cached|ipc|" conc[k]
+			printf "  %-22s %3d %12.0f %7.0fns %7.0fns %7.1fus  %s\n",
+			    op[k], conc[k], ops[k], p50ns[k], p99ns[k], p999[k],
+			    (w in ops) ? sprintf("%.0fx throughput, p50 %s us there",
+			        ops[k] / ops[w], us(p50[w])) : "-"
+			if (conc[k] == 1)
+				one = k
+			if (lentries[k] > 0 && lrss[k] > 0)
+				per = lrss[k] * 1024 / lentries[k]
+		} else {
+			printf "  %-22s %3d %12s %7.2fms %7.2fms %7.2fms  commit (the write's reply) to the client's cache\n",
+			    op[k], conc[k], "-", p50[k] / 1000, p99[k] / 1000,
+			    p999[k] / 1000
+		}
+	}
+	if (!shown)
+		return
+	print ""
+	print "Targets of issue 14 (measured, not asserted):"
+	if (one != "") {
+		printf "  local Check c=1 >= 5,000,000 checks/s: %.0f  %s\n",
+		    ops[one], verdict(ops[one] >= 5000000)
+		printf "  local Check c=1 p99 <= 2 us: %.0f ns  %s\n",
+		    p99ns[one], verdict(p99ns[one] <= 2000)
+	}
+	k = "small|propagation/hints|ipc|1"
+	if (k in ops) {
+		printf "  propagation median <= 5 ms: %.2f ms  %s\n",
+		    p50[k] / 1000, verdict(p50[k] <= 5000)
+		printf "  propagation p99 <= 50 ms: %.2f ms  %s\n",
+		    p99[k] / 1000, verdict(p99[k] <= 50000)
+	}
+	if (per > 0)
+		printf "  client memory per cached entry (warm-up RSS / entries): %.0f bytes\n", per
 }

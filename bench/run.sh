@@ -31,6 +31,9 @@
 #   BENCH_CONCURRENCY="1 8 64", BENCH_TRANSPORTS="ipc tcp"
 #   BENCH_OPS="..."        the small-scale ops (default: all)
 #   BENCH_WORKERS=4        database workers of each exe-accessd
+#   BENCH_LOCAL=1          0 skips the client's local cache cells
+#   BENCH_LOCAL_CONCURRENCY="1 2 8", BENCH_LOCAL_COUNT=10000000 checks a cell
+#   BENCH_PROPAGATION_COUNT=500  role changes timed to a caching client
 #   BENCH_CLIENTS=thread   thread: a client per calling thread; shared: one
 #   BENCH_RESULTS=FILE     also keep the raw RESULT lines there
 #   BENCH_BUILD_DIR=build-bench
@@ -48,6 +51,10 @@ concs=${BENCH_CONCURRENCY:-1 8 64}
 transports=${BENCH_TRANSPORTS:-ipc tcp}
 ops=${BENCH_OPS:-echo check-cached check-cold batch100 list-permissions list-workspaces create-user add-member change-role}
 clients=${BENCH_CLIENTS:-thread}
+local_cache=${BENCH_LOCAL:-1}
+local_concs=${BENCH_LOCAL_CONCURRENCY:-1 2 8}
+local_count=${BENCH_LOCAL_COUNT:-10000000}
+propagation_count=${BENCH_PROPAGATION_COUNT:-500}
 workers=${BENCH_WORKERS:-4}
 build=${BENCH_BUILD_DIR:-$root/build-bench}
 case $build in /*) ;; *) build=$root/$build ;; esac
@@ -140,6 +147,7 @@ cold_metrics=http://127.0.0.1:$((port + 4))
 cached_ipc=ipc://$tmp/cached.sock
 cold_ipc=ipc://$tmp/cold.sock
 echo_ipc=ipc://$tmp/echo.sock
+publish_ipc=ipc://$tmp/publish.sock
 
 cached_pid=""
 cold_pid=""
@@ -168,6 +176,7 @@ start_daemons() {
 		--database-url="$db" --hash-key-file="$tmp/hash.key" \
 		--activity-key-file="$tmp/activity.key" \
 		--token-file="$tmp/tokens" --workers="$workers" --cache-size=1200000 \
+		--publish="$publish_ipc" \
 		--metrics-address="$metrics" >"$tmp/cached.log" 2>&1 &
 	cached_pid=$!
 	pids="$pids $cached_pid"
@@ -346,6 +355,27 @@ for c in $concs; do
 	pg_cell small "$c" --sql service --unprepared
 done
 small_cells $writes
+
+# --- the client's local cache ------------------------------------------------
+# Checks answered inside the calling process (one client shared by the
+# calling threads, a cache of 100,000 entries following the caching
+# daemon's hints), and how long a committed role change takes to reach
+# such a client: from the write's reply to the client having applied it,
+# woken by the hints, and polling every 100 ms without them.
+if [ "$local_cache" = 1 ]; then
+	log "the client's local cache: ${local_count} in-process checks a cell, callers ($local_concs); propagation"
+	for c in $local_concs; do
+		cell small --op check-local --url "$cached_ipc" --concurrency "$c" \
+			--count "$local_count" --clients shared --local-cache 100000 \
+			--subscribe "$publish_ipc" --database-url "$dburl"
+	done
+	cell small --op propagation --url "$cached_ipc" --concurrency 1 \
+		--count "$propagation_count" --clients shared --local-cache 1000 \
+		--subscribe "$publish_ipc" --database-url "$dburl" --tag hints
+	cell small --op propagation --url "$cached_ipc" --concurrency 1 \
+		--count 100 --clients shared --local-cache 1000 \
+		--database-url "$dburl" --tag polling
+fi
 mem small_end
 stop_daemons
 

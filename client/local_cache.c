@@ -19,6 +19,15 @@
 
 enum { KIND_MEMBERSHIP = 'M', KIND_KEY = 'K', KEY_LEN = 1 + 32 };
 
+/* Hits and misses are counted in stripes, each on a cache line of its
+ * own, a thread in the stripe its id picks: one shared counter would
+ * bounce its line between every reading thread. */
+enum { STRIPES = 16 };
+struct stripe {
+	_Alignas(64) _Atomic uint64_t hits;
+	_Atomic uint64_t misses;
+};
+
 struct entry {
 	struct cds_lfht_node node;    /* in ht, by key */
 	struct cds_lfht_node ws_node; /* in by_workspace */
@@ -46,8 +55,20 @@ struct local_cache {
 	struct entry *hand; /* CLOCK hand, under write_lock; NULL: the first */
 	_Atomic uint64_t applied;
 	_Atomic int64_t synced_ms; /* 0: never */
-	_Atomic uint64_t hits, misses, evictions, resyncs;
+	_Atomic uint64_t evictions, resyncs;
+	struct stripe stripes[STRIPES];
 };
+
+/* stripe_of picks the calling thread's stripe. */
+static struct stripe *
+stripe_of(struct local_cache *c)
+{
+	static _Atomic unsigned next_thread;
+	static _Thread_local unsigned mine;
+	if (mine == 0)
+		mine = atomic_fetch_add(&next_thread, 1) + 1;
+	return &c->stripes[mine % STRIPES];
+}
 
 static unsigned long
 hash_of(const struct local_cache *c, const unsigned char *key, size_t len)
@@ -265,7 +286,8 @@ get(struct local_cache *c, const unsigned char key[KEY_LEN], void *out,
 		hit = true;
 	}
 	urcu_bp_read_unlock();
-	atomic_fetch_add_explicit(hit ? &c->hits : &c->misses, 1,
+	struct stripe *st = stripe_of(c);
+	atomic_fetch_add_explicit(hit ? &st->hits : &st->misses, 1,
 	    memory_order_relaxed);
 	return hit;
 }
@@ -528,8 +550,11 @@ local_cache_stats(struct local_cache *c, struct local_cache_stats *out)
 	pthread_mutex_lock(&c->write_lock);
 	out->entries = c->count;
 	pthread_mutex_unlock(&c->write_lock);
-	out->hits = atomic_load(&c->hits);
-	out->misses = atomic_load(&c->misses);
+	out->hits = out->misses = 0;
+	for (size_t i = 0; i < STRIPES; i++) {
+		out->hits += atomic_load(&c->stripes[i].hits);
+		out->misses += atomic_load(&c->stripes[i].misses);
+	}
 	out->evictions = atomic_load(&c->evictions);
 	out->resyncs = atomic_load(&c->resyncs);
 	out->applied = atomic_load(&c->applied);
