@@ -54,6 +54,9 @@ struct local_cache {
 	size_t count;       /* under write_lock */
 	struct entry *hand; /* CLOCK hand, under write_lock; NULL: the first */
 	_Atomic uint64_t applied;
+	/* The newest revision of an answer the cache took (it may be past
+	 * `applied`: an answer to a check with at_least_as_fresh). */
+	_Atomic uint64_t seen;
 	_Atomic int64_t synced_ms; /* 0: never */
 	_Atomic uint64_t evictions, resyncs;
 	struct stripe stripes[STRIPES];
@@ -260,6 +263,14 @@ local_cache_usable(struct local_cache *c, uint64_t min_revision)
 }
 
 uint64_t
+local_cache_seen(struct local_cache *c)
+{
+	uint64_t seen = atomic_load(&c->seen);
+	uint64_t applied = atomic_load(&c->applied);
+	return seen > applied ? seen : applied;
+}
+
+uint64_t
 local_cache_applied(struct local_cache *c)
 {
 	return atomic_load(&c->applied);
@@ -347,6 +358,8 @@ put(struct local_cache *c, const unsigned char key[KEY_LEN],
 		free_entry(&e->rcu);
 		return;
 	}
+	if (revision > atomic_load(&c->seen))
+		atomic_store(&c->seen, revision);
 	urcu_bp_read_lock();
 	struct cds_lfht_node *old = cds_lfht_add_replace(c->ht,
 	    hash_of(c, key, KEY_LEN), match, key, &e->node);
@@ -532,6 +545,7 @@ local_cache_resync(struct local_cache *c, uint64_t revision)
 	/* Set, not raised: a database behind what was applied gives those
 	 * revision numbers to new writes. */
 	atomic_store(&c->applied, revision);
+	atomic_store(&c->seen, revision);
 	atomic_store(&c->synced_ms, clock_mono_ms());
 	atomic_fetch_add(&c->resyncs, 1);
 	pthread_mutex_unlock(&c->write_lock);

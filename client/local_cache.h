@@ -65,6 +65,10 @@ void local_cache_free(struct local_cache *c);
  * every write up to `min_revision` (0: none). */
 bool local_cache_usable(struct local_cache *c, uint64_t min_revision);
 
+/* local_cache_seen is the newest revision the cache knows the service's
+ * database reached: what it applied, or an answer it took. */
+uint64_t local_cache_seen(struct local_cache *c);
+
 /* local_cache_applied is the newest revision applied (0: none yet). */
 uint64_t local_cache_applied(struct local_cache *c);
 

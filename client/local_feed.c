@@ -69,14 +69,16 @@ feed_wait(struct local_feed *f)
 }
 
 static exa_status
-feed_read(struct local_feed *f, uint64_t after, bool current_only,
-    Exe__Access__V1__ReadChangesResponse **resp, exa_error *err)
+feed_read(struct local_feed *f, uint64_t after, uint64_t fresh,
+    bool current_only, Exe__Access__V1__ReadChangesResponse **resp,
+    exa_error *err)
 {
 	Exe__Access__V1__ReadChangesRequest req =
 	    EXE__ACCESS__V1__READ_CHANGES_REQUEST__INIT;
 	req.after_revision = after;
 	req.page_size = FEED_PAGE;
 	req.current_only = current_only;
+	req.at_least_as_fresh = fresh;
 	*resp = NULL;
 	return exa_client_call(f->client,
 	    "exe.access.v1.AuthzService/ReadChanges", &req.base,
@@ -99,8 +101,11 @@ feed_catch_up(struct local_feed *f)
 	for (;;) {
 		Exe__Access__V1__ReadChangesResponse *resp;
 		exa_error err;
-		exa_status rc = feed_read(f, local_cache_applied(f->lc), false,
-		    &resp, &err);
+		/* Taken before the read: the database reached it then. A
+		 * replica behind it hands the read to the primary. */
+		uint64_t seen = local_cache_seen(f->lc);
+		exa_status rc = feed_read(f, local_cache_applied(f->lc), seen,
+		    false, &resp, &err);
 		if (rc == EXA_FAILED_PRECONDITION)
 			return false;
 		if (rc != EXA_OK) {
@@ -119,6 +124,14 @@ feed_catch_up(struct local_feed *f)
 			    .api_key_id = feed_text(ch->api_key_id)};
 		}
 		bool more = resp->next_page_token[0] != '\0';
+		if (!more && resp->revision < seen) {
+			/* The log ends before an answer the cache holds: the
+			 * database lost it (a standby promoted without the last
+			 * writes), and no change will ever drop it. */
+			local_cache_resync(f->lc, resp->revision);
+			exa_free(resp);
+			return true;
+		}
 		local_cache_apply(f->lc, changes, n, resp->revision, !more);
 		exa_free(resp);
 		if (!more || feed_stopping(f))
@@ -135,7 +148,7 @@ feed_main(void *arg)
 		if (need_base) {
 			Exe__Access__V1__ReadChangesResponse *resp;
 			exa_error err;
-			if (feed_read(f, 0, true, &resp, &err) == EXA_OK) {
+			if (feed_read(f, 0, 0, true, &resp, &err) == EXA_OK) {
 				local_cache_resync(f->lc, resp->revision);
 				exa_free(resp);
 				need_base = false;

@@ -45,7 +45,11 @@ changes_read_validate(struct call *call)
 	}
 	/* Only a standby that has applied it may answer: one behind would
 	 * call it unwritten. */
-	call->at_least_as_fresh = req->current_only ? 0 : *after;
+	call->at_least_as_fresh = req->at_least_as_fresh > *after
+	    ? req->at_least_as_fresh
+	    : *after;
+	if (req->current_only)
+		call->at_least_as_fresh = req->at_least_as_fresh;
 	call->parsed = after;
 	return STATUS_OK;
 }
@@ -124,6 +128,11 @@ changes_read(struct call *call)
 	    limit == 0 ? 0 : limit + 1, &page);
 	if (rc != STATUS_OK)
 		return call_fail(call, rc, "the change log could not be read");
+	if (call->on_replica && page.current < call->at_least_as_fresh) {
+		PQclear(page.res);
+		return call_not_fresh(call, call->at_least_as_fresh,
+		    page.current);
+	}
 	resp->pruned_through = page.pruned_through;
 	resp->revision = page.current;
 	if (req->current_only) {

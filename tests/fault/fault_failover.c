@@ -310,10 +310,25 @@ asynchronous_standby_without_the_last_writes(void)
 	}
 	struct fixture_team t;
 	fault_must(fixture_team_make(a.client, "failover", "Failover", &t));
+	/* And a backend's client with a cache of its own, following the
+	 * change feed (polled each second: it will not have read the lost
+	 * write when the primary goes). */
+	exa_client_options lo = {0};
+	lo.timeout_ms = 1000;
+	lo.local_cache_entries = 1000;
+	lo.local_cache_max_staleness_ms = 10000;
+	lo.local_cache_poll_ms = 1000;
+	exa_client *local = NULL;
+	exa_error lerr;
+	fault_must(exa_client_open(a.url, a.check_token, &lo, &local, &lerr) ==
+	    EXA_OK);
 	/* The member's standing cached. */
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 3; i++) {
 		EXPECT_INT(role_of(a.client, t.member.id, t.workspace, 0),
 		    ROLE(MEMBER));
+		EXPECT_INT(role_of(local, t.member.id, t.workspace, 0),
+		    ROLE(MEMBER));
+	}
 	/* The standby has everything so far; then it is cut off. */
 	int64_t t0 = fault_ms();
 	while (revision_on(standby) != revision_on(primary) &&
@@ -333,6 +348,12 @@ asynchronous_standby_without_the_last_writes(void)
 	    role_of(a.client, t.member.id, t.workspace, lost), ROLE(READ_ONLY));
 	EXPECT_INT(
 	    role_of(a.client, t.member.id, t.workspace, 0), ROLE(READ_ONLY));
+	/* The local cache learns the lost write from the service's answer,
+	 * at its revision, past what its feed has applied. */
+	EXPECT_INT(
+	    role_of(local, t.member.id, t.workspace, lost), ROLE(READ_ONLY));
+	EXPECT_INT(
+	    role_of(local, t.member.id, t.workspace, 0), ROLE(READ_ONLY));
 
 	EXPECT_INT(fault_pg("pause", "immediate"), 0);
 	EXPECT_INT(fault_pg("standby-start", NULL), 0);
@@ -352,6 +373,23 @@ asynchronous_standby_without_the_last_writes(void)
 		}
 		usleep(20 * 1000);
 	}
+	/* The local cache too, once its feed reads the new primary's log,
+	 * which ends before the answer it holds. */
+	int local_role = -1;
+	int64_t local_agreed = -1;
+	while (fault_ms() - t_promoted < 8000) {
+		local_role = role_of(local, t.member.id, t.workspace, 0);
+		if (local_role == ROLE(MEMBER)) {
+			local_agreed = fault_ms() - t_promoted;
+			break;
+		}
+		usleep(20 * 1000);
+	}
+	printf("  the local cache agreed with the new primary %lld ms after "
+	       "the promotion (role %d)\n",
+	    (long long)local_agreed, local_role);
+	EXPECT(local_agreed >= 0 && local_agreed <= 5000);
+	exa_client_close(local);
 	/* A write on the new primary, and a check with its revision. */
 	uint64_t rev = 0;
 	exa_status rc = EXA_UNAVAILABLE;
