@@ -98,6 +98,11 @@ static const struct opt opts[] = {
 	{"cache-max-staleness-ms", OPT_LONG, FIELD(cache_max_staleness_ms),
 	 "1000", 50, 600000, "the cache is not used when the change log could "
 	 "not be read for this long: the bound on a cached answer's age"},
+	{"activity-anchor-interval-s", OPT_LONG,
+	 FIELD(activity_anchor_interval_s), "60", 0, 86400,
+	 "how often the activity log's head (its length and newest hash) is "
+	 "read, logged as activity_head and shown in /metrics, to be kept "
+	 "elsewhere; 0: never"},
 	{"change-log-max-age-s", OPT_LONG, FIELD(change_log_max_age_s),
 	 "604800", 0, 315360000, "changes older than this many seconds are "
 	 "pruned from the change log (7 days); a reader behind them must "

@@ -44,6 +44,7 @@ struct config {
 	long cache_max_staleness_ms; /* no sync for this long: stop using it */
 	long change_log_max_age_s;   /* retention by age; 0: none */
 	long change_log_max_rows;    /* retention by count; 0: none */
+	long activity_anchor_interval_s; /* activity head read/logged; 0: off */
 	/* Who may create organisations: "any-user", or user ids, comma-
 	 * separated (--org-creators). config_load parses the ids into
 	 * org_creator_ids (lower case); org_creators_listed says which. */

@@ -30,6 +30,7 @@
 #include "store/db.h"
 #include "store/migrate.h"
 #include "store/replicas.h"
+#include "store/anchor.h"
 #include "store/retention.h"
 #include "store/workers.h"
 #include "transport/conns.h"
@@ -210,6 +211,7 @@ main(int argc, char **argv)
 	struct cache *cache = NULL;
 	struct cache_feed *feed = NULL;
 	struct retention *retention = NULL;
+	struct anchor *anchor = NULL;
 	struct publisher *publisher = NULL;
 	struct tokens *tokens = NULL;
 	struct http *http = NULL;
@@ -312,6 +314,13 @@ main(int argc, char **argv)
 		    "cannot start change-log retention");
 		goto out;
 	}
+	struct anchor_options aopts = {.conninfo = conninfo,
+	    .interval_s = cfg.activity_anchor_interval_s};
+	if (anchor_start(&anchor, &aopts) != 0) {
+		exit_code = main_fail("start_failed",
+		    "cannot start the activity head's reader");
+		goto out;
+	}
 	if (workers_start(&workers, conninfo, (size_t)cfg.workers) != 0) {
 		exit_code = main_fail("start_failed", "cannot start database workers");
 		goto out;
@@ -359,7 +368,7 @@ main(int argc, char **argv)
 		goto out;
 	}
 	struct http_sources http_src = {.methods = &dispatch_table, .cache = cache, .workers = workers,
-	    .replicas = replicas, .conns = conns,
+	    .replicas = replicas, .conns = conns, .anchor = anchor,
 	    .ready_within_ms = cfg.cache_max_staleness_ms};
 	if (cfg.metrics_address != NULL &&
 	    http_start(&http, cfg.metrics_address, &http_src, msg,
@@ -406,6 +415,7 @@ out:
 	server_free(server);
 	conns_free(conns);
 	retention_stop(retention);
+	anchor_stop(anchor);
 	cache_feed_stop(feed);
 	publisher_close(publisher);
 	cache_free(cache);

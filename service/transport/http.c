@@ -77,6 +77,7 @@ metrics_cb(nng_aio *aio)
 	g.cache_sync_age_ms = cache_sync_age_ms(src->cache);
 	workers_stats(src->workers, &g.workers);
 	conns_stats(src->conns, &g.conns);
+	anchor_last(src->anchor, &g.activity);
 	g.replica_count = replicas_count(src->replicas);
 	for (size_t i = 0; i < g.replica_count; i++)
 		replicas_stats(src->replicas, i, &g.replicas[i]);

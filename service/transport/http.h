@@ -23,6 +23,7 @@ struct http_sources {
 	struct workers *workers;
 	struct replicas *replicas; /* NULL: no read replicas */
 	struct conns *conns;       /* connection limits; NULL: none */
+	struct anchor *anchor;     /* the activity head; NULL: not read */
 	long ready_within_ms; /* /readyz: change log read within this */
 };
 

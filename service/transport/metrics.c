@@ -211,6 +211,20 @@ metrics_render(FILE *out, const struct metrics_gauges *g)
 	    (unsigned long long)g->conns.refused,
 	    (unsigned long long)g->conns.timed_out,
 	    (unsigned long long)g->conns.handshakes_timed_out);
+	if (g->activity.known)
+		fprintf(out,
+		    "# HELP exe_access_activity_chain_length Records in the "
+		    "activity log's hash chain at the last read "
+		    "(--activity-anchor-interval-s).\n"
+		    "# TYPE exe_access_activity_chain_length gauge\n"
+		    "exe_access_activity_chain_length %llu\n"
+		    "# HELP exe_access_activity_chain_head The chain's head at "
+		    "that read: the hash of its newest record (label) and its "
+		    "place (value), to keep elsewhere.\n"
+		    "# TYPE exe_access_activity_chain_head gauge\n"
+		    "exe_access_activity_chain_head{hash=\"%s\"} %llu\n",
+		    (unsigned long long)g->activity.count, g->activity.hash_hex,
+		    (unsigned long long)g->activity.count);
 	if (g->replica_count > 0)
 		metrics_render_replicas(out, g);
 }

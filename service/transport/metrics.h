@@ -10,6 +10,7 @@
 
 #include "authz/cache.h"
 #include "rpc/method.h"
+#include "store/anchor.h"
 #include "store/replicas.h"
 #include "store/workers.h"
 #include "transport/conns.h"
@@ -27,6 +28,7 @@ struct metrics_gauges {
 	struct conns_stats conns;     /* connections (conns.h) */
 	size_t replica_count;         /* hot standbys (replicas.h) */
 	struct replica_stats replicas[REPLICAS_MAX];
+	struct anchor_head activity;  /* the activity head (anchor.h) */
 };
 
 /* metrics_render writes every metric to `out`. */

@@ -900,6 +900,43 @@ truncation_shows_unless_the_head_moves_too(void)
 	exa_free(anchor);
 }
 
+static int metrics_port;
+
+static void
+the_head_is_logged_and_shown_in_metrics(void)
+{
+	struct fixture_user u;
+	EXPECT(fixture_sign_up(h.client, "anchored", &u));
+	verify_resp *r = NULL;
+	exa_error err;
+	EXPECT_INT(verify(NULL, NULL, &r, &err), EXA_OK);
+	if (r == NULL)
+		return;
+	char hex[CHAIN_HASH_HEX] = "", sample[160], line[160];
+	if (r->head_hash.len == CHAIN_HASH_BYTES)
+		sodium_bin2hex(
+		    hex, sizeof hex, r->head_hash.data, r->head_hash.len);
+	snprintf(sample, sizeof sample,
+	    "exe_access_activity_chain_head{hash=\"%s\"}", hex);
+	snprintf(line, sizeof line, "\"count\":%llu,\"head\":\"%s\"",
+	    (unsigned long long)r->head_seq, hex);
+	/* Read every second (--activity-anchor-interval-s=1). */
+	static char body[1 << 16];
+	double value = -1;
+	for (int i = 0; i < 40 && value < 0; i++) {
+		usleep(100 * 1000);
+		if (fixture_http_get(
+		        metrics_port, "/metrics", body, sizeof body) == 200)
+			value = fixture_metric(body, sample);
+	}
+	EXPECT_INT((long)value, (long)r->head_seq);
+	EXPECT_INT(
+	    (long)fixture_metric(body, "exe_access_activity_chain_length"),
+	    (long)r->head_seq);
+	EXPECT(harness_log_contains(&h, line));
+	exa_free(r);
+}
+
 static const struct unit_case cases[] = {
     {"every write is chained", every_write_is_chained},
     {"64 writers leave one unbroken chain",
@@ -911,6 +948,8 @@ static const struct unit_case cases[] = {
     {"a deleted record is named", a_deleted_record_is_named},
     {"swapped records are named", swapped_records_are_named},
     {"a forged record is named", a_forged_record_is_named},
+    {"the head is logged and shown in /metrics",
+        the_head_is_logged_and_shown_in_metrics},
     {"truncation shows, unless the head moves too",
         truncation_shows_unless_the_head_moves_too},
 };
@@ -925,7 +964,12 @@ main(void)
 	        HARNESS_ACTIVITY_KEY_HEX, strlen(HARNESS_ACTIVITY_KEY_HEX),
 	        NULL, NULL, NULL) != 0)
 		return 1;
+	metrics_port = fixture_free_port();
+	char metrics[64];
+	snprintf(metrics, sizeof metrics,
+	    "--metrics-address=http://127.0.0.1:%d", metrics_port);
 	return fixture_run_suite(&h, "activity_chain",
-	    (const char *const[]){"--workers=16", NULL}, cases,
-	    sizeof cases / sizeof cases[0]);
+	    (const char *const[]){"--workers=16", metrics,
+	        "--activity-anchor-interval-s=1", NULL},
+	    cases, sizeof cases / sizeof cases[0]);
 }
