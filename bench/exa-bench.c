@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <exe/access.h>
@@ -302,6 +303,17 @@ rss_kib(void)
 	if (f != NULL)
 		fclose(f);
 	return kib;
+}
+
+/* cpu_seconds is the CPU time this process has used (every thread). */
+static double
+cpu_seconds(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	    (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 /* op_propagation changes a role and waits until the client's local
@@ -896,6 +908,7 @@ main(int argc, char **argv)
 	}
 	pthread_barrier_wait(&b->ready);
 	long rss_warm = rss_kib();
+	double cpu_before = cpu_seconds();
 	bool setup_failed = false;
 	for (unsigned i = 0; i < n; i++)
 		setup_failed |= workers[i].setup_failed != 0;
@@ -914,6 +927,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 
+	double cpu_used = cpu_seconds() - cpu_before;
 	struct stats_summary s;
 	stats_summarize(b->pool, count, (double)(last - start) / 1e9, &s);
 	char labels[512];
@@ -944,10 +958,12 @@ main(int argc, char **argv)
 		len = (int)strlen(labels);
 		snprintf(labels + len, sizeof labels - (size_t)len,
 		    " local_hits=%llu local_misses=%llu local_entries=%llu "
-		    "p50_ns=%.0f p99_ns=%.0f warm_rss_kib=%ld",
+		    "p50_ns=%.0f p99_ns=%.0f warm_rss_kib=%ld cpu_s=%.3f "
+		    "ops_per_cpu_s=%.0f",
 		    (unsigned long long)st.hits, (unsigned long long)st.misses,
 		    (unsigned long long)st.entries, s.p50_us * 1000,
-		    s.p99_us * 1000, rss_warm - rss_before);
+		    s.p99_us * 1000, rss_warm - rss_before, cpu_used,
+		    cpu_used > 0 ? (double)count / cpu_used : 0);
 	}
 	stats_print(stdout, labels, &s);
 	fprintf(stderr,

@@ -53,7 +53,7 @@ function verdict(ok) {
 	grouped[key] = f["grouped"]
 	p50ns[key] = f["p50_ns"]; p99ns[key] = f["p99_ns"]
 	lhits[key] = f["local_hits"]; lentries[key] = f["local_entries"]
-	lrss[key] = f["warm_rss_kib"]
+	lrss[key] = f["warm_rss_kib"]; opcpu[key] = f["ops_per_cpu_s"]
 	if (f["hz"] != "") {
 		# CPU per request, in microseconds (ticks at hz a second).
 		total = f["ops"] > 0 ? f["ops"] : 1
@@ -218,14 +218,15 @@ function local_table(    i, k, w, shown, one, per) {
 		if (!shown) {
 			print ""
 			print "The client's local cache (ipc; one client shared by the callers):"
-			printf "  %-22s %3s %12s %9s %9s %9s  %s\n", "op", "c",
-			    "ops/s", "p50", "p99", "p99.9", "vs cached Check over the wire"
+			printf "  %-22s %3s %12s %12s %9s %9s %9s  %s\n", "op", "c",
+			    "ops/s", "ops/cpu-s", "p50", "p99", "p99.9",
+			    "vs cached Check over the wire"
 			shown = 1
 		}
 		if (base_op[k] == "check-local") {
 			w = "small|check-cached|ipc|" conc[k]
-			printf "  %-22s %3d %12.0f %7.0fns %7.0fns %7.1fus  %s\n",
-			    op[k], conc[k], ops[k], p50ns[k], p99ns[k], p999[k],
+			printf "  %-22s %3d %12.0f %12.0f %7.0fns %7.0fns %7.1fus  %s\n",
+			    op[k], conc[k], ops[k], opcpu[k], p50ns[k], p99ns[k], p999[k],
 			    (w in ops) ? sprintf("%.0fx throughput, p50 %s us there",
 			        ops[k] / ops[w], us(p50[w])) : "-"
 			if (conc[k] == 1)
@@ -233,8 +234,8 @@ function local_table(    i, k, w, shown, one, per) {
 			if (lentries[k] > 0 && lrss[k] > 0)
 				per = lrss[k] * 1024 / lentries[k]
 		} else {
-			printf "  %-22s %3d %12s %7.2fms %7.2fms %7.2fms  commit (the write's reply) to the client's cache\n",
-			    op[k], conc[k], "-", p50[k] / 1000, p99[k] / 1000,
+			printf "  %-22s %3d %12s %12s %7.2fms %7.2fms %7.2fms  commit (the write's reply) to the client's cache\n",
+			    op[k], conc[k], "-", "-", p50[k] / 1000, p99[k] / 1000,
 			    p999[k] / 1000
 		}
 	}
@@ -243,8 +244,8 @@ function local_table(    i, k, w, shown, one, per) {
 	print ""
 	print "Targets of issue 14 (measured, not asserted):"
 	if (one != "") {
-		printf "  local Check c=1 >= 5,000,000 checks/s: %.0f  %s\n",
-		    ops[one], verdict(ops[one] >= 5000000)
+		printf "  local Check c=1 >= 5,000,000 checks/s: %.0f  %s (%.0f a CPU-second of the whole process)\n",
+		    ops[one], verdict(ops[one] >= 5000000), opcpu[one]
 		printf "  local Check c=1 p99 <= 2 us: %.0f ns  %s\n",
 		    p99ns[one], verdict(p99ns[one] <= 2000)
 	}

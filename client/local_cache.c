@@ -15,7 +15,7 @@
 #include <urcu/urcu-bp.h>
 #include <urcu/rculfhash.h>
 
-#include "base/clock.h"
+#include <time.h>
 
 enum { KIND_MEMBERSHIP = 'M', KIND_KEY = 'K', KEY_LEN = 1 + 32 };
 
@@ -49,7 +49,8 @@ struct local_cache {
 	struct cds_lfht *by_key_id;
 	size_t capacity;
 	long max_staleness_ms;
-	unsigned char seed[crypto_shorthash_KEYBYTES];
+	uint64_t seed64, seed64b;
+	int64_t tick_ms; /* the coarse clock's resolution, rounded up */
 	pthread_mutex_t write_lock;
 	size_t count;       /* under write_lock */
 	struct entry *hand; /* CLOCK hand, under write_lock; NULL: the first */
@@ -67,20 +68,36 @@ static struct stripe *
 stripe_of(struct local_cache *c)
 {
 	static _Atomic unsigned next_thread;
-	static _Thread_local unsigned mine;
+	static _Thread_local unsigned mine
+	    __attribute__((tls_model("initial-exec")));
 	if (mine == 0)
 		mine = atomic_fetch_add(&next_thread, 1) + 1;
 	return &c->stripes[mine % STRIPES];
 }
 
-static unsigned long
+/* hash_of is a keyed multiply-xorshift hash of the key's 8-byte words
+ * (a seed drawn at start, so that keys cannot be chosen to collide
+ * without knowing it): a lookup is on every local check, and SipHash
+ * cost a third of one. */
+static inline unsigned long
 hash_of(const struct local_cache *c, const unsigned char *key, size_t len)
 {
-	unsigned char h[crypto_shorthash_BYTES];
-	crypto_shorthash(h, key, len, c->seed);
-	unsigned long v;
-	memcpy(&v, h, sizeof v);
-	return v;
+	uint64_t h = c->seed64 ^ (len * 0x9e3779b97f4a7c15ull);
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, key + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	uint64_t tail = 0;
+	for (size_t k = 0; i + k < len; k++)
+		tail |= (uint64_t)key[i + k] << (8 * k);
+	h = (h ^ tail ^ c->seed64b) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
+	return (unsigned long)h;
 }
 
 static int
@@ -210,7 +227,12 @@ local_cache_new(struct local_cache **out, size_t capacity,
 		return -1;
 	c->capacity = capacity > 0 ? capacity : 1;
 	c->max_staleness_ms = max_staleness_ms;
-	randombytes_buf(c->seed, sizeof c->seed);
+	randombytes_buf(&c->seed64, sizeof c->seed64);
+	randombytes_buf(&c->seed64b, sizeof c->seed64b);
+	struct timespec res;
+	c->tick_ms = clock_getres(CLOCK_MONOTONIC_COARSE, &res) == 0
+	    ? res.tv_sec * 1000 + (res.tv_nsec + 999999) / 1000000
+	    : 1000;
 	pthread_mutex_init(&c->write_lock, NULL);
 	c->ht = new_table(c->capacity);
 	c->by_workspace = new_table(c->capacity);
@@ -252,14 +274,28 @@ local_cache_free(struct local_cache *c)
 	free(c);
 }
 
+/* coarse_ms is the coarse monotonic clock (a few nanoseconds to read,
+ * where the precise one costs tens): both the sync time and the check
+ * use it, and the check allows for one tick of it, so that the bound
+ * holds whatever the tick. */
+static int64_t
+coarse_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 bool
 local_cache_usable(struct local_cache *c, uint64_t min_revision)
 {
 	int64_t synced = atomic_load_explicit(&c->synced_ms,
 	    memory_order_relaxed);
-	if (synced == 0 || clock_mono_ms() - synced > c->max_staleness_ms)
+	if (synced == 0 ||
+	    coarse_ms() - synced + c->tick_ms > c->max_staleness_ms)
 		return false;
-	return atomic_load(&c->applied) >= min_revision;
+	return atomic_load_explicit(&c->applied, memory_order_acquire) >=
+	    min_revision;
 }
 
 uint64_t
@@ -533,7 +569,7 @@ local_cache_apply(struct local_cache *c, const struct local_change *ch,
 	if (up_to > atomic_load(&c->applied))
 		atomic_store(&c->applied, up_to);
 	if (synced)
-		atomic_store(&c->synced_ms, clock_mono_ms());
+		atomic_store(&c->synced_ms, coarse_ms());
 	pthread_mutex_unlock(&c->write_lock);
 }
 
@@ -546,7 +582,7 @@ local_cache_resync(struct local_cache *c, uint64_t revision)
 	 * revision numbers to new writes. */
 	atomic_store(&c->applied, revision);
 	atomic_store(&c->seen, revision);
-	atomic_store(&c->synced_ms, clock_mono_ms());
+	atomic_store(&c->synced_ms, coarse_ms());
 	atomic_fetch_add(&c->resyncs, 1);
 	pthread_mutex_unlock(&c->write_lock);
 }
@@ -555,7 +591,7 @@ int64_t
 local_cache_sync_age_ms(struct local_cache *c)
 {
 	int64_t synced = atomic_load(&c->synced_ms);
-	return synced == 0 ? -1 : clock_mono_ms() - synced;
+	return synced == 0 ? -1 : coarse_ms() - synced;
 }
 
 void
@@ -574,34 +610,30 @@ local_cache_stats(struct local_cache *c, struct local_cache_stats *out)
 	out->applied = atomic_load(&c->applied);
 }
 
-static int
-hex_digit(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
-}
+/* hex_value[c] is the value of a lower-case hex digit, else 0xff. */
+static const unsigned char hex_value[256] = {
+    ['0'] = 0x10, ['1'] = 0x11, ['2'] = 0x12, ['3'] = 0x13, ['4'] = 0x14,
+    ['5'] = 0x15, ['6'] = 0x16, ['7'] = 0x17, ['8'] = 0x18, ['9'] = 0x19,
+    ['a'] = 0x1a, ['b'] = 0x1b, ['c'] = 0x1c, ['d'] = 0x1d, ['e'] = 0x1e,
+    ['f'] = 0x1f};
 
 bool
 local_cache_uuid(const char *text, unsigned char out[16])
 {
-	size_t j = 0;
-	for (size_t i = 0; i < 36; i++) {
-		char ch = text[i];
-		if (i == 8 || i == 13 || i == 18 || i == 23) {
-			if (ch != '-')
-				return false;
-			continue;
-		}
-		int hi = hex_digit(ch);
-		if (hi < 0)
-			return false;
-		int lo = hex_digit(text[++i]);
-		if (lo < 0)
-			return false;
-		out[j++] = (unsigned char)(hi << 4 | lo);
+	/* Where each byte's two digits start: 8-4-4-4-12 with dashes. */
+	static const unsigned char at[16] = {0, 2, 4, 6, 9, 11, 14, 16, 19,
+	    21, 24, 26, 28, 30, 32, 34};
+	if (strnlen(text, 37) != 36)
+		return false;
+	const unsigned char *t = (const unsigned char *)text;
+	/* The table holds 0x10 + value for a digit and 0 for anything
+	 * else, so one AND over all 32 digits tells whether each was one. */
+	unsigned ok = 0x10;
+	for (size_t i = 0; i < 16; i++) {
+		unsigned hi = hex_value[t[at[i]]], lo = hex_value[t[at[i] + 1]];
+		ok &= hi & lo;
+		out[i] = (unsigned char)((hi & 0xf) << 4 | (lo & 0xf));
 	}
-	return text[36] == '\0';
+	return ok != 0 && t[8] == '-' && t[13] == '-' && t[18] == '-' &&
+	    t[23] == '-';
 }
