@@ -76,11 +76,13 @@ cmd_check(struct cli *cli, const struct cli_args *a)
 	if (cli->json)
 		rc = json_print_message(&resp->base);
 	else if (resp->allowed)
+		/* An allowance that a grant made says so. */
 		printf("allowed: %s may %s in workspace %s (role %s, revision "
-		       "%llu)\n",
+		       "%llu)%s%s\n",
 		    who(a), req.permission, resp->workspace_id,
 		    output_role(resp->role),
-		    (unsigned long long)resp->revision);
+		    (unsigned long long)resp->revision,
+		    resp->reason[0] != '\0' ? ": " : "", resp->reason);
 	else
 		printf("denied: %s\n", resp->reason);
 	if (rc == 0 && !resp->allowed)
@@ -98,6 +100,14 @@ cmd_permissions(struct cli *cli, const struct cli_args *a)
 	int rc = fresh(cli, a, &revision);
 	if (rc != 0)
 		return rc;
+	const char *res = args_get(a, FLAG_RESOURCE);
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	char buf[512];
+	if ((a->npos == 1) == (res != NULL))
+		return cli_usage_fail(cli, "give one of WS and --resource TYPE:ID");
+	if (res != NULL && !cli_parse_resource(res, buf, sizeof buf, &ref))
+		return cli_usage_fail(cli,
+		    "--resource: expected TYPE:ID, not \"%s\"", res);
 	struct resolve_principal p;
 	rc = resolve_principal(cli, a, FLAG_USER, FLAG_KEY, &p);
 	if (rc != 0)
@@ -105,7 +115,10 @@ cmd_permissions(struct cli *cli, const struct cli_args *a)
 	Exe__Access__V1__ListPermissionsRequest req =
 	    EXE__ACCESS__V1__LIST_PERMISSIONS_REQUEST__INIT;
 	req.principal = &p.p;
-	req.workspace_id = a->pos[0];
+	if (res != NULL)
+		req.resource = &ref;
+	else
+		req.workspace_id = a->pos[0];
 	req.at_least_as_fresh = revision;
 	Exe__Access__V1__ListPermissionsResponse *resp = NULL;
 	exa_error err;
@@ -119,7 +132,11 @@ cmd_permissions(struct cli *cli, const struct cli_args *a)
 	} else {
 		char rev[24];
 		const char *const fields[][2] = {
-		    {"workspace", a->pos[0]},
+		    {"resource", res},
+		    {"workspace", res != NULL ? (resp->workspace_id[0] != '\0'
+		                                        ? resp->workspace_id
+		                                        : NULL)
+		                              : a->pos[0]},
 		    {"role", output_role(resp->role)},
 		    {"revision", output_u64(resp->revision, rev, sizeof rev)},
 		};

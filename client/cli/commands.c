@@ -7,6 +7,7 @@
 
 #include "cmd_authz.h"
 #include "cmd_changes.h"
+#include "cmd_grants.h"
 #include "cmd_invites.h"
 #include "cmd_keys.h"
 #include "cmd_resources.h"
@@ -73,7 +74,10 @@ static const struct cli_flag_use check_flags[] = {
 	{FLAG_RESOURCE, "or on this registered resource (in its workspace)"},
 	{FLAG_USER, NULL}, {FLAG_KEY, NULL}, {FLAG_FRESH, NULL}, END};
 static const struct cli_flag_use permissions_flags[] = {
+	{FLAG_RESOURCE, "on this registered resource instead of WS (its "
+	                "grants count)"},
 	{FLAG_USER, NULL}, {FLAG_KEY, NULL}, {FLAG_FRESH, NULL}, END};
+static const struct cli_flag_use paging_flags[] = {PAGING, END};
 static const struct cli_flag_use batch_flags[] = {{FLAG_FRESH, NULL}, END};
 static const struct cli_flag_use changes_flags[] = {{FLAG_AFTER, NULL},
 	{FLAG_FOLLOW, NULL}, {FLAG_SUBSCRIBE, NULL}, END};
@@ -184,6 +188,23 @@ const struct cli_command commands_table[] = {
 	 "resources of TYPE where a principal has PERMISSION",
 	 NULL, 2, 2, principal_paging_flags},
 
+	{"grant", "add", cmd_grant_add, "TYPE:ID USER ROLE " ACTOR_USAGE,
+	 "give a user a role on one resource (or change it)",
+	 "Team admins give a member or someone outside the team (a guest) "
+	 "admin, member or read_only on one registered resource. On it they "
+	 "act with the stronger of their workspace role and the grant; the "
+	 "workspace's own permissions (workspace.*, members.*, api_key.*, "
+	 "activity.view) never come from a grant. A guest sees that resource "
+	 "and nothing else of the workspace.", 3, 3, actor_flags},
+	{"grant", "revoke", cmd_grant_revoke, "TYPE:ID USER " ACTOR_USAGE,
+	 "take a user's grant on a resource away", NULL, 2, 2, actor_flags},
+	{"grant", "list", cmd_grant_list, "TYPE:ID " ACTOR_USAGE,
+	 "list who holds a grant on a resource", NULL, 1, 1,
+	 actor_paging_flags},
+	{"grant", "user", cmd_grant_user, "USER",
+	 "list the grants a user holds, in any workspace", NULL, 1, 1,
+	 paging_flags},
+
 	{"activity", "record", cmd_activity_record,
 	 "(--workspace WS | --resource TYPE:ID) ACTION [--detail TEXT] "
 	 ACTOR_USAGE,
@@ -219,9 +240,10 @@ const struct cli_command commands_table[] = {
 	 "Prints the decision; a denial says why, in words a person can act "
 	 "on.", 1, 1, check_flags},
 	{"permissions", NULL, cmd_permissions,
-	 "WS (--user USER | --key SECRET) [--fresh REVISION]",
-	 "a principal's role and permissions in a workspace",
-	 NULL, 1, 1, permissions_flags},
+	 "(WS | --resource TYPE:ID) (--user USER | --key SECRET) "
+	 "[--fresh REVISION]",
+	 "a principal's role and permissions in a workspace or on a resource",
+	 NULL, 0, 1, permissions_flags},
 	{"batch-check", NULL, cmd_batch_check, "[--fresh REVISION] < LINES",
 	 "many checks at once, one per line of stdin",
 	 "Each line: `user USER PERMISSION WS` or `key SECRET PERMISSION WS`;"

@@ -296,11 +296,15 @@ static const struct {
     {"resource delete", {"--as"}},
     {"resource list", {"--type", "--page-size", "--as"}},
     {"resource lookup", {"--user", "--key", "--page-token"}},
+    {"grant add", {"--as", "--as-key"}},
+    {"grant revoke", {"--as"}},
+    {"grant list", {"--page-size", "--page-token", "--as"}},
+    {"grant user", {"--page-size", "--page-token"}},
     {"activity record", {"--workspace", "--resource", "--detail", "--as"}},
     {"activity list", {"--page-size", "--as"}},
     {"activity verify", {"--workspace", "--organization", "--anchor"}},
     {"check", {"--workspace", "--resource", "--user", "--key", "--fresh"}},
-    {"permissions", {"--user", "--key", "--fresh"}},
+    {"permissions", {"--resource", "--user", "--key", "--fresh"}},
     {"batch-check", {"--fresh"}},
     {"help", {NULL}},
 };
@@ -1394,6 +1398,128 @@ test_activity_verify(void)
 	run_free(&r);
 }
 
+/* Grants on a resource: given, shown in a check's reason and in
+ * permissions, listed by resource and by user, refused to non-admins and
+ * to bad roles, revoked. */
+static void
+test_grants(void)
+{
+	struct run r = RUN("user", "create", "gina", "--email",
+	    "gina@example.com");
+	EXPECT_EXIT(r, 0);
+	run_free(&r);
+	r = RUN("resource", "register", team, "experiment", "exp-7", "--as",
+	    "bob", "--json");
+	EXPECT_EXIT(r, 0);
+	json_t *reg = parse(&r);
+	saw_revision(reg, "revision");
+	json_decref(reg);
+	run_free(&r);
+	r = RUN("check", "experiment.edit", "--resource", "experiment:exp-7",
+	    "--user", "carol", "--fresh", fresh);
+	EXPECT_EXIT(r, 1);
+	EXPECT_CONTAINS(r.out, "no grant on experiment \"exp-7\"");
+	run_free(&r);
+	r = RUN("grant", "add", "experiment:exp-7", "carol", "member", "--as",
+	    "alice", "--json");
+	EXPECT_EXIT(r, 0);
+	json_t *doc = parse(&r);
+	EXPECT_STR(jstr(doc, "grant.user_id"), carol.id);
+	EXPECT_STR(jstr(doc, "grant.role"), "ROLE_MEMBER");
+	EXPECT_STR(jstr(doc, "grant.workspace_id"), team);
+	saw_revision(doc, "revision");
+	json_decref(doc);
+	run_free(&r);
+	r = RUN("check", "experiment.edit", "--resource", "experiment:exp-7",
+	    "--user", "carol", "--fresh", fresh);
+	EXPECT_EXIT(r, 0);
+	EXPECT_CONTAINS(r.out, "grant member on experiment \"exp-7\" allows "
+	    "experiment.edit");
+	run_free(&r);
+	/* A guest, read_only on it. */
+	r = RUN("grant", "add", "experiment:exp-7", "gina", "read_only",
+	    "--as", "alice");
+	EXPECT_EXIT(r, 0);
+	EXPECT_CONTAINS(r.out, "gina has grant read_only on experiment:exp-7");
+	run_free(&r);
+	r = RUN("grant", "list", "experiment:exp-7", "--as", "bob", "--json");
+	EXPECT_EXIT(r, 0);
+	doc = parse(&r);
+	EXPECT_INT(jlen(doc, "grants"), 2);
+	EXPECT_STR(jstr(doc, "grants.0.username"), "carol");
+	EXPECT_STR(jstr(doc, "grants.1.username"), "gina");
+	json_decref(doc);
+	run_free(&r);
+	r = RUN("grant", "list", "experiment:exp-7", "--as", "bob");
+	EXPECT_EXIT(r, 0);
+	EXPECT_CONTAINS(r.out, "GRANTED BY");
+	EXPECT_CONTAINS(r.out, "alice");
+	run_free(&r);
+	r = RUN("grant", "user", "gina");
+	EXPECT_EXIT(r, 0);
+	EXPECT_CONTAINS(r.out, "experiment:exp-7");
+	EXPECT_CONTAINS(r.out, "read_only");
+	run_free(&r);
+	r = RUN("grant", "user", "bob");
+	EXPECT_EXIT(r, 0);
+	EXPECT_CONTAINS(r.out, "no grants");
+	run_free(&r);
+	r = RUN("permissions", "--resource", "experiment:exp-7", "--user",
+	    "gina", "--json");
+	EXPECT_EXIT(r, 0);
+	doc = parse(&r);
+	EXPECT_STR(jstr(doc, "role"), "ROLE_READ_ONLY");
+	EXPECT_INT(jlen(doc, "permissions"), 3);
+	EXPECT_STR(jstr(doc, "workspace_id"), team);
+	json_decref(doc);
+	run_free(&r);
+	r = RUN("permissions", "--resource", "experiment:exp-7", "--user",
+	    "gina");
+	EXPECT_EXIT(r, 0);
+	EXPECT_CONTAINS(r.out, "experiment.view");
+	EXPECT(strstr(r.out, "workspace.view") == NULL);
+	run_free(&r);
+	r = RUN("resource", "lookup", "experiment", "experiment.view", "--user",
+	    "gina", "--json");
+	EXPECT_EXIT(r, 0);
+	doc = parse(&r);
+	EXPECT_INT(jlen(doc, "resources"), 1);
+	json_decref(doc);
+	run_free(&r);
+	/* Refusals. */
+	r = RUN("grant", "add", "experiment:exp-7", "gina", "member", "--as",
+	    "bob");
+	EXPECT_EXIT(r, 4);
+	run_free(&r);
+	r = RUN("grant", "add", "experiment:exp-7", "gina", "boss", "--as",
+	    "alice");
+	EXPECT_EXIT(r, 2);
+	run_free(&r);
+	r = RUN("grant", "add", "exp-7", "gina", "member", "--as", "alice");
+	EXPECT_EXIT(r, 2);
+	run_free(&r);
+	r = RUN("permissions", team, "--resource", "experiment:exp-7",
+	    "--user", "gina");
+	EXPECT_EXIT(r, 2);
+	run_free(&r);
+	/* Revoked: carol is read_only there again. */
+	r = RUN("grant", "revoke", "experiment:exp-7", "carol", "--as",
+	    "alice", "--json");
+	EXPECT_EXIT(r, 0);
+	doc = parse(&r);
+	saw_revision(doc, "revision");
+	json_decref(doc);
+	run_free(&r);
+	r = RUN("check", "experiment.edit", "--resource", "experiment:exp-7",
+	    "--user", "carol", "--fresh", fresh);
+	EXPECT_EXIT(r, 1);
+	run_free(&r);
+	r = RUN("grant", "revoke", "experiment:exp-7", "carol", "--as",
+	    "alice");
+	EXPECT_EXIT(r, 3);
+	run_free(&r);
+}
+
 static const struct unit_case cases[] = {
     {"help on every command", test_help_on_every_command},
     {"sign-up and the personal workspace", test_sign_up_and_personal_workspace},
@@ -1407,6 +1533,7 @@ static const struct unit_case cases[] = {
     {"resources and activity", test_resources_and_activity},
     {"activity verify: intact, then an edited record",
         test_activity_verify},
+    {"grants on a resource", test_grants},
     {"organisation admins, roles, removals, revoke and decline",
         test_organisation_and_member_changes},
     {"exit statuses 2 to 6", test_exit_statuses},

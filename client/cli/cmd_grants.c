@@ -1,0 +1,184 @@
+/* cmd_grants: give, change, revoke and list grants on resources. */
+#include "cmd_grants.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "json.h"
+#include "output.h"
+#include "pager.h"
+#include "resolve.h"
+
+/* grant_resource reads the TYPE:ID argument into `ref` (its text in
+ * `buf`); false after a usage message. */
+static bool
+grant_resource(struct cli *cli, const char *text, char *buf, size_t size,
+    Exe__Access__V1__ResourceRef *ref)
+{
+	if (cli_parse_resource(text, buf, size, ref))
+		return true;
+	(void)cli_usage_fail(cli, "expected TYPE:ID, not \"%s\"", text);
+	return false;
+}
+
+int
+cmd_grant_add(struct cli *cli, const struct cli_args *a)
+{
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	char buf[512];
+	if (!grant_resource(cli, a->pos[0], buf, sizeof buf, &ref))
+		return CLI_EXIT_USAGE;
+	Exe__Access__V1__Role role;
+	if (!cli_parse_role(a->pos[2], &role))
+		return cli_usage_fail(cli,
+		    "ROLE: expected admin, member or read_only, not \"%s\"",
+		    a->pos[2]);
+	struct resolve_principal actor;
+	char user[40];
+	int rc = resolve_actor(cli, a, &actor);
+	if (rc == 0)
+		rc = resolve_user(cli, "USER", a->pos[1], user, sizeof user);
+	if (rc != 0)
+		goto out;
+	Exe__Access__V1__GrantResourceRoleRequest req =
+	    EXE__ACCESS__V1__GRANT_RESOURCE_ROLE_REQUEST__INIT;
+	req.actor = &actor.p;
+	req.resource = &ref;
+	req.user_id = user;
+	req.role = role;
+	Exe__Access__V1__GrantResourceRoleResponse *resp = NULL;
+	exa_error err;
+	if (exa_grant_resource_role(cli_client(cli), &req, &resp, &err) !=
+	    EXA_OK) {
+		rc = cli_fail_call(cli, &err, NULL);
+		goto out;
+	}
+	if (cli->json)
+		rc = json_print_message(&resp->base);
+	else if (resp->grant == NULL)
+		rc = cli_fail(EXA_INTERNAL, "the service answered without the "
+		                            "grant");
+	else
+		printf("%s has grant %s on %s:%s in workspace %s (revision "
+		       "%llu)\n", resp->grant->username,
+		    output_role(resp->grant->role), ref.type, ref.id,
+		    resp->grant->workspace_id,
+		    (unsigned long long)resp->revision);
+	exa_free(resp);
+out:
+	resolve_principal_fini(&actor);
+	return rc;
+}
+
+int
+cmd_grant_revoke(struct cli *cli, const struct cli_args *a)
+{
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	char buf[512];
+	if (!grant_resource(cli, a->pos[0], buf, sizeof buf, &ref))
+		return CLI_EXIT_USAGE;
+	struct resolve_principal actor;
+	char user[40];
+	int rc = resolve_actor(cli, a, &actor);
+	if (rc == 0)
+		rc = resolve_user(cli, "USER", a->pos[1], user, sizeof user);
+	if (rc != 0)
+		goto out;
+	Exe__Access__V1__RevokeResourceRoleRequest req =
+	    EXE__ACCESS__V1__REVOKE_RESOURCE_ROLE_REQUEST__INIT;
+	req.actor = &actor.p;
+	req.resource = &ref;
+	req.user_id = user;
+	Exe__Access__V1__WriteResponse *resp = NULL;
+	exa_error err;
+	if (exa_revoke_resource_role(cli_client(cli), &req, &resp, &err) !=
+	    EXA_OK) {
+		rc = cli_fail_call(cli, &err, NULL);
+		goto out;
+	}
+	char done[700];
+	snprintf(done, sizeof done, "revoked %s's grant on %s:%s", a->pos[1],
+	    ref.type, ref.id);
+	rc = cli_print_write(cli, resp, done);
+out:
+	resolve_principal_fini(&actor);
+	return rc;
+}
+
+static const char *const grant_headers[] = {
+    "RESOURCE", "USER", "ROLE", "WORKSPACE", "GRANTED BY", "SINCE"};
+
+static void
+grants_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
+{
+	const Exe__Access__V1__ResourceGrant *g =
+	    (const Exe__Access__V1__ResourceGrant *)item;
+	char what[440], since[32];
+	snprintf(what, sizeof what, "%s:%s",
+	    g->resource != NULL ? g->resource->type : "",
+	    g->resource != NULL ? g->resource->id : "");
+	output_table_add(ctx, what, g->username, output_role(g->role),
+	    g->workspace_id,
+	    g->granted_by_user_id[0] != '\0'
+	        ? resolve_user_name(cli, g->granted_by_user_id)
+	        : "-",
+	    output_time(g->created_unix_ms, since, sizeof since));
+}
+
+int
+cmd_grant_list(struct cli *cli, const struct cli_args *a)
+{
+	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	char buf[512];
+	if (!grant_resource(cli, a->pos[0], buf, sizeof buf, &ref))
+		return CLI_EXIT_USAGE;
+	struct resolve_principal actor;
+	int rc = resolve_actor(cli, a, &actor);
+	if (rc != 0)
+		goto out;
+	Exe__Access__V1__ListResourceGrantsRequest req =
+	    EXE__ACCESS__V1__LIST_RESOURCE_GRANTS_REQUEST__INIT;
+	req.actor = &actor.p;
+	req.resource = &ref;
+	struct output_table *t = output_table_new(6, grant_headers);
+	struct pager p = {
+	    .list_field = "grants",
+	    .method = "exe.access.v1.WorkspaceService/ListResourceGrants",
+	    .response =
+	        &exe__access__v1__list_resource_grants_response__descriptor,
+	    .row = grants_row,
+	    .table = t,
+	    .empty = "no grants",
+	    .ctx = t,
+	};
+	rc = pager_run(cli, a, &req.base, &p);
+	output_table_free(t);
+out:
+	resolve_principal_fini(&actor);
+	return rc;
+}
+
+int
+cmd_grant_user(struct cli *cli, const struct cli_args *a)
+{
+	char user[40];
+	int rc = resolve_user(cli, "USER", a->pos[0], user, sizeof user);
+	if (rc != 0)
+		return rc;
+	Exe__Access__V1__ListUserGrantsRequest req =
+	    EXE__ACCESS__V1__LIST_USER_GRANTS_REQUEST__INIT;
+	req.user_id = user;
+	struct output_table *t = output_table_new(6, grant_headers);
+	struct pager p = {
+	    .list_field = "grants",
+	    .method = "exe.access.v1.WorkspaceService/ListUserGrants",
+	    .response = &exe__access__v1__list_user_grants_response__descriptor,
+	    .row = grants_row,
+	    .table = t,
+	    .empty = "no grants",
+	    .ctx = t,
+	};
+	rc = pager_run(cli, a, &req.base, &p);
+	output_table_free(t);
+	return rc;
+}
