@@ -5,7 +5,8 @@
  * every daemon and again from the cache; the reasons; a guest sees their
  * resource and nothing else of the workspace; a grant changed, revoked,
  * or gone with its resource or with its holder's membership is seen at
- * once with the write's revision on every daemon, and the cache keeps no
+ * once with the write's revision on every daemon (also when the whole
+ * workspace is deleted), and the cache keeps no
  * grant its resource lost; the methods' rules and listings. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -577,6 +578,37 @@ grants_vanish_with_their_resource(void)
 }
 
 static void
+grants_vanish_with_their_workspace(void)
+{
+	struct world w;
+	world_make(&w);
+	const char *e = harness_unique("team-gone-");
+	reg(&w, "experiment", e);
+	uint64_t rev = grant(&w, e, &w.guest, ROLE_ADMIN);
+	warm(w.guest.id, e, rev, true);
+	Exe__Access__V1__Principal admin = fixture_as_user(w.t.admin.id);
+	Exe__Access__V1__DeleteWorkspaceRequest req =
+	    EXE__ACCESS__V1__DELETE_WORKSPACE_REQUEST__INIT;
+	req.actor = &admin;
+	req.workspace_id = w.t.workspace;
+	Exe__Access__V1__WriteResponse *wr = NULL;
+	exa_error err;
+	fixture_must(exa_delete_workspace(a.client, &req, &wr, &err), &err,
+	    "delete workspace");
+	rev = wr->revision;
+	saw(rev);
+	exa_free(wr);
+	EXPECT_INT(harness_sql_long(&a, "SELECT count(*) FROM grants"
+	    " WHERE workspace_id = $1", w.t.workspace, NULL), 0);
+	struct harness *servers[] = {&a, &b, &n};
+	for (size_t s = 0; s < 3; s++) {
+		EXPECT(!allowed(servers[s], w.guest.id, "experiment.view", e,
+		    rev));
+		EXPECT(!allowed(servers[s], w.guest.id, "experiment.view", e, 0));
+	}
+}
+
+static void
 leaving_the_team_takes_the_grants(void)
 {
 	struct world w;
@@ -1134,6 +1166,8 @@ static const struct unit_case cases[] = {
         a_guest_sees_one_resource_and_nothing_else},
     {"grants vanish with their resource", grants_vanish_with_their_resource},
     {"leaving the team takes the grants", leaving_the_team_takes_the_grants},
+    {"grants vanish with their workspace",
+        grants_vanish_with_their_workspace},
     {"changes and revocations are seen at once",
         changes_and_revocations_are_seen_at_once},
     {"the rules of granting", the_rules_of_granting},
