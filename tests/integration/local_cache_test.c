@@ -164,6 +164,42 @@ warm(exa_client *c, const char *user, const char *perm, const char *ws)
 	expect_learned(fresh_client, user, perm, ws);
 }
 
+static Exe__Access__V1__ListPermissionsResponse *
+list_permissions(exa_client *c, const char *user, const char *ws)
+{
+	Exe__Access__V1__Principal p = fixture_as_user(user);
+	Exe__Access__V1__ListPermissionsRequest req =
+	    EXE__ACCESS__V1__LIST_PERMISSIONS_REQUEST__INIT;
+	req.principal = &p;
+	req.workspace_id = (char *)ws;
+	Exe__Access__V1__ListPermissionsResponse *r = NULL;
+	exa_error err;
+	fixture_must(exa_list_permissions(c, &req, &r, &err), &err,
+	    "ListPermissions");
+	return r;
+}
+
+/* same_permissions: the local answer lists what the service's does. */
+static void
+expect_same_permissions(exa_client *c, const char *user, const char *ws)
+{
+	uint64_t before = hits(c);
+	Exe__Access__V1__ListPermissionsResponse *mine =
+	    list_permissions(c, user, ws);
+	EXPECT_INT(hits(c), before + 1);
+	Exe__Access__V1__ListPermissionsResponse *theirs =
+	    list_permissions(h.client, user, ws);
+	EXPECT_INT(mine->role, theirs->role);
+	EXPECT_INT(mine->n_permissions, theirs->n_permissions);
+	for (size_t i = 0; i < mine->n_permissions && i < theirs->n_permissions;
+	     i++)
+		EXPECT_STR(mine->permissions[i], theirs->permissions[i]);
+	EXPECT_STR(mine->workspace_id, theirs->workspace_id);
+	EXPECT(mine->revision > 0);
+	exa_free(mine);
+	exa_free(theirs);
+}
+
 static void
 answers_from_memory_in_the_services_words(void)
 {
@@ -188,6 +224,23 @@ answers_from_memory_in_the_services_words(void)
 	exa_decision d = check(c, t.member.id, "dataset.edit", t.workspace, 0);
 	exa_decision want = truth(t.member.id, "dataset.edit", t.workspace, 0);
 	EXPECT_INT(hits(c), before + 1);
+	EXPECT(same(&d, &want));
+	/* ListPermissions from the same standings: a member, a reader, a
+	 * stranger (nothing held), an unknown workspace. */
+	expect_same_permissions(c, t.member.id, t.workspace);
+	expect_same_permissions(c, t.reader.id, t.workspace);
+	expect_same_permissions(c, stranger.id, t.workspace);
+	expect_same_permissions(c, t.member.id,
+	    "00000000-0000-4000-8000-000000000000");
+	/* And a standing learned from ListPermissions answers checks. */
+	Exe__Access__V1__ListPermissionsResponse *lp =
+	    list_permissions(c, t.reader.id, t.reader.workspace);
+	EXPECT_INT(lp->role, EXE__ACCESS__V1__ROLE__ROLE_ADMIN);
+	exa_free(lp);
+	before = hits(c);
+	d = check(c, t.reader.id, "project.delete", t.reader.workspace, 0);
+	EXPECT_INT(hits(c), before + 1);
+	want = truth(t.reader.id, "project.delete", t.reader.workspace, 0);
 	EXPECT(same(&d, &want));
 	/* Bad input is the service's to answer. */
 	exa_error err;
