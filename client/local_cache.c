@@ -320,6 +320,13 @@ get(struct local_cache *c, const unsigned char key[KEY_LEN], void *out,
 {
 	struct cds_lfht_iter iter;
 	bool hit = false;
+	/* Read before the entry: every change applied up to it has dropped
+	 * what it touched, so an entry found after is valid at it. Read
+	 * after, it could be a change that dropped the entry just after it
+	 * was copied, and stamp the old value with the revision that ended
+	 * it. */
+	uint64_t applied = atomic_load_explicit(&c->applied,
+	    memory_order_acquire);
 	urcu_bp_read_lock();
 	cds_lfht_lookup(c->ht, hash_of(c, key, KEY_LEN), match, key, &iter);
 	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
@@ -328,9 +335,10 @@ get(struct local_cache *c, const unsigned char key[KEY_LEN], void *out,
 		if (atomic_load_explicit(&e->ref, memory_order_relaxed) == 0)
 			atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
 		memcpy(out, &e->v, size);
-		uint64_t applied = atomic_load(&c->applied);
 		*revision = e->revision > applied ? e->revision : applied;
-		hit = true;
+		/* Lowered meanwhile (a rewind to a database behind it): the
+		 * revision read before may now number other writes. */
+		hit = atomic_load(&c->applied) >= applied;
 	}
 	urcu_bp_read_unlock();
 	struct stripe *st = stripe_of(c);

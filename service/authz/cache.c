@@ -412,9 +412,9 @@ cache_note_write(struct cache *c, uint64_t revision)
 
 /* get copies the first `size` bytes of the value of the entry with `key`
  * into `out`, and into *revision the revision the answer reflects: the
- * newer of the entry's read and what the cache has applied (nothing it
- * applied since the read touched the entry, or it would be gone); true on
- * a hit. */
+ * newer of the entry's read and what the cache had applied when the
+ * lookup began (nothing applied up to then touched the entry since its
+ * read, or it would be gone); true on a hit. */
 static bool
 get(struct cache *c, const unsigned char *key, size_t len, void *out,
     size_t size, uint64_t *revision)
@@ -424,6 +424,13 @@ get(struct cache *c, const unsigned char *key, size_t len, void *out,
 	struct lookup_key k = {key, len};
 	struct cds_lfht_iter iter;
 	bool hit = false;
+	/* Read before the entry: every change applied up to it has dropped
+	 * what it touched, so an entry found after is valid at it. Read
+	 * after, it could be a change that dropped the entry just after it
+	 * was copied, and stamp the old value with the revision that ended
+	 * it. */
+	uint64_t applied = atomic_load_explicit(&c->applied,
+	    memory_order_acquire);
 	urcu_bp_read_lock();
 	cds_lfht_lookup(c->ht, hash_of(c, key, len), match, &k, &iter);
 	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
@@ -432,9 +439,10 @@ get(struct cache *c, const unsigned char *key, size_t len, void *out,
 		if (atomic_load_explicit(&e->ref, memory_order_relaxed) == 0)
 			atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
 		memcpy(out, &e->v, size);
-		uint64_t applied = atomic_load(&c->applied);
 		*revision = e->revision > applied ? e->revision : applied;
-		hit = true;
+		/* Lowered meanwhile (a rewind to a database behind it): the
+		 * revision read before may now number other writes. */
+		hit = atomic_load(&c->applied) >= applied;
 	}
 	urcu_bp_read_unlock();
 	atomic_fetch_add_explicit(hit ? &c->hits : &c->misses, 1,
