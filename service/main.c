@@ -197,6 +197,8 @@ main(int argc, char **argv)
 	enum log_level level = LOG_INFO;
 	if (log_level_parse(cfg.log_level, &level) == 0) /* checked by config */
 		log_set_level(level);
+	if (log_capture_stdio() != 0)
+		log_warn("stdio_capture_failed", NULL);
 
 	raise_open_files(cfg.max_connections);
 

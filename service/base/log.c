@@ -1,11 +1,14 @@
 /* JSON-lines logging on stderr with jansson. Each record is formatted in
  * memory and written with a single write(2), so lines from concurrent
  * threads never interleave. */
+#define _GNU_SOURCE /* fopencookie */
 #include "base/log.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -72,4 +75,48 @@ log_write(enum log_level level, const char *event, const char *fields, ...)
 	ssize_t unused = write(STDERR_FILENO, line, len + 1);
 	(void)unused;
 	free(line);
+}
+
+/* What libraries write through stdio's stderr is gathered here until its
+ * line ends, then logged as a record of its own. */
+static pthread_mutex_t stray_lock = PTHREAD_MUTEX_INITIALIZER;
+static char stray_line[1024]; /* under stray_lock; longer lines are cut */
+static size_t stray_len;
+
+static ssize_t
+stray_write(void *cookie, const char *buf, size_t size)
+{
+	(void)cookie;
+	pthread_mutex_lock(&stray_lock);
+	for (size_t i = 0; i < size; i++) {
+		if (buf[i] != '\n') {
+			if (stray_len < sizeof stray_line - 1)
+				stray_line[stray_len++] = buf[i];
+			continue;
+		}
+		/* libpq ends a notice with its newline; a blank line says
+		 * nothing. */
+		if (stray_len > 0) {
+			stray_line[stray_len] = '\0';
+			log_write(LOG_WARN, "library_message", "{s:s}",
+			    "message", stray_line);
+		}
+		stray_len = 0;
+	}
+	pthread_mutex_unlock(&stray_lock);
+	return (ssize_t)size;
+}
+
+int
+log_capture_stdio(void)
+{
+	cookie_io_functions_t io = {.write = stray_write};
+	FILE *f = fopencookie(NULL, "w", io);
+	if (f == NULL)
+		return -1;
+	/* Unbuffered: each fprintf reaches stray_write at once. */
+	setvbuf(f, NULL, _IONBF, 0);
+	/* glibc's stderr is a plain variable, documented as settable. */
+	stderr = f;
+	return 0;
 }

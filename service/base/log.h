@@ -24,6 +24,15 @@ int log_level_parse(const char *text, enum log_level *out)
  * ("{s:s, s:i}") or NULL for none. Thread-safe: each record is one write(2). */
 void log_write(enum log_level level, const char *event, const char *fields, ...);
 
+/* log_capture_stdio makes stdio's stderr a stream whose every line
+ * becomes a record of its own (warn, "library_message", the text as
+ * "message"), so that what a library prints there keeps the log JSON:
+ * libpq's default notice processor prints a server's notice there while a
+ * connection is still being made, before db_connect can install its own.
+ * Records themselves go to the file descriptor, not through stdio.
+ * Returns 0, or -1 when the stream cannot be made. */
+int log_capture_stdio(void) __attribute__((warn_unused_result));
+
 #define log_debug(...) log_write(LOG_DEBUG, __VA_ARGS__)
 #define log_info(...) log_write(LOG_INFO, __VA_ARGS__)
 #define log_warn(...) log_write(LOG_WARN, __VA_ARGS__)
