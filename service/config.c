@@ -87,6 +87,11 @@ static const struct opt opts[] = {
 	 "still accept connections (nng 1.5.2 can stall them); 0: never"},
 	{"drain-timeout-ms", OPT_LONG, FIELD(drain_timeout_ms), "10000", 0,
 	 600000, "on SIGTERM, how long to wait for in-flight requests"},
+	{"exit-timeout-ms", OPT_LONG, FIELD(exit_timeout_ms), "5000", 0,
+	 600000, "after the drain, how long closing threads, sockets and "
+	 "connections may take before the process stops its embedded "
+	 "PostgreSQL and exits anyway (logged as shutdown_stalled); 0: no "
+	 "limit"},
 	{"db-connect-timeout", OPT_LONG, FIELD(db_connect_timeout_s), "30", 0,
 	 3600, "seconds start-up waits for PostgreSQL to accept connections"},
 	{"cache-size", OPT_LONG, FIELD(cache_size), "100000", 0, 50000000,

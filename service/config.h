@@ -37,6 +37,7 @@ struct config {
 	long max_connections;      /* open at once; 0: no limit */
 	long recv_timeout_ms;      /* idle or stalled connections; 0: never */
 	long drain_timeout_ms;
+	long exit_timeout_ms;
 	long listener_probe_ms;    /* listener watchdog interval; 0: off */
 	long db_connect_timeout_s; /* how long start-up waits for PostgreSQL */
 	long cache_size;           /* entries; 0 disables the cache */

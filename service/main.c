@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -37,6 +38,108 @@
 #include "transport/http.h"
 #include "transport/publish.h"
 #include "transport/server.h"
+
+/* The teardown after the drain is bounded. Every request has been
+ * answered by then, but a step can hang: nng 1.5.2 can block closing a
+ * socket, and a thread can sit in a connect to a database host that
+ * stopped answering until its connect_timeout. If the steps have not all
+ * returned within --exit-timeout-ms, the guard logs the step that stalled,
+ * stops the embedded PostgreSQL unless that step has begun, and exits
+ * with the code the process was going to exit with. */
+struct teardown {
+	pthread_t thread;
+	bool running;
+	pthread_mutex_t lock;
+	pthread_cond_t finished;
+	bool done;                 /* under lock */
+	const char *step;          /* under lock */
+	struct embedded *embedded; /* under lock: whoever takes it stops it */
+	long limit_ms;
+	int exit_code;
+};
+
+static void *
+teardown_guard(void *arg)
+{
+	struct teardown *t = arg;
+	struct timespec until;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += t->limit_ms / 1000;
+	until.tv_nsec += (t->limit_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&t->lock);
+	int rc = 0;
+	while (!t->done && rc != ETIMEDOUT)
+		rc = pthread_cond_timedwait(&t->finished, &t->lock, &until);
+	if (t->done) {
+		pthread_mutex_unlock(&t->lock);
+		return NULL;
+	}
+	const char *step = t->step;
+	struct embedded *e = t->embedded;
+	t->embedded = NULL;
+	pthread_mutex_unlock(&t->lock);
+	log_warn("shutdown_stalled", "{s:s, s:i}", "step", step, "ms",
+	    (int)t->limit_ms);
+	embedded_stop(e);
+	log_info("exited", "{s:i}", "code", t->exit_code);
+	_exit(t->exit_code);
+}
+
+/* teardown_begin starts the guard (none for a limit of 0, or if no
+ * thread can be made: the teardown then runs unbounded). */
+static void
+teardown_begin(struct teardown *t, long limit_ms, struct embedded *embedded,
+    int exit_code)
+{
+	*t = (struct teardown){.step = "start", .embedded = embedded,
+	    .limit_ms = limit_ms, .exit_code = exit_code};
+	pthread_mutex_init(&t->lock, NULL);
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&t->finished, &attr);
+	pthread_condattr_destroy(&attr);
+	t->running = limit_ms > 0 &&
+	    pthread_create(&t->thread, NULL, teardown_guard, t) == 0;
+}
+
+static void
+teardown_step(struct teardown *t, const char *step)
+{
+	pthread_mutex_lock(&t->lock);
+	t->step = step;
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* teardown_take_embedded starts the last step, stopping the embedded
+ * PostgreSQL, and returns it (NULL if the guard stopped it already). */
+static struct embedded *
+teardown_take_embedded(struct teardown *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->step = "embedded_postgresql";
+	struct embedded *e = t->embedded;
+	t->embedded = NULL;
+	pthread_mutex_unlock(&t->lock);
+	return e;
+}
+
+static void
+teardown_end(struct teardown *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->done = true;
+	pthread_cond_signal(&t->finished);
+	pthread_mutex_unlock(&t->lock);
+	if (t->running)
+		pthread_join(t->thread, NULL);
+	pthread_cond_destroy(&t->finished);
+	pthread_mutex_destroy(&t->lock);
+}
 
 /* load_key reads a key file (`flag` names its option in messages): 64 hex
  * digits, read with read(2) into guarded memory, returned read-only
@@ -407,22 +510,31 @@ main(int argc, char **argv)
 	    (int)((clock_mono_ns() - drain_start) / 1000000));
 	exit_code = 0;
 
-out:
+out:;
+	struct teardown td;
+	teardown_begin(&td, cfg.exit_timeout_ms, embedded, exit_code);
+	teardown_step(&td, "metrics_listener");
 	http_stop(http);
 	/* Workers first: a job still running after the drain replies through
 	 * its work item, which must outlive it. The standbys' before the
 	 * primary's: a read a standby cannot serve goes to the primary. */
+	teardown_step(&td, "replicas");
 	replicas_stop(replicas);
+	teardown_step(&td, "workers");
 	workers_stop(workers);
+	teardown_step(&td, "listeners");
 	server_free(server);
 	conns_free(conns);
+	teardown_step(&td, "background_threads");
 	retention_stop(retention);
 	anchor_stop(anchor);
 	cache_feed_stop(feed);
+	teardown_step(&td, "publisher");
 	publisher_close(publisher);
 	cache_free(cache);
 	tokens_close(tokens);
-	embedded_stop(embedded);
+	embedded_stop(teardown_take_embedded(&td));
+	teardown_end(&td);
 	if (hash_key != NULL)
 		sodium_free(hash_key);
 	if (activity_key != NULL)

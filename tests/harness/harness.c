@@ -421,7 +421,7 @@ harness_stop(struct harness *h)
 		h->db = NULL;
 	}
 	/* Keep the directory, and the log in it, when something went wrong. */
-	if (result == 0)
+	if (result == 0 && !h->keep_dir)
 		nftw(h->dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return result;
 }

@@ -34,6 +34,7 @@ struct harness {
 	PGconn *db;          /* direct connection, for inspecting state */
 	bool bare_path;      /* run the daemon with PATH=/usr/bin:/bin */
 	long open_files;     /* >0: the daemon's soft RLIMIT_NOFILE at exec */
+	bool keep_dir;       /* harness_stop keeps the directory and its log */
 };
 
 /* harness_start creates a database named after `name`, starts exe-accessd

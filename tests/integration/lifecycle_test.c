@@ -3,12 +3,16 @@
  * every acknowledged write kept, exit 0), refusal of bad configuration,
  * the embedded default, and the client's bounded wait for a server that
  * is not there. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -143,6 +147,104 @@ sigterm_answers_in_flight_requests_and_exits_zero(void)
 	}
 	PQfinish(db);
 	EXPECT_INT(missing, 0);
+}
+
+/* now_ms is the monotonic clock in milliseconds. */
+static int64_t
+now_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* A replica host for a_stalled_teardown_is_cut_short: a loopback listener
+ * that closes every connection at once (so that start-up, which polls
+ * the replicas once, is not held up) until `hold` is set, and from then
+ * on takes connections and never says a word. */
+struct quiet_host {
+	int listener;
+	atomic_bool hold, stop;
+	atomic_int held; /* connections taken and kept */
+	int fds[16];
+};
+
+static void *
+quiet_host_main(void *arg)
+{
+	struct quiet_host *q = arg;
+	while (!atomic_load(&q->stop)) {
+		struct pollfd pfd = {.fd = q->listener, .events = POLLIN};
+		if (poll(&pfd, 1, 50) != 1)
+			continue;
+		int fd = accept(q->listener, NULL, NULL);
+		if (fd < 0)
+			continue;
+		int n = atomic_load(&q->held);
+		if (atomic_load(&q->hold) && n < 16) {
+			q->fds[n] = fd;
+			atomic_store(&q->held, n + 1);
+		} else {
+			close(fd);
+		}
+	}
+	return NULL;
+}
+
+/* A read replica whose host stopped answering (it takes the connection
+ * and never says a word) holds the replica monitor in its connect for the
+ * URL's connect_timeout, 60 s here. SIGTERM still ends the daemon about
+ * --exit-timeout-ms after the drain, with exit code 0, and the log names
+ * the step that stalled. */
+static void
+a_stalled_teardown_is_cut_short(void)
+{
+	static struct quiet_host q;
+	q.listener = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in addr = {.sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof addr;
+	if (q.listener < 0 ||
+	    bind(q.listener, (struct sockaddr *)&addr, sizeof addr) != 0 ||
+	    listen(q.listener, 16) != 0 ||
+	    getsockname(q.listener, (struct sockaddr *)&addr, &len) != 0) {
+		EXPECT(!"a loopback listener");
+		if (q.listener >= 0)
+			close(q.listener);
+		return;
+	}
+	pthread_t thread;
+	pthread_create(&thread, NULL, quiet_host_main, &q);
+	char replica[200];
+	snprintf(replica, sizeof replica,
+	    "--read-database-url=postgresql://exa@127.0.0.1:%d/exa"
+	    "?connect_timeout=60",
+	    ntohs(addr.sin_port));
+	struct harness h;
+	harness_start(&h, "stalled_exit",
+	    (const char *const[]){replica, "--exit-timeout-ms=1000", NULL});
+	/* The host goes quiet; wait for the monitor to try it again. */
+	atomic_store(&q.hold, true);
+	for (int i = 0; i < 200 && atomic_load(&q.held) == 0; i++)
+		usleep(50 * 1000);
+	EXPECT(atomic_load(&q.held) > 0);
+	usleep(100 * 1000); /* into the wait for the server's first word */
+	h.keep_dir = true;
+	int64_t t0 = now_ms();
+	int status = harness_stop(&h);
+	int64_t took = now_ms() - t0;
+	printf("  stopped in %lld ms, a replica connection held\n",
+	    (long long)took);
+	EXPECT_INT(status, 0);
+	EXPECT(took < 15000); /* the connect alone would take 60 s */
+	EXPECT(harness_log_contains(&h,
+	    "\"event\":\"shutdown_stalled\",\"step\":\"replicas\""));
+	harness_remove_tree(h.dir);
+	atomic_store(&q.stop, true);
+	pthread_join(thread, NULL);
+	for (int i = 0; i < atomic_load(&q.held); i++)
+		close(q.fds[i]);
+	close(q.listener);
 }
 
 /* run_daemon runs exe-accessd with `args` to completion (it should refuse
@@ -387,6 +489,7 @@ static const struct unit_case cases[] = {
     {"embedded default runs its own PostgreSQL",
         embedded_default_runs_its_own_postgresql},
     {"client gives up within its timeout", client_gives_up_within_its_timeout},
+    {"a stalled teardown is cut short", a_stalled_teardown_is_cut_short},
 };
 
 UNIT_STATE
