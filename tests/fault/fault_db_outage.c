@@ -507,6 +507,63 @@ idle_daemon_serves_its_next_calls_after_an_immediate_restart(void)
 	idle_restart("immediate");
 }
 
+/* A backend's local cache when PostgreSQL stops under a running service:
+ * the service answers the feed's reads with errors, and past the
+ * client's staleness bound (300 ms here) after its last good read of the
+ * log, no answer comes from the client's memory. */
+static void
+a_local_cache_stops_answering_when_postgresql_stops(void)
+{
+	exa_client_options o = {0};
+	o.timeout_ms = 1000;
+	o.local_cache_entries = 1000;
+	o.local_cache_max_staleness_ms = 300;
+	exa_client *c = NULL;
+	exa_error err;
+	fault_must(exa_client_open(h.url, h.check_token, &o, &c, &err) ==
+	    EXA_OK);
+	exa_cache_stats st = {0};
+	exa_decision d;
+	/* Learned, and answered from memory. */
+	for (int i = 0; i < 200 && st.hits < 3; i++) {
+		(void)exa_check(c, probe.id, "experiment.create", probe.workspace,
+		    &d, &err);
+		exa_client_cache_stats(c, &st);
+		usleep(10 * 1000);
+	}
+	EXPECT(st.hits >= 3);
+
+	EXPECT_INT(fault_pg("pause", "immediate"), 0);
+	int64_t stopped = fault_ms();
+	int64_t last_hit = -1;
+	uint64_t hits = st.hits;
+	while (fault_ms() - stopped < 2000) {
+		exa_status rc = exa_check(c, probe.id, "experiment.create",
+		    probe.workspace, &d, &err);
+		exa_client_cache_stats(c, &st);
+		if (st.hits > hits) {
+			hits = st.hits;
+			last_hit = fault_ms() - stopped;
+			EXPECT(rc == EXA_OK && d.allowed);
+		}
+		usleep(5 * 1000);
+	}
+	exa_client_cache_stats(c, &st);
+	int64_t last_sync = fault_ms() - stopped - st.feed_lag_ms;
+	printf("  PostgreSQL stopped: the feed last read the log %lld ms "
+	       "after, the last answer from memory came %lld ms after "
+	       "(bound 300 ms); %llu reads of the log failed\n",
+	    (long long)last_sync, (long long)last_hit,
+	    (unsigned long long)st.feed_errors);
+	EXPECT(last_hit <= last_sync + 300 + 5);
+	EXPECT(!st.answering);
+	EXPECT(st.feed_errors > 0);
+	exa_client_close(c);
+
+	EXPECT_INT(fault_pg("resume", NULL), 0);
+	EXPECT(wait_ready(fault_ms(), 10000) >= 0);
+}
+
 static const struct unit_case cases[] = {
     {"fast shutdown under load", fast_shutdown_under_load},
     {"immediate shutdown under load", immediate_shutdown_under_load},
@@ -516,6 +573,8 @@ static const struct unit_case cases[] = {
         idle_daemon_serves_its_next_calls_after_a_database_restart},
     {"idle daemon serves its next calls after an immediate restart",
         idle_daemon_serves_its_next_calls_after_an_immediate_restart},
+    {"a local cache stops answering when PostgreSQL stops",
+        a_local_cache_stops_answering_when_postgresql_stops},
 };
 
 UNIT_STATE
