@@ -12,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
+
 enum { FEED_PAGE = 1000 };
 
 struct local_feed {
@@ -54,14 +56,7 @@ feed_wait(struct local_feed *f)
 		}
 		return;
 	}
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += f->poll_ms / 1000;
-	until.tv_nsec += (long)(f->poll_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = clock_mono_after(f->poll_ms);
 	pthread_mutex_lock(&f->lock);
 	if (!f->stop)
 		(void)pthread_cond_timedwait(&f->wake, &f->lock, &until);
@@ -179,7 +174,7 @@ local_feed_start(struct local_feed **out, exa_client *c,
 	f->poll_ms = poll_ms;
 	f->call_timeout_ms = call_timeout_ms;
 	pthread_mutex_init(&f->lock, NULL);
-	pthread_cond_init(&f->wake, NULL);
+	clock_cond_init(&f->wake);
 	if (subscribe != NULL) {
 		int rv = nng_sub0_open(&f->sub);
 		if (rv == 0)

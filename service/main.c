@@ -62,14 +62,7 @@ static void *
 teardown_guard(void *arg)
 {
 	struct teardown *t = arg;
-	struct timespec until;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += t->limit_ms / 1000;
-	until.tv_nsec += (t->limit_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = clock_mono_after(t->limit_ms);
 	pthread_mutex_lock(&t->lock);
 	int rc = 0;
 	while (!t->done && rc != ETIMEDOUT)
@@ -98,11 +91,7 @@ teardown_begin(struct teardown *t, long limit_ms, struct embedded *embedded,
 	*t = (struct teardown){.step = "start", .embedded = embedded,
 	    .limit_ms = limit_ms, .exit_code = exit_code};
 	pthread_mutex_init(&t->lock, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&t->finished, &attr);
-	pthread_condattr_destroy(&attr);
+	clock_cond_init(&t->finished);
 	t->running = limit_ms > 0 &&
 	    pthread_create(&t->thread, NULL, teardown_guard, t) == 0;
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/status.h"
 #include "store/db.h"
@@ -214,11 +215,7 @@ replicas_main(void *arg)
 		pthread_mutex_unlock(&r->lock);
 		replicas_poll(r);
 		pthread_mutex_lock(&r->lock);
-		struct timespec until;
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_nsec += (long)REPLICAS_POLL_MS * 1000000;
-		until.tv_sec += until.tv_nsec / 1000000000;
-		until.tv_nsec %= 1000000000;
+		struct timespec until = clock_mono_after(REPLICAS_POLL_MS);
 		while (!r->stopping &&
 		       pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
 			;
@@ -236,11 +233,7 @@ replicas_start(struct replicas **out, const struct replicas_options *o)
 	if (r == NULL)
 		return -1;
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_t attr;
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->wake, &attr);
-	pthread_condattr_destroy(&attr);
+	clock_cond_init(&r->wake);
 	r->max_lag_ms = o->max_lag_ms;
 	r->primary = strdup(o->primary);
 	if (r->primary == NULL)

@@ -476,14 +476,7 @@ watchdog_main(void *arg)
 	    : sweep_every;
 	int64_t next_probe = clock_mono_ms() + probe_every;
 	for (;;) {
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += tick / 1000;
-		until.tv_nsec += (tick % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L) {
-			until.tv_sec++;
-			until.tv_nsec -= 1000000000L;
-		}
+		struct timespec until = clock_mono_after(tick);
 		pthread_mutex_lock(&srv->watchdog_lock);
 		while (!srv->stopping &&
 		    pthread_cond_timedwait(&srv->watchdog_wake,
@@ -520,9 +513,9 @@ server_start(struct server **out, const struct server_options *opts,
 		return -1;
 	}
 	pthread_mutex_init(&srv->lock, NULL);
-	pthread_cond_init(&srv->idle, NULL);
+	clock_cond_init(&srv->idle);
 	pthread_mutex_init(&srv->watchdog_lock, NULL);
-	pthread_cond_init(&srv->watchdog_wake, NULL);
+	clock_cond_init(&srv->watchdog_wake);
 	srv->opts = opts;
 	srv->workers = workers;
 	srv->replicas = opts->replicas;
@@ -602,14 +595,7 @@ server_start(struct server **out, const struct server_options *opts,
 size_t
 server_drain(struct server *srv, long timeout_ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += timeout_ms / 1000;
-	until.tv_nsec += (timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	struct timespec until = clock_mono_after(timeout_ms);
 
 	pthread_mutex_lock(&srv->lock);
 	srv->draining = true;
