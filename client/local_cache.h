@@ -15,9 +15,12 @@
  *     the staleness bound and `applied` covers the caller's
  *     at_least_as_fresh.
  *
- * Lookups are lock-free (liburcu's cds_lfht under the bulletproof RCU
- * flavour: the caller's threads need no registration); writers share one
- * mutex. Bounded in entries, evicted CLOCK-wise. Private to the library. */
+ * The table and those two rules are the service's own code, the cache
+ * table of service/base/cachetab.h (in exa_base, which the library
+ * links): lookups are lock-free (liburcu's cds_lfht under the bulletproof
+ * RCU flavour: the caller's threads need no registration); writers share
+ * one mutex. Bounded in entries, evicted CLOCK-wise. Private to the
+ * library. */
 #ifndef EXA_LOCAL_CACHE_H
 #define EXA_LOCAL_CACHE_H
 

@@ -1,22 +1,21 @@
-/* The authorization cache on liburcu's lock-free hash table. Readers take
- * only an RCU read lock; writers (stores, invalidations, eviction) share
- * one mutex; removed entries are freed after a grace period (call_rcu).
- * More tables, touched by writers only, index the entries by workspace,
- * API keys by key id, and grants by resource and by (user, workspace), so
- * that a change to a workspace, a key, a resource or a membership drops
- * its entries without a walk over the whole cache. */
+/* The authorization cache on the shared cache table (base/cachetab.c):
+ * lock-free lookups, one writer lock, CLOCK eviction, freeing after a
+ * grace period, and the no-stale-insert and stamping rules. Here: the
+ * keys, the rewind and resync rules, and four more tables, touched by
+ * writers only, that index the entries by workspace, API keys by key id,
+ * and grants by resource and by (user, workspace), so that a change to a
+ * workspace, a key, a resource or a membership drops its entries without
+ * a walk over the whole cache. */
 #include "authz/cache.h"
 
-#include <pthread.h>
-#include <sodium.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <urcu/urcu-bp.h>
 #include <urcu/rculfhash.h>
 
 #include <jansson.h>
 
+#include "base/cachetab.h"
 #include "base/clock.h"
 #include "base/log.h"
 #include "rpc/validate.h"
@@ -29,21 +28,17 @@ enum entry_kind {
 };
 
 struct entry {
-	struct cds_lfht_node node;    /* in ht, by key */
+	struct cachetab_entry base;   /* in the table, by key; first */
 	struct cds_lfht_node ws_node; /* in by_workspace */
 	/* API keys: in by_key_id; grants: in by_resource */
 	struct cds_lfht_node id_node;
 	struct cds_lfht_node owner_node; /* grants: in by_owner */
-	struct rcu_head rcu;
-	atomic_uchar ref; /* CLOCK bit: set on every hit */
-	uint64_t revision; /* the revision the database read reflected */
 	unsigned char workspace[16]; /* whose entry this is, for scans */
 	union {
 		struct cache_membership m;
 		struct key_standing k;
 		enum role g;
 	} v;
-	size_t key_len;
 	/* A kind byte, then the kind's key bytes: a membership's user and
 	 * workspace ids (16 bytes each), a key's hash, a resource's type,
 	 * a NUL and its id, a grant's user id (16 bytes) and its resource as
@@ -51,30 +46,23 @@ struct entry {
 	unsigned char key[];
 };
 
+_Static_assert(offsetof(struct entry, base) == 0,
+    "the indexes find an entry's nodes from its table part");
+
 struct cache {
-	struct cds_lfht *ht;
-	struct cds_lfht *by_workspace; /* every entry, by e->workspace */
-	struct cds_lfht *by_key_id;    /* API key entries, by e->v.k.key_id */
-	struct cds_lfht *by_resource;  /* grant entries, by their resource */
-	struct cds_lfht *by_owner;     /* grant entries, by user and workspace */
+	struct cachetab *tab;
+	struct cachetab_index by_workspace; /* every entry, by e->workspace */
+	struct cachetab_index by_key_id; /* API key entries, by e->v.k.key_id */
+	struct cachetab_index by_resource; /* grant entries, by their resource */
+	struct cachetab_index by_owner; /* grant entries, by user and workspace */
 	size_t capacity;
 	long max_staleness_ms;
-	unsigned char seed[crypto_shorthash_KEYBYTES];
-	pthread_mutex_t write_lock;
-	size_t count; /* under write_lock */
-	/* The CLOCK hand: the entry the next eviction looks at first (NULL:
-	 * the table's first). Under write_lock; always an entry in `ht`. */
-	struct entry *hand;
-	_Atomic uint64_t applied;
-	/* The newest revision the cache knows the database reached: what it
-	 * applied, or a read it keeps (under write_lock). A database at an
-	 * older revision lost writes the cache may hold. */
-	uint64_t seen;
 	_Atomic int64_t synced_ms;
 	/* The database lost revisions the cache had applied (cache_rewind):
-	 * no answers until the feeder has read the log afresh. */
+	 * no answers until the feeder has read the log afresh. Under the
+	 * table's write lock. */
 	_Atomic bool rewound;
-	_Atomic uint64_t hits, misses, evictions;
+	_Atomic uint64_t hits, misses;
 };
 
 struct lookup_key {
@@ -82,39 +70,21 @@ struct lookup_key {
 	size_t len;
 };
 
-static unsigned long
-hash_of(const struct cache *c, const unsigned char *key, size_t len)
+static struct entry *
+cache_entry_of(struct cachetab_entry *e)
 {
-	unsigned char h[crypto_shorthash_BYTES];
-	crypto_shorthash(h, key, len, c->seed);
-	unsigned long v;
-	memcpy(&v, h, sizeof v);
-	return v;
+	return caa_container_of(e, struct entry, base);
 }
 
 static int
-match(struct cds_lfht_node *node, const void *arg)
-{
-	const struct entry *e = caa_container_of(node, struct entry, node);
-	const struct lookup_key *k = arg;
-	if (e->key_len != k->len)
-		return 0;
-	/* Constant time wherever an API key entry is involved: its key is
-	 * the hash of a secret. Memberships and resources are not secret. */
-	if (e->key[0] == ENTRY_KEY || k->bytes[0] == ENTRY_KEY)
-		return sodium_memcmp(e->key, k->bytes, k->len) == 0;
-	return memcmp(e->key, k->bytes, k->len) == 0;
-}
-
-static int
-match_workspace(struct cds_lfht_node *node, const void *ws)
+cache_match_workspace(struct cds_lfht_node *node, const void *ws)
 {
 	const struct entry *e = caa_container_of(node, struct entry, ws_node);
 	return memcmp(e->workspace, ws, 16) == 0;
 }
 
 static int
-match_key_id(struct cds_lfht_node *node, const void *key_id)
+cache_match_key_id(struct cds_lfht_node *node, const void *key_id)
 {
 	const struct entry *e = caa_container_of(node, struct entry, id_node);
 	return strcmp(e->v.k.key_id, key_id) == 0;
@@ -124,17 +94,17 @@ match_key_id(struct cds_lfht_node *node, const void *key_id)
 enum { GRANT_RESOURCE_AT = 1 + 16 };
 
 static int
-match_resource(struct cds_lfht_node *node, const void *arg)
+cache_match_resource(struct cds_lfht_node *node, const void *arg)
 {
 	const struct entry *e = caa_container_of(node, struct entry, id_node);
 	const struct lookup_key *r = arg;
-	return e->key_len - GRANT_RESOURCE_AT == r->len &&
+	return e->base.key_len - GRANT_RESOURCE_AT == r->len &&
 	    memcmp(e->key + GRANT_RESOURCE_AT, r->bytes, r->len) == 0;
 }
 
-/* match_owner: `owner` is a user's 16 bytes and a workspace's 16. */
+/* cache_match_owner: `owner` is a user's 16 bytes and a workspace's 16. */
 static int
-match_owner(struct cds_lfht_node *node, const void *owner)
+cache_match_owner(struct cds_lfht_node *node, const void *owner)
 {
 	const struct entry *e = caa_container_of(node, struct entry, owner_node);
 	const unsigned char *o = owner;
@@ -142,123 +112,57 @@ match_owner(struct cds_lfht_node *node, const void *owner)
 	    memcmp(e->workspace, o + 16, 16) == 0;
 }
 
-static unsigned long
-key_id_hash(const struct cache *c, const char *key_id)
+static void
+cache_free_entry_cb(struct rcu_head *head)
 {
-	return hash_of(c, (const unsigned char *)key_id, strlen(key_id));
+	free(caa_container_of(head, struct entry, base.rcu));
 }
 
+/* cache_enter_cb adds `e`, just stored, to the indexes. */
 static void
-free_entry(struct rcu_head *head)
+cache_enter_cb(struct cachetab_entry *base, void *arg)
 {
-	free(caa_container_of(head, struct entry, rcu));
-}
-
-/* index_locked adds `e`, just stored, to the indexes. */
-static void
-index_locked(struct cache *c, struct entry *e)
-{
-	cds_lfht_add(c->by_workspace, hash_of(c, e->workspace, 16),
-	    &e->ws_node);
+	struct cache *c = arg;
+	struct entry *e = cache_entry_of(base);
+	cachetab_index_add_locked(c->tab, &c->by_workspace, base, e->workspace,
+	    16);
 	if (e->key[0] == ENTRY_KEY)
-		cds_lfht_add(c->by_key_id, key_id_hash(c, e->v.k.key_id),
-		    &e->id_node);
+		cachetab_index_add_locked(c->tab, &c->by_key_id, base,
+		    e->v.k.key_id, strlen(e->v.k.key_id));
 	if (e->key[0] == ENTRY_GRANT) {
 		unsigned char owner[32];
 		memcpy(owner, e->key + 1, 16);
 		memcpy(owner + 16, e->workspace, 16);
-		cds_lfht_add(c->by_resource,
-		    hash_of(c, e->key + GRANT_RESOURCE_AT,
-		        e->key_len - GRANT_RESOURCE_AT),
-		    &e->id_node);
-		cds_lfht_add(c->by_owner, hash_of(c, owner, sizeof owner),
-		    &e->owner_node);
+		cachetab_index_add_locked(c->tab, &c->by_resource, base,
+		    e->key + GRANT_RESOURCE_AT,
+		    base->key_len - GRANT_RESOURCE_AT);
+		cachetab_index_add_locked(c->tab, &c->by_owner, base, owner,
+		    sizeof owner);
 	}
 }
 
-/* retire_locked takes `e`, already out of the main table, out of the
- * indexes and frees it after a grace period. */
+/* cache_leave_cb takes `e`, out of the table now, out of the indexes. */
 static void
-retire_locked(struct cache *c, struct entry *e)
+cache_leave_cb(struct cachetab_entry *base, void *arg)
 {
-	(void)cds_lfht_del(c->by_workspace, &e->ws_node);
+	struct cache *c = arg;
+	struct entry *e = cache_entry_of(base);
+	cachetab_index_del_locked(&c->by_workspace, base);
 	if (e->key[0] == ENTRY_KEY)
-		(void)cds_lfht_del(c->by_key_id, &e->id_node);
+		cachetab_index_del_locked(&c->by_key_id, base);
 	if (e->key[0] == ENTRY_GRANT) {
-		(void)cds_lfht_del(c->by_resource, &e->id_node);
-		(void)cds_lfht_del(c->by_owner, &e->owner_node);
-	}
-	urcu_bp_call_rcu(&e->rcu, free_entry);
-}
-
-/* hand_iter points `iter` at the hand's entry, or at the table's first
- * entry when there is no hand (inside an RCU read-side section). */
-static void
-hand_iter(struct cache *c, struct cds_lfht_iter *iter)
-{
-	struct entry *h = c->hand;
-	if (h != NULL) {
-		struct lookup_key k = {h->key, h->key_len};
-		cds_lfht_lookup(c->ht, hash_of(c, h->key, h->key_len), match,
-		    &k, iter);
-		if (cds_lfht_iter_get_node(iter) == &h->node)
-			return;
-	}
-	cds_lfht_first(c->ht, iter);
-}
-
-/* hand_step moves the hand off `e`, about to leave the table, onto the
- * entry after it, so that it never points at freed memory. */
-static void
-hand_step(struct cache *c, struct entry *e)
-{
-	if (c->hand != e)
-		return;
-	struct cds_lfht_iter iter;
-	hand_iter(c, &iter);
-	cds_lfht_next(c->ht, &iter);
-	struct cds_lfht_node *n = cds_lfht_iter_get_node(&iter);
-	c->hand = n != NULL ? caa_container_of(n, struct entry, node) : NULL;
-}
-
-/* remove_locked deletes `e` from the cache (writer lock held, inside an
- * RCU read-side section) and frees it after a grace period. */
-static void
-remove_locked(struct cache *c, struct entry *e)
-{
-	hand_step(c, e);
-	if (cds_lfht_del(c->ht, &e->node) == 0) {
-		c->count--;
-		retire_locked(c, e);
+		cachetab_index_del_locked(&c->by_resource, base);
+		cachetab_index_del_locked(&c->by_owner, base);
 	}
 }
 
-/* new_table makes a hash table sized for `entries` up front (at most two
- * a bucket): growing is left to liburcu's lazy resize, which can lag far
- * behind a fast fill and leave every lookup walking long chains. */
-static struct cds_lfht *
-new_table(size_t entries)
-{
-	unsigned long buckets = 1024;
-	while (buckets < entries / 2)
-		buckets <<= 1;
-	return cds_lfht_new_flavor(buckets, buckets, 0,
-	    CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, &urcu_bp_flavor, NULL);
-}
-
 static void
-destroy_tables(struct cache *c)
+cache_fini_indexes(struct cache *c)
 {
-	if (c->ht != NULL)
-		cds_lfht_destroy(c->ht, NULL);
-	if (c->by_workspace != NULL)
-		cds_lfht_destroy(c->by_workspace, NULL);
-	if (c->by_key_id != NULL)
-		cds_lfht_destroy(c->by_key_id, NULL);
-	if (c->by_resource != NULL)
-		cds_lfht_destroy(c->by_resource, NULL);
-	if (c->by_owner != NULL)
-		cds_lfht_destroy(c->by_owner, NULL);
+	cachetab_index_fini(&c->by_workspace);
+	cachetab_index_fini(&c->by_key_id);
+	cachetab_index_fini(&c->by_resource);
+	cachetab_index_fini(&c->by_owner);
 }
 
 int
@@ -270,27 +174,33 @@ cache_new(struct cache **out, size_t capacity, long max_staleness_ms,
 		return -1;
 	c->capacity = capacity;
 	c->max_staleness_ms = max_staleness_ms;
-	randombytes_buf(c->seed, sizeof c->seed);
-	pthread_mutex_init(&c->write_lock, NULL);
-	atomic_store(&c->applied, revision);
 	atomic_store(&c->synced_ms, clock_mono_ms());
-	if (capacity > 0) {
-		/* Workspaces: at most one an entry. Keys: a few per workspace
-		 * at most, and far fewer cached than memberships. */
-		c->ht = new_table(capacity);
-		c->by_workspace = new_table(capacity);
-		c->by_key_id = new_table(capacity / 8);
-		/* Grants: only for users who hold one in the workspace. */
-		c->by_resource = new_table(capacity / 8);
-		c->by_owner = new_table(capacity / 8);
-		if (c->ht == NULL || c->by_workspace == NULL ||
-		    c->by_key_id == NULL || c->by_resource == NULL ||
-		    c->by_owner == NULL) {
-			destroy_tables(c);
-			pthread_mutex_destroy(&c->write_lock);
-			free(c);
-			return -1;
-		}
+	/* Workspaces: at most one an entry. Keys: a few per workspace at
+	 * most, and far fewer cached than memberships. Grants: only for
+	 * users who hold one in the workspace. Resource ids are the
+	 * callers' own: SipHash, so that they cannot be chosen to
+	 * collide. */
+	struct cachetab_config cfg = {
+	    .capacity = capacity,
+	    .hash = CACHETAB_HASH_SIP,
+	    .applied = revision,
+	    .enter_cb = cache_enter_cb,
+	    .leave_cb = cache_leave_cb,
+	    .free_cb = cache_free_entry_cb,
+	    .arg = c,
+	};
+	if (cachetab_index_init(&c->by_workspace, capacity,
+	        offsetof(struct entry, ws_node), cache_match_workspace) != 0 ||
+	    cachetab_index_init(&c->by_key_id, capacity / 8,
+	        offsetof(struct entry, id_node), cache_match_key_id) != 0 ||
+	    cachetab_index_init(&c->by_resource, capacity / 8,
+	        offsetof(struct entry, id_node), cache_match_resource) != 0 ||
+	    cachetab_index_init(&c->by_owner, capacity / 8,
+	        offsetof(struct entry, owner_node), cache_match_owner) != 0 ||
+	    cachetab_new(&c->tab, &cfg) != 0) {
+		cache_fini_indexes(c);
+		free(c);
+		return -1;
 	}
 	*out = c;
 	return 0;
@@ -301,19 +211,8 @@ cache_free(struct cache *c)
 {
 	if (c == NULL)
 		return;
-	if (c->ht != NULL) {
-		struct cds_lfht_iter iter;
-		struct entry *e;
-		pthread_mutex_lock(&c->write_lock);
-		urcu_bp_read_lock();
-		cds_lfht_for_each_entry(c->ht, &iter, e, node)
-			remove_locked(c, e);
-		urcu_bp_read_unlock();
-		pthread_mutex_unlock(&c->write_lock);
-		destroy_tables(c);
-		urcu_bp_barrier(); /* every call_rcu free has run */
-	}
-	pthread_mutex_destroy(&c->write_lock);
+	cachetab_free(c->tab); /* every entry leaves the indexes */
+	cache_fini_indexes(c);
 	free(c);
 }
 
@@ -326,46 +225,32 @@ cache_usable(struct cache *c, uint64_t min_revision)
 		return false;
 	if (atomic_load(&c->rewound))
 		return false;
-	return atomic_load(&c->applied) >= min_revision;
+	return cachetab_applied(c->tab) >= min_revision;
 }
 
 uint64_t
 cache_revision(struct cache *c)
 {
-	return atomic_load(&c->applied);
-}
-
-/* drop_all_locked removes every entry. */
-static void
-drop_all_locked(struct cache *c)
-{
-	if (c->capacity == 0)
-		return;
-	struct cds_lfht_iter iter;
-	struct entry *e;
-	c->hand = NULL; /* every entry goes */
-	urcu_bp_read_lock();
-	cds_lfht_for_each_entry(c->ht, &iter, e, node)
-		remove_locked(c, e);
-	urcu_bp_read_unlock();
+	return cachetab_applied(c->tab);
 }
 
 bool
 cache_rewind(struct cache *c, uint64_t revision)
 {
-	pthread_mutex_lock(&c->write_lock);
-	uint64_t applied = atomic_load(&c->applied);
-	uint64_t seen = c->seen > applied ? c->seen : applied;
+	cachetab_lock(c->tab);
+	uint64_t applied = cachetab_applied(c->tab);
+	uint64_t seen = cachetab_seen(c->tab);
 	/* Behind a read the cache keeps, too: an entry read at a revision
 	 * the database no longer has would be dropped by no change. */
 	bool behind = revision < seen;
 	if (behind) {
 		atomic_store(&c->rewound, true);
-		drop_all_locked(c);
-		atomic_store(&c->applied, revision < applied ? revision : applied);
-		c->seen = revision;
+		cachetab_drop_all_locked(c->tab);
+		cachetab_set_applied_locked(c->tab,
+		    revision < applied ? revision : applied);
+		cachetab_set_seen_locked(c->tab, revision);
 	}
-	pthread_mutex_unlock(&c->write_lock);
+	cachetab_unlock(c->tab);
 	if (behind)
 		log_warn("cache_rewound", "{s:I, s:I, s:I}", "applied",
 		    (json_int_t)applied, "seen", (json_int_t)seen, "database",
@@ -376,19 +261,19 @@ cache_rewind(struct cache *c, uint64_t revision)
 bool
 cache_resync(struct cache *c, uint64_t revision)
 {
-	pthread_mutex_lock(&c->write_lock);
+	cachetab_lock(c->tab);
 	if (atomic_exchange(&c->rewound, false)) {
 		/* As in cache_apply: read before a rewind, perhaps. */
-		pthread_mutex_unlock(&c->write_lock);
+		cachetab_unlock(c->tab);
 		return false;
 	}
-	uint64_t applied = atomic_load(&c->applied);
-	drop_all_locked(c);
+	uint64_t applied = cachetab_applied(c->tab);
+	cachetab_drop_all_locked(c->tab);
 	if (revision > applied)
-		atomic_store(&c->applied, revision);
-	c->seen = atomic_load(&c->applied);
+		cachetab_set_applied_locked(c->tab, revision);
+	cachetab_set_seen_locked(c->tab, cachetab_applied(c->tab));
 	atomic_store(&c->synced_ms, clock_mono_ms());
-	pthread_mutex_unlock(&c->write_lock);
+	cachetab_unlock(c->tab);
 	log_warn("cache_resynced", "{s:I, s:I}", "applied",
 	    (json_int_t)applied, "revision", (json_int_t)revision);
 	return true;
@@ -402,92 +287,32 @@ cache_note_write(struct cache *c, uint64_t revision)
 	 * database is not the one the cache followed. */
 	if (c == NULL)
 		return;
-	pthread_mutex_lock(&c->write_lock);
-	uint64_t applied = atomic_load(&c->applied);
-	uint64_t seen = c->seen > applied ? c->seen : applied;
-	pthread_mutex_unlock(&c->write_lock);
+	cachetab_lock(c->tab);
+	uint64_t seen = cachetab_seen(c->tab);
+	cachetab_unlock(c->tab);
 	if (revision <= seen)
 		(void)cache_rewind(c, revision - 1);
 }
 
-/* get copies the first `size` bytes of the value of the entry with `key`
- * into `out`, and into *revision the revision the answer reflects: the
- * newer of the entry's read and what the cache had applied when the
- * lookup began (nothing applied up to then touched the entry since its
- * read, or it would be gone); true on a hit. */
+/* cache_get is cachetab_get, counted (when the cache is enabled); the
+ * key of an API key entry is the hash of a secret. */
 static bool
-get(struct cache *c, const unsigned char *key, size_t len, void *out,
+cache_get(struct cache *c, const unsigned char *key, size_t len, void *out,
     size_t size, uint64_t *revision)
 {
 	if (c->capacity == 0)
 		return false;
-	struct lookup_key k = {key, len};
-	struct cds_lfht_iter iter;
-	bool hit = false;
-	/* Read before the entry: every change applied up to it has dropped
-	 * what it touched, so an entry found after is valid at it. Read
-	 * after, it could be a change that dropped the entry just after it
-	 * was copied, and stamp the old value with the revision that ended
-	 * it. */
-	uint64_t applied = atomic_load_explicit(&c->applied,
-	    memory_order_acquire);
-	urcu_bp_read_lock();
-	cds_lfht_lookup(c->ht, hash_of(c, key, len), match, &k, &iter);
-	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
-	if (node != NULL) {
-		struct entry *e = caa_container_of(node, struct entry, node);
-		if (atomic_load_explicit(&e->ref, memory_order_relaxed) == 0)
-			atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
-		memcpy(out, &e->v, size);
-		*revision = e->revision > applied ? e->revision : applied;
-		/* Lowered meanwhile (a rewind to a database behind it): the
-		 * revision read before may now number other writes. */
-		hit = atomic_load(&c->applied) >= applied;
-	}
-	urcu_bp_read_unlock();
+	bool hit = cachetab_get(c->tab, key, len, key[0] == ENTRY_KEY, out,
+	    size, revision);
 	atomic_fetch_add_explicit(hit ? &c->hits : &c->misses, 1,
 	    memory_order_relaxed);
 	return hit;
 }
 
-/* evict_locked runs the CLOCK hand over the table until it is a tenth
- * under capacity: an entry hit since the hand last passed it gets a second
- * chance. The hand stays where it stopped, so the next eviction goes on
- * from there instead of sweeping the start of the table again (which would
- * evict the same region over and over and never give the entries past it
- * their turn). At most two turns of the table: the first clears every
- * bit, the second finds an entry to evict. */
+/* cache_put stores `value` (`size` bytes) under `key` for `workspace`, as
+ * read at `read_revision`. */
 static void
-evict_locked(struct cache *c)
-{
-	size_t target = c->capacity - c->capacity / 10;
-	if (target == c->capacity && target > 0)
-		target--;
-	struct cds_lfht_iter iter;
-	hand_iter(c, &iter);
-	c->hand = NULL; /* `iter` is the hand while this runs */
-	size_t budget = 2 * c->count + 1;
-	while (c->count > target && budget-- > 0) {
-		struct cds_lfht_node *n = cds_lfht_iter_get_node(&iter);
-		if (n == NULL) { /* past the end: round to the first */
-			cds_lfht_first(c->ht, &iter);
-			n = cds_lfht_iter_get_node(&iter);
-			if (n == NULL)
-				break;
-		}
-		struct entry *e = caa_container_of(n, struct entry, node);
-		cds_lfht_next(c->ht, &iter);
-		if (atomic_exchange(&e->ref, 0) == 0) {
-			remove_locked(c, e);
-			atomic_fetch_add(&c->evictions, 1);
-		}
-	}
-	struct cds_lfht_node *n = cds_lfht_iter_get_node(&iter);
-	c->hand = n != NULL ? caa_container_of(n, struct entry, node) : NULL;
-}
-
-static void
-put(struct cache *c, const unsigned char *key, size_t len,
+cache_put(struct cache *c, const unsigned char *key, size_t len,
     const unsigned char workspace[16], const void *value, size_t size,
     uint64_t read_revision)
 {
@@ -496,43 +321,12 @@ put(struct cache *c, const unsigned char *key, size_t len,
 	struct entry *e = calloc(1, sizeof *e + len);
 	if (e == NULL)
 		return;
-	cds_lfht_node_init(&e->node);
-	cds_lfht_node_init(&e->ws_node);
-	cds_lfht_node_init(&e->id_node);
-	cds_lfht_node_init(&e->owner_node);
 	memcpy(e->workspace, workspace, 16);
 	memcpy(&e->v, value, size);
 	memcpy(e->key, key, len);
-	e->key_len = len;
-	e->revision = read_revision;
-	struct lookup_key k = {key, len};
-
-	pthread_mutex_lock(&c->write_lock);
-	if (read_revision < atomic_load(&c->applied)) {
-		/* Read before a change the cache already applied: it may be
-		 * stale, and nothing would ever drop it. */
-		pthread_mutex_unlock(&c->write_lock);
-		free(e);
-		return;
-	}
-	if (read_revision > c->seen)
-		c->seen = read_revision;
-	urcu_bp_read_lock();
-	struct cds_lfht_node *old = cds_lfht_add_replace(c->ht,
-	    hash_of(c, key, len), match, &k, &e->node);
-	if (old != NULL) {
-		struct entry *was = caa_container_of(old, struct entry, node);
-		if (c->hand == was) /* `e` took its place in the table */
-			c->hand = e;
-		retire_locked(c, was);
-	}
-	else
-		c->count++;
-	index_locked(c, e);
-	if (c->count > c->capacity)
-		evict_locked(c);
-	urcu_bp_read_unlock();
-	pthread_mutex_unlock(&c->write_lock);
+	cachetab_entry_init(&e->base, e->key, len, key[0] == ENTRY_KEY, &e->v,
+	    read_revision);
+	cachetab_put(c->tab, &e->base);
 }
 
 /* Keys: a kind byte, then the kind's identity. */
@@ -571,7 +365,7 @@ cache_get_membership(struct cache *c, const char *user_id,
 {
 	unsigned char key[MEMBERSHIP_KEY];
 	return membership_key(user_id, workspace_id, key) &&
-	    get(c, key, sizeof key, out, sizeof *out, revision);
+	    cache_get(c, key, sizeof key, out, sizeof *out, revision);
 }
 
 bool
@@ -583,7 +377,7 @@ cache_get_membership_ids(struct cache *c, const unsigned char user_id[16],
 	key[0] = ENTRY_MEMBERSHIP;
 	memcpy(key + 1, user_id, 16);
 	memcpy(key + 17, workspace_id, 16);
-	return get(c, key, sizeof key, out, sizeof *out, revision);
+	return cache_get(c, key, sizeof key, out, sizeof *out, revision);
 }
 
 void
@@ -593,7 +387,7 @@ cache_put_membership(struct cache *c, const char *user_id,
 {
 	unsigned char key[MEMBERSHIP_KEY];
 	if (membership_key(user_id, workspace_id, key))
-		put(c, key, sizeof key, key + 17, m, sizeof *m, read_revision);
+		cache_put(c, key, sizeof key, key + 17, m, sizeof *m, read_revision);
 }
 
 bool
@@ -605,7 +399,7 @@ cache_get_key(struct cache *c, const unsigned char *hash, size_t len,
 		return false;
 	key[0] = ENTRY_KEY;
 	memcpy(key + 1, hash, len);
-	return get(c, key, 1 + len, out, sizeof *out, revision);
+	return cache_get(c, key, 1 + len, out, sizeof *out, revision);
 }
 
 void
@@ -618,7 +412,7 @@ cache_put_key(struct cache *c, const unsigned char *hash, size_t len,
 		return;
 	key[0] = ENTRY_KEY;
 	memcpy(key + 1, hash, len);
-	put(c, key, 1 + len, workspace, k, sizeof *k, read_revision);
+	cache_put(c, key, 1 + len, workspace, k, sizeof *k, read_revision);
 }
 
 bool
@@ -628,7 +422,7 @@ cache_get_resource(struct cache *c, const char *type, const char *id,
 	unsigned char key[RESOURCE_KEY_MAX];
 	size_t len = resource_key(type, id, key);
 	char value[37];
-	if (len == 0 || !get(c, key, len, value, sizeof value, revision))
+	if (len == 0 || !cache_get(c, key, len, value, sizeof value, revision))
 		return false;
 	memcpy(workspace_id, value, sizeof value);
 	return true;
@@ -645,7 +439,7 @@ cache_put_resource(struct cache *c, const char *type, const char *id,
 		return;
 	char value[37] = {0};
 	strncpy(value, workspace_id, 36);
-	put(c, key, len, workspace, value, sizeof value, read_revision);
+	cache_put(c, key, len, workspace, value, sizeof value, read_revision);
 }
 
 /* grant_key writes the key of `user_id`'s grant on (type, id) to `key`
@@ -673,7 +467,7 @@ cache_get_grant(struct cache *c, const char *user_id, const char *type,
 {
 	unsigned char key[GRANT_KEY_MAX];
 	size_t len = grant_key(user_id, type, id, key);
-	return len > 0 && get(c, key, len, out, sizeof *out, revision);
+	return len > 0 && cache_get(c, key, len, out, sizeof *out, revision);
 }
 
 void
@@ -685,134 +479,87 @@ cache_put_grant(struct cache *c, const char *user_id, const char *workspace_id,
 	size_t len = grant_key(user_id, type, id, key);
 	if (len == 0 || !validate_uuid_bytes(workspace_id, workspace))
 		return;
-	put(c, key, len, workspace, &role, sizeof role, read_revision);
+	cache_put(c, key, len, workspace, &role, sizeof role, read_revision);
 }
 
-/* remove_key_locked deletes the entry with `key`, if any. */
-static void
-remove_key_locked(struct cache *c, const unsigned char *key, size_t len)
-{
-	struct lookup_key k = {key, len};
-	struct cds_lfht_iter iter;
-	cds_lfht_lookup(c->ht, hash_of(c, key, len), match, &k, &iter);
-	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
-	if (node != NULL)
-		remove_locked(c, caa_container_of(node, struct entry, node));
-}
-
-/* drop_workspace_locked deletes every entry of workspace `ws` (any
+/* cache_drop_workspace_locked deletes every entry of workspace `ws` (any
  * kind). */
 static void
-drop_workspace_locked(struct cache *c, const unsigned char *ws)
+cache_drop_workspace_locked(struct cache *c, const unsigned char *ws)
 {
-	struct cds_lfht_iter iter;
-	struct cds_lfht_node *node;
-	cds_lfht_lookup(c->by_workspace, hash_of(c, ws, 16), match_workspace, ws,
-	    &iter);
-	while ((node = cds_lfht_iter_get_node(&iter)) != NULL) {
-		cds_lfht_next_duplicate(c->by_workspace, match_workspace, ws,
-		    &iter);
-		remove_locked(c, caa_container_of(node, struct entry, ws_node));
-	}
+	cachetab_index_drop_locked(c->tab, &c->by_workspace, ws, 16, ws, NULL);
 }
 
-/* drop_grants_of_resource_locked deletes every grant entry on the
+/* cache_drop_grants_of_resource_locked deletes every grant entry on the
  * resource whose type, NUL and id are the `len` bytes at `r`. */
 static void
-drop_grants_of_resource_locked(struct cache *c, const unsigned char *r,
+cache_drop_grants_of_resource_locked(struct cache *c, const unsigned char *r,
     size_t len)
 {
 	struct lookup_key k = {r, len};
-	struct cds_lfht_iter iter;
-	struct cds_lfht_node *node;
-	cds_lfht_lookup(c->by_resource, hash_of(c, r, len), match_resource, &k,
-	    &iter);
-	while ((node = cds_lfht_iter_get_node(&iter)) != NULL) {
-		cds_lfht_next_duplicate(c->by_resource, match_resource, &k,
-		    &iter);
-		remove_locked(c, caa_container_of(node, struct entry, id_node));
-	}
+	cachetab_index_drop_locked(c->tab, &c->by_resource, r, len, &k, NULL);
 }
 
-/* drop_grants_of_owner_locked deletes every grant entry of the user and
- * workspace whose ids are the 32 bytes at `owner`. */
+/* cache_drop_grants_of_owner_locked deletes every grant entry of the user
+ * and workspace whose ids are the 32 bytes at `owner`. */
 static void
-drop_grants_of_owner_locked(struct cache *c, const unsigned char *owner)
+cache_drop_grants_of_owner_locked(struct cache *c, const unsigned char *owner)
 {
-	struct cds_lfht_iter iter;
-	struct cds_lfht_node *node;
-	cds_lfht_lookup(c->by_owner, hash_of(c, owner, 32), match_owner, owner,
-	    &iter);
-	while ((node = cds_lfht_iter_get_node(&iter)) != NULL) {
-		cds_lfht_next_duplicate(c->by_owner, match_owner, owner, &iter);
-		remove_locked(c,
-		    caa_container_of(node, struct entry, owner_node));
-	}
+	cachetab_index_drop_locked(c->tab, &c->by_owner, owner, 32, owner,
+	    NULL);
 }
 
-/* drop_key_locked deletes every entry of API key `key_id`. */
+/* cache_drop_key_locked deletes every entry of API key `key_id`. */
 static void
-drop_key_locked(struct cache *c, const char *key_id)
+cache_drop_key_locked(struct cache *c, const char *key_id)
 {
-	struct cds_lfht_iter iter;
-	struct cds_lfht_node *node;
-	cds_lfht_lookup(c->by_key_id, key_id_hash(c, key_id), match_key_id,
-	    key_id, &iter);
-	while ((node = cds_lfht_iter_get_node(&iter)) != NULL) {
-		cds_lfht_next_duplicate(c->by_key_id, match_key_id, key_id,
-		    &iter);
-		remove_locked(c, caa_container_of(node, struct entry, id_node));
-	}
+	cachetab_index_drop_locked(c->tab, &c->by_key_id, key_id,
+	    strlen(key_id), key_id, NULL);
 }
 
 void
 cache_apply(struct cache *c, const struct cache_change *changes, size_t n,
     uint64_t up_to)
 {
-	pthread_mutex_lock(&c->write_lock);
+	cachetab_lock(c->tab);
 	if (atomic_exchange(&c->rewound, false)) {
 		/* Read against the revision before the rewind, perhaps: drop
 		 * it; the next read starts from the rewound revision. */
-		pthread_mutex_unlock(&c->write_lock);
+		cachetab_unlock(c->tab);
 		return;
 	}
-	if (c->capacity > 0) {
-		urcu_bp_read_lock();
-		for (size_t i = 0; i < n; i++) {
-			const struct cache_change *ch = &changes[i];
-			unsigned char key[RESOURCE_KEY_MAX];
-			unsigned char ws[16];
-			/* A membership, or a grant, changed: the user's entry
-			 * in the workspace and all their grants there. */
-			if (ch->user_id != NULL && ch->workspace_id != NULL &&
-			    membership_key(ch->user_id, ch->workspace_id, key)) {
-				remove_key_locked(c, key, MEMBERSHIP_KEY);
-				drop_grants_of_owner_locked(c, key + 1);
-			}
-			if (ch->api_key_id != NULL)
-				drop_key_locked(c, ch->api_key_id);
-			size_t len;
-			if (ch->resource_type != NULL && ch->resource_id != NULL &&
-			    (len = resource_key(ch->resource_type, ch->resource_id,
-			         key)) > 0) {
-				/* Registered, deleted or granted: its location and
-				 * every grant on it. */
-				remove_key_locked(c, key, len);
-				drop_grants_of_resource_locked(c, key + 1, len - 1);
-			}
-			/* A workspace created, changed or deleted: drop all it
-			 * had. */
-			if (strcmp(ch->kind, "workspace") == 0 &&
-			    ch->workspace_id != NULL &&
-			    validate_uuid_bytes(ch->workspace_id, ws))
-				drop_workspace_locked(c, ws);
+	for (size_t i = 0; c->capacity > 0 && i < n; i++) {
+		const struct cache_change *ch = &changes[i];
+		unsigned char key[RESOURCE_KEY_MAX];
+		unsigned char ws[16];
+		/* A membership, or a grant, changed: the user's entry in the
+		 * workspace and all their grants there. */
+		if (ch->user_id != NULL && ch->workspace_id != NULL &&
+		    membership_key(ch->user_id, ch->workspace_id, key)) {
+			cachetab_remove_locked(c->tab, key, MEMBERSHIP_KEY, false);
+			cache_drop_grants_of_owner_locked(c, key + 1);
 		}
-		urcu_bp_read_unlock();
+		if (ch->api_key_id != NULL)
+			cache_drop_key_locked(c, ch->api_key_id);
+		size_t len;
+		if (ch->resource_type != NULL && ch->resource_id != NULL &&
+		    (len = resource_key(ch->resource_type, ch->resource_id,
+		         key)) > 0) {
+			/* Registered, deleted or granted: its location and
+			 * every grant on it. */
+			cachetab_remove_locked(c->tab, key, len, false);
+			cache_drop_grants_of_resource_locked(c, key + 1, len - 1);
+		}
+		/* A workspace created, changed or deleted: drop all it had. */
+		if (strcmp(ch->kind, "workspace") == 0 &&
+		    ch->workspace_id != NULL &&
+		    validate_uuid_bytes(ch->workspace_id, ws))
+			cache_drop_workspace_locked(c, ws);
 	}
-	if (up_to > atomic_load(&c->applied))
-		atomic_store(&c->applied, up_to);
+	if (up_to > cachetab_applied(c->tab))
+		cachetab_set_applied_locked(c->tab, up_to);
 	atomic_store(&c->synced_ms, clock_mono_ms());
-	pthread_mutex_unlock(&c->write_lock);
+	cachetab_unlock(c->tab);
 }
 
 int64_t
@@ -824,11 +571,9 @@ cache_sync_age_ms(struct cache *c)
 void
 cache_stats(struct cache *c, struct cache_stats *out)
 {
-	pthread_mutex_lock(&c->write_lock);
-	out->entries = c->count;
-	pthread_mutex_unlock(&c->write_lock);
+	out->entries = cachetab_count(c->tab);
 	out->hits = atomic_load(&c->hits);
 	out->misses = atomic_load(&c->misses);
-	out->evictions = atomic_load(&c->evictions);
-	out->revision = atomic_load(&c->applied);
+	out->evictions = cachetab_evictions(c->tab);
+	out->revision = cachetab_applied(c->tab);
 }

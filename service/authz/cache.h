@@ -1,17 +1,19 @@
 /* The authorization cache: memberships, API keys, resource locations and
- * grants on resources,
- * read on every check without locks (liburcu's lock-free hash table under
- * the bulletproof RCU flavor, so nng's own threads can read it), bounded
- * in entries with CLOCK (second-chance) eviction, an approximation of
- * least-recently-used.
+ * grants on resources, read on every check without locks, on the cache
+ * table it shares with the client library's local cache (base/cachetab.h:
+ * liburcu's lock-free hash table under the bulletproof RCU flavor, so
+ * nng's own threads can read it, bounded in entries with CLOCK
+ * (second-chance) eviction, an approximation of least-recently-used).
  *
  * Freshness (SPEC §4). The cache knows `applied`, the newest change-log
  * revision whose invalidations it has applied (cache_apply, fed by
  * cache_feed). An entry is stored only if the database read it came from
- * saw at least `applied`; invalidations and stores are serialized by one
- * writer lock, so an entry can never outlive a change it did not see. A
- * lookup succeeds only while the feeder has synced recently (within the
- * staleness limit) and `applied` covers the caller's at_least_as_fresh. */
+ * saw at least `applied`; invalidations and stores are serialized by the
+ * table's writer lock, so an entry can never outlive a change it did not
+ * see. A hit carries the newer of its read's revision and the revision
+ * applied before the lookup. A lookup succeeds only while the feeder has
+ * synced recently (within the staleness limit) and `applied` covers the
+ * caller's at_least_as_fresh. */
 #ifndef EXE_CACHE_H
 #define EXE_CACHE_H
 

@@ -5,8 +5,6 @@
  * and key-id indexes: a change drops exactly the entries it touched, and
  * entries replaced or evicted leave the indexes (under AddressSanitizer a
  * stale index node would be a use after free). */
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -581,81 +579,7 @@ a_database_behind_a_read_rewinds_the_cache(void)
 	cache_free(c);
 }
 
-/* A lookup racing the feeder: the answer's revision is the newer of the
- * entry's and the applied one, and the applied one must be read before
- * the entry. Read after, it can belong to a change that dropped the entry
- * just after it was copied, and stamp the old value with the revision of
- * the change that ended it. The writer stores a role at revision r, then
- * applies the change at r + 1 that drops it, again and again; each role
- * is the one of its revision, so a reader knows which answer is stale. */
-enum { RACE_ROUNDS = 300000, RACE_READERS = 2 };
-
-struct race {
-	struct cache *c;
-	unsigned char user[16], ws[16];
-	atomic_bool stop;
-	atomic_long hits, wrong;
-};
-
-static enum role
-race_role(uint64_t revision)
-{
-	static const enum role roles[] = {ROLE_ADMIN, ROLE_MEMBER,
-	    ROLE_READ_ONLY};
-	return roles[revision % 3];
-}
-
-static void *
-race_reader(void *arg)
-{
-	struct race *r = arg;
-	long hits = 0, wrong = 0;
-	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-		struct cache_membership got;
-		uint64_t rev;
-		if (!cache_get_membership_ids(r->c, r->user, r->ws, &got, &rev))
-			continue;
-		hits++;
-		if (got.role != race_role(rev))
-			wrong++;
-	}
-	atomic_fetch_add(&r->hits, hits);
-	atomic_fetch_add(&r->wrong, wrong);
-	return NULL;
-}
-
-static void
-a_hit_is_stamped_with_what_was_applied_before_it(void)
-{
-	static struct race r;
-	EXPECT_INT(cache_new(&r.c, 100, 60000, 1), 0);
-	if (r.c == NULL || !ids(USER, r.user) || !ids(WS, r.ws)) {
-		cache_free(r.c);
-		return;
-	}
-	atomic_store(&r.stop, false);
-	pthread_t t[RACE_READERS];
-	for (int i = 0; i < RACE_READERS; i++)
-		pthread_create(&t[i], NULL, race_reader, &r);
-	struct cache_change ch = {.kind = "membership", .workspace_id = WS,
-	    .user_id = USER};
-	for (uint64_t rev = 1; rev <= RACE_ROUNDS; rev++) {
-		struct cache_membership m = {true, false, race_role(rev), false};
-		cache_put_membership(r.c, USER, WS, &m, rev);
-		cache_apply(r.c, &ch, 1, rev + 1);
-	}
-	atomic_store(&r.stop, true);
-	for (int i = 0; i < RACE_READERS; i++)
-		pthread_join(t[i], NULL);
-	printf("  %ld hits, %ld stamped past the change that dropped them\n",
-	    atomic_load(&r.hits), atomic_load(&r.wrong));
-	EXPECT_INT(atomic_load(&r.wrong), 0);
-	cache_free(r.c);
-}
-
 static const struct unit_case cases[] = {
-	{"a_hit_is_stamped_with_what_was_applied_before_it",
-	    a_hit_is_stamped_with_what_was_applied_before_it},
 	{"grant_entries_go_with_user_resource_and_workspace",
 	    grant_entries_go_with_user_resource_and_workspace},
 	{"grant_entries_leave_the_indexes_when_evicted",

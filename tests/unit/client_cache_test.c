@@ -1,12 +1,10 @@
 /* Unit tests of the client library's local cache (client/local_cache.c)
- * on its own, without a service: the stamp a hit carries under a racing
- * feed, the insert rule against the applied revision, and a resync that
- * lowers the applied revision. */
-#include <pthread.h>
-#include <stdatomic.h>
+ * on its own, without a service: the insert rule against the applied
+ * revision, and a resync that lowers the applied revision. (The stamp a
+ * hit carries under a racing feed is the cache table's, held by
+ * cachetab_test.) */
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "local_cache.h"
@@ -82,81 +80,7 @@ a_resync_to_a_lower_revision_drops_everything(void)
 	local_cache_free(c);
 }
 
-/* A lookup racing the feed, as in the service's cache_test: the applied
- * revision is read before the entry, or a change that dropped the entry
- * just after it was copied would stamp the old value with its revision.
- * The writer stores the role of revision r at r, then applies the change
- * at r + 1 that drops it, over and over. */
-enum { RACE_ROUNDS = 300000, RACE_READERS = 2 };
-
-struct race {
-	struct local_cache *c;
-	unsigned char user[16], ws[16];
-	atomic_bool stop;
-	atomic_long hits, wrong;
-};
-
-static enum role
-race_role(uint64_t revision)
-{
-	static const enum role roles[] = {ROLE_ADMIN, ROLE_MEMBER,
-	    ROLE_READ_ONLY};
-	return roles[revision % 3];
-}
-
-static void *
-race_reader(void *arg)
-{
-	struct race *r = arg;
-	long hits = 0, wrong = 0;
-	while (!atomic_load_explicit(&r->stop, memory_order_relaxed)) {
-		struct local_membership got;
-		uint64_t rev;
-		if (!local_cache_get_membership(r->c, r->user, r->ws, &got,
-		        &rev))
-			continue;
-		hits++;
-		if (got.role != race_role(rev))
-			wrong++;
-	}
-	atomic_fetch_add(&r->hits, hits);
-	atomic_fetch_add(&r->wrong, wrong);
-	return NULL;
-}
-
-static void
-a_hit_is_stamped_with_what_was_applied_before_it(void)
-{
-	static struct race r;
-	r.c = new_cache();
-	if (r.c == NULL || !local_cache_uuid(USER, r.user) ||
-	    !local_cache_uuid(WS, r.ws)) {
-		local_cache_free(r.c);
-		return;
-	}
-	atomic_store(&r.stop, false);
-	pthread_t t[RACE_READERS];
-	for (int i = 0; i < RACE_READERS; i++)
-		pthread_create(&t[i], NULL, race_reader, &r);
-	struct local_change ch = {.kind = "membership", .workspace_id = WS,
-	    .user_id = USER};
-	for (uint64_t rev = 2; rev <= RACE_ROUNDS; rev++) {
-		struct local_membership m = {true, race_role(rev)};
-		local_cache_put_membership(r.c, r.user, r.ws, &m, rev);
-		local_cache_apply(r.c, &ch, 1, rev + 1, true);
-	}
-	atomic_store(&r.stop, true);
-	for (int i = 0; i < RACE_READERS; i++)
-		pthread_join(t[i], NULL);
-	printf("  %ld hits, %ld stamped past the change that dropped them\n",
-	    atomic_load(&r.hits), atomic_load(&r.wrong));
-	EXPECT_INT(atomic_load(&r.wrong), 0);
-	local_cache_free(r.c);
-}
-
 static const struct unit_case cases[] = {
-	{"a_hit_is_stamped_with_what_was_applied_before_it",
-	    a_hit_is_stamped_with_what_was_applied_before_it},
 	{"stale_answers_are_not_stored", stale_answers_are_not_stored},
 	{"a_resync_to_a_lower_revision_drops_everything",
 	    a_resync_to_a_lower_revision_drops_everything},
