@@ -12,7 +12,9 @@
 --     organisation), each with a current API key and 40 members: one admin,
 --     29 members, 10 read-only; so every user is in 4 teams and there are
 --     5U memberships in all;
---   U resources (experiments, datasets, projects), half in teams.
+--   U resources (experiments, datasets, projects), half in teams;
+--   U/20 grants: one team resource in ten gives a read-only member of its
+--     team the member role on it.
 -- At U = 1,000,000: 100,000 teams in 10,000 organisations, 5,000,000
 -- memberships, 1,000,000 resources.
 --
@@ -83,7 +85,7 @@ CREATE TEMP TABLE ddl ON COMMIT DROP AS
 WITH filled AS (
     SELECT unnest(ARRAY['users', 'organizations', 'organization_admins',
                         'workspaces', 'memberships', 'api_keys',
-                        'resources']::regclass[]) AS rel)
+                        'resources', 'grants']::regclass[]) AS rel)
 SELECT CASE c.contype WHEN 'f' THEN 1 ELSE 2 END AS drop_order,
        CASE c.contype WHEN 'f' THEN 3 ELSE 1 END AS create_order,
        format('ALTER TABLE %s DROP CONSTRAINT %I', c.conrelid::regclass,
@@ -169,6 +171,17 @@ SELECT (ARRAY['experiment', 'dataset', 'project'])[r % 3 + 1], 'res-' || r,
             ELSE pg_temp.user_id(r % scale.u) END
 FROM scale, generate_series(0, scale.u - 1) AS r;
 
+-- One team resource in ten is granted: a read-only member of its team
+-- (members 30 to 39 of it, in turn) holds the member role on it.
+INSERT INTO grants (resource_type, resource_id, user_id, workspace_id, role,
+                    granted_by_user)
+SELECT (ARRAY['experiment', 'dataset', 'project'])[r % 3 + 1], 'res-' || r,
+       pg_temp.user_id(((r / 2) % scale.t * scale.per_team
+                        + 30 + (r / 20) % 10) % scale.u),
+       pg_temp.team_id((r / 2) % scale.t), 'member',
+       pg_temp.user_id(((r / 2) % scale.t * scale.per_team) % scale.u)
+FROM scale, generate_series(0, scale.u - 1, 20) AS r;
+
 SELECT clock_timestamp() AS t_keys \gset
 
 SELECT create_sql FROM ddl ORDER BY create_order \gexec
@@ -196,10 +209,11 @@ COMMIT;
 
 SELECT clock_timestamp() AS t_vacuum \gset
 VACUUM (ANALYZE) users, organizations, organization_admins, workspaces,
-    memberships, api_keys, resources;
+    memberships, api_keys, resources, grants;
 
 SELECT format('datagen: %s users, %s organisations, %s workspaces '
-              '(%s teams), %s memberships, %s API keys, %s resources '
+              '(%s teams), %s memberships, %s API keys, %s resources, '
+              '%s grants '
               'loaded in %s s (rows %s s, keys and constraints %s s, '
               'vacuum and analyze %s s)',
               (SELECT count(*) FROM users),
@@ -209,6 +223,7 @@ SELECT format('datagen: %s users, %s organisations, %s workspaces '
               (SELECT count(*) FROM memberships),
               (SELECT count(*) FROM api_keys),
               (SELECT count(*) FROM resources),
+              (SELECT count(*) FROM grants),
               round(extract(epoch FROM clock_timestamp()
                                        - :'t_start'::timestamptz), 1),
               round(extract(epoch FROM :'t_keys'::timestamptz

@@ -154,6 +154,35 @@ op_check(struct worker *w, uint64_t idx, exa_error *err)
 	    b->o.permission, id_table_cell(&b->table, r, 1), &d, err);
 }
 
+/* op_check_resource checks `<type>.edit` on a resource for a user (the
+ * rows of POPULATION_RESOURCES or POPULATION_GRANTED): without a grant in
+ * the workspace the service reads the standing alone; with one it also
+ * looks the grant up. */
+static int
+op_check_resource(struct worker *w, uint64_t idx, exa_error *err)
+{
+	struct bench *b = w->b;
+	size_t r = pair_row(w, idx);
+	char permission[48];
+	snprintf(permission, sizeof permission, "%s.edit",
+	    id_table_cell(&b->table, r, 1));
+	Exe__Access__V1__Principal p = EXE__ACCESS__V1__PRINCIPAL__INIT;
+	p.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
+	p.user_id = (char *)id_table_cell(&b->table, r, 0);
+	Exe__Access__V1__ResourceRef res = EXE__ACCESS__V1__RESOURCE_REF__INIT;
+	res.type = (char *)id_table_cell(&b->table, r, 1);
+	res.id = (char *)id_table_cell(&b->table, r, 2);
+	Exe__Access__V1__CheckRequest req = EXE__ACCESS__V1__CHECK_REQUEST__INIT;
+	req.principal = &p;
+	req.permission = permission;
+	req.target_case = EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE;
+	req.resource = &res;
+	Exe__Access__V1__CheckResponse *resp = NULL;
+	int rc = exa_authz_check(w->client, &req, &resp, err);
+	exa_free(resp);
+	return rc;
+}
+
 static int
 batch_run(struct worker *w, uint64_t first, size_t n, bool count_items,
     exa_error *err)
@@ -432,6 +461,9 @@ static const struct op ops[] = {
 	{"check-cached", POPULATION_MEMBERSHIPS, true, true, 1, op_check},
 	{"check-cold", POPULATION_MEMBERSHIPS, true, false, 1, op_check},
 	{"check-local", POPULATION_MEMBERSHIPS, true, true, 1, op_check},
+	{"check-resource", POPULATION_RESOURCES, true, true, 1,
+	 op_check_resource},
+	{"check-granted", POPULATION_GRANTED, true, true, 1, op_check_resource},
 	{"propagation", POPULATION_CHANGE_ROLE, true, false, 0,
 	 op_propagation},
 	{"batch100", POPULATION_MEMBERSHIPS, true, true, BATCH_ITEMS, op_batch},
@@ -486,9 +518,15 @@ warm_up(struct worker *w, exa_error *err)
 	size_t first = w->index * per, last = first + per;
 	if (last > b->working_set)
 		last = b->working_set;
-	for (size_t i = first; i < last && rc == EXA_OK; i += BATCH_ITEMS) {
-		size_t k = last - i < BATCH_ITEMS ? last - i : BATCH_ITEMS;
-		rc = batch_run(w, i, k, false, err);
+	/* Resource checks have no batch of their own here: one at a time. */
+	bool one_by_one = b->op->call == op_check_resource;
+	for (size_t i = first; i < last && rc == EXA_OK;) {
+		size_t k = one_by_one ? 1
+		    : last - i < BATCH_ITEMS ? last - i
+		                             : BATCH_ITEMS;
+		rc = one_by_one ? op_check_resource(w, i, err)
+		                : batch_run(w, i, k, false, err);
+		i += k;
 	}
 	return rc;
 }
@@ -643,10 +681,11 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: exa-bench --op OP --url URL [options]\n"
-	    "  --op OP              check-cached, check-cold, batch100,\n"
-	    "                       list-permissions, list-workspaces,\n"
-	    "                       create-user, add-member, change-role, "
-	    "echo\n"
+	    "  --op OP              check-cached, check-cold, check-local,\n"
+	    "                       check-resource, check-granted, batch100,\n"
+	    "                       propagation, list-permissions,\n"
+	    "                       list-workspaces, create-user, add-member,\n"
+	    "                       change-role, echo\n"
 	    "  --url URL            the service (or, for echo, the echo "
 	    "server)\n"
 	    "  --token TOKEN        caller token (or EXA_BENCH_TOKEN)\n"

@@ -65,6 +65,23 @@ static const char *const queries[] = {
                  "               ORDER BY user_id LIMIT 1) a ON true"
                  " WHERE m.role <> 'admin'"
                  " ORDER BY random() LIMIT $1::bigint",
+    [POPULATION_RESOURCES] =
+        "SELECT m.user_id::text, r.type, r.external_id"
+        " FROM resources r TABLESAMPLE BERNOULLI (" PCT("resources", 2.5) ")"
+        " REPEATABLE ($2::float8)"
+        " JOIN LATERAL (SELECT user_id FROM memberships m"
+        "               WHERE m.workspace_id = r.workspace_id"
+        "                 AND m.role <> 'admin'"
+        "                 AND NOT EXISTS (SELECT 1 FROM grants g"
+        "                     WHERE g.user_id = m.user_id"
+        "                       AND g.workspace_id = m.workspace_id)"
+        "               ORDER BY user_id LIMIT 1) m ON true"
+        " ORDER BY random() LIMIT $1::bigint",
+    [POPULATION_GRANTED] =
+        "SELECT user_id::text, resource_type, resource_id"
+        " FROM grants TABLESAMPLE BERNOULLI (" PCT("grants", 1.25) ")"
+        " REPEATABLE ($2::float8)"
+        " ORDER BY random() LIMIT $1::bigint",
 };
 
 void

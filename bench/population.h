@@ -27,6 +27,11 @@ enum population_kind {
 	 * a team workspace and an admin of its organisation who is not that
 	 * member; role is "member" or "read_only". */
 	POPULATION_CHANGE_ROLE,
+	/* (user_id, resource_type, resource_id): a team resource and a
+	 * non-admin member of its workspace who holds no grant there. */
+	POPULATION_RESOURCES,
+	/* (user_id, resource_type, resource_id) of existing grants. */
+	POPULATION_GRANTED,
 };
 
 /* id_table_cell returns the cell at (row, col). */
