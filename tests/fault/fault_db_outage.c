@@ -550,12 +550,18 @@ a_local_cache_stops_answering_when_postgresql_stops(void)
 	}
 	exa_client_cache_stats(c, &st);
 	int64_t last_sync = fault_ms() - stopped - st.feed_lag_ms;
+	char hit_text[48] = "none came after the stop";
+	if (last_hit >= 0)
+		snprintf(hit_text, sizeof hit_text, "the last came %lld ms after",
+		    (long long)last_hit);
 	printf("  PostgreSQL stopped: the feed last read the log %lld ms "
-	       "after, the last answer from memory came %lld ms after "
-	       "(bound 300 ms); %llu reads of the log failed\n",
-	    (long long)last_sync, (long long)last_hit,
-	    (unsigned long long)st.feed_errors);
-	EXPECT(last_hit <= last_sync + 300 + 5);
+	       "after; answers from memory: %s (bound 300 ms); %llu reads of "
+	       "the log failed\n",
+	    (long long)last_sync, hit_text, (unsigned long long)st.feed_errors);
+	/* No answer from memory at all after the stop keeps the bound too
+	 * (on a loaded machine the feed's last good read can come before
+	 * it, a bound's length ahead). */
+	EXPECT(last_hit < 0 || last_hit <= last_sync + 300 + 5);
 	EXPECT(!st.answering);
 	EXPECT(st.feed_errors > 0);
 	exa_client_close(c);
