@@ -555,7 +555,8 @@ local_permissions(exa_client *c,
 		return false;
 	struct local_membership m;
 	uint64_t rev;
-	if (!local_cache_get_membership(c->lc, user, ws, &m, &rev))
+	if (!local_cache_get_membership(c->lc, user, ws, req->at_least_as_fresh,
+	        &m, &rev))
 		return false;
 	Exe__Access__V1__ListPermissionsResponse resp =
 	    EXE__ACCESS__V1__LIST_PERMISSIONS_RESPONSE__INIT;
@@ -653,7 +654,7 @@ local_decide(exa_client *c, const char *user_id, const char *permission,
 		return false;
 	struct local_membership m;
 	uint64_t rev;
-	if (!local_cache_get_membership(c->lc, user, ws, &m, &rev))
+	if (!local_cache_get_membership(c->lc, user, ws, revision, &m, &rev))
 		return false;
 	struct standing st = {
 	    .workspace_exists = m.workspace_exists, .role = m.role};
@@ -733,7 +734,7 @@ local_decide_key(exa_client *c, const char *secret, const char *permission,
 	local_key_digest(c, secret, digest);
 	struct local_key k;
 	uint64_t rev;
-	bool hit = local_cache_get_key(c->lc, digest, &k, &rev);
+	bool hit = local_cache_get_key(c->lc, digest, revision, &k, &rev);
 	sodium_memzero(digest, sizeof digest);
 	if (!hit || clock_mono_ms() - k.learned_ms > LOCAL_KEY_TTL_MS)
 		return false;

@@ -200,13 +200,15 @@ local_cache_applied(struct local_cache *c)
 	return cachetab_applied(c->tab);
 }
 
-/* get is cachetab_get, counted in the caller's stripe. */
+/* get is cachetab_get for an answer that reflects `min_revision`,
+ * counted in the caller's stripe. */
 static bool
-get(struct local_cache *c, const unsigned char key[KEY_LEN], void *out,
-    size_t size, uint64_t *revision)
+get(struct local_cache *c, const unsigned char key[KEY_LEN],
+    uint64_t min_revision, void *out, size_t size, uint64_t *revision)
 {
 	bool hit = cachetab_get(c->tab, key, KEY_LEN, key[0] == KIND_KEY, out,
-	    size, revision);
+	               size, revision) &&
+	    *revision >= min_revision;
 	struct stripe *st = stripe_of(c);
 	atomic_fetch_add_explicit(hit ? &st->hits : &st->misses, 1,
 	    memory_order_relaxed);
@@ -243,11 +245,11 @@ membership_key(const unsigned char user[16], const unsigned char ws[16],
 bool
 local_cache_get_membership(struct local_cache *c,
     const unsigned char user_id[16], const unsigned char workspace_id[16],
-    struct local_membership *out, uint64_t *revision)
+    uint64_t min_revision, struct local_membership *out, uint64_t *revision)
 {
 	unsigned char key[KEY_LEN];
 	membership_key(user_id, workspace_id, key);
-	return get(c, key, out, sizeof *out, revision);
+	return get(c, key, min_revision, out, sizeof *out, revision);
 }
 
 void
@@ -262,12 +264,12 @@ local_cache_put_membership(struct local_cache *c,
 
 bool
 local_cache_get_key(struct local_cache *c, const unsigned char digest[32],
-    struct local_key *out, uint64_t *revision)
+    uint64_t min_revision, struct local_key *out, uint64_t *revision)
 {
 	unsigned char key[KEY_LEN];
 	key[0] = KIND_KEY;
 	memcpy(key + 1, digest, 32);
-	bool hit = get(c, key, out, sizeof *out, revision);
+	bool hit = get(c, key, min_revision, out, sizeof *out, revision);
 	sodium_memzero(key, sizeof key);
 	return hit;
 }

@@ -75,14 +75,16 @@ uint64_t local_cache_seen(struct local_cache *c);
 /* local_cache_applied is the newest revision applied (0: none yet). */
 uint64_t local_cache_applied(struct local_cache *c);
 
-/* Lookups copy the entry and return true on a hit, with the revision the
- * answer reflects in *revision (the entry's or the applied one, the
- * newer); they count hits and misses. */
+/* Lookups copy the entry and return true on a hit whose answer reflects
+ * every write up to `min_revision` (0: any), with the revision it
+ * reflects in *revision (the entry's or the applied one, the newer); they
+ * count hits and misses. local_cache_usable said so a moment before, but
+ * a resync can lower the applied revision in between. */
 bool local_cache_get_membership(struct local_cache *c,
     const unsigned char user_id[16], const unsigned char workspace_id[16],
-    struct local_membership *out, uint64_t *revision);
+    uint64_t min_revision, struct local_membership *out, uint64_t *revision);
 bool local_cache_get_key(struct local_cache *c, const unsigned char digest[32],
-    struct local_key *out, uint64_t *revision);
+    uint64_t min_revision, struct local_key *out, uint64_t *revision);
 
 /* Stores: `revision` is what the service's answer reflected; an answer
  * older than the applied revision is not stored. */

@@ -39,18 +39,18 @@ stale_answers_are_not_stored(void)
 	struct local_membership m = {true, ROLE_MEMBER}, got;
 	uint64_t rev;
 	local_cache_put_membership(c, user, ws, &m, 9);
-	EXPECT(!local_cache_get_membership(c, user, ws, &got, &rev));
+	EXPECT(!local_cache_get_membership(c, user, ws, 0, &got, &rev));
 	local_cache_put_membership(c, user, ws, &m, 10);
-	EXPECT(local_cache_get_membership(c, user, ws, &got, &rev));
+	EXPECT(local_cache_get_membership(c, user, ws, 0, &got, &rev));
 	EXPECT_INT(rev, 10);
 	EXPECT_INT(got.role, ROLE_MEMBER);
 	local_cache_apply(c, NULL, 0, 12, true); /* touched nothing of it */
-	EXPECT(local_cache_get_membership(c, user, ws, &got, &rev));
+	EXPECT(local_cache_get_membership(c, user, ws, 0, &got, &rev));
 	EXPECT_INT(rev, 12);
 	struct local_change ch = {.kind = "membership", .workspace_id = WS,
 	    .user_id = USER};
 	local_cache_apply(c, &ch, 1, 13, true);
-	EXPECT(!local_cache_get_membership(c, user, ws, &got, &rev));
+	EXPECT(!local_cache_get_membership(c, user, ws, 0, &got, &rev));
 	local_cache_free(c);
 }
 
@@ -71,12 +71,16 @@ a_resync_to_a_lower_revision_drops_everything(void)
 	local_cache_put_membership(c, user, ws, &m, 20);
 	EXPECT_INT(local_cache_seen(c), 20);
 	local_cache_resync(c, 15);
-	EXPECT(!local_cache_get_membership(c, user, ws, &got, &rev));
+	EXPECT(!local_cache_get_membership(c, user, ws, 0, &got, &rev));
 	EXPECT_INT(local_cache_applied(c), 15);
 	EXPECT_INT(local_cache_seen(c), 15);
 	local_cache_put_membership(c, user, ws, &m, 16);
-	EXPECT(local_cache_get_membership(c, user, ws, &got, &rev));
+	EXPECT(local_cache_get_membership(c, user, ws, 0, &got, &rev));
 	EXPECT_INT(rev, 16);
+	/* A caller that found the cache usable for revision 18 before the
+	 * resync gets no answer stamped below it. */
+	EXPECT(!local_cache_get_membership(c, user, ws, 18, &got, &rev));
+	EXPECT(local_cache_get_membership(c, user, ws, 16, &got, &rev));
 	local_cache_free(c);
 }
 
