@@ -68,39 +68,39 @@ stripe_of(struct local_cache *c)
 }
 
 static struct entry *
-entry_of(struct cachetab_entry *e)
+local_cache_entry_of(struct cachetab_entry *e)
 {
 	return caa_container_of(e, struct entry, base);
 }
 
 static int
-match_workspace(struct cds_lfht_node *node, const void *ws)
+local_cache_match_workspace(struct cds_lfht_node *node, const void *ws)
 {
 	const struct entry *e = caa_container_of(node, struct entry, ws_node);
 	return memcmp(e->workspace, ws, 16) == 0;
 }
 
 static int
-match_key_id(struct cds_lfht_node *node, const void *key_id)
+local_cache_match_key_id(struct cds_lfht_node *node, const void *key_id)
 {
 	const struct entry *e = caa_container_of(node, struct entry, id_node);
 	return strcmp(e->v.k.key_id, key_id) == 0;
 }
 
 static void
-free_entry_cb(struct rcu_head *head)
+local_cache_free_entry_cb(struct rcu_head *head)
 {
 	struct entry *e = caa_container_of(head, struct entry, base.rcu);
 	sodium_memzero(e->key, sizeof e->key);
 	free(e);
 }
 
-/* enter_cb adds `e`, just stored, to the indexes. */
+/* local_cache_enter_cb adds `e`, just stored, to the indexes. */
 static void
-enter_cb(struct cachetab_entry *base, void *arg)
+local_cache_enter_cb(struct cachetab_entry *base, void *arg)
 {
 	struct local_cache *c = arg;
-	struct entry *e = entry_of(base);
+	struct entry *e = local_cache_entry_of(base);
 	cachetab_index_add_locked(c->tab, &c->by_workspace, base, e->workspace,
 	    16);
 	if (e->key[0] == KIND_KEY)
@@ -108,13 +108,13 @@ enter_cb(struct cachetab_entry *base, void *arg)
 		    e->v.k.key_id, strlen(e->v.k.key_id));
 }
 
-/* leave_cb takes `e`, out of the table now, out of the indexes. */
+/* local_cache_leave_cb takes `e`, out of the table now, out of the indexes. */
 static void
-leave_cb(struct cachetab_entry *base, void *arg)
+local_cache_leave_cb(struct cachetab_entry *base, void *arg)
 {
 	struct local_cache *c = arg;
 	cachetab_index_del_locked(&c->by_workspace, base);
-	if (entry_of(base)->key[0] == KIND_KEY)
+	if (local_cache_entry_of(base)->key[0] == KIND_KEY)
 		cachetab_index_del_locked(&c->by_key_id, base);
 }
 
@@ -135,15 +135,17 @@ local_cache_new(struct local_cache **out, size_t capacity,
 	struct cachetab_config cfg = {
 	    .capacity = capacity > 0 ? capacity : 1,
 	    .hash = CACHETAB_HASH_MIX,
-	    .enter_cb = enter_cb,
-	    .leave_cb = leave_cb,
-	    .free_cb = free_entry_cb,
+	    .enter_cb = local_cache_enter_cb,
+	    .leave_cb = local_cache_leave_cb,
+	    .free_cb = local_cache_free_entry_cb,
 	    .arg = c,
 	};
 	if (cachetab_index_init(&c->by_workspace, cfg.capacity,
-	        offsetof(struct entry, ws_node), match_workspace) != 0 ||
+	        offsetof(struct entry, ws_node),
+	        local_cache_match_workspace) != 0 ||
 	    cachetab_index_init(&c->by_key_id, cfg.capacity / 8,
-	        offsetof(struct entry, id_node), match_key_id) != 0 ||
+	        offsetof(struct entry, id_node),
+	        local_cache_match_key_id) != 0 ||
 	    cachetab_new(&c->tab, &cfg) != 0) {
 		cachetab_index_fini(&c->by_workspace);
 		cachetab_index_fini(&c->by_key_id);
@@ -200,10 +202,10 @@ local_cache_applied(struct local_cache *c)
 	return cachetab_applied(c->tab);
 }
 
-/* get is cachetab_get for an answer that reflects `min_revision`,
- * counted in the caller's stripe. */
+/* local_cache_get is cachetab_get for an answer that reflects
+ * `min_revision`, counted in the caller's stripe. */
 static bool
-get(struct local_cache *c, const unsigned char key[KEY_LEN],
+local_cache_get(struct local_cache *c, const unsigned char key[KEY_LEN],
     uint64_t min_revision, void *out, size_t size, uint64_t *revision)
 {
 	bool hit = cachetab_get(c->tab, key, KEY_LEN, key[0] == KIND_KEY, out,
@@ -215,10 +217,10 @@ get(struct local_cache *c, const unsigned char key[KEY_LEN],
 	return hit;
 }
 
-/* put stores `value` (`size` bytes) under `key` for `workspace`, as the
- * service answered it at `revision`. */
+/* local_cache_put stores `value` (`size` bytes) under `key` for
+ * `workspace`, as the service answered it at `revision`. */
 static void
-put(struct local_cache *c, const unsigned char key[KEY_LEN],
+local_cache_put(struct local_cache *c, const unsigned char key[KEY_LEN],
     const unsigned char workspace[16], const void *value, size_t size,
     uint64_t revision)
 {
@@ -249,7 +251,8 @@ local_cache_get_membership(struct local_cache *c,
 {
 	unsigned char key[KEY_LEN];
 	membership_key(user_id, workspace_id, key);
-	return get(c, key, min_revision, out, sizeof *out, revision);
+	return local_cache_get(c, key, min_revision, out, sizeof *out,
+	    revision);
 }
 
 void
@@ -259,7 +262,7 @@ local_cache_put_membership(struct local_cache *c,
 {
 	unsigned char key[KEY_LEN];
 	membership_key(user_id, workspace_id, key);
-	put(c, key, workspace_id, m, sizeof *m, revision);
+	local_cache_put(c, key, workspace_id, m, sizeof *m, revision);
 }
 
 bool
@@ -269,7 +272,8 @@ local_cache_get_key(struct local_cache *c, const unsigned char digest[32],
 	unsigned char key[KEY_LEN];
 	key[0] = KIND_KEY;
 	memcpy(key + 1, digest, 32);
-	bool hit = get(c, key, min_revision, out, sizeof *out, revision);
+	bool hit = local_cache_get(c, key, min_revision, out, sizeof *out,
+	    revision);
 	sodium_memzero(key, sizeof key);
 	return hit;
 }
@@ -284,28 +288,28 @@ local_cache_put_key(struct local_cache *c, const unsigned char digest[32],
 	unsigned char key[KEY_LEN];
 	key[0] = KIND_KEY;
 	memcpy(key + 1, digest, 32);
-	put(c, key, ws, k, sizeof *k, revision);
+	local_cache_put(c, key, ws, k, sizeof *k, revision);
 	sodium_memzero(key, sizeof key);
 }
 
 static bool
-is_key(const struct cachetab_entry *e)
+local_cache_is_key(const struct cachetab_entry *e)
 {
 	return e->key[0] == KIND_KEY;
 }
 
-/* drop_workspace_locked removes every entry of workspace `ws`, or only
- * its API keys. */
+/* local_cache_drop_workspace_locked removes every entry of workspace
+ * `ws`, or only its API keys. */
 static void
-drop_workspace_locked(struct local_cache *c, const unsigned char ws[16],
-    bool keys_only)
+local_cache_drop_workspace_locked(struct local_cache *c,
+    const unsigned char ws[16], bool keys_only)
 {
 	cachetab_index_drop_locked(c->tab, &c->by_workspace, ws, 16, ws,
-	    keys_only ? is_key : NULL);
+	    keys_only ? local_cache_is_key : NULL);
 }
 
 static void
-drop_key_id_locked(struct local_cache *c, const char *key_id)
+local_cache_drop_key_id_locked(struct local_cache *c, const char *key_id)
 {
 	cachetab_index_drop_locked(c->tab, &c->by_key_id, key_id,
 	    strlen(key_id), key_id, NULL);
@@ -341,7 +345,7 @@ local_cache_apply(struct local_cache *c, const struct local_change *ch,
 		const char *kind = ch[i].kind != NULL ? ch[i].kind : "";
 		if (!known_kind(kind)) {
 			if (has_ws) {
-				drop_workspace_locked(c, ws, false);
+				local_cache_drop_workspace_locked(c, ws, false);
 			} else {
 				cachetab_drop_all_locked(c->tab);
 			}
@@ -353,13 +357,13 @@ local_cache_apply(struct local_cache *c, const struct local_change *ch,
 			cachetab_remove_locked(c->tab, key, KEY_LEN, false);
 		}
 		if (ch[i].api_key_id != NULL && ch[i].api_key_id[0] != '\0')
-			drop_key_id_locked(c, ch[i].api_key_id);
+			local_cache_drop_key_id_locked(c, ch[i].api_key_id);
 		/* A rotation names the old key; a key learned without its id
 		 * would escape that, so every key of the workspace goes. */
 		if (has_ws && strcmp(kind, "api_key") == 0)
-			drop_workspace_locked(c, ws, true);
+			local_cache_drop_workspace_locked(c, ws, true);
 		if (has_ws && strcmp(kind, "workspace") == 0)
-			drop_workspace_locked(c, ws, false);
+			local_cache_drop_workspace_locked(c, ws, false);
 	}
 	if (up_to > cachetab_applied(c->tab))
 		cachetab_set_applied_locked(c->tab, up_to);

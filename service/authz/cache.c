@@ -51,10 +51,9 @@ _Static_assert(offsetof(struct entry, base) == 0,
 
 struct cache {
 	struct cachetab *tab;
-	struct cachetab_index by_workspace; /* every entry, by e->workspace */
-	struct cachetab_index by_key_id; /* API key entries, by e->v.k.key_id */
-	struct cachetab_index by_resource; /* grant entries, by their resource */
-	struct cachetab_index by_owner; /* grant entries, by user and workspace */
+	/* Every entry, by e->workspace; API key entries, by e->v.k.key_id;
+	 * grant entries, by their resource and by user and workspace. */
+	struct cachetab_index by_workspace, by_key_id, by_resource, by_owner;
 	size_t capacity;
 	long max_staleness_ms;
 	_Atomic int64_t synced_ms;
@@ -106,7 +105,8 @@ cache_match_resource(struct cds_lfht_node *node, const void *arg)
 static int
 cache_match_owner(struct cds_lfht_node *node, const void *owner)
 {
-	const struct entry *e = caa_container_of(node, struct entry, owner_node);
+	const struct entry *e =
+	    caa_container_of(node, struct entry, owner_node);
 	const unsigned char *o = owner;
 	return memcmp(e->key + 1, o, 16) == 0 &&
 	    memcmp(e->workspace, o + 16, 16) == 0;
@@ -387,7 +387,8 @@ cache_put_membership(struct cache *c, const char *user_id,
 {
 	unsigned char key[MEMBERSHIP_KEY];
 	if (membership_key(user_id, workspace_id, key))
-		cache_put(c, key, sizeof key, key + 17, m, sizeof *m, read_revision);
+		cache_put(c, key, sizeof key, key + 17, m, sizeof *m,
+		    read_revision);
 }
 
 bool
@@ -536,7 +537,8 @@ cache_apply(struct cache *c, const struct cache_change *changes, size_t n,
 		 * workspace and all their grants there. */
 		if (ch->user_id != NULL && ch->workspace_id != NULL &&
 		    membership_key(ch->user_id, ch->workspace_id, key)) {
-			cachetab_remove_locked(c->tab, key, MEMBERSHIP_KEY, false);
+			cachetab_remove_locked(c->tab, key, MEMBERSHIP_KEY,
+			    false);
 			cache_drop_grants_of_owner_locked(c, key + 1);
 		}
 		if (ch->api_key_id != NULL)
@@ -548,7 +550,8 @@ cache_apply(struct cache *c, const struct cache_change *changes, size_t n,
 			/* Registered, deleted or granted: its location and
 			 * every grant on it. */
 			cachetab_remove_locked(c->tab, key, len, false);
-			cache_drop_grants_of_resource_locked(c, key + 1, len - 1);
+			cache_drop_grants_of_resource_locked(c, key + 1,
+			    len - 1);
 		}
 		/* A workspace created, changed or deleted: drop all it had. */
 		if (strcmp(ch->kind, "workspace") == 0 &&
