@@ -1165,6 +1165,504 @@ test_paging(void)
 	run_free(&r);
 }
 
+/* ---- exact output ---- */
+
+/* shape_match says whether text matches pattern, where each '*' stands
+ * for any run of characters within one line (ids, revisions, times). */
+static bool
+shape_match(const char *p, const char *t)
+{
+	if (*p == '\0')
+		return *t == '\0';
+	if (*p == '*') {
+		for (;; t++) {
+			if (shape_match(p + 1, t))
+				return true;
+			if (*t == '\0' || *t == '\n')
+				return false;
+		}
+	}
+	return *p == *t && shape_match(p + 1, t + 1);
+}
+
+#define EXPECT_SHAPE(text, pattern)                                            \
+	do {                                                                   \
+		const char *t_ = (text), *p_ = (pattern);                      \
+		if (t_ == NULL || !shape_match(p_, t_)) {                      \
+			fprintf(stderr,                                        \
+			    "  %s:%d: %s is\n\"%s\"\n  expected the shape\n"   \
+			    "\"%s\"\n",                                        \
+			    __FILE__, __LINE__, #text, t_ ? t_ : "(null)",     \
+			    p_);                                               \
+			unit_case_failed = 1;                                  \
+		}                                                              \
+	} while (0)
+
+/* expect_refusal runs a command that must be refused with exit status
+ * `want` and exactly the one stderr line `line` (a shape), printing
+ * nothing on stdout. */
+static void
+expect_refusal(
+    const char *input, int want, const char *line, const char *const *args)
+{
+	struct run r = run_argv(input, args);
+	EXPECT_EXIT(r, want);
+	EXPECT_SHAPE(r.err, line);
+	EXPECT_STR(r.out, "");
+	run_free(&r);
+}
+
+#define REFUSED(want, line, ...)                                               \
+	expect_refusal(                                                        \
+	    NULL, (want), (line), (const char *const[]){__VA_ARGS__, NULL})
+#define REFUSED_IN(input, want, line, ...)                                     \
+	expect_refusal(                                                        \
+	    (input), (want), (line), (const char *const[]){__VA_ARGS__, NULL})
+
+/* Usage errors, word for word: each names the argument, what it takes
+ * and the command's --help. */
+static void
+test_usage_errors_word_for_word(void)
+{
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: ROLE: expected admin, member or "
+	    "read_only, not \"boss\" (see `exe-access grant add --help`)\n",
+	    "grant", "add", "experiment:exp-7", "gina", "boss", "--as",
+	    "alice");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: ROLE: expected admin, member or "
+	    "read_only, not \"boss\" (see `exe-access member role --help`)\n",
+	    "member", "role", team, "carol", "boss", "--as", "alice");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --role: expected admin, member or "
+	    "read_only, not \"boss\" (see `exe-access member add --help`)\n",
+	    "member", "add", team, "erin", "--role", "boss", "--as", "alice");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --role: expected admin, member or "
+	    "read_only, not \"boss\" (see `exe-access invite create --help`)\n",
+	    "invite", "create", team, "--username", "erin", "--role", "boss",
+	    "--as", "alice");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --days: expected a number from 1 "
+	    "to 30, not \"31\" (see `exe-access invite create --help`)\n",
+	    "invite", "create", team, "--username", "erin", "--days", "31",
+	    "--as", "alice");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: give one of --username USERNAME "
+	    "and --email EMAIL (see `exe-access invite create --help`)\n",
+	    "invite", "create", team, "--as", "alice");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --grace: expected seconds from 0 "
+	    "to 86400, not \"90000\" (see `exe-access key rotate --help`)\n",
+	    "key", "rotate", team, "--grace", "90000", "--as", "alice");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: expected TYPE:ID, not \"exp-7\" "
+	    "(see `exe-access grant add --help`)\n",
+	    "grant", "add", "exp-7", "gina", "member", "--as", "alice");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: expected TYPE:ID, not \"exp-7\" "
+	    "(see `exe-access grant revoke --help`)\n",
+	    "grant", "revoke", "exp-7", "gina", "--as", "alice");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: expected TYPE:ID, not \":x\" "
+	    "(see `exe-access grant list --help`)\n",
+	    "grant", "list", ":x", "--as", "alice");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: expected TYPE ID or TYPE:ID, not "
+	    "\"exp-7\" (see `exe-access resource delete --help`)\n",
+	    "resource", "delete", "exp-7", "--as", "alice");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: give one of --workspace WS and "
+	    "--resource TYPE:ID (see `exe-access check --help`)\n",
+	    "check", "experiment.view", "--user", "bob");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --resource: expected TYPE:ID, not "
+	    "\"exp\" (see `exe-access check --help`)\n",
+	    "check", "experiment.view", "--resource", "exp", "--user", "bob");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --fresh: expected a revision "
+	    "number, not \"0\" (see `exe-access check --help`)\n",
+	    "check", "experiment.view", "--workspace", team, "--user", "bob",
+	    "--fresh", "0");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: give one of --workspace WS and "
+	    "--resource TYPE:ID (see `exe-access activity record --help`)\n",
+	    "activity", "record", "measurement.add", "--workspace", team,
+	    "--resource", "experiment:exp-7", "--as", "bob");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --resource: expected TYPE:ID, not "
+	    "\"exp\" (see `exe-access activity record --help`)\n",
+	    "activity", "record", "measurement.add", "--resource", "exp",
+	    "--as", "bob");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: give one of WS and --resource "
+	    "TYPE:ID (see `exe-access permissions --help`)\n",
+	    "permissions", "--user", "gina");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --resource: expected TYPE:ID, not "
+	    "\"exp\" (see `exe-access permissions --help`)\n",
+	    "permissions", "--resource", "exp", "--user", "gina");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --user USER is required (see "
+	    "`exe-access workspaces --help`)\n",
+	    "workspaces");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --email is required (see "
+	    "`exe-access user create --help`)\n",
+	    "user", "create", "zed");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: give one of --username USERNAME "
+	    "and --email EMAIL (see `exe-access user find --help`)\n",
+	    "user", "find");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --set: expected KEY=VALUE, not "
+	    "\"novalue\" (see `exe-access workspace settings --help`)\n",
+	    "workspace", "settings", team, "--set", "novalue", "--as", "alice");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --page-size: expected a number "
+	    "from 1 to 1000, not \"0\" (see `exe-access member list --help`)\n",
+	    "member", "list", team, "--page-size", "0", "--as", "alice");
+	REFUSED_IN("", 2,
+	    "exe-access: INVALID_ARGUMENT: TOKEN: the invitation token is "
+	    "empty (see `exe-access invite accept --help`)\n",
+	    "invite", "accept", "-", "--as", "dave");
+	REFUSED_IN("", 2,
+	    "exe-access: INVALID_ARGUMENT: SECRET: the API key secret is "
+	    "empty (see `exe-access key verify --help`)\n",
+	    "key", "verify", "-");
+	REFUSED_IN("", 2,
+	    "exe-access: INVALID_ARGUMENT: --as-key: the API key secret is "
+	    "empty (see `exe-access grant add --help`)\n",
+	    "grant", "add", "experiment:exp-7", "gina", "member", "--as-key",
+	    "-");
+	/* A name that resolves to nobody is named in the error. */
+	REFUSED(3, "exe-access: NOT_FOUND: USER \"nobody\": *\n", "grant",
+	    "add", "experiment:exp-7", "nobody", "member", "--as", "alice");
+	REFUSED(3, "exe-access: NOT_FOUND: USER \"nobody\": *\n", "member",
+	    "remove", team, "nobody", "--as", "alice");
+	REFUSED(3, "exe-access: NOT_FOUND: --as \"nobody\": *\n", "grant",
+	    "revoke", "experiment:exp-7", "gina", "--as", "nobody");
+	REFUSED(3, "exe-access: NOT_FOUND: --first-admin \"nobody\": *\n",
+	    "team", "create", org, "Nobody's", "--first-admin", "nobody",
+	    "--as", "alice");
+	REFUSED(3, "exe-access: NOT_FOUND: --user \"nobody\": *\n",
+	    "workspaces", "--user", "nobody");
+	/* The service's refusal, as it said it. */
+	REFUSED(4, "exe-access: PERMISSION_DENIED: *\n", "workspace", "delete",
+	    team, "--as", "bob");
+	REFUSED(3, "exe-access: NOT_FOUND: *\n", "invite", "revoke",
+	    "00000000-0000-4000-8000-000000000000", "--as", "alice");
+}
+
+/* run_out runs a command that must succeed and returns its stdout
+ * (malloc'd). */
+static char *
+run_out(const char *input, const char *const *args)
+{
+	struct run r = run_argv(input, args);
+	EXPECT_EXIT(r, 0);
+	EXPECT_STR(r.err, "");
+	free(r.err);
+	return r.out;
+}
+
+#define OUT(...) run_out(NULL, (const char *const[]){__VA_ARGS__, NULL})
+
+/* The human form of every write and show, line for line. */
+static void
+test_human_output_line_for_line(void)
+{
+	char want[2048];
+	char *out = OUT("user", "get", "bob");
+	snprintf(want, sizeof want,
+	    "user     bob\n"
+	    "id       %s\n"
+	    "email    bob@example.com\n"
+	    "created  *Z\n",
+	    bob.id);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT("user", "find", "--email", "bob@example.com");
+	EXPECT_SHAPE(out, want);
+	free(out);
+
+	out = OUT("org", "create", "Scratch Org", "--first-admin", "bob",
+	    "--as", "alice");
+	EXPECT_SHAPE(out, "organisation  Scratch Org\n"
+	                  "id            *\n"
+	                  "admins        bob\n"
+	                  "revision      *\n");
+	free(out);
+
+	out = OUT("team", "create", org, "Scratch", "--as", "alice");
+	snprintf(want, sizeof want,
+	    "workspace     Scratch\n"
+	    "id            *\n"
+	    "kind          team\n"
+	    "organisation  %s\n"
+	    "created       *Z\n"
+	    "revision      *\n"
+	    "\n"
+	    "API key of the team workspace (shown once; it cannot be shown "
+	    "again, store it now):\n"
+	    "  exa_live_*\n",
+	    org);
+	EXPECT_SHAPE(out, want);
+	char scratch[40] = "";
+	const char *id = strstr(out, "\nid");
+	if (id != NULL)
+		snprintf(
+		    scratch, sizeof scratch, "%.36s", id + strspn(id, "\nid "));
+	free(out);
+
+	out = OUT("workspace", "settings", scratch, "--set", "colour=red",
+	    "--as", "alice");
+	snprintf(want, sizeof want,
+	    "workspace     Scratch\n"
+	    "id            %s\n"
+	    "kind          team\n"
+	    "organisation  %s\n"
+	    "created       *Z\n"
+	    "revision      *\n"
+	    "\n"
+	    "SETTING  VALUE\n"
+	    "colour   red\n",
+	    scratch, org);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT("workspace", "get", scratch, "--as", "alice");
+	snprintf(want, sizeof want,
+	    "workspace     Scratch\n"
+	    "id            %s\n"
+	    "kind          team\n"
+	    "organisation  %s\n"
+	    "role          admin\n"
+	    "created       *Z\n"
+	    "\n"
+	    "SETTING  VALUE\n"
+	    "colour   red\n",
+	    scratch, org);
+	EXPECT_SHAPE(out, want);
+	free(out);
+
+	out = OUT("invite", "list", scratch, "--as", "alice");
+	EXPECT_STR(out, "no pending invitations\n");
+	free(out);
+	out = OUT("invite", "list", scratch, "--all", "--as", "alice");
+	EXPECT_STR(out, "no invitations\n");
+	free(out);
+
+	out = OUT("member", "add", scratch, "dave", "--as", "alice");
+	snprintf(want, sizeof want,
+	    "dave has role member in workspace %s (revision *)\n", scratch);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT(
+	    "member", "role", scratch, "dave", "read-only", "--as", "alice");
+	snprintf(want, sizeof want,
+	    "dave has role read_only in workspace %s (revision *)\n", scratch);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT("member", "list", scratch, "--as", "dave");
+	snprintf(want, sizeof want,
+	    "USER   ROLE       JOINED  * USER ID\n"
+	    "alice  admin      *Z  %s\n"
+	    "dave   read_only  *Z  %s\n",
+	    alice.id, dave.id);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT("member", "remove", scratch, "dave", "--as", "alice");
+	snprintf(want, sizeof want,
+	    "removed dave from workspace %s (revision *)\n", scratch);
+	EXPECT_SHAPE(out, want);
+	free(out);
+
+	out = OUT("org", "admin", "add", org, "carol", "--as", "alice");
+	snprintf(want, sizeof want,
+	    "added carol to the admins of organisation %s (revision *)\n", org);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT("org", "admin", "remove", org, "carol", "--as", "alice");
+	snprintf(want, sizeof want,
+	    "removed carol from the admins of organisation %s (revision *)\n",
+	    org);
+	EXPECT_SHAPE(out, want);
+	free(out);
+
+	/* Invitations: created, declined, accepted, revoked. */
+	struct run r = RUN("invite", "create", scratch, "--username", "dave",
+	    "--as", "alice", "--json");
+	EXPECT_EXIT(r, 0);
+	json_t *doc = parse(&r);
+	char token[128], inv[40];
+	copy(token, sizeof token, jstr(doc, "token"));
+	json_decref(doc);
+	run_free(&r);
+	out = OUT("invite", "decline", token, "--as", "dave");
+	EXPECT_SHAPE(out, "declined the invitation (revision *)\n");
+	free(out);
+	out = OUT("invite", "create", scratch, "--username", "dave", "--role",
+	    "admin", "--days", "2", "--as", "alice");
+	snprintf(want, sizeof want,
+	    "invitation  *\n"
+	    "workspace   %s\n"
+	    "invitee     dave\n"
+	    "role        admin\n"
+	    "expires     *Z\n"
+	    "revision    *\n"
+	    "\n"
+	    "Invitation token (shown once; it cannot be shown again, store "
+	    "it now):\n"
+	    "  *\n"
+	    "Give it to the invitee, who runs:\n"
+	    "  exe-access invite accept TOKEN --as THEM\n",
+	    scratch);
+	EXPECT_SHAPE(out, want);
+	const char *note = strstr(out, "store it now):\n  ");
+	if (note != NULL)
+		snprintf(token, sizeof token, "%.*s",
+		    (int)strcspn(note + 17, "\n"), note + 17);
+	free(out);
+	out = OUT("invite", "list", scratch, "--as", "alice");
+	EXPECT_SHAPE(out, "ID  * INVITEE  ROLE   STATE    EXPIRES  * "
+	                  "INVITED BY\n"
+	                  "*  dave     admin  pending  *Z  alice\n");
+	free(out);
+	char input[160];
+	snprintf(input, sizeof input, "%s\n", token);
+	out = run_out(input, (const char *const[]){"invite", "accept", "-",
+	                         "--as", "dave", NULL});
+	snprintf(want, sizeof want,
+	    "dave joined workspace %s as admin (revision *)\n", scratch);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	r = RUN("invite", "create", scratch, "--email", "gina@example.com",
+	    "--as", "alice", "--json");
+	EXPECT_EXIT(r, 0);
+	doc = parse(&r);
+	copy(inv, sizeof inv, jstr(doc, "invitation.id"));
+	json_decref(doc);
+	run_free(&r);
+	out = OUT("invite", "revoke", inv, "--as", "alice");
+	snprintf(
+	    want, sizeof want, "revoked invitation %s (revision *)\n", inv);
+	EXPECT_SHAPE(out, want);
+	free(out);
+
+	/* Resources, grants and activity. */
+	out = OUT("resource", "register", scratch, "dataset", "ds-9", "--name",
+	    "Nine", "--as", "dave");
+	snprintf(want, sizeof want,
+	    "resource       dataset:ds-9\n"
+	    "name           Nine\n"
+	    "workspace      %s\n"
+	    "registered by  dave\n"
+	    "revision       *\n",
+	    scratch);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT("resource", "list", scratch, "--as", "alice");
+	snprintf(want, sizeof want,
+	    "TYPE     ID    NAME  WORKSPACE  * REGISTERED BY  CREATED\n"
+	    "dataset  ds-9  Nine  %s  dave           *Z\n",
+	    scratch);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT(
+	    "grant", "add", "dataset:ds-9", "gina", "member", "--as", "alice");
+	snprintf(want, sizeof want,
+	    "gina has grant member on dataset:ds-9 in workspace %s "
+	    "(revision *)\n",
+	    scratch);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT("grant", "list", "dataset:ds-9", "--as", "alice");
+	snprintf(want, sizeof want,
+	    "RESOURCE      USER  ROLE    WORKSPACE  * GRANTED BY  SINCE\n"
+	    "dataset:ds-9  gina  member  %s  alice       *Z\n",
+	    scratch);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT(
+	    "resource", "lookup", "dataset", "dataset.view", "--user", "gina");
+	EXPECT_SHAPE(out, "TYPE     ID    NAME  WORKSPACE  * REGISTERED BY  "
+	                  "CREATED\n"
+	                  "dataset  ds-9  Nine  *  dave           *Z\n");
+	free(out);
+	out =
+	    OUT("permissions", "--resource", "dataset:ds-9", "--user", "gina");
+	snprintf(want, sizeof want,
+	    "resource   dataset:ds-9\n"
+	    "workspace  %s\n"
+	    "role       member\n"
+	    "revision   *\n"
+	    "\n"
+	    "PERMISSION\n"
+	    "experiment.view\n"
+	    "dataset.view\n"
+	    "project.view\n"
+	    "experiment.create\n"
+	    "experiment.edit\n"
+	    "dataset.create\n"
+	    "dataset.edit\n"
+	    "optimization.run\n"
+	    "measurement.add\n",
+	    scratch);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT("grant", "revoke", "dataset:ds-9", "gina", "--as", "alice");
+	EXPECT_SHAPE(
+	    out, "revoked gina's grant on dataset:ds-9 (revision *)\n");
+	free(out);
+	out = OUT("activity", "record", "--resource", "dataset:ds-9",
+	    "dataset.view", "--detail", "a look", "--as", "dave");
+	snprintf(want, sizeof want,
+	    "record     *\n"
+	    "action     dataset.view\n"
+	    "workspace  %s\n"
+	    "resource   dataset:ds-9\n"
+	    "by         dave\n"
+	    "at         *Z\n"
+	    "revision   *\n",
+	    scratch);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT("resource", "delete", "dataset", "ds-9", "--as", "alice");
+	EXPECT_SHAPE(out, "deleted dataset:ds-9 (revision *)\n");
+	free(out);
+
+	out = OUT("key", "verify", alice.key);
+	snprintf(want, sizeof want,
+	    "workspace  %s\n"
+	    "key        *\n"
+	    "scope      read_write\n",
+	    alice.personal);
+	EXPECT_SHAPE(out, want);
+	free(out);
+	out = OUT("key", "rotate", scratch, "--grace", "60", "--as", "alice");
+	snprintf(want, sizeof want,
+	    "key         *\n"
+	    "workspace   %s\n"
+	    "prefix      *\n"
+	    "scope       read_write\n"
+	    "created     *Z\n"
+	    "old secret  works 60 s more, if any\n"
+	    "revision    *\n"
+	    "\n"
+	    "New API key secret (shown once; it cannot be shown again, store "
+	    "it now):\n"
+	    "  exa_live_*\n",
+	    scratch);
+	EXPECT_SHAPE(out, want);
+	free(out);
+
+	out = OUT("workspace", "delete", scratch, "--as", "alice");
+	snprintf(
+	    want, sizeof want, "deleted workspace %s (revision *)\n", scratch);
+	EXPECT_SHAPE(out, want);
+	free(out);
+}
+
 static void
 test_settings_and_delete(void)
 {
@@ -1539,6 +2037,8 @@ static const struct unit_case cases[] = {
     {"exit statuses 2 to 6", test_exit_statuses},
     {"refused commands do not connect", test_refusals_do_not_connect},
     {"paging", test_paging},
+    {"usage errors, word for word", test_usage_errors_word_for_word},
+    {"human output, line for line", test_human_output_line_for_line},
     {"settings and deletion", test_settings_and_delete},
     {"secrets stay off stderr", test_secrets_stay_off_stderr},
     {"the change log, once and followed", test_changes},
