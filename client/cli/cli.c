@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "args.h"
 #include "commands.h"
 #include "json.h"
 
@@ -106,15 +107,33 @@ cli_usage_fail(const struct cli *cli, const char *fmt, ...)
 }
 
 int
-cli_print_write(const struct cli *cli, Exe__Access__V1__WriteResponse *resp,
-    const char *done)
+cli_print_write(const struct cli *cli, exa_status st, const exa_error *err,
+    Exe__Access__V1__WriteResponse *resp, const char *done, ...)
 {
+	if (st != EXA_OK)
+		return cli_fail_call(cli, err, NULL);
 	int rc = 0;
-	if (cli->json)
+	if (cli->json) {
 		rc = json_print_message(&resp->base);
-	else
-		printf("%s (revision %llu)\n", done,
-		    (unsigned long long)resp->revision);
+	} else {
+		va_list ap;
+		va_start(ap, done);
+		vprintf(done, ap);
+		va_end(ap);
+		printf(
+		    " (revision %llu)\n", (unsigned long long)resp->revision);
+	}
+	exa_free(resp);
+	return rc;
+}
+
+int
+cli_print_reply(struct cli *cli, exa_status st, const exa_error *err,
+    void *resp, cli_print_fn print, const void *ctx)
+{
+	if (st != EXA_OK)
+		return cli_fail_call(cli, err, NULL);
+	int rc = cli->json ? json_print_message(resp) : print(cli, resp, ctx);
 	exa_free(resp);
 	return rc;
 }
@@ -191,4 +210,38 @@ cli_secret_free(char *owned)
 		return;
 	explicit_bzero(owned, strlen(owned));
 	free(owned);
+}
+
+int
+cli_role_arg(const struct cli *cli, const char *what, const char *text,
+    Exe__Access__V1__Role *role)
+{
+	if (cli_parse_role(text, role))
+		return 0;
+	return cli_usage_fail(cli,
+	    "%s: expected admin, member or read_only, not \"%s\"", what, text);
+}
+
+int
+cli_resource_arg(const struct cli *cli, const char *what, const char *text,
+    char *buf, size_t size, Exe__Access__V1__ResourceRef *ref)
+{
+	if (cli_parse_resource(text, buf, size, ref))
+		return 0;
+	return cli_usage_fail(cli, "%s%sexpected TYPE:ID, not \"%s\"",
+	    what != NULL ? what : "", what != NULL ? ": " : "", text);
+}
+
+int
+cli_target_arg(const struct cli *cli, const struct cli_args *a, const char **ws,
+    char *buf, size_t size, Exe__Access__V1__ResourceRef *ref)
+{
+	*ws = args_get(a, FLAG_WORKSPACE);
+	const char *res = args_get(a, FLAG_RESOURCE);
+	if ((*ws == NULL) == (res == NULL))
+		return cli_usage_fail(
+		    cli, "give one of --workspace WS and --resource TYPE:ID");
+	if (res == NULL)
+		return 0;
+	return cli_resource_arg(cli, "--resource", res, buf, size, ref);
 }

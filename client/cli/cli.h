@@ -26,6 +26,7 @@ enum cli_exit {
 	CLI_EXIT_ERROR = 7,       /* any other service error */
 };
 
+struct cli_args;
 struct cli_command;
 struct cli_user_cache;
 
@@ -72,9 +73,24 @@ int cli_usage_fail(const struct cli *cli, const char *fmt, ...)
 const char *cli_command_path(const struct cli *cli, char *buf, size_t size);
 
 /* cli_print_write prints the outcome of a write that returns only its
- * revision: `done` and the revision, or the JSON document. Frees resp. */
-int cli_print_write(const struct cli *cli, Exe__Access__V1__WriteResponse *resp,
-    const char *done);
+ * revision: the failed call (`st`, reported from err), or `done` (a printf
+ * format) and the revision, or with --json the reply. Frees resp. Returns
+ * the exit status. */
+int cli_print_write(const struct cli *cli, exa_status st, const exa_error *err,
+    Exe__Access__V1__WriteResponse *resp, const char *done, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* A command's human form of a reply: prints it, or reports a reply that
+ * lacks what it prints. `ctx` is what cli_print_reply was given. Returns
+ * the exit status. */
+typedef int (*cli_print_fn)(struct cli *cli, const void *resp, const void *ctx);
+
+/* cli_print_reply prints the outcome of a call: the failed call (`st`,
+ * reported from err), or with --json the reply `resp` (a response
+ * message), or its human form by `print`. Frees resp. Returns the exit
+ * status. */
+int cli_print_reply(struct cli *cli, exa_status st, const exa_error *err,
+    void *resp, cli_print_fn print, const void *ctx);
 
 /* cli_parse_role reads "admin", "member", "read_only" (or "read-only").
  * Returns false for anything else. */
@@ -89,6 +105,25 @@ bool cli_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
  * id, which point into `buf` (a copy of text, of `size` bytes). */
 bool cli_parse_resource(const char *text, char *buf, size_t size,
     Exe__Access__V1__ResourceRef *ref) __attribute__((warn_unused_result));
+
+/* cli_role_arg is cli_parse_role reporting text it cannot read as a usage
+ * error naming `what` ("ROLE", "--role"). Returns 0 or the exit status. */
+int cli_role_arg(const struct cli *cli, const char *what, const char *text,
+    Exe__Access__V1__Role *role) __attribute__((warn_unused_result));
+
+/* cli_resource_arg is cli_parse_resource reporting text it cannot read as
+ * a usage error naming `what` ("--resource"; NULL for a positional
+ * argument). Returns 0 or the exit status. */
+int cli_resource_arg(const struct cli *cli, const char *what, const char *text,
+    char *buf, size_t size, Exe__Access__V1__ResourceRef *ref)
+    __attribute__((warn_unused_result));
+
+/* cli_target_arg reads the target that exactly one of --workspace WS and
+ * --resource TYPE:ID names: *ws is the workspace, or NULL with the
+ * resource in ref (its text in buf). Returns 0 or the exit status. */
+int cli_target_arg(const struct cli *cli, const struct cli_args *a,
+    const char **ws, char *buf, size_t size, Exe__Access__V1__ResourceRef *ref)
+    __attribute__((warn_unused_result));
 
 /* cli_read_secret returns `value`, or for "-" the first line of standard
  * input in *owned (malloc'd; wipe and free it with cli_secret_free).

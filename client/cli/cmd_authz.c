@@ -37,18 +37,12 @@ cmd_check(struct cli *cli, const struct cli_args *a)
 	int rc = fresh(cli, a, &revision);
 	if (rc != 0)
 		return rc;
-	const char *ws = args_get(a, FLAG_WORKSPACE);
-	const char *res = args_get(a, FLAG_RESOURCE);
+	const char *ws;
 	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
 	char buf[512];
-	if ((ws == NULL) == (res == NULL))
-		return cli_usage_fail(
-		    cli, "give one of --workspace WS and --resource TYPE:ID");
-	if (res != NULL && !cli_parse_resource(res, buf, sizeof buf, &ref))
-		return cli_usage_fail(cli,
-		    "--resource: expected TYPE:ID, not "
-		    "\"%s\"",
-		    res);
+	rc = cli_target_arg(cli, a, &ws, buf, sizeof buf, &ref);
+	if (rc != 0)
+		return rc;
 	struct resolve_principal p;
 	rc = resolve_principal(cli, a, FLAG_USER, FLAG_KEY, &p);
 	if (rc != 0)
@@ -80,8 +74,7 @@ cmd_check(struct cli *cli, const struct cli_args *a)
 		printf("allowed: %s may %s in workspace %s (role %s, revision "
 		       "%llu)%s%s\n",
 		    who(a), req.permission, resp->workspace_id,
-		    output_role(resp->role),
-		    (unsigned long long)resp->revision,
+		    output_role(resp->role), (unsigned long long)resp->revision,
 		    resp->reason[0] != '\0' ? ": " : "", resp->reason);
 	else
 		printf("denied: %s\n", resp->reason);
@@ -91,6 +84,40 @@ cmd_check(struct cli *cli, const struct cli_args *a)
 out:
 	resolve_principal_fini(&p);
 	return rc;
+}
+
+/* permissions_print prints a role and its permissions; ctx is the
+ * command line. */
+static int
+permissions_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)cli;
+	const Exe__Access__V1__ListPermissionsResponse *resp = reply;
+	const struct cli_args *a = ctx;
+	const char *res = args_get(a, FLAG_RESOURCE);
+	char rev[24];
+	const char *const fields[][2] = {
+	    {"resource", res},
+	    {"workspace", res != NULL ? (resp->workspace_id[0] != '\0'
+	                                        ? resp->workspace_id
+	                                        : NULL)
+	                              : a->pos[0]},
+	    {"role", output_role(resp->role)},
+	    {"revision", output_u64(resp->revision, rev, sizeof rev)},
+	};
+	output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+	printf("\n");
+	if (resp->n_permissions == 0) {
+		printf("no permissions\n");
+		return 0;
+	}
+	static const char *const headers[] = {"PERMISSION"};
+	struct output_table *t = output_table_new(1, headers);
+	for (size_t i = 0; i < resp->n_permissions; i++)
+		output_table_add(t, resp->permissions[i]);
+	output_table_print(t, stdout, 0);
+	output_table_free(t);
+	return 0;
 }
 
 int
@@ -104,10 +131,13 @@ cmd_permissions(struct cli *cli, const struct cli_args *a)
 	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
 	char buf[512];
 	if ((a->npos == 1) == (res != NULL))
-		return cli_usage_fail(cli, "give one of WS and --resource TYPE:ID");
-	if (res != NULL && !cli_parse_resource(res, buf, sizeof buf, &ref))
-		return cli_usage_fail(cli,
-		    "--resource: expected TYPE:ID, not \"%s\"", res);
+		return cli_usage_fail(
+		    cli, "give one of WS and --resource TYPE:ID");
+	if (res != NULL)
+		rc = cli_resource_arg(
+		    cli, "--resource", res, buf, sizeof buf, &ref);
+	if (rc != 0)
+		return rc;
 	struct resolve_principal p;
 	rc = resolve_principal(cli, a, FLAG_USER, FLAG_KEY, &p);
 	if (rc != 0)
@@ -122,38 +152,9 @@ cmd_permissions(struct cli *cli, const struct cli_args *a)
 	req.at_least_as_fresh = revision;
 	Exe__Access__V1__ListPermissionsResponse *resp = NULL;
 	exa_error err;
-	if (exa_list_permissions(cli_client(cli), &req, &resp, &err) !=
-	    EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	if (cli->json) {
-		rc = json_print_message(&resp->base);
-	} else {
-		char rev[24];
-		const char *const fields[][2] = {
-		    {"resource", res},
-		    {"workspace", res != NULL ? (resp->workspace_id[0] != '\0'
-		                                        ? resp->workspace_id
-		                                        : NULL)
-		                              : a->pos[0]},
-		    {"role", output_role(resp->role)},
-		    {"revision", output_u64(resp->revision, rev, sizeof rev)},
-		};
-		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
-		printf("\n");
-		if (resp->n_permissions == 0) {
-			printf("no permissions\n");
-		} else {
-			static const char *const headers[] = {"PERMISSION"};
-			struct output_table *t = output_table_new(1, headers);
-			for (size_t i = 0; i < resp->n_permissions; i++)
-				output_table_add(t, resp->permissions[i]);
-			output_table_print(t, stdout, 0);
-			output_table_free(t);
-		}
-	}
-	exa_free(resp);
+	exa_status st =
+	    exa_list_permissions(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_reply(cli, st, &err, resp, permissions_print, a);
 out:
 	resolve_principal_fini(&p);
 	return rc;

@@ -9,16 +9,21 @@
 #include "pager.h"
 #include "resolve.h"
 
-/* grant_resource reads the TYPE:ID argument into `ref` (its text in
- * `buf`); false after a usage message. */
-static bool
-grant_resource(struct cli *cli, const char *text, char *buf, size_t size,
-    Exe__Access__V1__ResourceRef *ref)
+static int
+grant_added_print(struct cli *cli, const void *reply, const void *ctx)
 {
-	if (cli_parse_resource(text, buf, size, ref))
-		return true;
-	(void)cli_usage_fail(cli, "expected TYPE:ID, not \"%s\"", text);
-	return false;
+	(void)cli;
+	const Exe__Access__V1__GrantResourceRoleResponse *resp = reply;
+	const Exe__Access__V1__ResourceRef *ref = ctx;
+	if (resp->grant == NULL)
+		return cli_fail(EXA_INTERNAL,
+		    "the service answered without the "
+		    "grant");
+	printf("%s has grant %s on %s:%s in workspace %s (revision %llu)\n",
+	    resp->grant->username, output_role(resp->grant->role), ref->type,
+	    ref->id, resp->grant->workspace_id,
+	    (unsigned long long)resp->revision);
+	return 0;
 }
 
 int
@@ -26,18 +31,16 @@ cmd_grant_add(struct cli *cli, const struct cli_args *a)
 {
 	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
 	char buf[512];
-	if (!grant_resource(cli, a->pos[0], buf, sizeof buf, &ref))
-		return CLI_EXIT_USAGE;
 	Exe__Access__V1__Role role;
-	if (!cli_parse_role(a->pos[2], &role))
-		return cli_usage_fail(cli,
-		    "ROLE: expected admin, member or read_only, not \"%s\"",
-		    a->pos[2]);
+	int rc = cli_resource_arg(cli, NULL, a->pos[0], buf, sizeof buf, &ref);
+	if (rc == 0)
+		rc = cli_role_arg(cli, "ROLE", a->pos[2], &role);
+	if (rc != 0)
+		return rc;
 	struct resolve_principal actor;
 	char user[40];
-	int rc = resolve_actor(cli, a, &actor);
-	if (rc == 0)
-		rc = resolve_user(cli, "USER", a->pos[1], user, sizeof user);
+	rc = resolve_actor_and_user(
+	    cli, a, "USER", a->pos[1], &actor, user, sizeof user);
 	if (rc != 0)
 		goto out;
 	Exe__Access__V1__GrantResourceRoleRequest req =
@@ -48,23 +51,9 @@ cmd_grant_add(struct cli *cli, const struct cli_args *a)
 	req.role = role;
 	Exe__Access__V1__GrantResourceRoleResponse *resp = NULL;
 	exa_error err;
-	if (exa_grant_resource_role(cli_client(cli), &req, &resp, &err) !=
-	    EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	if (cli->json)
-		rc = json_print_message(&resp->base);
-	else if (resp->grant == NULL)
-		rc = cli_fail(EXA_INTERNAL, "the service answered without the "
-		                            "grant");
-	else
-		printf("%s has grant %s on %s:%s in workspace %s (revision "
-		       "%llu)\n", resp->grant->username,
-		    output_role(resp->grant->role), ref.type, ref.id,
-		    resp->grant->workspace_id,
-		    (unsigned long long)resp->revision);
-	exa_free(resp);
+	exa_status st =
+	    exa_grant_resource_role(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_reply(cli, st, &err, resp, grant_added_print, &ref);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
@@ -75,13 +64,13 @@ cmd_grant_revoke(struct cli *cli, const struct cli_args *a)
 {
 	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
 	char buf[512];
-	if (!grant_resource(cli, a->pos[0], buf, sizeof buf, &ref))
-		return CLI_EXIT_USAGE;
+	int rc = cli_resource_arg(cli, NULL, a->pos[0], buf, sizeof buf, &ref);
+	if (rc != 0)
+		return rc;
 	struct resolve_principal actor;
 	char user[40];
-	int rc = resolve_actor(cli, a, &actor);
-	if (rc == 0)
-		rc = resolve_user(cli, "USER", a->pos[1], user, sizeof user);
+	rc = resolve_actor_and_user(
+	    cli, a, "USER", a->pos[1], &actor, user, sizeof user);
 	if (rc != 0)
 		goto out;
 	Exe__Access__V1__RevokeResourceRoleRequest req =
@@ -91,15 +80,10 @@ cmd_grant_revoke(struct cli *cli, const struct cli_args *a)
 	req.user_id = user;
 	Exe__Access__V1__WriteResponse *resp = NULL;
 	exa_error err;
-	if (exa_revoke_resource_role(cli_client(cli), &req, &resp, &err) !=
-	    EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	char done[700];
-	snprintf(done, sizeof done, "revoked %s's grant on %s:%s", a->pos[1],
-	    ref.type, ref.id);
-	rc = cli_print_write(cli, resp, done);
+	exa_status st =
+	    exa_revoke_resource_role(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_write(cli, st, &err, resp, "revoked %s's grant on %s:%s",
+	    a->pos[1], ref.type, ref.id);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
@@ -130,10 +114,11 @@ cmd_grant_list(struct cli *cli, const struct cli_args *a)
 {
 	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
 	char buf[512];
-	if (!grant_resource(cli, a->pos[0], buf, sizeof buf, &ref))
-		return CLI_EXIT_USAGE;
+	int rc = cli_resource_arg(cli, NULL, a->pos[0], buf, sizeof buf, &ref);
+	if (rc != 0)
+		return rc;
 	struct resolve_principal actor;
-	int rc = resolve_actor(cli, a, &actor);
+	rc = resolve_actor(cli, a, &actor);
 	if (rc != 0)
 		goto out;
 	Exe__Access__V1__ListResourceGrantsRequest req =

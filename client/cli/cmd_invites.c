@@ -15,6 +15,34 @@ invitee(const Exe__Access__V1__Invitation *inv)
 	                                        : inv->invitee_email;
 }
 
+static int
+invite_created_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)cli;
+	(void)ctx;
+	const Exe__Access__V1__CreateInvitationResponse *resp = reply;
+	if (resp->invitation == NULL)
+		return cli_fail(EXA_INTERNAL,
+		    "CreateInvitation answered without "
+		    "the invitation");
+	const Exe__Access__V1__Invitation *inv = resp->invitation;
+	char expires[32], rev[24];
+	const char *const fields[][2] = {
+	    {"invitation", inv->id},
+	    {"workspace", inv->workspace_id},
+	    {"invitee", invitee(inv)},
+	    {"role", output_role(inv->role)},
+	    {"expires",
+	        output_time(inv->expires_unix_ms, expires, sizeof expires)},
+	    {"revision", output_u64(resp->revision, rev, sizeof rev)},
+	};
+	output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+	output_secret(stdout, "Invitation token", resp->token,
+	    "Give it to the invitee, who runs:\n"
+	    "  exe-access invite accept TOKEN --as THEM");
+	return 0;
+}
+
 int
 cmd_invite_create(struct cli *cli, const struct cli_args *a)
 {
@@ -24,21 +52,19 @@ cmd_invite_create(struct cli *cli, const struct cli_args *a)
 		return cli_usage_fail(
 		    cli, "give one of --username USERNAME and --email EMAIL");
 	Exe__Access__V1__Role role = EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED;
-	if (args_has(a, FLAG_ROLE) &&
-	    !cli_parse_role(args_get(a, FLAG_ROLE), &role))
-		return cli_usage_fail(cli,
-		    "--role: expected admin, member or "
-		    "read_only, not \"%s\"",
-		    args_get(a, FLAG_ROLE));
+	int rc = 0;
+	if (args_has(a, FLAG_ROLE))
+		rc = cli_role_arg(cli, "--role", args_get(a, FLAG_ROLE), &role);
+	if (rc != 0)
+		return rc;
 	uint64_t days = 0;
 	if (args_has(a, FLAG_DAYS) &&
 	    !cli_parse_u64(args_get(a, FLAG_DAYS), 1, 30, &days))
 		return cli_usage_fail(cli,
-		    "--days: expected a number from 1 "
-		    "to 30, not \"%s\"",
+		    "--days: expected a number from 1 to 30, not \"%s\"",
 		    args_get(a, FLAG_DAYS));
 	struct resolve_principal actor;
-	int rc = resolve_actor(cli, a, &actor);
+	rc = resolve_actor(cli, a, &actor);
 	if (rc != 0)
 		goto out;
 	Exe__Access__V1__CreateInvitationRequest req =
@@ -58,34 +84,9 @@ cmd_invite_create(struct cli *cli, const struct cli_args *a)
 	req.expires_in_days = (uint32_t)days;
 	Exe__Access__V1__CreateInvitationResponse *resp = NULL;
 	exa_error err;
-	if (exa_create_invitation(cli_client(cli), &req, &resp, &err) !=
-	    EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	if (cli->json) {
-		rc = json_print_message(&resp->base);
-	} else if (resp->invitation == NULL) {
-		rc = cli_fail(EXA_INTERNAL, "CreateInvitation answered without "
-		                            "the invitation");
-	} else {
-		const Exe__Access__V1__Invitation *inv = resp->invitation;
-		char expires[32], rev[24];
-		const char *const fields[][2] = {
-		    {"invitation", inv->id},
-		    {"workspace", inv->workspace_id},
-		    {"invitee", invitee(inv)},
-		    {"role", output_role(inv->role)},
-		    {"expires", output_time(inv->expires_unix_ms, expires,
-		                    sizeof expires)},
-		    {"revision", output_u64(resp->revision, rev, sizeof rev)},
-		};
-		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
-		output_secret(stdout, "Invitation token", resp->token,
-		    "Give it to the invitee, who runs:\n"
-		    "  exe-access invite accept TOKEN --as THEM");
-	}
-	exa_free(resp);
+	exa_status st =
+	    exa_create_invitation(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_reply(cli, st, &err, resp, invite_created_print, NULL);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
@@ -148,17 +149,29 @@ cmd_invite_revoke(struct cli *cli, const struct cli_args *a)
 	req.invitation_id = a->pos[0];
 	Exe__Access__V1__WriteResponse *resp = NULL;
 	exa_error err;
-	if (exa_revoke_invitation(cli_client(cli), &req, &resp, &err) !=
-	    EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	char done[128];
-	snprintf(done, sizeof done, "revoked invitation %s", a->pos[0]);
-	rc = cli_print_write(cli, resp, done);
+	exa_status st =
+	    exa_revoke_invitation(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_write(
+	    cli, st, &err, resp, "revoked invitation %s", a->pos[0]);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
+}
+
+/* joined_print prints an accepted invitation's membership (nothing when
+ * the reply lacks it). */
+static int
+joined_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)cli;
+	(void)ctx;
+	const Exe__Access__V1__MemberResponse *resp = reply;
+	if (resp->member != NULL)
+		printf("%s joined workspace %s as %s (revision %llu)\n",
+		    resp->member->username, resp->member->workspace_id,
+		    output_role(resp->member->role),
+		    (unsigned long long)resp->revision);
+	return 0;
 }
 
 /* answer accepts or declines the invitation whose token is pos[0]. */
@@ -183,31 +196,19 @@ answer(struct cli *cli, const struct cli_args *a, bool accept)
 		req.actor = &actor.p;
 		req.token = (char *)token;
 		Exe__Access__V1__MemberResponse *resp = NULL;
-		if (exa_accept_invitation(cli_client(cli), &req, &resp, &err) !=
-		    EXA_OK) {
-			rc = cli_fail_call(cli, &err, NULL);
-			goto out;
-		}
-		if (cli->json)
-			rc = json_print_message(&resp->base);
-		else if (resp->member != NULL)
-			printf("%s joined workspace %s as %s (revision %llu)\n",
-			    resp->member->username, resp->member->workspace_id,
-			    output_role(resp->member->role),
-			    (unsigned long long)resp->revision);
-		exa_free(resp);
+		exa_status st =
+		    exa_accept_invitation(cli_client(cli), &req, &resp, &err);
+		rc = cli_print_reply(cli, st, &err, resp, joined_print, NULL);
 	} else {
 		Exe__Access__V1__DeclineInvitationRequest req =
 		    EXE__ACCESS__V1__DECLINE_INVITATION_REQUEST__INIT;
 		req.actor = &actor.p;
 		req.token = (char *)token;
 		Exe__Access__V1__WriteResponse *resp = NULL;
-		if (exa_decline_invitation(
-		        cli_client(cli), &req, &resp, &err) != EXA_OK) {
-			rc = cli_fail_call(cli, &err, NULL);
-			goto out;
-		}
-		rc = cli_print_write(cli, resp, "declined the invitation");
+		exa_status st =
+		    exa_decline_invitation(cli_client(cli), &req, &resp, &err);
+		rc = cli_print_write(
+		    cli, st, &err, resp, "declined the invitation");
 	}
 out:
 	cli_secret_free(owned);

@@ -7,6 +7,41 @@
 #include "output.h"
 #include "resolve.h"
 
+/* key_rotated_print prints a new key; ctx is the grace in seconds. */
+static int
+key_rotated_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)cli;
+	const Exe__Access__V1__RotateApiKeyResponse *resp = reply;
+	uint64_t grace = *(const uint64_t *)ctx;
+	if (resp->key == NULL)
+		return cli_fail(EXA_INTERNAL,
+		    "RotateApiKey answered without the "
+		    "key");
+	const Exe__Access__V1__ApiKeyInfo *k = resp->key;
+	char created[32], rev[24], old[64];
+	/* The reply does not say whether there was an old key (a team's
+	 * first rotation creates its first one). */
+	if (grace == 0)
+		snprintf(old, sizeof old, "stopped working, if any");
+	else
+		snprintf(old, sizeof old, "works %llu s more, if any",
+		    (unsigned long long)grace);
+	const char *const fields[][2] = {
+	    {"key", k->key_id},
+	    {"workspace", k->workspace_id},
+	    {"prefix", k->display_prefix},
+	    {"scope", k->read_only ? "read_only" : "read_write"},
+	    {"created",
+	        output_time(k->created_unix_ms, created, sizeof created)},
+	    {"old secret", old},
+	    {"revision", output_u64(resp->revision, rev, sizeof rev)},
+	};
+	output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+	output_secret(stdout, "New API key secret", resp->secret, NULL);
+	return 0;
+}
+
 int
 cmd_key_rotate(struct cli *cli, const struct cli_args *a)
 {
@@ -29,39 +64,8 @@ cmd_key_rotate(struct cli *cli, const struct cli_args *a)
 	req.read_only = args_has(a, FLAG_READ_ONLY);
 	Exe__Access__V1__RotateApiKeyResponse *resp = NULL;
 	exa_error err;
-	if (exa_rotate_api_key(cli_client(cli), &req, &resp, &err) != EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	if (cli->json) {
-		rc = json_print_message(&resp->base);
-	} else if (resp->key == NULL) {
-		rc = cli_fail(EXA_INTERNAL, "RotateApiKey answered without the "
-		                            "key");
-	} else {
-		const Exe__Access__V1__ApiKeyInfo *k = resp->key;
-		char created[32], rev[24], old[64];
-		/* The reply does not say whether there was an old key (a
-		 * team's first rotation creates its first one). */
-		if (grace == 0)
-			snprintf(old, sizeof old, "stopped working, if any");
-		else
-			snprintf(old, sizeof old, "works %llu s more, if any",
-			    (unsigned long long)grace);
-		const char *const fields[][2] = {
-		    {"key", k->key_id},
-		    {"workspace", k->workspace_id},
-		    {"prefix", k->display_prefix},
-		    {"scope", k->read_only ? "read_only" : "read_write"},
-		    {"created", output_time(k->created_unix_ms, created,
-		                    sizeof created)},
-		    {"old secret", old},
-		    {"revision", output_u64(resp->revision, rev, sizeof rev)},
-		};
-		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
-		output_secret(stdout, "New API key secret", resp->secret, NULL);
-	}
-	exa_free(resp);
+	exa_status st = exa_rotate_api_key(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_reply(cli, st, &err, resp, key_rotated_print, &grace);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
@@ -85,6 +89,24 @@ key_row(struct output_table *t, const Exe__Access__V1__ApiKeyInfo *k)
 	    status);
 }
 
+static int
+key_got_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)cli;
+	(void)ctx;
+	const Exe__Access__V1__GetApiKeyResponse *resp = reply;
+	static const char *const headers[] = {
+	    "KEY", "PREFIX", "SCOPE", "CREATED", "LAST USED", "STATUS"};
+	struct output_table *t = output_table_new(6, headers);
+	if (resp->key != NULL)
+		key_row(t, resp->key);
+	for (size_t i = 0; i < resp->n_previous; i++)
+		key_row(t, resp->previous[i]);
+	output_table_print(t, stdout, 0);
+	output_table_free(t);
+	return 0;
+}
+
 int
 cmd_key_get(struct cli *cli, const struct cli_args *a)
 {
@@ -98,27 +120,26 @@ cmd_key_get(struct cli *cli, const struct cli_args *a)
 	req.workspace_id = a->pos[0];
 	Exe__Access__V1__GetApiKeyResponse *resp = NULL;
 	exa_error err;
-	if (exa_get_api_key(cli_client(cli), &req, &resp, &err) != EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	if (cli->json) {
-		rc = json_print_message(&resp->base);
-	} else {
-		static const char *const headers[] = {
-		    "KEY", "PREFIX", "SCOPE", "CREATED", "LAST USED", "STATUS"};
-		struct output_table *t = output_table_new(6, headers);
-		if (resp->key != NULL)
-			key_row(t, resp->key);
-		for (size_t i = 0; i < resp->n_previous; i++)
-			key_row(t, resp->previous[i]);
-		output_table_print(t, stdout, 0);
-		output_table_free(t);
-	}
-	exa_free(resp);
+	exa_status st = exa_get_api_key(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_reply(cli, st, &err, resp, key_got_print, NULL);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
+}
+
+static int
+key_verified_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)cli;
+	(void)ctx;
+	const Exe__Access__V1__VerifyApiKeyResponse *resp = reply;
+	const char *const fields[][2] = {
+	    {"workspace", resp->workspace_id},
+	    {"key", resp->key_id},
+	    {"scope", output_scope(resp->scope)},
+	};
+	output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+	return 0;
 }
 
 int
@@ -134,23 +155,8 @@ cmd_key_verify(struct cli *cli, const struct cli_args *a)
 	req.secret = (char *)secret;
 	Exe__Access__V1__VerifyApiKeyResponse *resp = NULL;
 	exa_error err;
-	int rc = 0;
-	if (exa_verify_api_key(cli_client(cli), &req, &resp, &err) != EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	if (cli->json) {
-		rc = json_print_message(&resp->base);
-	} else {
-		const char *const fields[][2] = {
-		    {"workspace", resp->workspace_id},
-		    {"key", resp->key_id},
-		    {"scope", output_scope(resp->scope)},
-		};
-		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
-	}
-	exa_free(resp);
-out:
+	exa_status st = exa_verify_api_key(cli_client(cli), &req, &resp, &err);
+	int rc = cli_print_reply(cli, st, &err, resp, key_verified_print, NULL);
 	cli_secret_free(owned);
 	return rc;
 }

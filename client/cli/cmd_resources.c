@@ -25,6 +25,30 @@ creator(struct cli *cli, const char *user_id, const char *key_id, char *buf,
 	return "-";
 }
 
+static int
+resource_registered_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)ctx;
+	const Exe__Access__V1__RegisterResourceResponse *resp = reply;
+	if (resp->resource == NULL || resp->resource->ref == NULL)
+		return cli_fail(EXA_INTERNAL,
+		    "RegisterResource answered without "
+		    "the resource");
+	const Exe__Access__V1__Resource *r = resp->resource;
+	char what[440], rev[24], by[64];
+	snprintf(what, sizeof what, "%s:%s", r->ref->type, r->ref->id);
+	const char *const fields[][2] = {
+	    {"resource", what},
+	    {"name", r->name[0] != '\0' ? r->name : NULL},
+	    {"workspace", r->workspace_id},
+	    {"registered by", creator(cli, r->created_by_user_id,
+	                          r->created_by_api_key_id, by, sizeof by)},
+	    {"revision", output_u64(resp->revision, rev, sizeof rev)},
+	};
+	output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+	return 0;
+}
+
 int
 cmd_resource_register(struct cli *cli, const struct cli_args *a)
 {
@@ -44,32 +68,10 @@ cmd_resource_register(struct cli *cli, const struct cli_args *a)
 		req.name = (char *)args_get(a, FLAG_NAME);
 	Exe__Access__V1__RegisterResourceResponse *resp = NULL;
 	exa_error err;
-	if (exa_register_resource(cli_client(cli), &req, &resp, &err) !=
-	    EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	if (cli->json) {
-		rc = json_print_message(&resp->base);
-	} else if (resp->resource == NULL || resp->resource->ref == NULL) {
-		rc = cli_fail(EXA_INTERNAL, "RegisterResource answered without "
-		                            "the resource");
-	} else {
-		const Exe__Access__V1__Resource *r = resp->resource;
-		char what[440], rev[24], by[64];
-		snprintf(what, sizeof what, "%s:%s", r->ref->type, r->ref->id);
-		const char *const fields[][2] = {
-		    {"resource", what},
-		    {"name", r->name[0] != '\0' ? r->name : NULL},
-		    {"workspace", r->workspace_id},
-		    {"registered by",
-		        creator(cli, r->created_by_user_id,
-		            r->created_by_api_key_id, by, sizeof by)},
-		    {"revision", output_u64(resp->revision, rev, sizeof rev)},
-		};
-		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
-	}
-	exa_free(resp);
+	exa_status st =
+	    exa_register_resource(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_reply(
+	    cli, st, &err, resp, resource_registered_print, NULL);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
@@ -99,13 +101,9 @@ cmd_resource_delete(struct cli *cli, const struct cli_args *a)
 	req.resource = &ref;
 	Exe__Access__V1__WriteResponse *resp = NULL;
 	exa_error err;
-	if (exa_delete_resource(cli_client(cli), &req, &resp, &err) != EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	char done[600];
-	snprintf(done, sizeof done, "deleted %s:%s", ref.type, ref.id);
-	rc = cli_print_write(cli, resp, done);
+	exa_status st = exa_delete_resource(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_write(
+	    cli, st, &err, resp, "deleted %s:%s", ref.type, ref.id);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
@@ -186,23 +184,44 @@ out:
 	return rc;
 }
 
+static int
+activity_recorded_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)ctx;
+	const Exe__Access__V1__RecordActivityResponse *resp = reply;
+	if (resp->record == NULL)
+		return cli_fail(EXA_INTERNAL, "RecordActivity answered without "
+		                              "the record");
+	const Exe__Access__V1__ActivityRecord *r = resp->record;
+	char target[440] = "", at[32], rev[24], by[64];
+	if (r->resource != NULL && r->resource->type[0] != '\0')
+		snprintf(target, sizeof target, "%s:%s", r->resource->type,
+		    r->resource->id);
+	const char *const fields[][2] = {
+	    {"record", r->id},
+	    {"action", r->action},
+	    {"workspace", r->workspace_id},
+	    {"resource", target[0] != '\0' ? target : NULL},
+	    {"by", creator(cli, r->actor_user_id, r->actor_api_key_id, by,
+	               sizeof by)},
+	    {"at", output_time(r->at_unix_ms, at, sizeof at)},
+	    {"revision", output_u64(resp->revision, rev, sizeof rev)},
+	};
+	output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+	return 0;
+}
+
 int
 cmd_activity_record(struct cli *cli, const struct cli_args *a)
 {
-	const char *ws = args_get(a, FLAG_WORKSPACE);
-	const char *res = args_get(a, FLAG_RESOURCE);
+	const char *ws;
 	Exe__Access__V1__ResourceRef ref = EXE__ACCESS__V1__RESOURCE_REF__INIT;
 	char buf[512];
-	if ((ws == NULL) == (res == NULL))
-		return cli_usage_fail(
-		    cli, "give one of --workspace WS and --resource TYPE:ID");
-	if (res != NULL && !cli_parse_resource(res, buf, sizeof buf, &ref))
-		return cli_usage_fail(cli,
-		    "--resource: expected TYPE:ID, not "
-		    "\"%s\"",
-		    res);
+	int rc = cli_target_arg(cli, a, &ws, buf, sizeof buf, &ref);
+	if (rc != 0)
+		return rc;
 	struct resolve_principal actor;
-	int rc = resolve_actor(cli, a, &actor);
+	rc = resolve_actor(cli, a, &actor);
 	if (rc != 0)
 		goto out;
 	Exe__Access__V1__RecordActivityRequest req =
@@ -217,34 +236,9 @@ cmd_activity_record(struct cli *cli, const struct cli_args *a)
 		req.detail = (char *)args_get(a, FLAG_DETAIL);
 	Exe__Access__V1__RecordActivityResponse *resp = NULL;
 	exa_error err;
-	if (exa_record_activity(cli_client(cli), &req, &resp, &err) != EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	if (cli->json) {
-		rc = json_print_message(&resp->base);
-	} else if (resp->record == NULL) {
-		rc = cli_fail(EXA_INTERNAL, "RecordActivity answered without "
-		                            "the record");
-	} else {
-		const Exe__Access__V1__ActivityRecord *r = resp->record;
-		char target[440] = "", at[32], rev[24], by[64];
-		if (r->resource != NULL && r->resource->type[0] != '\0')
-			snprintf(target, sizeof target, "%s:%s",
-			    r->resource->type, r->resource->id);
-		const char *const fields[][2] = {
-		    {"record", r->id},
-		    {"action", r->action},
-		    {"workspace", r->workspace_id},
-		    {"resource", target[0] != '\0' ? target : NULL},
-		    {"by", creator(cli, r->actor_user_id, r->actor_api_key_id,
-		               by, sizeof by)},
-		    {"at", output_time(r->at_unix_ms, at, sizeof at)},
-		    {"revision", output_u64(resp->revision, rev, sizeof rev)},
-		};
-		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
-	}
-	exa_free(resp);
+	exa_status st = exa_record_activity(cli_client(cli), &req, &resp, &err);
+	rc =
+	    cli_print_reply(cli, st, &err, resp, activity_recorded_print, NULL);
 out:
 	resolve_principal_fini(&actor);
 	return rc;

@@ -8,20 +8,34 @@
 #include "output.h"
 #include "resolve.h"
 
-static void
-print_user(const Exe__Access__V1__User *u)
+static int
+user_created_print(struct cli *cli, const void *reply, const void *ctx)
 {
-	char created[32];
+	(void)cli;
+	(void)ctx;
+	const Exe__Access__V1__CreateUserResponse *resp = reply;
+	if (resp->user == NULL || resp->personal_workspace == NULL)
+		return cli_fail(EXA_INTERNAL, "CreateUser answered without the "
+		                              "user or their workspace");
+	const Exe__Access__V1__User *u = resp->user;
+	char ws[200], rev[24];
+	snprintf(ws, sizeof ws, "%s (%s)", resp->personal_workspace->name,
+	    resp->personal_workspace->id);
 	const char *const fields[][2] = {
 	    {"user", u->username},
 	    {"id", u->id},
 	    {"email", u->email},
 	    {"display name",
 	        u->display_name[0] != '\0' ? u->display_name : NULL},
-	    {"created",
-	        output_time(u->created_unix_ms, created, sizeof created)},
+	    {"workspace", ws},
+	    {"revision", output_u64(resp->revision, rev, sizeof rev)},
 	};
 	output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+	char what[200];
+	snprintf(what, sizeof what, "API key of \"%s\"",
+	    resp->personal_workspace->name);
+	output_secret(stdout, what, resp->api_key, NULL);
+	return 0;
 }
 
 int
@@ -37,50 +51,47 @@ cmd_user_create(struct cli *cli, const struct cli_args *a)
 		req.display_name = (char *)args_get(a, FLAG_DISPLAY_NAME);
 	Exe__Access__V1__CreateUserResponse *resp = NULL;
 	exa_error err;
-	if (exa_create_user(cli_client(cli), &req, &resp, &err) != EXA_OK)
-		return cli_fail_call(cli, &err, NULL);
-	int rc = 0;
-	if (cli->json) {
-		rc = json_print_message(&resp->base);
-	} else if (resp->user == NULL || resp->personal_workspace == NULL) {
-		rc = cli_fail(EXA_INTERNAL, "CreateUser answered without the "
-		                            "user or their workspace");
-	} else {
-		const Exe__Access__V1__User *u = resp->user;
-		char ws[200], rev[24];
-		snprintf(ws, sizeof ws, "%s (%s)",
-		    resp->personal_workspace->name,
-		    resp->personal_workspace->id);
-		const char *const fields[][2] = {
-		    {"user", u->username},
-		    {"id", u->id},
-		    {"email", u->email},
-		    {"display name",
-		        u->display_name[0] != '\0' ? u->display_name : NULL},
-		    {"workspace", ws},
-		    {"revision", output_u64(resp->revision, rev, sizeof rev)},
-		};
-		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
-		char what[200];
-		snprintf(what, sizeof what, "API key of \"%s\"",
-		    resp->personal_workspace->name);
-		output_secret(stdout, what, resp->api_key, NULL);
-	}
-	exa_free(resp);
-	return rc;
+	exa_status st = exa_create_user(cli_client(cli), &req, &resp, &err);
+	return cli_print_reply(cli, st, &err, resp, user_created_print, NULL);
 }
 
+/* user_print prints u, the user in a reply. */
 static int
-print_user_response(struct cli *cli, const ProtobufCMessage *resp,
-    const Exe__Access__V1__User *u)
+user_print(const Exe__Access__V1__User *u)
 {
-	if (cli->json)
-		return json_print_message(resp);
 	if (u == NULL)
 		return cli_fail(EXA_INTERNAL, "the service answered without a "
 		                              "user");
-	print_user(u);
+	char created[32];
+	const char *const fields[][2] = {
+	    {"user", u->username},
+	    {"id", u->id},
+	    {"email", u->email},
+	    {"display name",
+	        u->display_name[0] != '\0' ? u->display_name : NULL},
+	    {"created",
+	        output_time(u->created_unix_ms, created, sizeof created)},
+	};
+	output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
 	return 0;
+}
+
+static int
+user_got_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)cli;
+	(void)ctx;
+	return user_print(
+	    ((const Exe__Access__V1__GetUserResponse *)reply)->user);
+}
+
+static int
+user_found_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)cli;
+	(void)ctx;
+	return user_print(
+	    ((const Exe__Access__V1__FindUserResponse *)reply)->user);
 }
 
 int
@@ -95,11 +106,8 @@ cmd_user_get(struct cli *cli, const struct cli_args *a)
 	req.user_id = id;
 	Exe__Access__V1__GetUserResponse *resp = NULL;
 	exa_error err;
-	if (exa_get_user(cli_client(cli), &req, &resp, &err) != EXA_OK)
-		return cli_fail_call(cli, &err, NULL);
-	rc = print_user_response(cli, &resp->base, resp->user);
-	exa_free(resp);
-	return rc;
+	exa_status st = exa_get_user(cli_client(cli), &req, &resp, &err);
+	return cli_print_reply(cli, st, &err, resp, user_got_print, NULL);
 }
 
 int
@@ -121,22 +129,43 @@ cmd_user_find(struct cli *cli, const struct cli_args *a)
 	}
 	Exe__Access__V1__FindUserResponse *resp = NULL;
 	exa_error err;
-	if (exa_find_user(cli_client(cli), &req, &resp, &err) != EXA_OK)
-		return cli_fail_call(cli, &err, NULL);
-	int rc = print_user_response(cli, &resp->base, resp->user);
-	exa_free(resp);
-	return rc;
+	exa_status st = exa_find_user(cli_client(cli), &req, &resp, &err);
+	return cli_print_reply(cli, st, &err, resp, user_found_print, NULL);
+}
+
+static int
+org_created_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)ctx;
+	const Exe__Access__V1__CreateOrganizationResponse *resp = reply;
+	if (resp->organization == NULL)
+		return cli_fail(EXA_INTERNAL, "CreateOrganization answered "
+		                              "without the organisation");
+	const Exe__Access__V1__Organization *o = resp->organization;
+	char admins[512] = "", rev[24];
+	for (size_t i = 0; i < o->n_admin_user_ids; i++) {
+		size_t len = strlen(admins);
+		snprintf(admins + len, sizeof admins - len, "%s%s",
+		    i > 0 ? ", " : "",
+		    resolve_user_name(cli, o->admin_user_ids[i]));
+	}
+	const char *const fields[][2] = {
+	    {"organisation", o->name},
+	    {"id", o->id},
+	    {"admins", admins},
+	    {"revision", output_u64(resp->revision, rev, sizeof rev)},
+	};
+	output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
+	return 0;
 }
 
 int
 cmd_org_create(struct cli *cli, const struct cli_args *a)
 {
 	struct resolve_principal actor;
-	char first[40] = "";
-	int rc = resolve_actor(cli, a, &actor);
-	if (rc == 0 && args_has(a, FLAG_FIRST_ADMIN))
-		rc = resolve_user(cli, "--first-admin",
-		    args_get(a, FLAG_FIRST_ADMIN), first, sizeof first);
+	char first[40];
+	int rc = resolve_actor_and_user(cli, a, "--first-admin",
+	    args_get(a, FLAG_FIRST_ADMIN), &actor, first, sizeof first);
 	if (rc != 0)
 		goto out;
 	Exe__Access__V1__CreateOrganizationRequest req =
@@ -146,34 +175,9 @@ cmd_org_create(struct cli *cli, const struct cli_args *a)
 	req.first_admin_user_id = first;
 	Exe__Access__V1__CreateOrganizationResponse *resp = NULL;
 	exa_error err;
-	if (exa_create_organization(cli_client(cli), &req, &resp, &err) !=
-	    EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	if (cli->json) {
-		rc = json_print_message(&resp->base);
-	} else if (resp->organization == NULL) {
-		rc = cli_fail(EXA_INTERNAL, "CreateOrganization answered "
-		                            "without the organisation");
-	} else {
-		const Exe__Access__V1__Organization *o = resp->organization;
-		char admins[512] = "", rev[24];
-		for (size_t i = 0; i < o->n_admin_user_ids; i++) {
-			size_t len = strlen(admins);
-			snprintf(admins + len, sizeof admins - len, "%s%s",
-			    i > 0 ? ", " : "",
-			    resolve_user_name(cli, o->admin_user_ids[i]));
-		}
-		const char *const fields[][2] = {
-		    {"organisation", o->name},
-		    {"id", o->id},
-		    {"admins", admins},
-		    {"revision", output_u64(resp->revision, rev, sizeof rev)},
-		};
-		output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
-	}
-	exa_free(resp);
+	exa_status st =
+	    exa_create_organization(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_reply(cli, st, &err, resp, org_created_print, NULL);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
@@ -184,9 +188,8 @@ org_admin(struct cli *cli, const struct cli_args *a, bool add)
 {
 	struct resolve_principal actor;
 	char user[40];
-	int rc = resolve_actor(cli, a, &actor);
-	if (rc == 0)
-		rc = resolve_user(cli, "USER", a->pos[1], user, sizeof user);
+	int rc = resolve_actor_and_user(
+	    cli, a, "USER", a->pos[1], &actor, user, sizeof user);
 	if (rc != 0)
 		goto out;
 	Exe__Access__V1__WriteResponse *resp = NULL;
@@ -209,15 +212,9 @@ org_admin(struct cli *cli, const struct cli_args *a, bool add)
 		st = exa_remove_organization_admin(
 		    cli_client(cli), &req, &resp, &err);
 	}
-	if (st != EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	char done[200];
-	snprintf(done, sizeof done, "%s %s %s the admins of organisation %s",
-	    add ? "added" : "removed", a->pos[1], add ? "to" : "from",
-	    a->pos[0]);
-	rc = cli_print_write(cli, resp, done);
+	rc = cli_print_write(cli, st, &err, resp,
+	    "%s %s %s the admins of organisation %s", add ? "added" : "removed",
+	    a->pos[1], add ? "to" : "from", a->pos[0]);
 out:
 	resolve_principal_fini(&actor);
 	return rc;

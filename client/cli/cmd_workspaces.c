@@ -11,11 +11,15 @@
 #include "resolve.h"
 
 /* print_workspace prints a workspace's fields and settings; `role` is
- * the actor's, or NULL. */
-static void
-print_workspace(struct cli *cli, const Exe__Access__V1__Workspace *w,
-    const char *role, uint64_t revision)
+ * the actor's, or NULL. A reply of `method` without the workspace is
+ * reported. Returns the exit status. */
+static int
+print_workspace(struct cli *cli, const char *method,
+    const Exe__Access__V1__Workspace *w, const char *role, uint64_t revision)
 {
+	if (w == NULL)
+		return cli_fail(
+		    EXA_INTERNAL, "%s answered without the workspace", method);
 	char created[32], rev[24];
 	const char *const fields[][2] = {
 	    {"workspace", w->name},
@@ -34,7 +38,7 @@ print_workspace(struct cli *cli, const Exe__Access__V1__Workspace *w,
 	};
 	output_fields(stdout, fields, sizeof fields / sizeof fields[0]);
 	if (w->n_settings == 0)
-		return;
+		return 0;
 	static const char *const headers[] = {"SETTING", "VALUE"};
 	struct output_table *t = output_table_new(2, headers);
 	for (size_t i = 0; i < w->n_settings; i++)
@@ -42,17 +46,29 @@ print_workspace(struct cli *cli, const Exe__Access__V1__Workspace *w,
 	printf("\n");
 	output_table_print(t, stdout, 0);
 	output_table_free(t);
+	return 0;
+}
+
+static int
+team_created_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)ctx;
+	const Exe__Access__V1__CreateTeamWorkspaceResponse *resp = reply;
+	int rc = print_workspace(
+	    cli, "CreateTeamWorkspace", resp->workspace, NULL, resp->revision);
+	if (rc == 0 && resp->api_key[0] != '\0')
+		output_secret(stdout, "API key of the team workspace",
+		    resp->api_key, NULL);
+	return rc;
 }
 
 int
 cmd_team_create(struct cli *cli, const struct cli_args *a)
 {
 	struct resolve_principal actor;
-	char first[40] = "";
-	int rc = resolve_actor(cli, a, &actor);
-	if (rc == 0 && args_has(a, FLAG_FIRST_ADMIN))
-		rc = resolve_user(cli, "--first-admin",
-		    args_get(a, FLAG_FIRST_ADMIN), first, sizeof first);
+	char first[40];
+	int rc = resolve_actor_and_user(cli, a, "--first-admin",
+	    args_get(a, FLAG_FIRST_ADMIN), &actor, first, sizeof first);
 	if (rc != 0)
 		goto out;
 	Exe__Access__V1__CreateTeamWorkspaceRequest req =
@@ -63,23 +79,9 @@ cmd_team_create(struct cli *cli, const struct cli_args *a)
 	req.first_admin_user_id = first;
 	Exe__Access__V1__CreateTeamWorkspaceResponse *resp = NULL;
 	exa_error err;
-	if (exa_create_team_workspace(cli_client(cli), &req, &resp, &err) !=
-	    EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	if (cli->json)
-		rc = json_print_message(&resp->base);
-	else if (resp->workspace == NULL)
-		rc = cli_fail(EXA_INTERNAL, "CreateTeamWorkspace answered "
-		                            "without the workspace");
-	else {
-		print_workspace(cli, resp->workspace, NULL, resp->revision);
-		if (resp->api_key[0] != '\0')
-			output_secret(stdout, "API key of the team workspace",
-			    resp->api_key, NULL);
-	}
-	exa_free(resp);
+	exa_status st =
+	    exa_create_team_workspace(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_reply(cli, st, &err, resp, team_created_print, NULL);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
@@ -128,6 +130,15 @@ cmd_workspaces(struct cli *cli, const struct cli_args *a)
 	return rc;
 }
 
+static int
+workspace_got_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)ctx;
+	const Exe__Access__V1__GetWorkspaceResponse *resp = reply;
+	return print_workspace(
+	    cli, "GetWorkspace", resp->workspace, output_role(resp->role), 0);
+}
+
 int
 cmd_workspace_get(struct cli *cli, const struct cli_args *a)
 {
@@ -141,22 +152,20 @@ cmd_workspace_get(struct cli *cli, const struct cli_args *a)
 	req.workspace_id = a->pos[0];
 	Exe__Access__V1__GetWorkspaceResponse *resp = NULL;
 	exa_error err;
-	if (exa_get_workspace(cli_client(cli), &req, &resp, &err) != EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	if (cli->json)
-		rc = json_print_message(&resp->base);
-	else if (resp->workspace == NULL)
-		rc = cli_fail(EXA_INTERNAL, "GetWorkspace answered without the "
-		                            "workspace");
-	else
-		print_workspace(
-		    cli, resp->workspace, output_role(resp->role), 0);
-	exa_free(resp);
+	exa_status st = exa_get_workspace(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_reply(cli, st, &err, resp, workspace_got_print, NULL);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
+}
+
+static int
+workspace_updated_print(struct cli *cli, const void *reply, const void *ctx)
+{
+	(void)ctx;
+	const Exe__Access__V1__UpdateWorkspaceSettingsResponse *resp = reply;
+	return print_workspace(cli, "UpdateWorkspaceSettings", resp->workspace,
+	    NULL, resp->revision);
 }
 
 int
@@ -211,19 +220,10 @@ cmd_workspace_settings(struct cli *cli, const struct cli_args *a)
 	req.n_unset = a->count[FLAG_UNSET];
 	Exe__Access__V1__UpdateWorkspaceSettingsResponse *resp = NULL;
 	exa_error err;
-	if (exa_update_workspace_settings(cli_client(cli), &req, &resp, &err) !=
-	    EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	if (cli->json)
-		rc = json_print_message(&resp->base);
-	else if (resp->workspace == NULL)
-		rc = cli_fail(EXA_INTERNAL, "UpdateWorkspaceSettings answered "
-		                            "without the workspace");
-	else
-		print_workspace(cli, resp->workspace, NULL, resp->revision);
-	exa_free(resp);
+	exa_status st =
+	    exa_update_workspace_settings(cli_client(cli), &req, &resp, &err);
+	rc =
+	    cli_print_reply(cli, st, &err, resp, workspace_updated_print, NULL);
 out:
 	for (size_t i = 0; copies != NULL && i < nset; i++)
 		free(copies[i]);
@@ -247,52 +247,44 @@ cmd_workspace_delete(struct cli *cli, const struct cli_args *a)
 	req.workspace_id = a->pos[0];
 	Exe__Access__V1__WriteResponse *resp = NULL;
 	exa_error err;
-	if (exa_delete_workspace(cli_client(cli), &req, &resp, &err) !=
-	    EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	char done[128];
-	snprintf(done, sizeof done, "deleted workspace %s", a->pos[0]);
-	rc = cli_print_write(cli, resp, done);
+	exa_status st =
+	    exa_delete_workspace(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_write(
+	    cli, st, &err, resp, "deleted workspace %s", a->pos[0]);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
 }
 
 static int
-print_member(struct cli *cli, Exe__Access__V1__MemberResponse *resp)
+member_print(struct cli *cli, const void *reply, const void *ctx)
 {
-	int rc = 0;
-	if (cli->json)
-		rc = json_print_message(&resp->base);
-	else if (resp->member == NULL)
-		rc = cli_fail(EXA_INTERNAL, "the service answered without the "
-		                            "member");
-	else
-		printf("%s has role %s in workspace %s (revision %llu)\n",
-		    resp->member->username, output_role(resp->member->role),
-		    resp->member->workspace_id,
-		    (unsigned long long)resp->revision);
-	exa_free(resp);
-	return rc;
+	(void)cli;
+	(void)ctx;
+	const Exe__Access__V1__MemberResponse *resp = reply;
+	if (resp->member == NULL)
+		return cli_fail(EXA_INTERNAL,
+		    "the service answered without the "
+		    "member");
+	printf("%s has role %s in workspace %s (revision %llu)\n",
+	    resp->member->username, output_role(resp->member->role),
+	    resp->member->workspace_id, (unsigned long long)resp->revision);
+	return 0;
 }
 
 int
 cmd_member_add(struct cli *cli, const struct cli_args *a)
 {
 	Exe__Access__V1__Role role = EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED;
-	if (args_has(a, FLAG_ROLE) &&
-	    !cli_parse_role(args_get(a, FLAG_ROLE), &role))
-		return cli_usage_fail(cli,
-		    "--role: expected admin, member or "
-		    "read_only, not \"%s\"",
-		    args_get(a, FLAG_ROLE));
+	int rc = 0;
+	if (args_has(a, FLAG_ROLE))
+		rc = cli_role_arg(cli, "--role", args_get(a, FLAG_ROLE), &role);
+	if (rc != 0)
+		return rc;
 	struct resolve_principal actor;
 	char user[40];
-	int rc = resolve_actor(cli, a, &actor);
-	if (rc == 0)
-		rc = resolve_user(cli, "USER", a->pos[1], user, sizeof user);
+	rc = resolve_actor_and_user(
+	    cli, a, "USER", a->pos[1], &actor, user, sizeof user);
 	if (rc != 0)
 		goto out;
 	Exe__Access__V1__AddMemberRequest req =
@@ -303,11 +295,8 @@ cmd_member_add(struct cli *cli, const struct cli_args *a)
 	req.role = role;
 	Exe__Access__V1__MemberResponse *resp = NULL;
 	exa_error err;
-	if (exa_add_member(cli_client(cli), &req, &resp, &err) != EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	rc = print_member(cli, resp);
+	exa_status st = exa_add_member(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_reply(cli, st, &err, resp, member_print, NULL);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
@@ -317,16 +306,13 @@ int
 cmd_member_role(struct cli *cli, const struct cli_args *a)
 {
 	Exe__Access__V1__Role role;
-	if (!cli_parse_role(a->pos[2], &role))
-		return cli_usage_fail(cli,
-		    "ROLE: expected admin, member or "
-		    "read_only, not \"%s\"",
-		    a->pos[2]);
+	int rc = cli_role_arg(cli, "ROLE", a->pos[2], &role);
+	if (rc != 0)
+		return rc;
 	struct resolve_principal actor;
 	char user[40];
-	int rc = resolve_actor(cli, a, &actor);
-	if (rc == 0)
-		rc = resolve_user(cli, "USER", a->pos[1], user, sizeof user);
+	rc = resolve_actor_and_user(
+	    cli, a, "USER", a->pos[1], &actor, user, sizeof user);
 	if (rc != 0)
 		goto out;
 	Exe__Access__V1__ChangeMemberRoleRequest req =
@@ -337,12 +323,9 @@ cmd_member_role(struct cli *cli, const struct cli_args *a)
 	req.role = role;
 	Exe__Access__V1__MemberResponse *resp = NULL;
 	exa_error err;
-	if (exa_change_member_role(cli_client(cli), &req, &resp, &err) !=
-	    EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	rc = print_member(cli, resp);
+	exa_status st =
+	    exa_change_member_role(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_reply(cli, st, &err, resp, member_print, NULL);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
@@ -353,9 +336,8 @@ cmd_member_remove(struct cli *cli, const struct cli_args *a)
 {
 	struct resolve_principal actor;
 	char user[40];
-	int rc = resolve_actor(cli, a, &actor);
-	if (rc == 0)
-		rc = resolve_user(cli, "USER", a->pos[1], user, sizeof user);
+	int rc = resolve_actor_and_user(
+	    cli, a, "USER", a->pos[1], &actor, user, sizeof user);
 	if (rc != 0)
 		goto out;
 	Exe__Access__V1__RemoveMemberRequest req =
@@ -365,14 +347,9 @@ cmd_member_remove(struct cli *cli, const struct cli_args *a)
 	req.user_id = user;
 	Exe__Access__V1__WriteResponse *resp = NULL;
 	exa_error err;
-	if (exa_remove_member(cli_client(cli), &req, &resp, &err) != EXA_OK) {
-		rc = cli_fail_call(cli, &err, NULL);
-		goto out;
-	}
-	char done[200];
-	snprintf(done, sizeof done, "removed %s from workspace %s", a->pos[1],
-	    a->pos[0]);
-	rc = cli_print_write(cli, resp, done);
+	exa_status st = exa_remove_member(cli_client(cli), &req, &resp, &err);
+	rc = cli_print_write(cli, st, &err, resp,
+	    "removed %s from workspace %s", a->pos[1], a->pos[0]);
 out:
 	resolve_principal_fini(&actor);
 	return rc;

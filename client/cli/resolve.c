@@ -180,6 +180,18 @@ resolve_actor(
 	return resolve_principal(cli, a, FLAG_AS, FLAG_AS_KEY, out);
 }
 
+int
+resolve_actor_and_user(struct cli *cli, const struct cli_args *a,
+    const char *what, const char *value, struct resolve_principal *actor,
+    char *id, size_t size)
+{
+	id[0] = '\0';
+	int rc = resolve_actor(cli, a, actor);
+	if (rc == 0 && value != NULL)
+		rc = resolve_user(cli, what, value, id, size);
+	return rc;
+}
+
 void
 resolve_principal_fini(struct resolve_principal *p)
 {

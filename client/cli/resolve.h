@@ -43,6 +43,14 @@ int resolve_principal(struct cli *cli, const struct cli_args *a,
 int resolve_actor(struct cli *cli, const struct cli_args *a,
     struct resolve_principal *out) __attribute__((warn_unused_result));
 
+/* resolve_actor_and_user is resolve_actor, then resolve_user of `value`
+ * (the argument `what`, e.g. "USER") into `id`; when value is NULL, id is
+ * left empty. Returns 0, or reports the error and returns the exit
+ * status. Call resolve_principal_fini on the actor either way. */
+int resolve_actor_and_user(struct cli *cli, const struct cli_args *a,
+    const char *what, const char *value, struct resolve_principal *actor,
+    char *id, size_t size) __attribute__((warn_unused_result));
+
 /* resolve_principal_fini wipes and frees what the principal holds. */
 void resolve_principal_fini(struct resolve_principal *p);
 
