@@ -53,7 +53,12 @@ struct replicas {
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	bool stopping; /* under lock */
+	pthread_cond_t polled;
+	bool polled_once; /* under lock */
 };
+
+/* How long start-up waits for the monitor's first poll. */
+enum { REPLICAS_FIRST_POLL_WAIT_MS = 1000 };
 
 static int64_t
 replicas_now_ms(void)
@@ -215,6 +220,8 @@ replicas_main(void *arg)
 		pthread_mutex_unlock(&r->lock);
 		replicas_poll(r);
 		pthread_mutex_lock(&r->lock);
+		r->polled_once = true;
+		pthread_cond_broadcast(&r->polled);
 		struct timespec until = clock_mono_after(REPLICAS_POLL_MS);
 		while (!r->stopping &&
 		       pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
@@ -234,6 +241,7 @@ replicas_start(struct replicas **out, const struct replicas_options *o)
 		return -1;
 	pthread_mutex_init(&r->lock, NULL);
 	clock_cond_init(&r->wake);
+	clock_cond_init(&r->polled);
 	r->max_lag_ms = o->max_lag_ms;
 	r->primary = strdup(o->primary);
 	if (r->primary == NULL)
@@ -247,10 +255,19 @@ replicas_start(struct replicas **out, const struct replicas_options *o)
 		if (workers_start(&rep->pool, rep->conninfo, o->workers) != 0)
 			goto fail;
 	}
-	replicas_poll(r);
 	if (pthread_create(&r->thread, NULL, replicas_main, r) != 0)
 		goto fail;
 	r->thread_started = true;
+	/* The first poll puts the standbys that answer in rotation from the
+	 * start; one whose host does not answer must not hold start-up for
+	 * its connect_timeout, so the wait is short. Until a standby is
+	 * polled it is out of rotation and its reads go to the primary. */
+	struct timespec until = clock_mono_after(REPLICAS_FIRST_POLL_WAIT_MS);
+	pthread_mutex_lock(&r->lock);
+	while (!r->polled_once &&
+	    pthread_cond_timedwait(&r->polled, &r->lock, &until) == 0)
+		;
+	pthread_mutex_unlock(&r->lock);
 	*out = r;
 	return 0;
 fail:
@@ -337,6 +354,7 @@ replicas_stop(struct replicas *r)
 	PQfinish(r->primary_conn);
 	free(r->primary);
 	pthread_cond_destroy(&r->wake);
+	pthread_cond_destroy(&r->polled);
 	pthread_mutex_destroy(&r->lock);
 	free(r);
 }

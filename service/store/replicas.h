@@ -32,10 +32,11 @@ struct replicas_options {
 	long max_lag_ms;         /* out of rotation beyond this */
 };
 
-/* replicas_start starts a worker pool per standby and the monitor, which
- * polls once before this returns (so a standby that answers is in
- * rotation from the start). `opts` is copied. Returns 0, or -1 when
- * threads cannot be created. */
+/* replicas_start starts a worker pool per standby and the monitor, and
+ * waits up to a second for its first poll (so a standby that answers is in
+ * rotation from the start, and one whose host does not answer holds
+ * start-up no longer). `opts` is copied. Returns 0, or -1 when threads
+ * cannot be created. */
 int replicas_start(struct replicas **out, const struct replicas_options *opts)
     __attribute__((warn_unused_result));
 
