@@ -1409,10 +1409,11 @@ test_human_output_line_for_line(void)
 	    org);
 	EXPECT_SHAPE(out, want);
 	char scratch[40] = "";
-	const char *id = strstr(out, "\nid");
+	/* The id line: "id", then spaces, then the id. */
+	const char *id = strstr(out, "\nid ");
 	if (id != NULL)
-		snprintf(
-		    scratch, sizeof scratch, "%.36s", id + strspn(id, "\nid "));
+		snprintf(scratch, sizeof scratch, "%.36s",
+		    id + 3 + strspn(id + 3, " "));
 	free(out);
 
 	out = OUT("workspace", "settings", scratch, "--set", "colour=red",
