@@ -89,11 +89,9 @@ out:
 	return rc;
 }
 
-static const char *const grant_headers[] = {
-    "RESOURCE", "USER", "ROLE", "WORKSPACE", "GRANTED BY", "SINCE"};
-
 static void
-grants_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
+grants_row(
+    struct cli *cli, struct output_table *t, const ProtobufCMessage *item)
 {
 	const Exe__Access__V1__ResourceGrant *g =
 	    (const Exe__Access__V1__ResourceGrant *)item;
@@ -101,12 +99,31 @@ grants_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
 	snprintf(what, sizeof what, "%s:%s",
 	    g->resource != NULL ? g->resource->type : "",
 	    g->resource != NULL ? g->resource->id : "");
-	output_table_add(ctx, what, g->username, output_role(g->role),
+	output_table_add(t, what, g->username, output_role(g->role),
 	    g->workspace_id,
 	    g->granted_by_user_id[0] != '\0'
 	        ? resolve_user_name(cli, g->granted_by_user_id)
 	        : "-",
 	    output_time(g->created_unix_ms, since, sizeof since));
+}
+
+/* grants_list prints the grants that `method` lists, every page or one. */
+static int
+grants_list(struct cli *cli, const struct cli_args *a,
+    ProtobufCMessage *request, const char *method,
+    const ProtobufCMessageDescriptor *response)
+{
+	static const char *const headers[] = {"RESOURCE", "USER", "ROLE",
+	    "WORKSPACE", "GRANTED BY", "SINCE", NULL};
+	const struct pager p = {
+	    .list_field = "grants",
+	    .method = method,
+	    .response = response,
+	    .headers = headers,
+	    .row = grants_row,
+	    .empty = "no grants",
+	};
+	return pager_run(cli, a, request, &p);
 }
 
 int
@@ -125,19 +142,9 @@ cmd_grant_list(struct cli *cli, const struct cli_args *a)
 	    EXE__ACCESS__V1__LIST_RESOURCE_GRANTS_REQUEST__INIT;
 	req.actor = &actor.p;
 	req.resource = &ref;
-	struct output_table *t = output_table_new(6, grant_headers);
-	struct pager p = {
-	    .list_field = "grants",
-	    .method = "exe.access.v1.WorkspaceService/ListResourceGrants",
-	    .response =
-	        &exe__access__v1__list_resource_grants_response__descriptor,
-	    .row = grants_row,
-	    .table = t,
-	    .empty = "no grants",
-	    .ctx = t,
-	};
-	rc = pager_run(cli, a, &req.base, &p);
-	output_table_free(t);
+	rc = grants_list(cli, a, &req.base,
+	    "exe.access.v1.WorkspaceService/ListResourceGrants",
+	    &exe__access__v1__list_resource_grants_response__descriptor);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
@@ -153,17 +160,7 @@ cmd_grant_user(struct cli *cli, const struct cli_args *a)
 	Exe__Access__V1__ListUserGrantsRequest req =
 	    EXE__ACCESS__V1__LIST_USER_GRANTS_REQUEST__INIT;
 	req.user_id = user;
-	struct output_table *t = output_table_new(6, grant_headers);
-	struct pager p = {
-	    .list_field = "grants",
-	    .method = "exe.access.v1.WorkspaceService/ListUserGrants",
-	    .response = &exe__access__v1__list_user_grants_response__descriptor,
-	    .row = grants_row,
-	    .table = t,
-	    .empty = "no grants",
-	    .ctx = t,
-	};
-	rc = pager_run(cli, a, &req.base, &p);
-	output_table_free(t);
-	return rc;
+	return grants_list(cli, a, &req.base,
+	    "exe.access.v1.WorkspaceService/ListUserGrants",
+	    &exe__access__v1__list_user_grants_response__descriptor);
 }

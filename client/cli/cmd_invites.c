@@ -93,12 +93,13 @@ out:
 }
 
 static void
-invitations_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
+invitations_row(
+    struct cli *cli, struct output_table *t, const ProtobufCMessage *item)
 {
 	const Exe__Access__V1__Invitation *inv =
 	    (const Exe__Access__V1__Invitation *)item;
 	char expires[32];
-	output_table_add(ctx, inv->id, invitee(inv), output_role(inv->role),
+	output_table_add(t, inv->id, invitee(inv), output_role(inv->role),
 	    output_state(inv->state),
 	    output_time(inv->expires_unix_ms, expires, sizeof expires),
 	    resolve_user_name(cli, inv->invited_by_user_id));
@@ -117,20 +118,17 @@ cmd_invite_list(struct cli *cli, const struct cli_args *a)
 	req.workspace_id = a->pos[0];
 	req.include_closed = args_has(a, FLAG_ALL);
 	static const char *const headers[] = {
-	    "ID", "INVITEE", "ROLE", "STATE", "EXPIRES", "INVITED BY"};
-	struct output_table *t = output_table_new(6, headers);
-	struct pager p = {
+	    "ID", "INVITEE", "ROLE", "STATE", "EXPIRES", "INVITED BY", NULL};
+	const struct pager p = {
 	    .list_field = "invitations",
 	    .method = "exe.access.v1.WorkspaceService/ListInvitations",
 	    .response = &exe__access__v1__list_invitations_response__descriptor,
+	    .headers = headers,
 	    .row = invitations_row,
-	    .table = t,
 	    .empty = args_has(a, FLAG_ALL) ? "no invitations"
 	                                   : "no pending invitations",
-	    .ctx = t,
 	};
 	rc = pager_run(cli, a, &req.base, &p);
-	output_table_free(t);
 out:
 	resolve_principal_fini(&actor);
 	return rc;

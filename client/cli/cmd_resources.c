@@ -110,20 +110,38 @@ out:
 }
 
 static void
-resources_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
+resources_row(
+    struct cli *cli, struct output_table *t, const ProtobufCMessage *item)
 {
 	const Exe__Access__V1__Resource *r =
 	    (const Exe__Access__V1__Resource *)item;
 	char created[32], by[64];
-	output_table_add(ctx, r->ref != NULL ? r->ref->type : "",
+	output_table_add(t, r->ref != NULL ? r->ref->type : "",
 	    r->ref != NULL ? r->ref->id : "", r->name, r->workspace_id,
 	    creator(cli, r->created_by_user_id, r->created_by_api_key_id, by,
 	        sizeof by),
 	    output_time(r->created_unix_ms, created, sizeof created));
 }
 
-static const char *const resource_headers[] = {
-    "TYPE", "ID", "NAME", "WORKSPACE", "REGISTERED BY", "CREATED"};
+/* resources_list prints the resources that `method` lists, every page or
+ * one. */
+static int
+resources_list(struct cli *cli, const struct cli_args *a,
+    ProtobufCMessage *request, const char *method,
+    const ProtobufCMessageDescriptor *response)
+{
+	static const char *const headers[] = {"TYPE", "ID", "NAME", "WORKSPACE",
+	    "REGISTERED BY", "CREATED", NULL};
+	const struct pager p = {
+	    .list_field = "resources",
+	    .method = method,
+	    .response = response,
+	    .headers = headers,
+	    .row = resources_row,
+	    .empty = "no resources",
+	};
+	return pager_run(cli, a, request, &p);
+}
 
 int
 cmd_resource_list(struct cli *cli, const struct cli_args *a)
@@ -138,18 +156,9 @@ cmd_resource_list(struct cli *cli, const struct cli_args *a)
 	req.workspace_id = a->pos[0];
 	if (args_has(a, FLAG_TYPE))
 		req.type = (char *)args_get(a, FLAG_TYPE);
-	struct output_table *t = output_table_new(6, resource_headers);
-	struct pager p = {
-	    .list_field = "resources",
-	    .method = "exe.access.v1.WorkspaceService/ListResources",
-	    .response = &exe__access__v1__list_resources_response__descriptor,
-	    .row = resources_row,
-	    .table = t,
-	    .empty = "no resources",
-	    .ctx = t,
-	};
-	rc = pager_run(cli, a, &req.base, &p);
-	output_table_free(t);
+	rc = resources_list(cli, a, &req.base,
+	    "exe.access.v1.WorkspaceService/ListResources",
+	    &exe__access__v1__list_resources_response__descriptor);
 out:
 	resolve_principal_fini(&actor);
 	return rc;
@@ -167,18 +176,9 @@ cmd_resource_lookup(struct cli *cli, const struct cli_args *a)
 	req.principal = &who.p;
 	req.resource_type = a->pos[0];
 	req.permission = a->pos[1];
-	struct output_table *t = output_table_new(6, resource_headers);
-	struct pager p = {
-	    .list_field = "resources",
-	    .method = "exe.access.v1.AuthzService/LookupResources",
-	    .response = &exe__access__v1__lookup_resources_response__descriptor,
-	    .row = resources_row,
-	    .table = t,
-	    .empty = "no resources",
-	    .ctx = t,
-	};
-	rc = pager_run(cli, a, &req.base, &p);
-	output_table_free(t);
+	rc = resources_list(cli, a, &req.base,
+	    "exe.access.v1.AuthzService/LookupResources",
+	    &exe__access__v1__lookup_resources_response__descriptor);
 out:
 	resolve_principal_fini(&who);
 	return rc;
@@ -245,7 +245,8 @@ out:
 }
 
 static void
-activity_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
+activity_row(
+    struct cli *cli, struct output_table *t, const ProtobufCMessage *item)
 {
 	const Exe__Access__V1__ActivityRecord *r =
 	    (const Exe__Access__V1__ActivityRecord *)item;
@@ -253,7 +254,7 @@ activity_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
 	if (r->resource != NULL && r->resource->type[0] != '\0')
 		snprintf(target, sizeof target, "%s:%s", r->resource->type,
 		    r->resource->id);
-	output_table_add(ctx, output_time(r->at_unix_ms, at, sizeof at),
+	output_table_add(t, output_time(r->at_unix_ms, at, sizeof at),
 	    creator(cli, r->actor_user_id, r->actor_api_key_id, by, sizeof by),
 	    r->action, target, r->detail);
 }
@@ -270,19 +271,16 @@ cmd_activity_list(struct cli *cli, const struct cli_args *a)
 	req.actor = &actor.p;
 	req.workspace_id = a->pos[0];
 	static const char *const headers[] = {
-	    "AT", "BY", "ACTION", "RESOURCE", "DETAIL"};
-	struct output_table *t = output_table_new(5, headers);
-	struct pager p = {
+	    "AT", "BY", "ACTION", "RESOURCE", "DETAIL", NULL};
+	const struct pager p = {
 	    .list_field = "records",
 	    .method = "exe.access.v1.WorkspaceService/ListActivity",
 	    .response = &exe__access__v1__list_activity_response__descriptor,
+	    .headers = headers,
 	    .row = activity_row,
-	    .table = t,
 	    .empty = "no activity",
-	    .ctx = t,
 	};
 	rc = pager_run(cli, a, &req.base, &p);
-	output_table_free(t);
 out:
 	resolve_principal_fini(&actor);
 	return rc;

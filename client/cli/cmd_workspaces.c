@@ -88,16 +88,16 @@ out:
 }
 
 static void
-workspaces_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
+workspaces_row(
+    struct cli *cli, struct output_table *t, const ProtobufCMessage *item)
 {
 	(void)cli;
 	const Exe__Access__V1__WorkspaceEntry *e =
 	    (const Exe__Access__V1__WorkspaceEntry *)item;
 	if (e->workspace == NULL)
 		return;
-	output_table_add(ctx, e->workspace->name,
-	    output_kind(e->workspace->kind), output_role(e->role),
-	    e->workspace->id);
+	output_table_add(t, e->workspace->name, output_kind(e->workspace->kind),
+	    output_role(e->role), e->workspace->id);
 }
 
 int
@@ -114,20 +114,16 @@ cmd_workspaces(struct cli *cli, const struct cli_args *a)
 	    EXE__ACCESS__V1__LIST_WORKSPACES_REQUEST__INIT;
 	req.user_id = user;
 	static const char *const headers[] = {
-	    "WORKSPACE", "KIND", "ROLE", "ID"};
-	struct output_table *t = output_table_new(4, headers);
-	struct pager p = {
+	    "WORKSPACE", "KIND", "ROLE", "ID", NULL};
+	const struct pager p = {
 	    .list_field = "workspaces",
 	    .method = "exe.access.v1.WorkspaceService/ListWorkspaces",
 	    .response = &exe__access__v1__list_workspaces_response__descriptor,
+	    .headers = headers,
 	    .row = workspaces_row,
-	    .table = t,
 	    .empty = "no workspaces",
-	    .ctx = t,
 	};
-	rc = pager_run(cli, a, &req.base, &p);
-	output_table_free(t);
-	return rc;
+	return pager_run(cli, a, &req.base, &p);
 }
 
 static int
@@ -356,13 +352,14 @@ out:
 }
 
 static void
-members_row(struct cli *cli, void *ctx, const ProtobufCMessage *item)
+members_row(
+    struct cli *cli, struct output_table *t, const ProtobufCMessage *item)
 {
 	(void)cli;
 	const Exe__Access__V1__Member *m =
 	    (const Exe__Access__V1__Member *)item;
 	char joined[32];
-	output_table_add(ctx, m->username, output_role(m->role),
+	output_table_add(t, m->username, output_role(m->role),
 	    output_time(m->joined_unix_ms, joined, sizeof joined), m->user_id);
 }
 
@@ -378,19 +375,16 @@ cmd_member_list(struct cli *cli, const struct cli_args *a)
 	req.actor = &actor.p;
 	req.workspace_id = a->pos[0];
 	static const char *const headers[] = {
-	    "USER", "ROLE", "JOINED", "USER ID"};
-	struct output_table *t = output_table_new(4, headers);
-	struct pager p = {
+	    "USER", "ROLE", "JOINED", "USER ID", NULL};
+	const struct pager p = {
 	    .list_field = "members",
 	    .method = "exe.access.v1.WorkspaceService/ListMembers",
 	    .response = &exe__access__v1__list_members_response__descriptor,
+	    .headers = headers,
 	    .row = members_row,
-	    .table = t,
 	    .empty = "no members",
-	    .ctx = t,
 	};
 	rc = pager_run(cli, a, &req.base, &p);
-	output_table_free(t);
 out:
 	resolve_principal_fini(&actor);
 	return rc;

@@ -38,11 +38,20 @@ pager_run(struct cli *cli, const struct cli_args *a, ProtobufCMessage *request,
 	bool one_page = size_arg != NULL || args_has(a, FLAG_PAGE_TOKEN);
 	char *token = strdup(
 	    args_has(a, FLAG_PAGE_TOKEN) ? args_get(a, FLAG_PAGE_TOKEN) : "");
-	json_t *items = cli->json ? json_array() : NULL;
+	json_t *items = NULL;
+	struct output_table *table = NULL;
+	if (cli->json) {
+		items = json_array();
+	} else {
+		size_t ncols = 0;
+		while (p->headers[ncols] != NULL)
+			ncols++;
+		table = output_table_new(ncols, p->headers);
+	}
 	char *base = (char *)request;
 	ProtobufCMessage *last = NULL;
 	int rc = 0;
-	if (token == NULL || (cli->json && items == NULL)) {
+	if (token == NULL || (items == NULL && table == NULL)) {
 		rc = cli_fail(EXA_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -81,7 +90,7 @@ pager_run(struct cli *cli, const struct cli_args *a, ProtobufCMessage *request,
 					goto out;
 				}
 			} else {
-				p->row(cli, p->ctx, list[i]);
+				p->row(cli, table, list[i]);
 			}
 		}
 		const char *next = *(char *const *)(rbase + next_f->offset);
@@ -117,16 +126,17 @@ pager_run(struct cli *cli, const struct cli_args *a, ProtobufCMessage *request,
 			json_object_set(doc, p->list_field, items);
 		rc = json_print(doc);
 	} else {
-		if (output_table_rows(p->table) == 0)
+		if (output_table_rows(table) == 0)
 			printf("%s\n", p->empty);
 		else
-			output_table_print(p->table, stdout, 0);
+			output_table_print(table, stdout, 0);
 		if (one_page && token[0] != '\0')
 			printf("\nnext page: --page-token %s\n", token);
 	}
 out:
 	*(const char **)(base + token_f->offset) = protobuf_c_empty_string;
 	json_decref(items);
+	output_table_free(table);
 	exa_free(last);
 	free(token);
 	return rc;

@@ -14,25 +14,24 @@
 #include "cli.h"
 #include "output.h"
 
-/* One item, for human output. */
+/* One item, for human output: adds its row to the table. */
 typedef void (*pager_row_fn)(
-    struct cli *cli, void *ctx, const ProtobufCMessage *item);
+    struct cli *cli, struct output_table *t, const ProtobufCMessage *item);
 
 struct pager {
 	const char *list_field; /* the response's repeated field: "members" */
 	const char *method;     /* "exe.access.v1.WorkspaceService/ListMembers" */
 	const ProtobufCMessageDescriptor *response; /* the method's response */
-	pager_row_fn row; /* adds the item to `table`; not used with --json */
-	struct output_table *table;
-	const char *empty; /* printed instead of an empty table */
-	void *ctx;
+	const char *const *headers; /* the table's header line, NULL-ended */
+	pager_row_fn row;           /* not used with --json */
+	const char *empty;          /* printed instead of an empty table */
 };
 
 /* pager_run fetches the pages of `request` (whose page_size and
- * page_token it sets) and, in human mode, feeds every item to p->row and
- * prints p->table (or p->empty) and, after a single page, the next page's
- * token; with --json it prints the document. Returns 0 or the exit status
- * after reporting. */
+ * page_token it sets) and, in human mode, feeds every item to p->row,
+ * prints the table (p->headers, or p->empty when no row came) and, after
+ * a single page, the next page's token; with --json it prints the
+ * document. Returns 0 or the exit status after reporting. */
 int pager_run(struct cli *cli, const struct cli_args *a,
     ProtobufCMessage *request, const struct pager *p)
     __attribute__((warn_unused_result));
