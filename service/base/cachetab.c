@@ -1,10 +1,10 @@
 /* The cache table on liburcu's lock-free hash table (cds_lfht, bulletproof
- * flavour): readers take only an RCU read lock; writers share one mutex;
- * an entry that leaves is freed after a grace period (call_rcu). The
- * CLOCK hand persists between evictions. */
+ * flavour): readers take only an RCU read lock (the lookup is inline, in
+ * cachetab.h); writers share one mutex; an entry that leaves is freed
+ * after a grace period (call_rcu). The CLOCK hand persists between
+ * evictions. */
 #include "base/cachetab.h"
 
-#include <pthread.h>
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,65 +12,9 @@
 _Static_assert(crypto_shorthash_KEYBYTES == 2 * sizeof(uint64_t),
     "the SipHash key is the two seeds");
 
-struct cachetab {
-	struct cds_lfht *ht;
-	size_t capacity;
-	enum cachetab_hash hash;
-	uint64_t seed[2];
-	void (*enter_cb)(struct cachetab_entry *e, void *arg);
-	void (*leave_cb)(struct cachetab_entry *e, void *arg);
-	void (*free_cb)(struct rcu_head *head);
-	void *arg;
-	pthread_mutex_t write_lock;
-	size_t count; /* under write_lock */
-	/* The CLOCK hand: the entry the next eviction looks at first (NULL:
-	 * the table's first). Under write_lock; always an entry in `ht`. */
-	struct cachetab_entry *hand;
-	_Atomic uint64_t applied;
-	/* The newest revision of an entry stored, or what the cache set
-	 * (written under write_lock; cachetab_seen is the newer of it and
-	 * `applied`). */
-	_Atomic uint64_t seen;
-	_Atomic uint64_t evictions;
-};
-
-/* What cachetab_match compares an entry's key with. */
-struct cachetab_key {
-	const unsigned char *bytes;
-	size_t len;
-	bool secret;
-};
-
-/* cachetab_mix is a keyed multiply-xorshift hash of the key's 8-byte
- * words (the seeds drawn at start, so that keys cannot be chosen to
- * collide without knowing them): a lookup is on every local check of the
- * client library, and SipHash cost a third of one. */
-static inline unsigned long
-cachetab_mix(const struct cachetab *t, const unsigned char *key, size_t len)
+unsigned long
+cachetab_sip(const struct cachetab *t, const void *key, size_t len)
 {
-	uint64_t h = t->seed[0] ^ (len * 0x9e3779b97f4a7c15ull);
-	size_t i = 0;
-	for (; i + 8 <= len; i += 8) {
-		uint64_t w;
-		memcpy(&w, key + i, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdull;
-		h ^= h >> 32;
-	}
-	uint64_t tail = 0;
-	for (size_t k = 0; i + k < len; k++)
-		tail |= (uint64_t)key[i + k] << (8 * k);
-	h = (h ^ tail ^ t->seed[1]) * 0xc4ceb9fe1a85ec53ull;
-	h ^= h >> 29;
-	h *= 0xff51afd7ed558ccdull;
-	h ^= h >> 32;
-	return (unsigned long)h;
-}
-
-static inline unsigned long
-cachetab_hash_of(const struct cachetab *t, const void *key, size_t len)
-{
-	if (t->hash == CACHETAB_HASH_MIX)
-		return cachetab_mix(t, key, len);
 	unsigned char h[crypto_shorthash_BYTES];
 	crypto_shorthash(h, key, len, (const unsigned char *)t->seed);
 	unsigned long v;
@@ -78,7 +22,7 @@ cachetab_hash_of(const struct cachetab *t, const void *key, size_t len)
 	return v;
 }
 
-static int
+int
 cachetab_match(struct cds_lfht_node *node, const void *arg)
 {
 	const struct cachetab_entry *e =
@@ -173,43 +117,6 @@ cachetab_unlock(struct cachetab *t)
 	pthread_mutex_unlock(&t->write_lock);
 }
 
-bool
-cachetab_get(struct cachetab *t, const unsigned char *key, size_t len,
-    bool secret, void *out, size_t size, uint64_t *revision)
-{
-	if (t->capacity == 0)
-		return false;
-	struct cachetab_key k = {key, len, secret};
-	struct cds_lfht_iter iter;
-	bool hit = false;
-	/* Read before the entry: every change applied up to it has dropped
-	 * what it touched, so an entry found after is valid at it. Read
-	 * after, it could be a change that dropped the entry just after it
-	 * was copied, and stamp the old value with the revision that ended
-	 * it. */
-	uint64_t applied = atomic_load_explicit(&t->applied,
-	    memory_order_acquire);
-	urcu_bp_read_lock();
-	cds_lfht_lookup(t->ht, cachetab_hash_of(t, key, len), cachetab_match,
-	    &k, &iter);
-	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
-	if (node != NULL) {
-		struct cachetab_entry *e =
-		    caa_container_of(node, struct cachetab_entry, node);
-		/* Written only when clear: a hot entry's line is not written
-		 * by every reader. */
-		if (atomic_load_explicit(&e->ref, memory_order_relaxed) == 0)
-			atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
-		memcpy(out, e->value, size);
-		*revision = e->revision > applied ? e->revision : applied;
-		/* Lowered meanwhile (a rewind to a database behind it): the
-		 * revision read before may now number other writes. */
-		hit = atomic_load(&t->applied) >= applied;
-	}
-	urcu_bp_read_unlock();
-	return hit;
-}
-
 /* cachetab_leave_locked hands `e`, out of the table now, to its cache and
  * frees it after a grace period. */
 static void
@@ -228,7 +135,7 @@ cachetab_hand_iter(struct cachetab *t, struct cds_lfht_iter *iter)
 	struct cachetab_entry *h = t->hand;
 	if (h != NULL) {
 		struct cachetab_key k = {h->key, h->key_len, h->secret};
-		cds_lfht_lookup(t->ht, cachetab_hash_of(t, h->key, h->key_len),
+		cds_lfht_lookup(t->ht, cachetab_hash(t, h->key, h->key_len),
 		    cachetab_match, &k, iter);
 		if (cds_lfht_iter_get_node(iter) == &h->node)
 			return;
@@ -273,7 +180,7 @@ cachetab_remove_locked(struct cachetab *t, const unsigned char *key,
 {
 	struct cachetab_key k = {key, len, secret};
 	struct cds_lfht_iter iter;
-	cds_lfht_lookup(t->ht, cachetab_hash_of(t, key, len), cachetab_match,
+	cds_lfht_lookup(t->ht, cachetab_hash(t, key, len), cachetab_match,
 	    &k, &iter);
 	struct cachetab_entry *e = cachetab_iter_entry(&iter);
 	if (e != NULL)
@@ -332,7 +239,7 @@ cachetab_put(struct cachetab *t, struct cachetab_entry *e)
 		return;
 	}
 	struct cachetab_key k = {e->key, e->key_len, e->secret};
-	unsigned long hash = cachetab_hash_of(t, e->key, e->key_len);
+	unsigned long hash = cachetab_hash(t, e->key, e->key_len);
 	pthread_mutex_lock(&t->write_lock);
 	if (e->revision < atomic_load(&t->applied)) {
 		/* Older than a change the cache already applied: it may be
@@ -360,12 +267,6 @@ cachetab_put(struct cachetab *t, struct cachetab_entry *e)
 	if (t->count > t->capacity)
 		cachetab_evict_locked(t);
 	cachetab_unlock(t);
-}
-
-uint64_t
-cachetab_applied(struct cachetab *t)
-{
-	return atomic_load_explicit(&t->applied, memory_order_acquire);
 }
 
 void
@@ -431,7 +332,7 @@ void
 cachetab_index_add_locked(struct cachetab *t, struct cachetab_index *ix,
     struct cachetab_entry *e, const void *key, size_t len)
 {
-	cds_lfht_add(ix->ht, cachetab_hash_of(t, key, len),
+	cds_lfht_add(ix->ht, cachetab_hash(t, key, len),
 	    cachetab_index_node(ix, e));
 }
 
@@ -448,7 +349,7 @@ cachetab_index_drop_locked(struct cachetab *t, struct cachetab_index *ix,
 {
 	struct cds_lfht_iter iter;
 	struct cds_lfht_node *node;
-	cds_lfht_lookup(ix->ht, cachetab_hash_of(t, key, len), ix->match, arg,
+	cds_lfht_lookup(ix->ht, cachetab_hash(t, key, len), ix->match, arg,
 	    &iter);
 	while ((node = cds_lfht_iter_get_node(&iter)) != NULL) {
 		/* On before the removal, which takes the node out. */

@@ -28,10 +28,12 @@
 #ifndef EXE_CACHETAB_H
 #define EXE_CACHETAB_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <urcu/urcu-bp.h>
 #include <urcu/rculfhash.h>
 
@@ -96,13 +98,7 @@ int cachetab_new(struct cachetab **out, const struct cachetab_config *cfg)
  * indexes outlive it. NULL is fine. */
 void cachetab_free(struct cachetab *t);
 
-/* cachetab_get copies the first `size` bytes of the value of the entry
- * with `key` (`len` bytes; `secret` as in struct cachetab_entry) into
- * `out`, and into *revision the revision the answer reflects (see the top
- * of this file), and sets the entry's CLOCK bit; true on a hit. Lock-free:
- * an RCU read-side section. */
-bool cachetab_get(struct cachetab *t, const unsigned char *key, size_t len,
-    bool secret, void *out, size_t size, uint64_t *revision);
+/* cachetab_get (below, inline) finds an entry by key. */
 
 /* cachetab_put stores `e` (cachetab_entry_init'd), replacing the entry of
  * the same key, unless its revision is below the applied one: then it is
@@ -128,9 +124,7 @@ void cachetab_remove_entry_locked(struct cachetab *t, struct cachetab_entry *e);
 /* cachetab_drop_all_locked removes every entry. */
 void cachetab_drop_all_locked(struct cachetab *t);
 
-/* cachetab_applied is the applied revision (an acquire load: what a change
- * applied up to it dropped is gone). */
-uint64_t cachetab_applied(struct cachetab *t);
+/* cachetab_applied (below, inline) is the applied revision. */
 
 /* cachetab_set_applied_locked sets the applied revision: raised by the
  * caches as they apply changes, set back by a rewind or a resync. */
@@ -182,5 +176,128 @@ void cachetab_index_del_locked(struct cachetab_index *ix,
 void cachetab_index_drop_locked(struct cachetab *t, struct cachetab_index *ix,
     const void *key, size_t len, const void *arg,
     bool (*pick)(const struct cachetab_entry *e));
+
+/* The table's body. Its fields are cachetab.c's: they are here only so
+ * that the lookup inlines into each cache's own, where the key's length
+ * and the value's size are constants (on the client library's hot path
+ * that unrolls the hash and the copy). */
+struct cachetab {
+	struct cds_lfht *ht;
+	size_t capacity;
+	enum cachetab_hash hash;
+	uint64_t seed[2];
+	void (*enter_cb)(struct cachetab_entry *e, void *arg);
+	void (*leave_cb)(struct cachetab_entry *e, void *arg);
+	void (*free_cb)(struct rcu_head *head);
+	void *arg;
+	pthread_mutex_t write_lock;
+	size_t count; /* under write_lock */
+	/* The CLOCK hand: the entry the next eviction looks at first (NULL:
+	 * the table's first). Under write_lock; always an entry in `ht`. */
+	struct cachetab_entry *hand;
+	_Atomic uint64_t applied;
+	/* The newest revision of an entry stored, or what the cache set
+	 * (written under write_lock; cachetab_seen is the newer of it and
+	 * `applied`). */
+	_Atomic uint64_t seen;
+	_Atomic uint64_t evictions;
+};
+
+/* What cachetab_match compares an entry's key with. */
+struct cachetab_key {
+	const unsigned char *bytes;
+	size_t len;
+	bool secret;
+};
+
+/* cachetab_match is the table's cds_lfht match function. */
+int cachetab_match(struct cds_lfht_node *node, const void *arg);
+
+/* cachetab_sip is CACHETAB_HASH_SIP's hash. */
+unsigned long cachetab_sip(const struct cachetab *t, const void *key,
+    size_t len);
+
+/* cachetab_mix is a keyed multiply-xorshift hash of the key's 8-byte
+ * words (the seeds drawn at start, so that keys cannot be chosen to
+ * collide without knowing them): a lookup is on every local check of the
+ * client library, and SipHash cost a third of one. */
+static inline unsigned long
+cachetab_mix(const struct cachetab *t, const unsigned char *key, size_t len)
+{
+	uint64_t h = t->seed[0] ^ (len * 0x9e3779b97f4a7c15ull);
+	size_t i = 0;
+	for (; i + 8 <= len; i += 8) {
+		uint64_t w;
+		memcpy(&w, key + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 32;
+	}
+	uint64_t tail = 0;
+	for (size_t k = 0; i + k < len; k++)
+		tail |= (uint64_t)key[i + k] << (8 * k);
+	h = (h ^ tail ^ t->seed[1]) * 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 32;
+	return (unsigned long)h;
+}
+
+/* cachetab_hash is the table's hash of `len` bytes at `key`. */
+static inline unsigned long
+cachetab_hash(const struct cachetab *t, const void *key, size_t len)
+{
+	if (t->hash == CACHETAB_HASH_MIX)
+		return cachetab_mix(t, key, len);
+	return cachetab_sip(t, key, len);
+}
+
+/* cachetab_applied is the applied revision (an acquire load: what a change
+ * applied up to it dropped is gone). */
+static inline uint64_t
+cachetab_applied(struct cachetab *t)
+{
+	return atomic_load_explicit(&t->applied, memory_order_acquire);
+}
+
+/* cachetab_get copies the first `size` bytes of the value of the entry
+ * with `key` (`len` bytes; `secret` as in struct cachetab_entry) into
+ * `out`, and into *revision the revision the answer reflects (see the top
+ * of this file), and sets the entry's CLOCK bit; true on a hit. Lock-free:
+ * an RCU read-side section. */
+static inline bool
+cachetab_get(struct cachetab *t, const unsigned char *key, size_t len,
+    bool secret, void *out, size_t size, uint64_t *revision)
+{
+	if (t->capacity == 0)
+		return false;
+	struct cachetab_key k = {key, len, secret};
+	struct cds_lfht_iter iter;
+	bool hit = false;
+	/* Read before the entry: every change applied up to it has dropped
+	 * what it touched, so an entry found after is valid at it. Read
+	 * after, it could be a change that dropped the entry just after it
+	 * was copied, and stamp the old value with the revision that ended
+	 * it. */
+	uint64_t applied = cachetab_applied(t);
+	urcu_bp_read_lock();
+	cds_lfht_lookup(t->ht, cachetab_hash(t, key, len), cachetab_match, &k,
+	    &iter);
+	struct cds_lfht_node *node = cds_lfht_iter_get_node(&iter);
+	if (node != NULL) {
+		struct cachetab_entry *e =
+		    caa_container_of(node, struct cachetab_entry, node);
+		/* Written only when clear: a hot entry's line is not written
+		 * by every reader. */
+		if (atomic_load_explicit(&e->ref, memory_order_relaxed) == 0)
+			atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
+		memcpy(out, e->value, size);
+		*revision = e->revision > applied ? e->revision : applied;
+		/* Lowered meanwhile (a rewind to a database behind it): the
+		 * revision read before may now number other writes. */
+		hit = atomic_load(&t->applied) >= applied;
+	}
+	urcu_bp_read_unlock();
+	return hit;
+}
 
 #endif
