@@ -114,6 +114,20 @@ copy_id(char out[37], const char *id)
 	out[n] = '\0';
 }
 
+/* take_part stamps a decision with what one of its parts reflects: the
+ * decision reflects every write up to the oldest of its parts' revisions
+ * and no further (a cached part is known good only up to what its cache
+ * has applied; a part read from the database, later, may be newer).
+ * Stamped with the newest, a check could read a resource's location at
+ * 96 and a grant cached at 90 whose revocation at 95 the cache had not
+ * applied yet, and answer "allowed, revision 96". */
+static void
+take_part(struct decision *d, uint64_t part_revision)
+{
+	if (part_revision < d->revision)
+		d->revision = part_revision;
+}
+
 /* check_decide decides one request, whose fields check_request_validate
  * read into `ids`. With CACHE_ONLY it returns METHOD_MISS when the cache
  * cannot answer (or is not fresh enough for at_least_as_fresh); otherwise
@@ -130,14 +144,17 @@ check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
 	/* Only the fixed part: each path below writes the reason it gives. */
 	memset(d, 0, offsetof(struct decision, reason));
 	d->reason[0] = '\0';
+	d->revision = UINT64_MAX; /* lowered by each part (take_part) */
 	int rc;
 
 	if (req->target_case == EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE) {
 		bool found;
+		uint64_t rev;
 		rc = standing_resource(call, from, fresh, req->resource->type,
-		    req->resource->id, &found, d->workspace_id, &d->revision);
+		    req->resource->id, &found, d->workspace_id, &rev);
 		if (rc != STATUS_OK)
 			return rc;
+		take_part(d, rev);
 		if (!found) {
 			snprintf(d->reason, sizeof d->reason,
 			    "%s \"%s\" is not registered; it is unknown to ExE "
@@ -159,8 +176,7 @@ check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
 		rc = standing_user(call, from, fresh, &q, known, &d->standing);
 		if (rc != STATUS_OK)
 			return rc;
-		if (d->standing.revision > d->revision)
-			d->revision = d->standing.revision;
+		take_part(d, d->standing.revision);
 		if (req->target_case !=
 		    EXE__ACCESS__V1__CHECK_REQUEST__TARGET_RESOURCE) {
 			decide_user(p->user_id, d->workspace_id, &d->standing,
@@ -179,8 +195,7 @@ check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
 			    req->resource->id, &grant, &rev);
 			if (rc != STATUS_OK)
 				return rc;
-			if (rev > d->revision)
-				d->revision = rev;
+			take_part(d, rev);
 		}
 		struct decide_resource r = {req->resource->type,
 		    req->resource->id};
@@ -198,16 +213,14 @@ check_decide(struct call *call, const Exe__Access__V1__CheckRequest *req,
 		rc = standing_revision(call, from, fresh, &rev);
 		if (rc != STATUS_OK)
 			return rc;
-		if (rev > d->revision)
-			d->revision = rev;
+		take_part(d, rev);
 		decide_key_malformed(d);
 		return STATUS_OK;
 	}
 	rc = standing_key(call, from, fresh, p->api_key, len, &d->key);
 	if (rc != STATUS_OK)
 		return rc;
-	if (d->key.revision > d->revision)
-		d->revision = d->key.revision;
+	take_part(d, d->key.revision);
 	d->standing.workspace_exists = true;
 	d->standing.personal = d->key.workspace_personal;
 	decide_key(&d->key, d->workspace_id, ids->perm, clock_wall_ms(), d);
