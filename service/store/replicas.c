@@ -31,6 +31,7 @@ struct replica {
 	_Atomic uint64_t reads;
 	bool was_in_rotation; /* the monitor's, for logging changes */
 	bool was_up;
+	bool was_diverged;
 };
 
 struct replicas {
@@ -82,11 +83,13 @@ replicas_connect(const char *conninfo)
 }
 
 /* replicas_read_revision reads the revision counter on *conn (connecting
- * first if need be); false when the server does not answer, with the
- * reason in `why`. */
+ * first if need be), and into *at_us the commit time of the change at that
+ * revision in microseconds (-1 if the log no longer holds it): the two
+ * say which history the server is on. False when the server does not
+ * answer, with the reason in `why`. */
 static bool
 replicas_read_revision(PGconn **conn, const char *conninfo, uint64_t *out,
-    char *why, size_t why_size)
+    int64_t *at_us, char *why, size_t why_size)
 {
 	if (*conn != NULL && db_conn_lost(*conn)) {
 		PQfinish(*conn);
@@ -104,8 +107,11 @@ replicas_read_revision(PGconn **conn, const char *conninfo, uint64_t *out,
 	}
 	PGresult *res;
 	struct db_error err;
-	int rc = db_exec(
-	    *conn, "SELECT value FROM revision_counter", 0, NULL, &res, &err);
+	int rc = db_exec(*conn,
+	    "SELECT r.value, (SELECT (extract(epoch FROM c.at) * 1000000)::bigint"
+	    "                 FROM change_log c WHERE c.revision = r.value)"
+	    " FROM revision_counter r",
+	    0, NULL, &res, &err);
 	if (rc != STATUS_OK) {
 		snprintf(why, why_size, "%s", err.message);
 		PQfinish(*conn);
@@ -113,8 +119,49 @@ replicas_read_revision(PGconn **conn, const char *conninfo, uint64_t *out,
 		return false;
 	}
 	*out = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+	*at_us = PQgetisnull(res, 0, 1) ? -1
+	                                : strtoll(PQgetvalue(res, 0, 1), NULL, 10);
 	PQclear(res);
 	return true;
+}
+
+/* What the primary says of the history a standby is on. */
+enum history { HISTORY_SAME, HISTORY_OTHER, HISTORY_UNKNOWN };
+
+/* replicas_history asks the primary, after the standby was read, whether
+ * it holds the change the standby stands at, the same one. After a
+ * failover a standby still on the old primary's timeline (one that had
+ * received more than the promoted one) stands at revision numbers the new
+ * primary has not reached, or reached with other writes; it would answer
+ * reads that ask for those revisions from a history that is gone.
+ * HISTORY_UNKNOWN when the primary does not answer, or either side's log
+ * no longer holds that change (pruned). */
+static enum history
+replicas_history(struct replicas *r, uint64_t revision, int64_t at_us)
+{
+	if (r->primary_conn == NULL || at_us < 0)
+		return HISTORY_UNKNOWN;
+	char text[24];
+	snprintf(text, sizeof text, "%llu", (unsigned long long)revision);
+	const char *params[] = {text};
+	PGresult *res;
+	struct db_error err;
+	if (db_exec(r->primary_conn,
+	        "SELECT (SELECT max(revision) FROM change_log),"
+	        " (SELECT (extract(epoch FROM at) * 1000000)::bigint"
+	        "  FROM change_log WHERE revision = $1::bigint)",
+	        1, params, &res, &err) != STATUS_OK)
+		return HISTORY_UNKNOWN;
+	enum history h = HISTORY_UNKNOWN;
+	if (!PQgetisnull(res, 0, 1))
+		h = strtoll(PQgetvalue(res, 0, 1), NULL, 10) == at_us
+		    ? HISTORY_SAME
+		    : HISTORY_OTHER;
+	else if (!PQgetisnull(res, 0, 0) &&
+	    strtoull(PQgetvalue(res, 0, 0), NULL, 10) < revision)
+		h = HISTORY_OTHER; /* a revision the primary has not reached */
+	PQclear(res);
+	return h;
 }
 
 /* replicas_note_primary remembers when the primary was first seen at
@@ -167,17 +214,39 @@ replicas_poll(struct replicas *r)
 {
 	char why[256];
 	uint64_t p;
+	int64_t p_at;
 	if (replicas_read_revision(
-	        &r->primary_conn, r->primary, &p, why, sizeof why))
+	        &r->primary_conn, r->primary, &p, &p_at, why, sizeof why))
 		replicas_note_primary(r, p, replicas_now_ms());
 	/* With the primary unreachable, lag is measured against what it was
 	 * last seen at: no write can commit without it. */
 	for (size_t i = 0; i < r->count; i++) {
 		struct replica *rep = &r->list[i];
 		uint64_t rev = 0;
+		int64_t at_us = -1;
 		bool up = replicas_read_revision(
-		    &rep->conn, rep->conninfo, &rev, why, sizeof why);
+		    &rep->conn, rep->conninfo, &rev, &at_us, why, sizeof why);
 		int64_t now = replicas_now_ms();
+		/* Unknown keeps the last verdict: a standby found on another
+		 * history stays out while the primary cannot be asked. */
+		enum history hist = up ? replicas_history(r, rev, at_us)
+		                       : HISTORY_UNKNOWN;
+		bool diverged = hist == HISTORY_UNKNOWN ? rep->was_diverged
+		                                        : hist == HISTORY_OTHER;
+		if (diverged != rep->was_diverged) {
+			if (diverged)
+				log_warn("replica_diverged",
+				    "{s:i, s:I, s:s}", "replica", (int)i,
+				    "revision", (json_int_t)rev, "reason",
+				    "the primary does not hold the change this "
+				    "standby stands at: it is on another history "
+				    "(a failover it did not follow)");
+			else
+				log_info("replica_history_agrees", "{s:i, s:I}",
+				    "replica", (int)i, "revision",
+				    (json_int_t)rev);
+			rep->was_diverged = diverged;
+		}
 		if (up) {
 			int64_t lag = replicas_lag_ms(r, rev, now);
 			atomic_store(&rep->revision, rev);
@@ -187,7 +256,7 @@ replicas_poll(struct replicas *r)
 			                             : 0);
 			atomic_store(&rep->lag_ms, lag);
 			atomic_store(&rep->up, true);
-			bool in = lag <= r->max_lag_ms;
+			bool in = lag <= r->max_lag_ms && !diverged;
 			atomic_store(&rep->in_rotation, in);
 			if (in != rep->was_in_rotation || !rep->was_up)
 				log_info(in ? "replica_in_rotation"

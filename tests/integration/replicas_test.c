@@ -538,6 +538,74 @@ an_api_key_due_for_its_use_is_checked_on_the_primary(void)
 	EXPECT_INT(denied, 0);
 }
 
+/* current_revision is where c's database stands (ReadChanges). */
+static uint64_t
+current_revision(exa_client *c)
+{
+	Exe__Access__V1__ReadChangesRequest req =
+	    EXE__ACCESS__V1__READ_CHANGES_REQUEST__INIT;
+	req.current_only = true;
+	Exe__Access__V1__ReadChangesResponse *resp = NULL;
+	exa_error err;
+	if (exa_read_changes(c, &req, &resp, &err) != EXA_OK) {
+		fprintf(stderr, "  ReadChanges: %s\n", err.message);
+		return 0;
+	}
+	uint64_t rev = resp->revision;
+	exa_free(resp);
+	return rev;
+}
+
+/* A standby on another history: promoted, it takes writes of its own
+ * (through a second daemon) until its revision passes the primary's, as a
+ * standby left on an old primary's timeline after a failover stands at
+ * revisions the new primary never wrote, or wrote otherwise. The monitor
+ * finds that the primary does not hold the change the standby stands at
+ * and takes it out of rotation, so a check that asks for such a revision
+ * is refused by the primary instead of answered from the other history.
+ * Last: the standby stays promoted. */
+static void
+a_standby_on_another_history_leaves_rotation(void)
+{
+	EXPECT(caught_up());
+	EXPECT_INT(fault_pg("promote", NULL), 0);
+	static struct harness other;
+	fault_daemon_prepare(&other, "replicas", &h);
+	fault_standby_conninfo(&h, other.conninfo, sizeof other.conninfo);
+	if (fault_daemon_start(&other,
+	        (const char *const[]){"--cache-size=0", "--workers=1", NULL}) !=
+	    0) {
+		EXPECT(!"a daemon on the promoted standby");
+		return;
+	}
+	long primary = harness_sql_long(&h,
+	    "SELECT max(revision) FROM change_log", NULL);
+	uint64_t theirs = 0;
+	for (long i = 0; i <= primary % 7 + 5 || theirs <= (uint64_t)primary;
+	     i++) {
+		struct fixture_user u;
+		fault_must(fixture_sign_up(other.client, "elsewhere", &u));
+		theirs = current_revision(other.client);
+		if (i > 1000)
+			break;
+	}
+	int64_t out = wait_metric(in_rotation, 0);
+	Exe__Access__V1__CheckResponse *resp = NULL;
+	exa_error err;
+	exa_status rc = fixture_check(h.client, team.member.id, NULL,
+	    "workspace.view", team.workspace, NULL, NULL, theirs, &resp, &err);
+	exa_free(resp);
+	printf("  the other history at revision %llu, the primary at %ld: out "
+	       "of rotation after %lld ms; a check asking for %llu: %s\n",
+	    (unsigned long long)theirs, primary, (long long)out,
+	    (unsigned long long)theirs, exa_status_name(rc));
+	EXPECT(out >= 0);
+	EXPECT(fault_daemon_logs_contain(&h, "\"event\":\"replica_diverged\""));
+	EXPECT_INT(rc, EXA_FAILED_PRECONDITION);
+	EXPECT_INT(fault_daemon_stop(&other), 0);
+	fault_daemon_free(&other, true);
+}
+
 static const struct unit_case cases[] = {
     {"reads are served by the standby", reads_are_served_by_the_standby},
     {"read your writes, every time", read_your_writes_every_time},
@@ -549,6 +617,8 @@ static const struct unit_case cases[] = {
         an_api_key_due_for_its_use_is_checked_on_the_primary},
     {"a stopped standby sends reads to the primary",
         a_stopped_standby_sends_reads_to_the_primary},
+    {"a standby on another history leaves rotation",
+        a_standby_on_another_history_leaves_rotation},
 };
 
 UNIT_STATE
