@@ -147,9 +147,11 @@ cmd_key_verify(struct cli *cli, const struct cli_args *a)
 {
 	char *owned = NULL;
 	const char *secret = cli_read_secret(a->pos[0], &owned);
-	if (secret == NULL || secret[0] == '\0')
+	if (secret == NULL || secret[0] == '\0') {
+		cli_secret_free(owned); /* a blank line was read */
 		return cli_usage_fail(
 		    cli, "SECRET: the API key secret is empty");
+	}
 	Exe__Access__V1__VerifyApiKeyRequest req =
 	    EXE__ACCESS__V1__VERIFY_API_KEY_REQUEST__INIT;
 	req.secret = (char *)secret;

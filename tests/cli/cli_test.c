@@ -1335,6 +1335,20 @@ test_usage_errors_word_for_word(void)
 	    "empty (see `exe-access grant add --help`)\n",
 	    "grant", "add", "experiment:exp-7", "gina", "member", "--as-key",
 	    "-");
+	/* A blank line given for a secret is refused like an empty one,
+	 * and what was read for it is freed (LeakSanitizer would say). */
+	REFUSED_IN("\n", 2,
+	    "exe-access: INVALID_ARGUMENT: SECRET: the API key secret is "
+	    "empty (see `exe-access key verify --help`)\n",
+	    "key", "verify", "-");
+	REFUSED_IN("\n", 2,
+	    "exe-access: INVALID_ARGUMENT: TOKEN: the invitation token is "
+	    "empty (see `exe-access invite accept --help`)\n",
+	    "invite", "accept", "-", "--as", "dave");
+	REFUSED_IN("\n", 2,
+	    "exe-access: INVALID_ARGUMENT: --key: the API key secret is "
+	    "empty (see `exe-access check --help`)\n",
+	    "check", "experiment.view", "--workspace", team, "--key", "-");
 	/* A name that resolves to nobody is named in the error. */
 	REFUSED(3, "exe-access: NOT_FOUND: USER \"nobody\": *\n", "grant",
 	    "add", "experiment:exp-7", "nobody", "member", "--as", "alice");
