@@ -213,6 +213,16 @@ cli_secret_free(char *owned)
 }
 
 int
+cli_u64_arg(const struct cli *cli, const char *what, const char *text,
+    uint64_t min, uint64_t max, const char *expected, uint64_t *out)
+{
+	if (text == NULL || cli_parse_u64(text, min, max, out))
+		return 0;
+	return cli_usage_fail(
+	    cli, "%s: expected %s, not \"%s\"", what, expected, text);
+}
+
+int
 cli_role_arg(const struct cli *cli, const char *what, const char *text,
     Exe__Access__V1__Role *role)
 {

@@ -106,6 +106,14 @@ bool cli_parse_u64(const char *text, uint64_t min, uint64_t max, uint64_t *out)
 bool cli_parse_resource(const char *text, char *buf, size_t size,
     Exe__Access__V1__ResourceRef *ref) __attribute__((warn_unused_result));
 
+/* cli_u64_arg is cli_parse_u64 of the value `text` of flag `what`,
+ * reporting text it cannot read as a usage error: `what: expected
+ * <expected>, not "text"`. NULL text (the flag not given) leaves *out
+ * alone. Returns 0 or the exit status. */
+int cli_u64_arg(const struct cli *cli, const char *what, const char *text,
+    uint64_t min, uint64_t max, const char *expected, uint64_t *out)
+    __attribute__((warn_unused_result));
+
 /* cli_role_arg is cli_parse_role reporting text it cannot read as a usage
  * error naming `what` ("ROLE", "--role"). Returns 0 or the exit status. */
 int cli_role_arg(const struct cli *cli, const char *what, const char *text,

@@ -14,13 +14,8 @@ static int
 fresh(struct cli *cli, const struct cli_args *a, uint64_t *revision)
 {
 	*revision = 0;
-	const char *text = args_get(a, FLAG_FRESH);
-	if (text != NULL && !cli_parse_u64(text, 1, UINT64_MAX, revision))
-		return cli_usage_fail(cli,
-		    "--fresh: expected a revision "
-		    "number, not \"%s\"",
-		    text);
-	return 0;
+	return cli_u64_arg(cli, "--fresh", args_get(a, FLAG_FRESH), 1,
+	    UINT64_MAX, "a revision number", revision);
 }
 
 /* who names a principal in output, never showing a key's secret. */

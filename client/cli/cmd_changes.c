@@ -76,10 +76,10 @@ int
 cmd_changes(struct cli *cli, const struct cli_args *a)
 {
 	uint64_t after = 0;
-	const char *text = args_get(a, FLAG_AFTER);
-	if (text != NULL && !cli_parse_u64(text, 0, UINT64_MAX, &after))
-		return cli_usage_fail(cli,
-		    "--after: expected a revision number, not \"%s\"", text);
+	int rc = cli_u64_arg(cli, "--after", args_get(a, FLAG_AFTER), 0,
+	    UINT64_MAX, "a revision number", &after);
+	if (rc != 0)
+		return rc;
 	bool follow = args_has(a, FLAG_FOLLOW);
 	const char *url = args_get(a, FLAG_SUBSCRIBE);
 	if (url != NULL && !follow)
@@ -102,7 +102,6 @@ cmd_changes(struct cli *cli, const struct cli_args *a)
 		}
 		subscribed = true;
 	}
-	int rc = 0;
 	for (;;) {
 		Exe__Access__V1__ReadChangesRequest req =
 		    EXE__ACCESS__V1__READ_CHANGES_REQUEST__INIT;

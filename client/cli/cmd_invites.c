@@ -55,14 +55,12 @@ cmd_invite_create(struct cli *cli, const struct cli_args *a)
 	int rc = 0;
 	if (args_has(a, FLAG_ROLE))
 		rc = cli_role_arg(cli, "--role", args_get(a, FLAG_ROLE), &role);
+	uint64_t days = 0;
+	if (rc == 0)
+		rc = cli_u64_arg(cli, "--days", args_get(a, FLAG_DAYS), 1, 30,
+		    "a number from 1 to 30", &days);
 	if (rc != 0)
 		return rc;
-	uint64_t days = 0;
-	if (args_has(a, FLAG_DAYS) &&
-	    !cli_parse_u64(args_get(a, FLAG_DAYS), 1, 30, &days))
-		return cli_usage_fail(cli,
-		    "--days: expected a number from 1 to 30, not \"%s\"",
-		    args_get(a, FLAG_DAYS));
 	struct resolve_principal actor;
 	rc = resolve_actor(cli, a, &actor);
 	if (rc != 0)

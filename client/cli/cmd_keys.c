@@ -46,14 +46,12 @@ int
 cmd_key_rotate(struct cli *cli, const struct cli_args *a)
 {
 	uint64_t grace = 0;
-	if (args_has(a, FLAG_GRACE) &&
-	    !cli_parse_u64(args_get(a, FLAG_GRACE), 0, 86400, &grace))
-		return cli_usage_fail(cli,
-		    "--grace: expected seconds from 0 to "
-		    "86400, not \"%s\"",
-		    args_get(a, FLAG_GRACE));
+	int rc = cli_u64_arg(cli, "--grace", args_get(a, FLAG_GRACE), 0, 86400,
+	    "seconds from 0 to 86400", &grace);
+	if (rc != 0)
+		return rc;
 	struct resolve_principal actor;
-	int rc = resolve_actor(cli, a, &actor);
+	rc = resolve_actor(cli, a, &actor);
 	if (rc != 0)
 		goto out;
 	Exe__Access__V1__RotateApiKeyRequest req =

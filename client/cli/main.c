@@ -80,13 +80,10 @@ setup(struct cli *cli, const struct cli_args *args)
 	cli->json = args_has(args, FLAG_JSON);
 	const char *timeout = args_get(args, FLAG_TIMEOUT);
 	uint64_t ms = 0;
-	if (timeout != NULL && !cli_parse_u64(timeout, 1, 3600000, &ms))
-		return cli_usage_fail(cli,
-		    "--timeout: expected milliseconds "
-		    "from 1 to 3600000, not \"%s\"",
-		    timeout);
+	int rc = cli_u64_arg(cli, "--timeout", timeout, 1, 3600000,
+	    "milliseconds from 1 to 3600000", &ms);
 	cli->timeout_ms = (int)ms;
-	return 0;
+	return rc;
 }
 
 static int

@@ -31,10 +31,10 @@ pager_run(struct cli *cli, const struct cli_args *a, ProtobufCMessage *request,
 
 	uint64_t page_size = 0;
 	const char *size_arg = args_get(a, FLAG_PAGE_SIZE);
-	if (size_arg != NULL && !cli_parse_u64(size_arg, 1, 1000, &page_size))
-		return cli_usage_fail(cli,
-		    "--page-size: expected a number from 1 to 1000, not \"%s\"",
-		    size_arg);
+	int rc = cli_u64_arg(cli, "--page-size", size_arg, 1, 1000,
+	    "a number from 1 to 1000", &page_size);
+	if (rc != 0)
+		return rc;
 	bool one_page = size_arg != NULL || args_has(a, FLAG_PAGE_TOKEN);
 	char *token = strdup(
 	    args_has(a, FLAG_PAGE_TOKEN) ? args_get(a, FLAG_PAGE_TOKEN) : "");
@@ -50,7 +50,6 @@ pager_run(struct cli *cli, const struct cli_args *a, ProtobufCMessage *request,
 	}
 	char *base = (char *)request;
 	ProtobufCMessage *last = NULL;
-	int rc = 0;
 	if (token == NULL || (items == NULL && table == NULL)) {
 		rc = cli_fail(EXA_INTERNAL, "out of memory");
 		goto out;

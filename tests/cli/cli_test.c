@@ -1303,6 +1303,14 @@ test_usage_errors_word_for_word(void)
 	    "\"exp\" (see `exe-access permissions --help`)\n",
 	    "permissions", "--resource", "exp", "--user", "gina");
 	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --after: expected a revision "
+	    "number, not \"x\" (see `exe-access changes --help`)\n",
+	    "changes", "--after", "x");
+	REFUSED(2,
+	    "exe-access: INVALID_ARGUMENT: --timeout: expected milliseconds "
+	    "from 1 to 3600000, not \"0\" (see `exe-access user get --help`)\n",
+	    "--timeout", "0", "user", "get", "bob");
+	REFUSED(2,
 	    "exe-access: INVALID_ARGUMENT: --user USER is required (see "
 	    "`exe-access workspaces --help`)\n",
 	    "workspaces");
