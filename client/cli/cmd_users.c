@@ -118,15 +118,9 @@ cmd_user_find(struct cli *cli, const struct cli_args *a)
 	if ((username == NULL) == (email == NULL))
 		return cli_usage_fail(
 		    cli, "give one of --username USERNAME and --email EMAIL");
-	Exe__Access__V1__FindUserRequest req =
-	    EXE__ACCESS__V1__FIND_USER_REQUEST__INIT;
-	if (username != NULL) {
-		req.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_USERNAME;
-		req.username = (char *)username;
-	} else {
-		req.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_EMAIL;
-		req.email = (char *)email;
-	}
+	Exe__Access__V1__FindUserRequest req;
+	resolve_find_user_request(
+	    &req, username != NULL ? username : email, username == NULL);
 	Exe__Access__V1__FindUserResponse *resp = NULL;
 	exa_error err;
 	exa_status st = exa_find_user(cli_client(cli), &req, &resp, &err);

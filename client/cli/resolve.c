@@ -59,6 +59,20 @@ cached(const struct cli *cli, const char *value, bool by_email)
 	return NULL;
 }
 
+void
+resolve_find_user_request(
+    Exe__Access__V1__FindUserRequest *req, const char *value, bool by_email)
+{
+	exe__access__v1__find_user_request__init(req);
+	if (by_email) {
+		req->by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_EMAIL;
+		req->email = (char *)value;
+	} else {
+		req->by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_USERNAME;
+		req->username = (char *)value;
+	}
+}
+
 int
 resolve_user(
     struct cli *cli, const char *what, const char *value, char *id, size_t size)
@@ -87,15 +101,8 @@ resolve_user(
 		snprintf(id, size, "%s", e->id);
 		return 0;
 	}
-	Exe__Access__V1__FindUserRequest req =
-	    EXE__ACCESS__V1__FIND_USER_REQUEST__INIT;
-	if (by_email) {
-		req.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_EMAIL;
-		req.email = (char *)value;
-	} else {
-		req.by_case = EXE__ACCESS__V1__FIND_USER_REQUEST__BY_USERNAME;
-		req.username = (char *)value;
-	}
+	Exe__Access__V1__FindUserRequest req;
+	resolve_find_user_request(&req, value, by_email);
 	Exe__Access__V1__FindUserResponse *resp = NULL;
 	exa_error err;
 	if (exa_find_user(cli_client(cli), &req, &resp, &err) != EXA_OK) {

@@ -20,6 +20,11 @@ struct resolve_principal {
 /* resolve_is_uuid says whether text is a UUID in canonical form. */
 bool resolve_is_uuid(const char *text);
 
+/* resolve_find_user_request sets *req up to find the user with email
+ * `value` (by_email) or username `value`; req points at value. */
+void resolve_find_user_request(
+    Exe__Access__V1__FindUserRequest *req, const char *value, bool by_email);
+
 /* resolve_user writes the id of the user `value` names (a user id, used
  * as it is; an email, with an '@'; otherwise a username) into `id` (at
  * least 37 bytes). `what` names the argument in errors ("--as"). Returns
