@@ -154,10 +154,10 @@ out:
 	return rc;
 }
 
-/* joined_print prints an accepted invitation's membership (nothing when
- * the reply lacks it). */
+/* invite_accepted_print prints the membership an accepted invitation
+ * made (nothing when the reply lacks it). */
 static int
-joined_print(struct cli *cli, const void *reply, const void *ctx)
+invite_accepted_print(struct cli *cli, const void *reply, const void *ctx)
 {
 	(void)cli;
 	(void)ctx;
@@ -170,9 +170,9 @@ joined_print(struct cli *cli, const void *reply, const void *ctx)
 	return 0;
 }
 
-/* answer accepts or declines the invitation whose token is pos[0]. */
+/* invite_answer accepts or declines the invitation whose token is pos[0]. */
 static int
-answer(struct cli *cli, const struct cli_args *a, bool accept)
+invite_answer(struct cli *cli, const struct cli_args *a, bool accept)
 {
 	struct resolve_principal actor;
 	char *owned = NULL;
@@ -194,7 +194,8 @@ answer(struct cli *cli, const struct cli_args *a, bool accept)
 		Exe__Access__V1__MemberResponse *resp = NULL;
 		exa_status st =
 		    exa_accept_invitation(cli_client(cli), &req, &resp, &err);
-		rc = cli_print_reply(cli, st, &err, resp, joined_print, NULL);
+		rc = cli_print_reply(
+		    cli, st, &err, resp, invite_accepted_print, NULL);
 	} else {
 		Exe__Access__V1__DeclineInvitationRequest req =
 		    EXE__ACCESS__V1__DECLINE_INVITATION_REQUEST__INIT;
@@ -215,11 +216,11 @@ out:
 int
 cmd_invite_accept(struct cli *cli, const struct cli_args *a)
 {
-	return answer(cli, a, true);
+	return invite_answer(cli, a, true);
 }
 
 int
 cmd_invite_decline(struct cli *cli, const struct cli_args *a)
 {
-	return answer(cli, a, false);
+	return invite_answer(cli, a, false);
 }
