@@ -25,6 +25,13 @@ probe_listener(const char *url, int timeout_ms)
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, timeout_ms);
 	nng_socket_set_ms(s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	int rv = nng_dialer_create(&d, s, url);
+	/* One attempt: a probe refused (the service at --max-connections)
+	 * must not redial, as nng 1.5.2 leaks a dialer closed in the middle
+	 * of a redial. */
+	if (rv == 0)
+		rv = nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, 3600 * 1000);
+	if (rv == 0)
+		rv = nng_dialer_set_ms(d, NNG_OPT_RECONNMAXT, 3600 * 1000);
 	if (rv == 0 && strncmp(url, "tls+", 4) == 0) {
 		rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT);
 		if (rv == 0)
