@@ -1,4 +1,7 @@
-/* Standings read through the cache. */
+/* Standings read through the cache. A cache hit answers only if it
+ * reflects the caller's min_revision: cache_usable says the cache has
+ * applied it, but a rewind can lower what it applied before the lookup
+ * stamps the hit, and such a hit goes to the database like a miss. */
 #include "authz/standing.h"
 
 #include <string.h>
@@ -28,7 +31,8 @@ standing_user(struct call *call, enum standing_source src,
 		struct cache_membership m;
 		uint64_t rev;
 		if (u != NULL && w != NULL &&
-		    cache_get_membership_ids(cache, u, w, &m, &rev)) {
+		    cache_get_membership_ids(cache, u, w, &m, &rev) &&
+		    rev >= min_revision) {
 			memset(out, 0, sizeof *out);
 			out->workspace_exists = m.workspace_exists;
 			out->personal = m.personal;
@@ -85,6 +89,7 @@ standing_key(struct call *call, enum standing_source src,
 	if (cache_usable(cache, min_revision)) {
 		uint64_t rev;
 		if (cache_get_key(cache, hash, sizeof hash, out, &rev) &&
+		    rev >= min_revision &&
 		    clock_wall_ms() - out->read_ms <= STANDING_KEY_REREAD_MS) {
 			out->revision = rev;
 			return STATUS_OK;
@@ -110,7 +115,8 @@ standing_resource(struct call *call, enum standing_source src,
 {
 	struct cache *cache = call->svc->cache;
 	if (cache_usable(cache, min_revision) &&
-	    cache_get_resource(cache, type, id, workspace_id, revision)) {
+	    cache_get_resource(cache, type, id, workspace_id, revision) &&
+	    *revision >= min_revision) {
 		*found = true;
 		return STATUS_OK;
 	}
@@ -130,7 +136,8 @@ standing_grant(struct call *call, enum standing_source src,
 {
 	struct cache *cache = call->svc->cache;
 	if (cache_usable(cache, min_revision) &&
-	    cache_get_grant(cache, user_id, type, id, role, revision))
+	    cache_get_grant(cache, user_id, type, id, role, revision) &&
+	    *revision >= min_revision)
 		return STATUS_OK;
 	if (src == STANDING_CACHE_ONLY)
 		return METHOD_MISS;
