@@ -272,7 +272,10 @@ cachetab_put(struct cachetab *t, struct cachetab_entry *e)
 void
 cachetab_set_applied_locked(struct cachetab *t, uint64_t revision)
 {
+	uint64_t was = atomic_load(&t->applied);
 	atomic_store(&t->applied, revision);
+	if (revision < was)
+		atomic_fetch_add(&t->lowered, 1); /* after: see cachetab_get */
 }
 
 uint64_t

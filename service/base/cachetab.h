@@ -14,9 +14,9 @@
  *     not see;
  *   - a hit is stamped with the newer of the entry's revision and
  *     `applied` as it was before the lookup (every change applied up to
- *     then has dropped what it touched), and fails if `applied` fell
- *     meanwhile (a rewind or a resync: the numbers above it may be given
- *     to other writes).
+ *     then has dropped what it touched), and fails if `applied` was
+ *     lowered meanwhile, even if raised again since (a rewind or a
+ *     resync: the numbers above it may be given to other writes).
  *
  * Writers (stores, the caches' drops, eviction) share the table's write
  * lock. An entry that leaves the table (removed, replaced, evicted,
@@ -196,6 +196,9 @@ struct cachetab {
 	 * the table's first). Under write_lock; always an entry in `ht`. */
 	struct cachetab_entry *hand;
 	_Atomic uint64_t applied;
+	/* How many times `applied` was lowered (a rewind or a resync to a
+	 * database behind it), counted after each lowering. */
+	_Atomic uint64_t lowered;
 	/* The newest revision of an entry stored, or what the cache set
 	 * (written under write_lock; cachetab_seen is the newer of it and
 	 * `applied`). */
@@ -278,6 +281,8 @@ cachetab_get(struct cachetab *t, const unsigned char *key, size_t len,
 	 * after, it could be a change that dropped the entry just after it
 	 * was copied, and stamp the old value with the revision that ended
 	 * it. */
+	uint64_t lowered = atomic_load_explicit(&t->lowered,
+	    memory_order_acquire);
 	uint64_t applied = cachetab_applied(t);
 	urcu_bp_read_lock();
 	cds_lfht_lookup(t->ht, cachetab_hash(t, key, len), cachetab_match, &k,
@@ -292,9 +297,14 @@ cachetab_get(struct cachetab *t, const unsigned char *key, size_t len,
 			atomic_store_explicit(&e->ref, 1, memory_order_relaxed);
 		memcpy(out, e->value, size);
 		*revision = e->revision > applied ? e->revision : applied;
-		/* Lowered meanwhile (a rewind to a database behind it): the
-		 * revision read before may now number other writes. */
-		hit = atomic_load(&t->applied) >= applied;
+		/* Lowered meanwhile (a rewind to a database behind it), even
+		 * if raised again since: the revision read before may now
+		 * number other writes, and the entry may be of either
+		 * history. Each lowering is counted after it is made, so a
+		 * count read unchanged means `applied` was read after every
+		 * lowering the lookup could see the effects of. */
+		hit = atomic_load_explicit(&t->lowered, memory_order_acquire) ==
+		    lowered;
 	}
 	urcu_bp_read_unlock();
 	return hit;
