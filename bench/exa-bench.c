@@ -293,14 +293,15 @@ op_add_member(struct worker *w, uint64_t idx, exa_error *err)
 	return rc;
 }
 
+/* flip_role changes the role of row r's member between member and
+ * read_only (never the last admin, R8), with the response in *resp
+ * (exa_free it), and remembers the role it now holds. */
 static int
-op_change_role(struct worker *w, uint64_t idx, exa_error *err)
+flip_role(struct worker *w, size_t r, Exe__Access__V1__MemberResponse **resp,
+    exa_error *err)
 {
 	struct bench *b = w->b;
-	size_t r = row(w, idx);
-	/* Flip between member and read_only: never the last admin (R8). */
-	unsigned char now = atomic_load(&b->roles[r]);
-	unsigned char to = now == 1 ? 2 : 1;
+	unsigned char to = atomic_load(&b->roles[r]) == 1 ? 2 : 1;
 	Exe__Access__V1__Principal actor = EXE__ACCESS__V1__PRINCIPAL__INIT;
 	actor.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
 	actor.user_id = (char *)id_table_cell(&b->table, r, 1);
@@ -311,11 +312,19 @@ op_change_role(struct worker *w, uint64_t idx, exa_error *err)
 	req.user_id = (char *)id_table_cell(&b->table, r, 2);
 	req.role = to == 1 ? EXE__ACCESS__V1__ROLE__ROLE_MEMBER
 	                   : EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY;
-	Exe__Access__V1__MemberResponse *resp = NULL;
-	int rc = exa_change_member_role(w->client, &req, &resp, err);
-	exa_free(resp);
+	*resp = NULL;
+	int rc = exa_change_member_role(w->client, &req, resp, err);
 	if (rc == EXA_OK)
 		atomic_store(&b->roles[r], to);
+	return rc;
+}
+
+static int
+op_change_role(struct worker *w, uint64_t idx, exa_error *err)
+{
+	Exe__Access__V1__MemberResponse *resp;
+	int rc = flip_role(w, row(w, idx), &resp, err);
+	exa_free(resp);
 	return rc;
 }
 
@@ -351,28 +360,15 @@ cpu_seconds(void)
 static int
 op_propagation(struct worker *w, uint64_t idx, exa_error *err)
 {
-	struct bench *b = w->b;
-	size_t r = row(w, idx);
-	unsigned char now = atomic_load(&b->roles[r]);
-	unsigned char to = now == 1 ? 2 : 1;
-	Exe__Access__V1__Principal actor = EXE__ACCESS__V1__PRINCIPAL__INIT;
-	actor.kind_case = EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID;
-	actor.user_id = (char *)id_table_cell(&b->table, r, 1);
-	Exe__Access__V1__ChangeMemberRoleRequest req =
-	    EXE__ACCESS__V1__CHANGE_MEMBER_ROLE_REQUEST__INIT;
-	req.actor = &actor;
-	req.workspace_id = (char *)id_table_cell(&b->table, r, 0);
-	req.user_id = (char *)id_table_cell(&b->table, r, 2);
-	req.role = to == 1 ? EXE__ACCESS__V1__ROLE__ROLE_MEMBER
-	                   : EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY;
-	Exe__Access__V1__MemberResponse *resp = NULL;
-	int rc = exa_change_member_role(w->client, &req, &resp, err);
+	Exe__Access__V1__MemberResponse *resp;
+	int rc = flip_role(w, row(w, idx), &resp, err);
 	uint64_t replied = stats_now_ns();
-	if (rc != EXA_OK)
+	if (rc != EXA_OK) {
+		exa_free(resp);
 		return rc;
+	}
 	uint64_t rev = resp->revision;
 	exa_free(resp);
-	atomic_store(&b->roles[r], to);
 	exa_cache_stats st;
 	for (;;) {
 		exa_client_cache_stats(w->client, &st);
