@@ -284,13 +284,13 @@ cache_note_write(struct cache *c, uint64_t revision)
 {
 	/* Nothing at or after `revision` can have been applied, or read:
 	 * its write holds the revision row until it commits. Unless the
-	 * database is not the one the cache followed. */
+	 * database is not the one the cache followed. Read without the
+	 * write lock (the two atomics): on every write, and a lock would
+	 * not close the window for a read of the old history stored just
+	 * after it, which the feeder's check on its connection covers. */
 	if (c == NULL)
 		return;
-	cachetab_lock(c->tab);
-	uint64_t seen = cachetab_seen(c->tab);
-	cachetab_unlock(c->tab);
-	if (revision <= seen)
+	if (revision <= cachetab_seen(c->tab))
 		(void)cache_rewind(c, revision - 1);
 }
 
