@@ -534,41 +534,51 @@ client_call(exa_client *c, const char *method, const ProtobufCMessage *request,
 static const char LIST_PERMISSIONS[] =
     "exe.access.v1.AuthzService/ListPermissions";
 
-/* local_permissions answers a user's ListPermissions in a workspace from
- * the local cache, as the service would: their role and what it holds in
- * table order, or, with no standing there, no role and nothing. The
- * response is built by packing and unpacking, so that exa_free frees it
- * like any other. False when the cache cannot answer. */
+static bool local_decide(exa_client *c, const char *user_id,
+    const char *permission, const char *workspace_id, uint64_t revision,
+    exa_decision *d);
+static bool local_decide_key(exa_client *c, const char *secret,
+    const char *permission, const char *workspace_id, uint64_t revision,
+    exa_decision *d);
+
+/* local_permissions answers a ListPermissions in a workspace from the
+ * local cache, as the service would: it decides the service's probe
+ * (workspace.view) from what is known of the user or the API key, and
+ * with a standing lists what its role holds in table order (for a key,
+ * without the management permissions, which no key has); without one,
+ * no role and nothing. The response is built by packing and unpacking,
+ * so that exa_free frees it like any other. False when the cache cannot
+ * answer. */
 static bool
 local_permissions(exa_client *c,
     const Exe__Access__V1__ListPermissionsRequest *req,
     ProtobufCMessage **response)
 {
 	const Exe__Access__V1__Principal *p = req->principal;
-	if (p == NULL || p->kind_case != EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID ||
-	    req->resource != NULL || req->workspace_id == NULL ||
-	    !local_cache_usable(c->lc, req->at_least_as_fresh))
+	if (p == NULL || req->resource != NULL || req->workspace_id == NULL)
 		return false;
-	unsigned char user[16], ws[16];
-	if (!local_cache_uuid(p->user_id, user) ||
-	    !local_cache_uuid(req->workspace_id, ws))
-		return false;
-	struct local_membership m;
-	uint64_t rev;
-	if (!local_cache_get_membership(c->lc, user, ws, req->at_least_as_fresh,
-	        &m, &rev))
+	bool key = p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_API_KEY;
+	exa_decision probe;
+	if (key ? p->api_key == NULL ||
+	            !local_decide_key(c, p->api_key, "workspace.view",
+	                req->workspace_id, req->at_least_as_fresh, &probe)
+	        : p->kind_case != EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID ||
+	            !local_decide(c, p->user_id, "workspace.view",
+	                req->workspace_id, req->at_least_as_fresh, &probe))
 		return false;
 	Exe__Access__V1__ListPermissionsResponse resp =
 	    EXE__ACCESS__V1__LIST_PERMISSIONS_RESPONSE__INIT;
 	char *names[128];
-	if (m.role != ROLE_NONE)
+	if (probe.allowed || probe.role != EXE__ACCESS__V1__ROLE__ROLE_UNSPECIFIED) {
+		resp.role = probe.role;
 		for (size_t i = 0; i < perms_count && i < 128; i++)
-			if (perms_role_has(m.role, &perms_all[i]))
+			if (perms_role_has((enum role)probe.role, &perms_all[i]) &&
+			    !(key && perms_all[i].management))
 				names[resp.n_permissions++] =
 				    (char *)perms_all[i].name;
-	resp.role = (Exe__Access__V1__Role)m.role;
+	}
 	resp.permissions = names;
-	resp.revision = rev;
+	resp.revision = probe.revision;
 	size_t len = exe__access__v1__list_permissions_response__get_packed_size(
 	    &resp);
 	uint8_t buf[4096];

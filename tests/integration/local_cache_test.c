@@ -164,10 +164,14 @@ warm(exa_client *c, const char *user, const char *perm, const char *ws)
 	expect_learned(fresh_client, user, perm, ws);
 }
 
+/* list_permissions asks ListPermissions in `ws` for `user`, or with the
+ * API key `key` when it is not NULL. */
 static Exe__Access__V1__ListPermissionsResponse *
-list_permissions(exa_client *c, const char *user, const char *ws)
+list_permissions_of(exa_client *c, const char *user, const char *key,
+    const char *ws)
 {
-	Exe__Access__V1__Principal p = fixture_as_user(user);
+	Exe__Access__V1__Principal p = key != NULL ? fixture_as_key(key)
+	                                           : fixture_as_user(user);
 	Exe__Access__V1__ListPermissionsRequest req =
 	    EXE__ACCESS__V1__LIST_PERMISSIONS_REQUEST__INIT;
 	req.principal = &p;
@@ -179,16 +183,23 @@ list_permissions(exa_client *c, const char *user, const char *ws)
 	return r;
 }
 
+static Exe__Access__V1__ListPermissionsResponse *
+list_permissions(exa_client *c, const char *user, const char *ws)
+{
+	return list_permissions_of(c, user, NULL, ws);
+}
+
 /* same_permissions: the local answer lists what the service's does. */
 static void
-expect_same_permissions(exa_client *c, const char *user, const char *ws)
+expect_same_permissions_of(exa_client *c, const char *user, const char *key,
+    const char *ws)
 {
 	uint64_t before = hits(c);
 	Exe__Access__V1__ListPermissionsResponse *mine =
-	    list_permissions(c, user, ws);
+	    list_permissions_of(c, user, key, ws);
 	EXPECT_INT(hits(c), before + 1);
 	Exe__Access__V1__ListPermissionsResponse *theirs =
-	    list_permissions(h.client, user, ws);
+	    list_permissions_of(h.client, user, key, ws);
 	EXPECT_INT(mine->role, theirs->role);
 	EXPECT_INT(mine->n_permissions, theirs->n_permissions);
 	for (size_t i = 0; i < mine->n_permissions && i < theirs->n_permissions;
@@ -198,6 +209,12 @@ expect_same_permissions(exa_client *c, const char *user, const char *ws)
 	EXPECT(mine->revision > 0);
 	exa_free(mine);
 	exa_free(theirs);
+}
+
+static void
+expect_same_permissions(exa_client *c, const char *user, const char *ws)
+{
+	expect_same_permissions_of(c, user, NULL, ws);
 }
 
 static void
@@ -431,6 +448,10 @@ batches_and_key_rotation(void)
 	d = batch_one(c, t.first_key, NULL, "members.invite", t.workspace, 0);
 	EXPECT(!d.allowed);
 	EXPECT_CONTAINS(d.reason, "API keys never hold");
+	/* A known key's ListPermissions: its role's column without the
+	 * management permissions; and in another workspace, nothing. */
+	expect_same_permissions_of(c, NULL, t.first_key, t.workspace);
+	expect_same_permissions_of(c, NULL, t.first_key, t.member.workspace);
 
 	/* A batch of known and unknown items keeps its order. */
 	expect_learned(c, t.member.id, "experiment.create", t.workspace);

@@ -73,9 +73,10 @@ typedef struct exa_client_options {
 	 * secret, never the secret; asked of the service with VerifyApiKey
 	 * when first seen and every minute), at most local_cache_entries of
 	 * them, and decides later checks in this process: exa_check,
-	 * exa_check_fresh, the items of exa_batch_run and a user's
-	 * ListPermissions in a workspace (exa_list_permissions). A background thread follows the service's change
-	 * log (ReadChanges) and drops what each change touched; an
+	 * exa_check_fresh, the items of exa_batch_run and ListPermissions
+	 * in a workspace (exa_list_permissions), for a user or a key it
+	 * knows. A background thread follows the service's change log
+	 * (ReadChanges) and drops what each change touched; an
 	 * at_least_as_fresh newer than what it has applied goes to the
 	 * service. When the log could not be read for
 	 * local_cache_max_staleness_ms (0: 1000) the cache answers nothing
