@@ -546,6 +546,8 @@ enum { R_NPERMS = sizeof r_perms / sizeof r_perms[0] };
 struct r_sample {
 	unsigned char who;  /* a user index, or R_USERS + key index */
 	unsigned char perm;
+	bool listed;        /* a user's ListPermissions: `held` permissions */
+	unsigned char held;
 	bool allowed;
 	unsigned char role;
 	uint64_t revision;
@@ -563,12 +565,37 @@ r_check_main(void *arg)
 {
 	struct r_checker *k = arg;
 	while (!r_done && k->n < R_MAX_SAMPLES / R_CHECKERS) {
-		int pick = (int)(rand_r(&k->seed) % (R_USERS + 2));
+		int pick = (int)(rand_r(&k->seed) % (R_USERS + 3));
 		unsigned perm = rand_r(&k->seed) % R_NPERMS;
 		exa_decision d;
 		exa_error err;
 		struct r_sample *s = &k->s[k->n];
 		s->perm = (unsigned char)perm;
+		s->listed = false;
+		if (pick == R_USERS + 2) {
+			/* A user's ListPermissions. */
+			int u = (int)(rand_r(&k->seed) % R_USERS);
+			Exe__Access__V1__Principal p =
+			    fixture_as_user(r_users[u].id);
+			Exe__Access__V1__ListPermissionsRequest req =
+			    EXE__ACCESS__V1__LIST_PERMISSIONS_REQUEST__INIT;
+			req.principal = &p;
+			req.workspace_id = r_team.workspace;
+			Exe__Access__V1__ListPermissionsResponse *r = NULL;
+			if (exa_list_permissions(r_client, &req, &r, &err) !=
+			    EXA_OK) {
+				k->errors++;
+				continue;
+			}
+			s->who = (unsigned char)u;
+			s->listed = true;
+			s->held = (unsigned char)r->n_permissions;
+			s->role = (unsigned char)r->role;
+			s->revision = r->revision;
+			exa_free(r);
+			k->n++;
+			continue;
+		}
 		if (pick < R_USERS) {
 			s->who = (unsigned char)pick;
 			if (exa_check(r_client, r_users[pick].id, r_perms[perm],
@@ -710,7 +737,7 @@ randomized_writes_and_checks_zero_stale(void)
 	for (int i = 0; i < R_CHECKERS; i++)
 		pthread_join(t[i], NULL);
 
-	long total = 0, stale = 0, errors = 0, local = 0;
+	long total = 0, stale = 0, errors = 0, local = 0, lists = 0;
 	for (int i = 0; i < R_CHECKERS; i++) {
 		errors += k[i].errors;
 		for (size_t j = 0; j < k[i].n; j++) {
@@ -719,6 +746,26 @@ randomized_writes_and_checks_zero_stale(void)
 			total++;
 			if (st == NULL) {
 				stale++;
+				continue;
+			}
+			if (x->listed) {
+				enum role role = st->role[x->who];
+				size_t held = 0;
+				for (size_t p = 0; role != ROLE_NONE &&
+				     p < perms_count; p++)
+					held += perms_role_has(role, &perms_all[p]);
+				lists++;
+				if ((int)role != x->role || held != x->held) {
+					if (stale++ < 5)
+						fprintf(stderr, "  stale: "
+						    "ListPermissions of %d at "
+						    "revision %llu: role %d with "
+						    "%d, truth %d with %zu\n",
+						    x->who,
+						    (unsigned long long)x->revision,
+						    x->role, x->held, (int)role,
+						    held);
+				}
 				continue;
 			}
 			const struct permission *perm = perms_find(r_perms[x->perm]);
@@ -749,8 +796,9 @@ randomized_writes_and_checks_zero_stale(void)
 	exa_client_cache_stats(r_client, &st);
 	local = (long)st.hits;
 	printf("  %d writes (role changes, removals, re-adds, rotations), %ld "
-	    "answers from %d threads (%ld from memory), %ld errors: %ld "
-	    "stale\n", writes, total, R_CHECKERS, local, errors, stale);
+	    "answers from %d threads (%ld of them ListPermissions; %ld from "
+	    "memory), %ld errors: %ld stale\n", writes, total, R_CHECKERS,
+	    lists, local, errors, stale);
 	EXPECT_INT(stale, 0);
 	EXPECT_INT(errors, 0);
 	EXPECT(local > total / 2);
