@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <strings.h>
 
 /* decide_reason writes the concatenation of its strings, up to a NULL, to
  * d->reason, cut at its end as snprintf would. Denials are common (a
@@ -163,7 +164,7 @@ decide_key(const struct key_standing *k, const char *workspace_id,
 		    "and past its grace period", NULL);
 		return;
 	}
-	if (strcmp(k->workspace_id, workspace_id) != 0) {
+	if (strcasecmp(k->workspace_id, workspace_id) != 0) {
 		decide_reason(d, "the API key belongs to workspace ",
 		    k->workspace_id, "; a key acts only in its own workspace",
 		    NULL);

@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "authz/standing.h"
 #include "base/clock.h"
@@ -65,7 +66,7 @@ actor_standing(struct call *call, const Exe__Access__V1__Principal *p,
 	if (rc != STATUS_OK)
 		return rc;
 	d->revision = d->key.revision;
-	if (d->key.found && strcmp(d->key.workspace_id, workspace_id) == 0) {
+	if (d->key.found && strcasecmp(d->key.workspace_id, workspace_id) == 0) {
 		/* Lock the workspace as a user actor would. */
 		rc = store_user_standing(call, workspace_id, actor_nobody, lock,
 		    &d->standing);
@@ -142,7 +143,7 @@ actor_require_resource(struct call *call, const Exe__Access__V1__Principal *p,
 	    (p->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID
 	            ? d->standing.role == ROLE_NONE && d->grant == ROLE_NONE
 	            : d->key.found &&
-	                strcmp(d->key.workspace_id, workspace_id) != 0);
+	                strcasecmp(d->key.workspace_id, workspace_id) != 0);
 	if (stranger)
 		return actor_resource_unknown(call, ref);
 	return rc;

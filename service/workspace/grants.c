@@ -95,7 +95,7 @@ grants_put_txn(PGconn *conn, void *arg)
 	/* As nobody changes their own role (R4): an admin who granted
 	 * themselves roles would keep them after losing their own. */
 	if (req->actor->kind_case == EXE__ACCESS__V1__PRINCIPAL__KIND_USER_ID &&
-	    strcmp(req->actor->user_id, req->user_id) == 0)
+	    strcasecmp(req->actor->user_id, req->user_id) == 0)
 		return call_fail(call, STATUS_PERMISSION_DENIED,
 		    "user %s cannot grant themselves a role; ask another admin "
 		    "of the workspace", req->user_id);

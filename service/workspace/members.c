@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/perms.h"
 #include "base/status.h"
@@ -214,7 +215,7 @@ change_role_txn(PGconn *conn, void *arg)
 	if (rc == STATUS_OK)
 		rc = members_require_org_admin(call, &a, &st,
 		    "change its owner's role");
-	if (rc == STATUS_OK && strcmp(a.actor->user_id, a.user_id) == 0)
+	if (rc == STATUS_OK && strcasecmp(a.actor->user_id, a.user_id) == 0)
 		rc = call_fail(call, STATUS_PERMISSION_DENIED,
 		    "user %s cannot change their own role; ask another admin "
 		    "of the organisation", a.user_id);

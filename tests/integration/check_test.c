@@ -2,6 +2,7 @@
  * nobody else holds any (R2, R13), denials say why (R12), API keys act in
  * their own workspace only and never manage it (R5, R10), and
  * at_least_as_fresh is honoured (SPEC §4). */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -169,6 +170,15 @@ api_keys_act_in_their_workspace_only(void)
 		EXPECT(r->allowed);
 		EXPECT_INT(r->role, EXE__ACCESS__V1__ROLE__ROLE_MEMBER);
 	}
+	exa_free(r);
+	/* Its own workspace named in capitals is still its own. */
+	char upper[37];
+	for (size_t i = 0; i < sizeof upper; i++)
+		upper[i] = (char)toupper((unsigned char)a.workspace[i]);
+	EXPECT_INT(fixture_check(h.client, NULL, a.key, "experiment.create",
+	    upper, NULL, NULL, 0, &r, &err), EXA_OK);
+	if (r != NULL)
+		EXPECT(r->allowed);
 	exa_free(r);
 	/* The member column: no deletes, no management, even in its own
 	 * personal workspace. */

@@ -8,6 +8,7 @@
  * once with the write's revision on every daemon (also when the whole
  * workspace is deleted), and the cache keeps no
  * grant its resource lost; the methods' rules and listings. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -764,10 +765,19 @@ the_rules_of_granting(void)
 	    EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "API keys never hold members.invite");
 	exa_free(gr);
-	/* Nobody grants themselves. */
+	/* Nobody grants themselves, whatever the case of the id's letters
+	 * (ids are taken in either). */
 	EXPECT_INT(fixture_grant(a.client, w.t.admin.id, "experiment", e,
 	    w.t.admin.id, ROLE_MEMBER, NULL, &err), EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "cannot grant themselves");
+	char upper[37];
+	for (size_t i = 0; i < sizeof upper; i++)
+		upper[i] = (char)toupper((unsigned char)w.t.admin.id[i]);
+	EXPECT_INT(fixture_grant(a.client, upper, "experiment", e,
+	    w.t.admin.id, ROLE_MEMBER, NULL, &err), EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "cannot grant themselves");
+	EXPECT_INT(harness_sql_long(&a, "SELECT count(*) FROM grants"
+	    " WHERE user_id = $1", w.t.admin.id, NULL), 0);
 	/* Unknown people and resources. */
 	EXPECT_INT(fixture_grant(a.client, w.t.admin.id, "experiment", e,
 	    "00000000-0000-4000-8000-000000000000", ROLE_MEMBER, NULL, &err),

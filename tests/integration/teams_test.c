@@ -2,6 +2,7 @@
  * R7, R8, R13), settings and deletion, through the client library against
  * a real exe-accessd. */
 #include <pthread.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,6 +276,15 @@ organisation_admins_manage_members(void)
 	EXPECT_INT(fixture_change_role(h.client, t.org_admin.id, t.ws,
 	    t.org_admin.id, EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &last_revision,
 	    &err), EXA_PERMISSION_DENIED);
+	EXPECT_CONTAINS(err.message, "own role");
+	/* Not with the actor's id in capitals either (ids are taken in
+	 * either case). */
+	char upper[37];
+	for (size_t i = 0; i < sizeof upper; i++)
+		upper[i] = (char)toupper((unsigned char)t.org_admin.id[i]);
+	EXPECT_INT(fixture_change_role(h.client, upper, t.ws, t.org_admin.id,
+	    EXE__ACCESS__V1__ROLE__ROLE_ADMIN, &last_revision, &err),
+	    EXA_PERMISSION_DENIED);
 	EXPECT_CONTAINS(err.message, "own role");
 
 	/* Team admins remove members; read_only and members cannot. */
