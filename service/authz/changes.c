@@ -2,6 +2,8 @@
  * the page, built from store/changes.h's one-snapshot read. */
 #include "authz/changes.h"
 
+#include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +13,17 @@
 #include "rpc/paging.h"
 #include "store/changes.h"
 
-/* changes_after parses a cursor's revision; false if it is not one. */
+/* changes_after parses a cursor's revision; false if it is not one (the
+ * log's revisions are PostgreSQL bigints: none is past INT64_MAX). */
 static bool
 changes_after(const char *text, uint64_t *out)
 {
 	if (text[0] < '0' || text[0] > '9' || strlen(text) > 20)
 		return false;
 	char *end;
+	errno = 0;
 	unsigned long long v = strtoull(text, &end, 10);
-	if (*end != '\0')
+	if (*end != '\0' || errno == ERANGE || v > INT64_MAX)
 		return false;
 	*out = v;
 	return true;

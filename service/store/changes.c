@@ -1,6 +1,7 @@
 /* Change-log SQL: keyset reads by revision, and retention's pruning. */
 #include "store/changes.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -31,8 +32,10 @@ store_changes_read(PGconn *conn, uint64_t after, uint32_t limit,
 	    "    WHERE revision > $1 ORDER BY revision LIMIT $2) c ON true"
 	    " ORDER BY c.revision";
 	char after_text[24], limit_text[16];
+	/* The log's revisions are bigints: past INT64_MAX there is nothing,
+	 * and PostgreSQL would refuse the number. */
 	snprintf(after_text, sizeof after_text, "%llu",
-	    (unsigned long long)after);
+	    (unsigned long long)(after > INT64_MAX ? INT64_MAX : after));
 	snprintf(limit_text, sizeof limit_text, "%u", limit);
 	const char *params[] = {after_text, limit_text};
 	PGresult *res;

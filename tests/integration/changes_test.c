@@ -6,6 +6,7 @@
  * the revision to resynchronise from; and the service's own cache
  * dropping what it held when the log was pruned past what it applied. */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -315,6 +316,20 @@ bad_requests_name_the_field(void)
 	    (unsigned long long)now);
 	EXPECT_CONTAINS(err.message, "has not been written");
 	EXPECT_CONTAINS(err.message, want);
+	/* Past what a revision can be (PostgreSQL's bigint): not written
+	 * either, rather than an internal error. */
+	EXPECT_INT(read_changes(h.client, UINT64_MAX, 0, NULL, false, &r, &err),
+	    EXA_FAILED_PRECONDITION);
+	EXPECT_CONTAINS(err.message, "has not been written");
+	/* A token of ours in shape, but whose revision overflows: the
+	 * encodings of "99999999999999999999" and of 2^64 - 1, each with the
+	 * token's separator (0x1f). */
+	EXPECT_INT(read_changes(h.client, 0, 0, "OTk5OTk5OTk5OTk5OTk5OTk5OTkf",
+	    false, &r, &err), EXA_INVALID_ARGUMENT);
+	EXPECT(strncmp(err.message, "page_token", 10) == 0);
+	EXPECT_INT(read_changes(h.client, 0, 0, "MTg0NDY3NDQwNzM3MDk1NTE2MTUf",
+	    false, &r, &err), EXA_INVALID_ARGUMENT);
+	EXPECT(strncmp(err.message, "page_token", 10) == 0);
 	/* At the current revision: nothing yet, no token, and the revision. */
 	EXPECT_INT(read_changes(h.client, now, 0, NULL, false, &r, &err),
 	    EXA_OK);
