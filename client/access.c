@@ -178,12 +178,66 @@ client_free(exa_client *c)
 	free(c);
 }
 
+/* The most entries a local cache may be asked for (the service's own
+ * --cache-size has the same bound): its table is sized up front. */
+enum { LOCAL_CACHE_MAX_ENTRIES = 50000000 };
+
+/* options_check refuses options that cannot work, naming the field. */
+static exa_status
+options_check(const exa_client_options *o, exa_error *err)
+{
+	if (o == NULL)
+		return EXA_OK;
+	if (o->timeout_ms < 0)
+		return fail(err, EXA_INVALID_ARGUMENT,
+		    "timeout_ms: %d is negative (0: the default, 5000)",
+		    o->timeout_ms);
+	if (o->local_cache_entries > LOCAL_CACHE_MAX_ENTRIES)
+		return fail(err, EXA_INVALID_ARGUMENT,
+		    "local_cache_entries: %zu is over the limit of %d",
+		    o->local_cache_entries, LOCAL_CACHE_MAX_ENTRIES);
+	if (o->local_cache_max_staleness_ms < 0)
+		return fail(err, EXA_INVALID_ARGUMENT,
+		    "local_cache_max_staleness_ms: %d is negative (0: the "
+		    "default, 1000)", o->local_cache_max_staleness_ms);
+	if (o->local_cache_poll_ms < 0)
+		return fail(err, EXA_INVALID_ARGUMENT,
+		    "local_cache_poll_ms: %d is negative (0: the default, 100)",
+		    o->local_cache_poll_ms);
+	if (o->local_cache_entries == 0) {
+		if (o->local_cache_subscribe != NULL)
+			return fail(err, EXA_INVALID_ARGUMENT,
+			    "local_cache_subscribe: the local cache is off "
+			    "(local_cache_entries is 0)");
+		return EXA_OK;
+	}
+	int staleness = o->local_cache_max_staleness_ms > 0
+	    ? o->local_cache_max_staleness_ms
+	    : 1000;
+	int poll = o->local_cache_poll_ms > 0 ? o->local_cache_poll_ms : 100;
+	/* A quiet log sends no hints: the feed then reads it every poll, and
+	 * a bound no longer than that would stop the cache between reads. */
+	if (poll >= staleness)
+		return fail(err, EXA_INVALID_ARGUMENT,
+		    "local_cache_poll_ms: %d must be less than "
+		    "local_cache_max_staleness_ms (%d)", poll, staleness);
+	if (o->local_cache_subscribe != NULL &&
+	    strncmp(o->local_cache_subscribe, "tls+", 4) == 0)
+		return fail(err, EXA_INVALID_ARGUMENT,
+		    "local_cache_subscribe: \"%s\": the service publishes on "
+		    "ipc:// or tcp:// only", o->local_cache_subscribe);
+	return EXA_OK;
+}
+
 exa_status
 exa_client_open(const char *urls, const char *token,
     const exa_client_options *opts, exa_client **out, exa_error *err)
 {
 	if (urls == NULL || urls[0] == '\0')
 		return fail(err, EXA_INVALID_ARGUMENT, "url: is required");
+	exa_status bad = options_check(opts, err);
+	if (bad != EXA_OK)
+		return bad;
 	if (strlen(urls) >= sizeof ((exa_client *)0)->urls)
 		return fail(err, EXA_INVALID_ARGUMENT, "url: too long");
 	exa_client *c = calloc(1, sizeof *c);
@@ -232,6 +286,11 @@ exa_client_open(const char *urls, const char *token,
 			            : "url: at most 16 endpoints (\"%s\")",
 			    u, nng_strerror(rv));
 		}
+	}
+	if (dialers == 0) {
+		client_free(c);
+		return fail(err, EXA_INVALID_ARGUMENT,
+		    "url: \"%s\" names no endpoint", urls);
 	}
 	if (opts != NULL && opts->local_cache_entries > 0) {
 		long staleness = opts->local_cache_max_staleness_ms > 0

@@ -568,6 +568,60 @@ test_batch_rejects_missing_strings(void)
 	exa_batch_free(NULL);
 }
 
+/* expect_refused opens a client on `urls` with `o` and expects it refused
+ * with INVALID_ARGUMENT and a message that starts with `field`. */
+static void
+expect_refused(const char *urls, const exa_client_options *o,
+    const char *field)
+{
+	exa_client *c = NULL;
+	exa_error err = {0};
+	exa_status rc = exa_client_open(urls, "token", o, &c, &err);
+	EXPECT_INT(rc, EXA_INVALID_ARGUMENT);
+	EXPECT(c == NULL);
+	if (strncmp(err.message, field, strlen(field)) != 0) {
+		fprintf(stderr, "  expected a message about %s, got \"%s\"\n",
+		    field, err.message);
+		unit_case_failed = 1;
+	}
+	if (rc == EXA_OK)
+		exa_client_close(c);
+}
+
+static void
+test_options_that_cannot_work_are_refused(void)
+{
+	const char *url = "ipc:///tmp/exa-options-test.sock";
+	exa_client_options o = {.timeout_ms = -1};
+	expect_refused(url, &o, "timeout_ms");
+	o = (exa_client_options){.local_cache_entries = (size_t)-1};
+	expect_refused(url, &o, "local_cache_entries");
+	o = (exa_client_options){.local_cache_entries = 100,
+	    .local_cache_max_staleness_ms = -5};
+	expect_refused(url, &o, "local_cache_max_staleness_ms");
+	o = (exa_client_options){.local_cache_entries = 100,
+	    .local_cache_poll_ms = -5};
+	expect_refused(url, &o, "local_cache_poll_ms");
+	/* Read every 5 s, answer for 1 s: silent gaps. */
+	o = (exa_client_options){.local_cache_entries = 100,
+	    .local_cache_poll_ms = 5000};
+	expect_refused(url, &o, "local_cache_poll_ms");
+	o = (exa_client_options){.local_cache_subscribe = url};
+	expect_refused(url, &o, "local_cache_subscribe");
+	o = (exa_client_options){.local_cache_entries = 100,
+	    .local_cache_subscribe = "tls+tcp://127.0.0.1:1"};
+	expect_refused(url, &o, "local_cache_subscribe");
+	expect_refused(",", NULL, "url");
+	expect_refused(",,", NULL, "url");
+	/* And what works still opens. */
+	o = (exa_client_options){.local_cache_entries = 100,
+	    .local_cache_poll_ms = 50, .local_cache_max_staleness_ms = 500};
+	exa_client *c = NULL;
+	exa_error err;
+	EXPECT_INT(exa_client_open(url, "token", &o, &c, &err), EXA_OK);
+	exa_client_close(c);
+}
+
 static const struct unit_case cases[] = {
     {"call_after_timeout_gets_its_own_answer",
         test_call_after_timeout_gets_its_own_answer},
@@ -578,6 +632,8 @@ static const struct unit_case cases[] = {
     {"batch_grows_past_first_capacity", test_batch_grows_past_first_capacity},
     {"batch_holds_at_most_1000", test_batch_holds_at_most_1000},
     {"batch_rejects_missing_strings", test_batch_rejects_missing_strings},
+    {"options_that_cannot_work_are_refused",
+        test_options_that_cannot_work_are_refused},
 };
 
 UNIT_MAIN(cases)

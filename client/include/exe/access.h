@@ -81,9 +81,12 @@ typedef struct exa_client_options {
 	 * service. When the log could not be read for
 	 * local_cache_max_staleness_ms (0: 1000) the cache answers nothing
 	 * until it can: no local answer is older than that. The log is read
-	 * every local_cache_poll_ms (0: 100) and, when local_cache_subscribe
-	 * names the service's --publish URL, as soon as the service says it
-	 * moved on. The caller token needs the check scope. See
+	 * every local_cache_poll_ms (0: 100; it must be less than the
+	 * staleness bound) and, when local_cache_subscribe names the
+	 * service's --publish URL (ipc:// or tcp://), as soon as the service
+	 * says it moved on. At most 50,000,000 entries; exa_client_open
+	 * refuses negative values, and these options without
+	 * local_cache_entries, with EXA_INVALID_ARGUMENT naming the field. The caller token needs the check scope. See
 	 * docs/DESIGN.md, "The client's local cache". */
 	size_t local_cache_entries;
 	int local_cache_max_staleness_ms;
