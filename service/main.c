@@ -28,6 +28,7 @@
 #include "embedded.h"
 #include "rpc/call.h"
 #include "rpc/tokens.h"
+#include "store/chain.h"
 #include "store/db.h"
 #include "store/migrate.h"
 #include "store/replicas.h"
@@ -236,6 +237,20 @@ prepare_database(const char *conninfo, long timeout_s,
 			delay_ms *= 2;
 	}
 	int rc = migrate_run(conn, activity_key, msg, msg_size);
+	bool fits = true;
+	if (rc == STATUS_OK &&
+	    (rc = chain_key_fits(conn, activity_key, &fits, msg, msg_size)) ==
+	        STATUS_OK &&
+	    !fits) {
+		/* Records chained with another key would read as tampered
+		 * with, and hide a real break after the first. */
+		snprintf(msg, msg_size,
+		    "--activity-key-file: not the key the activity log was "
+		    "chained with (none of its %d newest records matches its "
+		    "hash with this key); give every replica the same key",
+		    CHAIN_KEY_PROBE);
+		rc = STATUS_FAILED_PRECONDITION;
+	}
 	if (rc == STATUS_OK && db_current_revision(conn, revision) != STATUS_OK) {
 		snprintf(msg, msg_size, "cannot read the revision: %s",
 		    PQerrorMessage(conn));

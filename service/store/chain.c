@@ -209,6 +209,36 @@ chain_row_matches(const unsigned char *key, const PGresult *res, int row,
 	return chain_hash_equal(want, hash);
 }
 
+int
+chain_key_fits(PGconn *conn, const unsigned char *key, bool *fits, char *msg,
+    size_t msg_size)
+{
+	static const char sql[] =
+	    "SELECT " CHAIN_WALK_COLUMNS " FROM activity"
+	    " WHERE hash IS NOT NULL AND prev_hash IS NOT NULL"
+	    " ORDER BY chain_seq DESC LIMIT $1::int";
+	char limit[8];
+	snprintf(limit, sizeof limit, "%d", CHAIN_KEY_PROBE);
+	const char *params[] = {limit};
+	PGresult *res;
+	struct db_error err;
+	int rc = db_exec(conn, sql, 1, params, &res, &err);
+	if (rc != STATUS_OK) {
+		snprintf(msg, msg_size, "reading the newest activity records: %s",
+		    err.message);
+		return rc;
+	}
+	int rows = PQntuples(res);
+	*fits = rows == 0;
+	for (int i = 0; i < rows && !*fits; i++) {
+		unsigned char prev[CHAIN_HASH_BYTES], hash[CHAIN_HASH_BYTES];
+		*fits = chain_row_hashes(res, i, prev, hash) &&
+		    chain_row_matches(key, res, i, prev, hash);
+	}
+	PQclear(res);
+	return STATUS_OK;
+}
+
 static void
 chain_altered(struct chain_report *r, int64_t seq, const char *id)
 {

@@ -4,6 +4,7 @@
  * the embedded default, and the client's bounded wait for a server that
  * is not there. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -243,7 +244,8 @@ a_replica_host_that_does_not_answer_holds_up_neither_start_nor_stop(void)
 }
 
 /* run_daemon runs exe-accessd with `args` to completion (it should refuse
- * to start) and returns its exit status, its output in `out`. */
+ * to start) and returns its exit status, its output in `out`; one that
+ * is still running after 30 s (it started) is killed: -2. */
 static int
 run_daemon(const char *const *args, char *out, size_t out_size)
 {
@@ -263,13 +265,27 @@ run_daemon(const char *const *args, char *out, size_t out_size)
 	}
 	close(fds[1]);
 	size_t n = 0;
-	ssize_t r;
-	while (n + 1 < out_size && (r = read(fds[0], out + n, out_size - 1 - n)) > 0)
-		n += (size_t)r;
+	ssize_t r = 1;
+	int64_t until = now_ms() + 30000;
+	bool killed = false;
+	while (n + 1 < out_size && r > 0) {
+		struct pollfd pfd = {.fd = fds[0], .events = POLLIN};
+		int64_t left = until - now_ms();
+		if (left <= 0 || poll(&pfd, 1, (int)left) != 1) {
+			kill(pid, SIGKILL);
+			killed = true;
+			break;
+		}
+		r = read(fds[0], out + n, out_size - 1 - n);
+		if (r > 0)
+			n += (size_t)r;
+	}
 	out[n] = '\0';
 	close(fds[0]);
 	int status;
 	waitpid(pid, &status, 0);
+	if (killed)
+		return -2;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
@@ -474,6 +490,44 @@ client_gives_up_within_its_timeout(void)
 	    EXA_INVALID_ARGUMENT);
 }
 
+/* A replica given another activity key than the log was chained with
+ * would chain new records that read as tampered with (and hide a real
+ * break after them): it does not start, and says which file is wrong. */
+static void
+a_wrong_activity_key_is_refused_at_start(void)
+{
+	struct harness h;
+	harness_start(&h, "wrong_akey", NULL);
+	struct fixture_user u;
+	EXPECT(fixture_sign_up(h.client, "chained", &u));
+	h.keep_dir = true;
+	EXPECT_INT(harness_stop(&h), 0);
+	char other[300];
+	snprintf(other, sizeof other, "%s/other.akey", h.dir);
+	int fd = open(other, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	EXPECT(fd >= 0);
+	write_key(fd); /* not the harness's activity key */
+	close(fd);
+	char db[600], hash[320], akey[320], tokens[320], listen[320];
+	snprintf(db, sizeof db, "--database-url=%s", h.conninfo);
+	snprintf(hash, sizeof hash, "--hash-key-file=%s", h.key_path);
+	snprintf(akey, sizeof akey, "--activity-key-file=%s", other);
+	snprintf(tokens, sizeof tokens, "--token-file=%s", h.token_path);
+	snprintf(listen, sizeof listen, "--listen=ipc://%s/again.sock", h.dir);
+	char out[4096];
+	EXPECT_INT(run_daemon((const char *const[]){db, hash, akey, tokens,
+	    listen, NULL}, out, sizeof out), 1);
+	EXPECT_CONTAINS(out, "--activity-key-file: not the key the activity "
+	                     "log was chained with");
+	/* Its own key still starts a daemon on that log. */
+	struct harness again;
+	harness_share_db(&again, &h);
+	harness_spawn(&again, NULL);
+	EXPECT(fixture_sign_up(again.client, "chained", &u));
+	EXPECT_INT(harness_stop(&again), 0);
+	harness_remove_tree(h.dir);
+}
+
 static const struct unit_case cases[] = {
     {"replicas starting together migrate once",
         replicas_starting_together_migrate_once},
@@ -484,6 +538,8 @@ static const struct unit_case cases[] = {
     {"embedded default runs its own PostgreSQL",
         embedded_default_runs_its_own_postgresql},
     {"client gives up within its timeout", client_gives_up_within_its_timeout},
+    {"a wrong activity key is refused at start",
+        a_wrong_activity_key_is_refused_at_start},
     {"a replica host that does not answer holds up neither start nor stop",
         a_replica_host_that_does_not_answer_holds_up_neither_start_nor_stop},
 };
