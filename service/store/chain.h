@@ -39,10 +39,9 @@ int chain_seal_existing(PGconn *conn, const unsigned char *key, char *msg,
 /* chain_key_fits says in *fits whether `key` is the key the activity
  * log was chained with: true when the log has no chained record yet, or
  * when one of its CHAIN_KEY_PROBE newest records hashes, with its stored
- * previous hash, to its stored hash. A record altered since is
- * VerifyActivity's to report; all of the newest altered at once is not
- * what a wrong key looks like less than a key that is not the one.
- * Returns a status code; on failure writes a message into `msg`. */
+ * previous hash, to its stored hash. One record altered since is
+ * VerifyActivity's to report; that none of them matches means another
+ * key. Returns a status code; on failure writes a message into `msg`. */
 enum { CHAIN_KEY_PROBE = 3 };
 int chain_key_fits(PGconn *conn, const unsigned char *key, bool *fits,
     char *msg, size_t msg_size) __attribute__((warn_unused_result));
