@@ -4,6 +4,7 @@
  * names records and places, and no actor is asked for. */
 #include "workspace/verify.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "base/status.h"
@@ -40,6 +41,11 @@ verify_activity_validate(struct call *call)
 			rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 			    "anchor_seq: give the place of the anchored head "
 			    "(1 or more) with anchor_hash");
+		else if (req->anchor_seq > INT64_MAX)
+			rc = call_fail(call, STATUS_INVALID_ARGUMENT,
+			    "anchor_seq: %llu is past any place in the log (at "
+			    "most %lld)", (unsigned long long)req->anchor_seq,
+			    (long long)INT64_MAX);
 		else if (req->anchor_hash.len != CHAIN_HASH_BYTES)
 			rc = call_fail(call, STATUS_INVALID_ARGUMENT,
 			    "anchor_hash: must be the %d bytes of a head_hash, "

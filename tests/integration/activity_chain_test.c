@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <sodium.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -865,6 +866,12 @@ truncation_shows_unless_the_head_moves_too(void)
 	EXPECT_INT(exa_verify_activity(h.client, &bad, &r, &err),
 	    EXA_INVALID_ARGUMENT);
 	EXPECT_CONTAINS(err.message, "anchor_seq");
+	/* A place past any the log can have (its places are bigints). */
+	bad.workspace_id = "";
+	bad.anchor_seq = UINT64_MAX;
+	EXPECT_INT(exa_verify_activity(h.client, &bad, &r, &err),
+	    EXA_INVALID_ARGUMENT);
+	EXPECT_CONTAINS(err.message, "anchor_seq: 18446744073709551615 is past");
 	snprintf(sql, sizeof sql,
 	    "INSERT INTO activity OVERRIDING SYSTEM VALUE"
 	    " SELECT * FROM saved; DROP TABLE saved;"
