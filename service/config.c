@@ -172,6 +172,13 @@ org_creators_parse(struct config *cfg, char *msg, size_t msg_size)
 		}
 		for (size_t i = 0; i < 36; i++)
 			id[i] = (char)tolower((unsigned char)id[i]);
+		for (size_t i = 0; i < cfg->org_creator_count; i++) {
+			if (strcmp(cfg->org_creator_ids[i], id) == 0) {
+				snprintf(msg, msg_size,
+				    "--org-creators: %s is listed twice", id);
+				return -1;
+			}
+		}
 		memcpy(cfg->org_creator_ids[cfg->org_creator_count++], id, 37);
 		p += strcspn(p, ",");
 		if (*p == '\0')

@@ -450,9 +450,12 @@ org_creators(void)
 	const char *bad[] = {"", "anyone", "any-user,", "nope",
 	    "3c764f00-52c9-4e0c-bf7d-1f1335d459dd,,",
 	    "3c764f00-52c9-4e0c-bf7d-1f1335d459dd;0b0e5b57-7a0e-4c2c-9b53-"
-	    "5d0a7e3f1c11"};
+	    "5d0a7e3f1c11",
+	    /* The same user twice, whatever the case. */
+	    "3c764f00-52c9-4e0c-bf7d-1f1335d459dd, "
+	    "3C764F00-52C9-4E0C-BF7D-1F1335D459DD"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		char flag[160];
+		char flag[200];
 		snprintf(flag, sizeof flag, "--org-creators=%s", bad[i]);
 		char *argv[] = {"exe-accessd", flag};
 		expect_error(ARGC(argv), argv, "--org-creators");
