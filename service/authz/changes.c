@@ -144,26 +144,30 @@ changes_read(struct call *call)
 		call->response = &resp->base;
 		return STATUS_OK;
 	}
+	/* The field the caller gave the revision in. */
+	const char *field =
+	    req->page_token[0] != '\0' ? "page_token" : "after_revision";
 	if (after > page.current) {
 		PQclear(page.res);
 		if (call->on_replica)
 			return call_not_fresh(call, after, page.current);
 		return call_fail(call, STATUS_FAILED_PRECONDITION,
-		    "after_revision: revision %llu has not been written (the "
+		    "%s: revision %llu has not been written (the "
 		    "database stands at %llu; after a failover it may have lost "
 		    "the last writes): drop everything learned from the change "
 		    "log and resynchronise from the current revision %llu",
-		    (unsigned long long)after, (unsigned long long)page.current,
+		    field, (unsigned long long)after,
+		    (unsigned long long)page.current,
 		    (unsigned long long)page.current);
 	}
 	if (after < page.pruned_through) {
 		PQclear(page.res);
 		return call_fail(call, STATUS_FAILED_PRECONDITION,
-		    "after_revision: the change log no longer holds the changes "
+		    "%s: the change log no longer holds the changes "
 		    "after revision %llu (retention has pruned it through "
 		    "revision %llu): drop everything learned from it and "
 		    "resynchronise from the current revision %llu",
-		    (unsigned long long)after,
+		    field, (unsigned long long)after,
 		    (unsigned long long)page.pruned_through,
 		    (unsigned long long)page.current);
 	}

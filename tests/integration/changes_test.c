@@ -395,7 +395,19 @@ retention_by_count_prunes(void)
 	const char *args[] = {"--change-log-max-rows", "100", NULL};
 	harness_start(&h2, "changes_count", args);
 	struct fixture_user u;
-	if (fixture_sign_up(h2.client, "counted", &u))
+	bool signed_up = fixture_sign_up(h2.client, "counted", &u) &&
+	    record_activity(h2.client, u.id, u.workspace) != 0 &&
+	    record_activity(h2.client, u.id, u.workspace) != 0;
+	/* A cursor taken now, to be used once its place is pruned. */
+	char token[600] = "";
+	Exe__Access__V1__ReadChangesResponse *first = NULL;
+	exa_error err;
+	if (read_changes(h2.client, 0, 1, NULL, false, &first, &err) == EXA_OK) {
+		snprintf(token, sizeof token, "%s", first->next_page_token);
+		exa_free(first);
+	}
+	EXPECT(token[0] != '\0');
+	if (signed_up)
 		for (int i = 0; i < 300; i++)
 			if (record_activity(h2.client, u.id, u.workspace) == 0)
 				break;
@@ -411,6 +423,12 @@ retention_by_count_prunes(void)
 	printf("  %ld revisions, pruned through %ld, %ld kept\n", now, pruned,
 	    left);
 	expect_pruned_answer(&h2, pruned);
+	/* The old cursor: the message names the field it came in. */
+	Exe__Access__V1__ReadChangesResponse *r = NULL;
+	EXPECT_INT(read_changes(h2.client, 0, 0, token, false, &r, &err),
+	    EXA_FAILED_PRECONDITION);
+	EXPECT(strncmp(err.message, "page_token: ", 12) == 0);
+	EXPECT_CONTAINS(err.message, "no longer holds");
 	EXPECT_INT(harness_stop(&h2), 0);
 }
 
