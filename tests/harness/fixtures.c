@@ -530,6 +530,21 @@ fixture_check(exa_client *c, const char *user_id, const char *api_key,
 	return exa_authz_check(c, &req, out, err);
 }
 
+uint64_t
+fixture_current_revision(exa_client *c)
+{
+	Exe__Access__V1__ReadChangesRequest req =
+	    EXE__ACCESS__V1__READ_CHANGES_REQUEST__INIT;
+	req.current_only = true;
+	Exe__Access__V1__ReadChangesResponse *resp = NULL;
+	exa_error err;
+	fixture_must(exa_read_changes(c, &req, &resp, &err), &err,
+	    "the current revision");
+	uint64_t rev = resp->revision;
+	exa_free(resp);
+	return rev;
+}
+
 int
 fixture_free_port(void)
 {

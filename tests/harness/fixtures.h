@@ -215,6 +215,10 @@ exa_status fixture_check(exa_client *c, const char *user_id,
     const char *resource_type, const char *resource_id, uint64_t fresh,
     Exe__Access__V1__CheckResponse **out, exa_error *err);
 
+/* fixture_current_revision is where c's service's database stands
+ * (ReadChanges with current_only); it exits the test if the call fails. */
+uint64_t fixture_current_revision(exa_client *c);
+
 /* fixture_free_port returns a TCP port on 127.0.0.1 that was free a
  * moment ago (0 if none could be had). */
 int fixture_free_port(void);

@@ -37,18 +37,6 @@ read_changes(exa_client *c, uint64_t after, uint32_t page_size,
 	return exa_read_changes(c, &req, out, err);
 }
 
-static uint64_t
-current_revision(exa_client *c)
-{
-	Exe__Access__V1__ReadChangesResponse *r;
-	exa_error err;
-	fixture_must(read_changes(c, 0, 0, NULL, true, &r, &err), &err,
-	    "current revision");
-	uint64_t rev = r->revision;
-	exa_free(r);
-	return rev;
-}
-
 static void
 sleep_ms(long ms)
 {
@@ -123,7 +111,7 @@ pages_through_thousands_exactly_once(void)
 	exa_error err;
 	fixture_must(exa_client_open(h.url, h.check_token, NULL, &reader, &err),
 	    &err, "check-scoped client");
-	uint64_t start = current_revision(reader);
+	uint64_t start = fixture_current_revision(reader);
 
 	pthread_t t[WRITERS];
 	for (int i = 0; i < WRITERS; i++)
@@ -236,7 +224,7 @@ each_change_names_what_it_touched(void)
 	if (!fixture_team_make(h.client, "Changes Org", "Changes", &t))
 		return;
 	exa_error err;
-	uint64_t before = current_revision(h.client);
+	uint64_t before = fixture_current_revision(h.client);
 	uint64_t role_rev = 0;
 	fixture_must(fixture_change_role(h.client, t.admin.id, t.workspace,
 	    t.member.id, EXE__ACCESS__V1__ROLE__ROLE_READ_ONLY, &role_rev, &err),
@@ -308,7 +296,7 @@ bad_requests_name_the_field(void)
 	EXPECT_INT(read_changes(h.client, 0, 0, "not a token", false, &r, &err),
 	    EXA_INVALID_ARGUMENT);
 	EXPECT(strncmp(err.message, "page_token", 10) == 0);
-	uint64_t now = current_revision(h.client);
+	uint64_t now = fixture_current_revision(h.client);
 	EXPECT_INT(read_changes(h.client, now + 1000, 0, NULL, false, &r, &err),
 	    EXA_FAILED_PRECONDITION);
 	char want[64];
@@ -365,7 +353,7 @@ expect_pruned_answer(struct harness *h2, long pruned)
 {
 	Exe__Access__V1__ReadChangesResponse *r;
 	exa_error err;
-	uint64_t now = current_revision(h2->client);
+	uint64_t now = fixture_current_revision(h2->client);
 	EXPECT_INT(read_changes(h2->client, 0, 0, NULL, false, &r, &err),
 	    EXA_FAILED_PRECONDITION);
 	char want[96];
@@ -411,7 +399,7 @@ retention_by_count_prunes(void)
 		for (int i = 0; i < 300; i++)
 			if (record_activity(h2.client, u.id, u.workspace) == 0)
 				break;
-	long now = (long)current_revision(h2.client);
+	long now = (long)fixture_current_revision(h2.client);
 	long pruned = wait_pruned(&h2, now - 100);
 	EXPECT(pruned >= now - 100);
 	long left = harness_sql_long(&h2, "SELECT count(*) FROM change_log",
@@ -446,7 +434,7 @@ retention_by_age_prunes(void)
 		for (int i = 0; i < 50; i++)
 			if (record_activity(h2.client, u.id, u.workspace) == 0)
 				break;
-	long mid = (long)current_revision(h2.client);
+	long mid = (long)fixture_current_revision(h2.client);
 	for (int i = 0; i < 20; i++)
 		(void)record_activity(h2.client, u.id, u.workspace);
 	char mid_text[24];
@@ -568,7 +556,7 @@ publish_sends_each_new_revision(void)
 	struct fixture_user u;
 	double worst_ms = 0;
 	for (int round = 0; round < 5; round++) {
-		uint64_t before = current_revision(h2.client);
+		uint64_t before = fixture_current_revision(h2.client);
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		if (!fixture_sign_up(h2.client, "published", &u))

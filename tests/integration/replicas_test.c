@@ -538,24 +538,6 @@ an_api_key_due_for_its_use_is_checked_on_the_primary(void)
 	EXPECT_INT(denied, 0);
 }
 
-/* current_revision is where c's database stands (ReadChanges). */
-static uint64_t
-current_revision(exa_client *c)
-{
-	Exe__Access__V1__ReadChangesRequest req =
-	    EXE__ACCESS__V1__READ_CHANGES_REQUEST__INIT;
-	req.current_only = true;
-	Exe__Access__V1__ReadChangesResponse *resp = NULL;
-	exa_error err;
-	if (exa_read_changes(c, &req, &resp, &err) != EXA_OK) {
-		fprintf(stderr, "  ReadChanges: %s\n", err.message);
-		return 0;
-	}
-	uint64_t rev = resp->revision;
-	exa_free(resp);
-	return rev;
-}
-
 /* A standby on another history: promoted, it takes writes of its own
  * (through a second daemon) until its revision passes the primary's, as a
  * standby left on an old primary's timeline after a failover stands at
@@ -585,7 +567,7 @@ a_standby_on_another_history_leaves_rotation(void)
 	     i++) {
 		struct fixture_user u;
 		fault_must(fixture_sign_up(other.client, "elsewhere", &u));
-		theirs = current_revision(other.client);
+		theirs = fixture_current_revision(other.client);
 		if (i > 1000)
 			break;
 	}

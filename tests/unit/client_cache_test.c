@@ -13,13 +13,21 @@
 #define USER "3f2b8c1e-0d4a-4e7b-9c1f-2a6d5e8b7c90"
 #define WS "123e4567-e89b-12d3-a456-426614174000"
 
+/* new_cache makes a synced cache (lookups may answer) and the bytes of
+ * USER and WS; NULL if it cannot. */
 static struct local_cache *
-new_cache(void)
+new_cache(unsigned char user[16], unsigned char ws[16])
 {
 	struct local_cache *c = NULL;
 	EXPECT_INT(local_cache_new(&c, 100, 60000), 0);
-	if (c != NULL)
-		local_cache_resync(c, 1); /* synced: lookups may answer */
+	if (c == NULL)
+		return NULL;
+	if (!local_cache_uuid(USER, user) || !local_cache_uuid(WS, ws)) {
+		EXPECT(!"the test's ids parse");
+		local_cache_free(c);
+		return NULL;
+	}
+	local_cache_resync(c, 1);
 	return c;
 }
 
@@ -28,13 +36,10 @@ new_cache(void)
 static void
 stale_answers_are_not_stored(void)
 {
-	struct local_cache *c = new_cache();
 	unsigned char user[16], ws[16];
-	if (c == NULL || !local_cache_uuid(USER, user) ||
-	    !local_cache_uuid(WS, ws)) {
-		local_cache_free(c);
+	struct local_cache *c = new_cache(user, ws);
+	if (c == NULL)
 		return;
-	}
 	local_cache_apply(c, NULL, 0, 10, true);
 	struct local_membership m = {true, ROLE_MEMBER}, got;
 	uint64_t rev;
@@ -59,13 +64,10 @@ stale_answers_are_not_stored(void)
 static void
 a_resync_to_a_lower_revision_drops_everything(void)
 {
-	struct local_cache *c = new_cache();
 	unsigned char user[16], ws[16];
-	if (c == NULL || !local_cache_uuid(USER, user) ||
-	    !local_cache_uuid(WS, ws)) {
-		local_cache_free(c);
+	struct local_cache *c = new_cache(user, ws);
+	if (c == NULL)
 		return;
-	}
 	struct local_membership m = {true, ROLE_ADMIN}, got;
 	uint64_t rev;
 	local_cache_put_membership(c, user, ws, &m, 20);
