@@ -234,6 +234,12 @@ cache_revision(struct cache *c)
 	return cachetab_applied(c->tab);
 }
 
+uint64_t
+cache_seen(struct cache *c)
+{
+	return cachetab_seen(c->tab);
+}
+
 bool
 cache_rewind(struct cache *c, uint64_t revision)
 {

@@ -61,6 +61,10 @@ bool cache_usable(struct cache *c, uint64_t min_revision);
 /* cache_revision is the newest revision the cache reflects. */
 uint64_t cache_revision(struct cache *c);
 
+/* cache_seen is the newest revision the cache knows the database had:
+ * the applied one, or a read's stored past it. */
+uint64_t cache_seen(struct cache *c);
+
 /* cache_rewind is for a database that stands at `revision`, behind what
  * the cache applied: an asynchronous standby was promoted without the
  * last writes, and revision numbers after `revision` will be given again

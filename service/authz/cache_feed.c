@@ -11,6 +11,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "base/log.h"
 #include "base/status.h"
 #include "store/changes.h"
@@ -28,7 +30,52 @@ struct cache_feed {
 	cache_feed_fn on_revision;
 	void *on_revision_arg;
 	uint64_t told; /* the last revision on_revision was told */
+	/* The change at revision `known` (0: none) committed at `known_at_us`
+	 * on the database the cache followed: a database reached later whose
+	 * change there is another is on another history. */
+	uint64_t known;
+	int64_t known_at_us;
 };
+
+/* same_history is for a new connection, which may reach a new primary:
+ * one promoted without the last writes of the old stands behind the
+ * cache, and after other writes there it may stand ahead of it again,
+ * with other changes at the revisions the cache applied. The count
+ * (cache_rewind) sees the first; the change at the applied revision
+ * tells the second. A change there that is not the one applied, or one
+ * pruned (nothing to compare with), and the cache is dropped and goes on
+ * from where the database stands (cache_resync); entries read past the
+ * applied revision, whose changes the feeder has not read, cannot be
+ * checked at all, and are dropped (cache_rewind to the applied revision).
+ * Returns false when the database could not be read. */
+static bool
+same_history(struct cache_feed *f)
+{
+	uint64_t applied = cache_revision(f->cache);
+	if (applied == 0 || f->known != applied)
+		return true; /* nothing applied, or nothing known of it */
+	struct store_change_at at;
+	if (store_change_at(f->conn, applied, &at) != STATUS_OK)
+		return false;
+	if (!at.found || at.at_us != f->known_at_us) {
+		log_warn("cache_history_changed", "{s:I, s:I, s:I, s:b, s:I}",
+		    "applied", (json_int_t)applied, "applied_at_us",
+		    (json_int_t)f->known_at_us, "database_at_us",
+		    (json_int_t)at.at_us, "pruned",
+		    !at.found && applied <= at.pruned_through, "database",
+		    (json_int_t)at.current);
+		f->known = 0;
+		(void)cache_resync(f->cache, at.current);
+		return true;
+	}
+	if (cache_seen(f->cache) > applied) {
+		log_warn("cache_history_unchecked", "{s:I, s:I}", "applied",
+		    (json_int_t)applied, "seen",
+		    (json_int_t)cache_seen(f->cache));
+		(void)cache_rewind(f->cache, applied);
+	}
+	return true;
+}
 
 static bool
 connect_feed(struct cache_feed *f)
@@ -41,8 +88,9 @@ connect_feed(struct cache_feed *f)
 		/* A new connection may reach a new primary: one promoted
 		 * without the last writes stands behind the cache. */
 		uint64_t latest;
-		if (ok && db_current_revision(f->conn, &latest) == STATUS_OK)
-			(void)cache_rewind(f->cache, latest);
+		if (ok && db_current_revision(f->conn, &latest) == STATUS_OK &&
+		    !cache_rewind(f->cache, latest))
+			ok = same_history(f);
 		if (ok)
 			return true;
 	}
@@ -53,6 +101,23 @@ connect_feed(struct cache_feed *f)
 	PQfinish(f->conn);
 	f->conn = NULL;
 	return false;
+}
+
+/* learn_applied reads the change at the applied revision when it is not
+ * the one known (moved by a resync or a rewind, or a fresh cache) from
+ * the database the cache follows now; false when it could not. */
+static bool
+learn_applied(struct cache_feed *f)
+{
+	uint64_t applied = cache_revision(f->cache);
+	if (applied == f->known || applied == 0)
+		return true;
+	struct store_change_at at;
+	if (store_change_at(f->conn, applied, &at) != STATUS_OK)
+		return false;
+	f->known = at.found ? applied : 0;
+	f->known_at_us = at.at_us;
+	return true;
 }
 
 /* read_changes applies one batch; returns the number of rows read, or -1
@@ -68,7 +133,7 @@ read_changes(struct cache_feed *f)
 	if (page.pruned_through > applied) {
 		PQclear(page.res);
 		(void)cache_resync(f->cache, page.current);
-		return 0;
+		return learn_applied(f) ? 0 : -1;
 	}
 	PGresult *res = page.res;
 	int rows = page.n;
@@ -89,8 +154,17 @@ read_changes(struct cache_feed *f)
 			up_to = strtoull(v[STORE_CHANGE_REVISION], NULL, 10);
 	}
 	cache_apply(f->cache, changes, (size_t)rows, up_to);
-	PQclear(res);
 	uint64_t now = cache_revision(f->cache);
+	if (rows > 0 &&
+	    strtoull(PQgetvalue(res, rows - 1, STORE_CHANGE_REVISION), NULL,
+	        10) == now) {
+		f->known = now;
+		f->known_at_us = strtoll(
+		    PQgetvalue(res, rows - 1, STORE_CHANGE_AT_US), NULL, 10);
+	}
+	PQclear(res);
+	if (!learn_applied(f))
+		return -1;
 	if (f->on_revision != NULL && now > f->told) {
 		f->told = now;
 		f->on_revision(f->on_revision_arg, now);

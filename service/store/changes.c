@@ -26,7 +26,7 @@ store_changes_read(PGconn *conn, uint64_t after, uint32_t limit,
 	    "       c.user_id, c.api_key_id, c.resource_type, c.resource_id,"
 	    "       c.organization_id,"
 	    "       greatest(p.through, (SELECT max(revision) FROM change_log)),"
-	    "       p.through"
+	    "       p.through, (extract(epoch FROM c.at) * 1000000)::bigint"
 	    " FROM change_log_pruned p"
 	    " LEFT JOIN LATERAL (SELECT * FROM change_log"
 	    "    WHERE revision > $1 ORDER BY revision LIMIT $2) c ON true"
@@ -51,6 +51,35 @@ store_changes_read(PGconn *conn, uint64_t after, uint32_t limit,
 	out->current = strtoull(PQgetvalue(res, 0, 9), NULL, 10);
 	out->pruned_through = strtoull(PQgetvalue(res, 0, 10), NULL, 10);
 	out->n = PQgetisnull(res, 0, STORE_CHANGE_REVISION) ? 0 : rows;
+	return STATUS_OK;
+}
+
+int
+store_change_at(PGconn *conn, uint64_t revision, struct store_change_at *out)
+{
+	static const char sql[] =
+	    "SELECT (extract(epoch FROM c.at) * 1000000)::bigint,"
+	    "       greatest(p.through, (SELECT max(revision) FROM change_log)),"
+	    "       p.through"
+	    " FROM change_log_pruned p"
+	    " LEFT JOIN change_log c ON c.revision = $1";
+	char rev_text[24];
+	snprintf(rev_text, sizeof rev_text, "%llu",
+	    (unsigned long long)revision);
+	const char *params[] = {rev_text};
+	PGresult *res;
+	int rc = db_exec(conn, sql, 1, params, &res, NULL);
+	if (rc != STATUS_OK)
+		return rc;
+	if (PQntuples(res) != 1) {
+		PQclear(res);
+		return STATUS_INTERNAL;
+	}
+	out->found = !PQgetisnull(res, 0, 0);
+	out->at_us = out->found ? strtoll(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+	out->current = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+	out->pruned_through = strtoull(PQgetvalue(res, 0, 2), NULL, 10);
+	PQclear(res);
 	return STATUS_OK;
 }
 

@@ -6,6 +6,7 @@
 #define EXE_STORE_CHANGES_H
 
 #include <libpq-fe.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* Columns of the rows store_changes_read returns, one change each. */
@@ -19,6 +20,11 @@ enum store_change_col {
 	STORE_CHANGE_RESOURCE_TYPE,
 	STORE_CHANGE_RESOURCE_ID,
 	STORE_CHANGE_ORGANIZATION,
+	/* 9 and 10 are the page's current and pruned revisions; then when
+	 * the change committed, in microseconds since the Unix epoch: with
+	 * its revision, what tells one history's change from another's
+	 * (store_change_at). */
+	STORE_CHANGE_AT_US = 11,
 };
 
 /* A page of the change log, read in one snapshot. */
@@ -35,6 +41,20 @@ struct store_changes {
  * (db_exec's); on STATUS_OK the caller PQclears out->res. */
 int store_changes_read(PGconn *conn, uint64_t after, uint32_t limit,
     struct store_changes *out) __attribute__((warn_unused_result));
+
+/* The change at one revision, as the database reached holds it. */
+struct store_change_at {
+	bool found;              /* the log holds a change at the revision */
+	int64_t at_us;           /* when it committed (STORE_CHANGE_AT_US) */
+	uint64_t current;        /* the latest committed revision */
+	uint64_t pruned_through; /* every revision up to it may be gone */
+};
+
+/* store_change_at reads the change at `revision` (its commit time), with
+ * the current and the pruned revision, in one snapshot. Returns a status
+ * (db_exec's). */
+int store_change_at(PGconn *conn, uint64_t revision,
+    struct store_change_at *out) __attribute__((warn_unused_result));
 
 /* store_changes_prune deletes at most `batch` of the oldest changes that
  * are older than `max_age_s` seconds or not among the newest `max_rows`

@@ -31,6 +31,7 @@
  * with its revision is answered as written. Counts are printed for
  * docs/RELIABILITY.md. */
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,6 +420,142 @@ asynchronous_standby_without_the_last_writes(void)
 	fault_daemon_free(&a, st == 0);
 }
 
+/* metric_of reads one of the metrics at `metrics_port`; -1 if it cannot. */
+static double
+metric_of(int metrics_port, const char *name)
+{
+	static char body[1 << 16];
+	if (fixture_http_get(metrics_port, "/metrics", body, sizeof body) !=
+	    200)
+		return -1;
+	return fixture_metric(body, name);
+}
+
+/* Two daemons on one primary; the first (D1) has applied a write that
+ * the asynchronous standby never got, and is frozen (SIGSTOP) while the
+ * primary dies, the standby is promoted and the second (D2) takes more
+ * writes there than were lost, past D1's revision. When D1 thaws, its
+ * feeder reconnects to a database whose current revision is ahead of
+ * everything D1 has seen: the counts say nothing is wrong. The history
+ * at D1's applied revision is not the one D1 applied, and D1 must see
+ * that, drop its cache and not answer from the lost write. */
+static void
+a_daemon_frozen_through_the_failover_sees_another_history(void)
+{
+	fault_pg_stop();
+	if (fault_pg_start("failover-history", true) != 0 ||
+	    fault_pg_standby(false) != 0) {
+		EXPECT(false);
+		return;
+	}
+	struct harness d1, d2;
+	fault_daemon_prepare(&d1, "failover_history", NULL);
+	char standby[600];
+	fault_standby_conninfo(&d1, standby, sizeof standby);
+	char primary[600];
+	snprintf(primary, sizeof primary, "%s", d1.conninfo);
+	multi_host(&d1);
+	fault_daemon_prepare(&d2, "failover_history", &d1);
+	int p1 = fixture_free_port();
+	char metrics[64];
+	snprintf(metrics, sizeof metrics,
+	    "--metrics-address=http://127.0.0.1:%d", p1);
+	if (fault_daemon_start(&d1, (const char *const[]){metrics, NULL}) !=
+	        0 ||
+	    fault_daemon_start(&d2, NULL) != 0) {
+		EXPECT(false);
+		return;
+	}
+	struct fixture_team t;
+	fault_must(fixture_team_make(d1.client, "history", "History", &t));
+	for (int i = 0; i < 3; i++)
+		EXPECT_INT(role_of(d1.client, t.member.id, t.workspace, 0),
+		    ROLE(MEMBER));
+	int64_t t0 = fault_ms();
+	while (revision_on(standby) != revision_on(primary) &&
+	       fault_ms() - t0 < 10000)
+		usleep(10 * 1000);
+	long kept = revision_on(standby);
+	EXPECT_INT(kept, revision_on(primary));
+	EXPECT_INT(fault_pg("standby-stop", "fast"), 0);
+
+	/* Acknowledged on the primary alone, and cached by D1. */
+	uint64_t lost = 0;
+	exa_error err;
+	EXPECT_INT(fixture_change_role(d1.client, t.admin.id, t.workspace,
+	               t.member.id, ROLE(READ_ONLY), &lost, &err),
+	    EXA_OK);
+	t0 = fault_ms();
+	while (metric_of(p1, "exe_access_cache_revision") < (double)lost &&
+	       fault_ms() - t0 < 5000)
+		usleep(10 * 1000);
+	EXPECT(metric_of(p1, "exe_access_cache_revision") >= (double)lost);
+	/* Read after the feeder applied it (which dropped the entry): the
+	 * second and third of these are answered from the cache. */
+	double hits = metric_of(p1, "exe_access_cache_hits_total");
+	for (int i = 0; i < 3; i++)
+		EXPECT_INT(role_of(d1.client, t.member.id, t.workspace, lost),
+		    ROLE(READ_ONLY));
+	printf("  cache hits of the three checks after the lost write: %.0f\n",
+	    metric_of(p1, "exe_access_cache_hits_total") - hits);
+
+	/* D1 frozen through the failover. */
+	EXPECT_INT(kill(d1.pid, SIGSTOP), 0);
+	EXPECT_INT(fault_pg("pause", "immediate"), 0);
+	EXPECT_INT(fault_pg("standby-start", NULL), 0);
+	EXPECT_INT(fault_pg("promote", NULL), 0);
+	int64_t t_promoted = fault_ms();
+	long now_at = revision_on(standby);
+
+	/* D2 writes past D1's revision on the new primary, none of it
+	 * about the member. */
+	uint64_t ahead = 0;
+	for (int n = 0; ahead <= lost + 2 && fault_ms() - t_promoted < 10000;
+	     n++) {
+		Exe__Access__V1__CreateUserResponse *u = NULL;
+		if (fixture_create_user(d2.client, harness_unique("ahead"),
+		        NULL, NULL, &u, &err) == EXA_OK)
+			ahead = u->revision;
+		else
+			usleep(20 * 1000);
+		exa_free(u);
+	}
+	EXPECT(ahead > lost);
+
+	/* D1 thaws; its feeder reads the new primary's log past `ahead`. */
+	EXPECT_INT(kill(d1.pid, SIGCONT), 0);
+	int64_t t_thawed = fault_ms();
+	while (metric_of(p1, "exe_access_cache_revision") < (double)ahead &&
+	       fault_ms() - t_thawed < 5000)
+		usleep(10 * 1000);
+	int64_t caught_up = fault_ms() - t_thawed;
+	int fresh = -1;
+	while (fresh < 0 && fault_ms() - t_thawed < 5000)
+		fresh = role_of(d1.client, t.member.id, t.workspace, ahead);
+	usleep(1200 * 1000); /* past the staleness bound (1 s) */
+	int later = role_of(d1.client, t.member.id, t.workspace, 0);
+	bool noticed = fault_daemon_logs_contain(&d1, "cache_history_changed");
+	printf("  two daemons: %ld revisions kept, the write at revision %llu "
+	       "lost (the new primary is at %ld); the other daemon wrote up "
+	       "to revision %llu; the frozen one, thawed, read the log up to "
+	       "it in %lld ms; checked with it: role %d, 1.2 s later "
+	       "without it: role %d (member is %d); history change logged: "
+	       "%s\n",
+	    kept, (unsigned long long)lost, now_at, (unsigned long long)ahead,
+	    (long long)caught_up, fresh, later, (int)ROLE(MEMBER),
+	    noticed ? "yes" : "no");
+	EXPECT_INT(now_at, kept);
+	EXPECT_INT(fresh, ROLE(MEMBER));
+	EXPECT_INT(later, ROLE(MEMBER));
+	EXPECT(noticed);
+	int st1 = fault_daemon_stop(&d1);
+	int st2 = fault_daemon_stop(&d2);
+	EXPECT_INT(st1, 0);
+	EXPECT_INT(st2, 0);
+	fault_daemon_free(&d2, false);
+	fault_daemon_free(&d1, st1 == 0 && st2 == 0);
+}
+
 /* The same loss seen from the database alone, and noticed by a write
  * before the feeder could (its connection never broke): the last
  * revisions vanish from the log and the counter (as on a standby promoted
@@ -480,6 +617,8 @@ static const struct unit_case cases[] = {
         synchronous_standby_promoted_under_writes},
     {"asynchronous standby without the last writes",
         asynchronous_standby_without_the_last_writes},
+    {"a daemon frozen through the failover sees another history",
+        a_daemon_frozen_through_the_failover_sees_another_history},
 };
 
 UNIT_STATE
@@ -487,7 +626,7 @@ UNIT_STATE
 int
 main(void)
 {
-	fault_watchdog(120);
+	fault_watchdog(170);
 	if (fault_pg_start("failover", true) != 0 ||
 	    fault_pg_standby(true) != 0)
 		return 2;
