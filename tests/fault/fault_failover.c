@@ -28,7 +28,11 @@
  * the feeder could notice it (the last revisions deleted from the log and
  * the counter under a running daemon): the write that takes a revision
  * the cache had applied rewinds the cache before it commits, so a check
- * with its revision is answered as written. Counts are printed for
+ * with its revision is answered as written. And last, two daemons, one
+ * frozen (SIGSTOP) through an asynchronous failover while the other
+ * writes past its revision on the new primary: the counts see nothing
+ * behind, the change at its applied revision is another, and the thawed
+ * daemon must not answer from the lost write. Counts are printed for
  * docs/RELIABILITY.md. */
 #include <pthread.h>
 #include <signal.h>
