@@ -289,6 +289,49 @@ role_of(exa_client *c, const char *user_id, const char *ws, uint64_t fresh)
 	return (int)d.role;
 }
 
+/* async_cluster replaces the private cluster with a fresh one with an
+ * asynchronous standby, and prepares x (named `name`) on it with the
+ * multi-host URL; `standby` and `primary` (600 bytes each) get the
+ * standby's and the primary's own. False (the case failed) if not. */
+static bool
+async_cluster(struct harness *x, const char *name, char *standby,
+    char *primary)
+{
+	fault_pg_stop();
+	if (fault_pg_start(name, true) != 0 || fault_pg_standby(false) != 0) {
+		EXPECT(false);
+		return false;
+	}
+	fault_daemon_prepare(x, name, NULL);
+	fault_standby_conninfo(x, standby, 600);
+	snprintf(primary, 600, "%s", x->conninfo);
+	multi_host(x);
+	return true;
+}
+
+/* lose_a_write waits until the standby has everything the primary has
+ * (*kept: its revision), cuts it off, and changes t's member to read_only
+ * through `c`: acknowledged on the primary alone, lost with it. Returns
+ * the write's revision. */
+static uint64_t
+lose_a_write(exa_client *c, const struct fixture_team *t,
+    const char *standby, const char *primary, long *kept)
+{
+	int64_t t0 = fault_ms();
+	while (revision_on(standby) != revision_on(primary) &&
+	       fault_ms() - t0 < 10000)
+		usleep(10 * 1000);
+	*kept = revision_on(standby);
+	EXPECT_INT(*kept, revision_on(primary));
+	EXPECT_INT(fault_pg("standby-stop", "fast"), 0);
+	uint64_t lost = 0;
+	exa_error err;
+	EXPECT_INT(fixture_change_role(c, t->admin.id, t->workspace,
+	               t->member.id, ROLE(READ_ONLY), &lost, &err),
+	    EXA_OK);
+	return lost;
+}
+
 static void
 asynchronous_standby_without_the_last_writes(void)
 {
@@ -297,18 +340,9 @@ asynchronous_standby_without_the_last_writes(void)
 	h_status = fault_daemon_stop(&h);
 	printf("  first daemon's exit status on SIGTERM: %d\n", h_status);
 	struct harness a;
-	fault_pg_stop();
-	if (fault_pg_start("failover-async", true) != 0 ||
-	    fault_pg_standby(false) != 0) {
-		EXPECT(false);
+	char standby[600], primary[600];
+	if (!async_cluster(&a, "failover_async", standby, primary))
 		return;
-	}
-	fault_daemon_prepare(&a, "failover_async", NULL);
-	char standby[600];
-	fault_standby_conninfo(&a, standby, sizeof standby);
-	char primary[600];
-	snprintf(primary, sizeof primary, "%s", a.conninfo);
-	multi_host(&a);
 	if (fault_daemon_start(&a, NULL) != 0) {
 		EXPECT(false);
 		return;
@@ -334,21 +368,9 @@ asynchronous_standby_without_the_last_writes(void)
 		EXPECT_INT(role_of(local, t.member.id, t.workspace, 0),
 		    ROLE(MEMBER));
 	}
-	/* The standby has everything so far; then it is cut off. */
-	int64_t t0 = fault_ms();
-	while (revision_on(standby) != revision_on(primary) &&
-	       fault_ms() - t0 < 10000)
-		usleep(10 * 1000);
-	EXPECT_INT(revision_on(standby), revision_on(primary));
-	long kept = revision_on(standby);
-	EXPECT_INT(fault_pg("standby-stop", "fast"), 0);
-
-	/* Acknowledged on the primary alone: lost with it. */
-	uint64_t lost = 0;
+	long kept;
+	uint64_t lost = lose_a_write(a.client, &t, standby, primary, &kept);
 	exa_error err;
-	EXPECT_INT(fixture_change_role(a.client, t.admin.id, t.workspace,
-	               t.member.id, ROLE(READ_ONLY), &lost, &err),
-	    EXA_OK);
 	EXPECT_INT(
 	    role_of(a.client, t.member.id, t.workspace, lost), ROLE(READ_ONLY));
 	EXPECT_INT(
@@ -446,19 +468,10 @@ metric_of(int metrics_port, const char *name)
 static void
 a_daemon_frozen_through_the_failover_sees_another_history(void)
 {
-	fault_pg_stop();
-	if (fault_pg_start("failover-history", true) != 0 ||
-	    fault_pg_standby(false) != 0) {
-		EXPECT(false);
-		return;
-	}
 	struct harness d1, d2;
-	fault_daemon_prepare(&d1, "failover_history", NULL);
-	char standby[600];
-	fault_standby_conninfo(&d1, standby, sizeof standby);
-	char primary[600];
-	snprintf(primary, sizeof primary, "%s", d1.conninfo);
-	multi_host(&d1);
+	char standby[600], primary[600];
+	if (!async_cluster(&d1, "failover_history", standby, primary))
+		return;
 	fault_daemon_prepare(&d2, "failover_history", &d1);
 	int p1 = fixture_free_port();
 	char metrics[64];
@@ -475,21 +488,11 @@ a_daemon_frozen_through_the_failover_sees_another_history(void)
 	for (int i = 0; i < 3; i++)
 		EXPECT_INT(role_of(d1.client, t.member.id, t.workspace, 0),
 		    ROLE(MEMBER));
-	int64_t t0 = fault_ms();
-	while (revision_on(standby) != revision_on(primary) &&
-	       fault_ms() - t0 < 10000)
-		usleep(10 * 1000);
-	long kept = revision_on(standby);
-	EXPECT_INT(kept, revision_on(primary));
-	EXPECT_INT(fault_pg("standby-stop", "fast"), 0);
-
-	/* Acknowledged on the primary alone, and cached by D1. */
-	uint64_t lost = 0;
+	long kept;
+	uint64_t lost = lose_a_write(d1.client, &t, standby, primary, &kept);
 	exa_error err;
-	EXPECT_INT(fixture_change_role(d1.client, t.admin.id, t.workspace,
-	               t.member.id, ROLE(READ_ONLY), &lost, &err),
-	    EXA_OK);
-	t0 = fault_ms();
+	/* Cached by D1. */
+	int64_t t0 = fault_ms();
 	while (metric_of(p1, "exe_access_cache_revision") < (double)lost &&
 	       fault_ms() - t0 < 5000)
 		usleep(10 * 1000);
