@@ -28,8 +28,48 @@ struct local_feed {
 	pthread_cond_t wake;
 	bool stop; /* under lock */
 	_Atomic uint64_t errors;
+	/* The change at revision `known` (0: none), as feed_identity sums it
+	 * up: a page whose change there is another is another history. */
+	uint64_t known;
+	uint64_t known_id;
+	/* A read failed since the last that succeeded: the service may have
+	 * reached another database since. */
+	bool failed;
 	struct local_change changes[FEED_PAGE];
 };
+
+static uint64_t
+feed_mix(uint64_t h, const char *s)
+{
+	/* FNV-1a, with the terminator, so that fields do not run together. */
+	for (const char *p = s != NULL ? s : "";; p++) {
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+		if (*p == '\0')
+			return h;
+	}
+}
+
+/* feed_identity sums up what tells one history's change at a revision
+ * from another's: its commit time (ReadChanges gives milliseconds only)
+ * and what it names. */
+static uint64_t
+feed_identity(const Exe__Access__V1__Change *ch)
+{
+	char ms[24];
+	snprintf(ms, sizeof ms, "%lld", (long long)ch->changed_unix_ms);
+	uint64_t h = 14695981039346656037u;
+	h = feed_mix(h, ms);
+	h = feed_mix(h, ch->kind);
+	h = feed_mix(h, ch->workspace_id);
+	h = feed_mix(h, ch->user_id);
+	h = feed_mix(h, ch->api_key_id);
+	h = feed_mix(h, ch->organization_id);
+	if (ch->resource != NULL) {
+		h = feed_mix(h, ch->resource->type);
+		h = feed_mix(h, ch->resource->id);
+	}
+	return h;
+}
 
 static bool
 feed_stopping(struct local_feed *f)
@@ -88,7 +128,16 @@ feed_text(const char *s)
 }
 
 /* feed_catch_up reads the log to its end; false when it must start
- * afresh (the revision it stood at is pruned, or not written). */
+ * afresh (the revision it stood at is pruned, or not written).
+ *
+ * After a failover to an asynchronous standby the service's database may
+ * stand past the cache's revision with other changes at the revisions it
+ * applied (others wrote there first), which the count does not show:
+ * each read starts one change early, at the applied revision, when the
+ * change there is known, and another change there means another history:
+ * the cache starts afresh where the log stands. Answers taken past the
+ * applied revision cannot be checked that way; after a failed read they
+ * are dropped with the rest. */
 static bool
 feed_catch_up(struct local_feed *f)
 {
@@ -99,20 +148,50 @@ feed_catch_up(struct local_feed *f)
 		/* Taken before the read: the database reached it then. A
 		 * replica behind it hands the read to the primary. */
 		uint64_t seen = local_cache_seen(f->lc);
-		exa_status rc = feed_read(f, local_cache_applied(f->lc), seen,
-		    false, &resp, &err);
-		if (rc == EXA_FAILED_PRECONDITION)
+		uint64_t applied = local_cache_applied(f->lc);
+		bool check = applied > 0 && f->known == applied;
+		exa_status rc = feed_read(f, check ? applied - 1 : applied,
+		    seen, false, &resp, &err);
+		if (rc == EXA_FAILED_PRECONDITION) {
+			f->known = 0;
+			f->failed = false;
 			return false;
+		}
 		if (rc != EXA_OK) {
 			atomic_fetch_add(&f->errors, 1);
+			f->failed = true;
 			return true;
 		}
 		size_t n = resp->n_changes < FEED_PAGE
 		    ? resp->n_changes
 		    : FEED_PAGE;
-		for (size_t i = 0; i < n; i++) {
+		size_t first = 0;
+		if (check) {
+			const Exe__Access__V1__Change *at =
+			    n > 0 ? resp->changes[0] : NULL;
+			if (at != NULL && at->revision == applied &&
+			    feed_identity(at) == f->known_id) {
+				first = 1;
+			} else if (resp->revision >= applied) {
+				/* The count says nothing; the history does. */
+				f->known = 0;
+				f->failed = false;
+				local_cache_resync(f->lc, resp->revision);
+				exa_free(resp);
+				return true;
+			}
+		}
+		if (f->failed && seen > applied && resp->revision >= seen) {
+			f->known = 0;
+			f->failed = false;
+			local_cache_resync(f->lc, resp->revision);
+			exa_free(resp);
+			return true;
+		}
+		f->failed = false;
+		for (size_t i = first; i < n; i++) {
 			const Exe__Access__V1__Change *ch = resp->changes[i];
-			changes[i] = (struct local_change){
+			changes[i - first] = (struct local_change){
 			    .kind = ch->kind,
 			    .workspace_id = feed_text(ch->workspace_id),
 			    .user_id = feed_text(ch->user_id),
@@ -127,7 +206,13 @@ feed_catch_up(struct local_feed *f)
 			exa_free(resp);
 			return true;
 		}
-		local_cache_apply(f->lc, changes, n, resp->revision, !more);
+		local_cache_apply(
+		    f->lc, changes, n - first, resp->revision, !more);
+		if (n > first &&
+		    local_cache_applied(f->lc) == resp->changes[n - 1]->revision) {
+			f->known = resp->changes[n - 1]->revision;
+			f->known_id = feed_identity(resp->changes[n - 1]);
+		}
 		exa_free(resp);
 		if (!more || feed_stopping(f))
 			return true;
@@ -147,6 +232,8 @@ feed_main(void *arg)
 				local_cache_resync(f->lc, resp->revision);
 				exa_free(resp);
 				need_base = false;
+				f->known = 0;
+				f->failed = false;
 			} else {
 				atomic_fetch_add(&f->errors, 1);
 			}

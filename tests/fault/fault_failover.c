@@ -464,7 +464,9 @@ metric_of(int metrics_port, const char *name)
  * feeder reconnects to a database whose current revision is ahead of
  * everything D1 has seen: the counts say nothing is wrong. The history
  * at D1's applied revision is not the one D1 applied, and D1 must see
- * that, drop its cache and not answer from the lost write. */
+ * that, drop its cache and not answer from the lost write; and so must
+ * a caching client of D1, whose feed had applied the lost write and
+ * whose memory held the answer after it. */
 static void
 a_daemon_frozen_through_the_failover_sees_another_history(void)
 {
@@ -485,6 +487,16 @@ a_daemon_frozen_through_the_failover_sees_another_history(void)
 	}
 	struct fixture_team t;
 	fault_must(fixture_team_make(d1.client, "history", "History", &t));
+	/* And a backend's client of D1 with a cache of its own. */
+	exa_client_options lo = {0};
+	lo.timeout_ms = 1000;
+	lo.local_cache_entries = 1000;
+	lo.local_cache_max_staleness_ms = 5000;
+	lo.local_cache_poll_ms = 100;
+	exa_client *local = NULL;
+	exa_error lerr;
+	fault_must(exa_client_open(d1.url, d1.check_token, &lo, &local,
+	               &lerr) == EXA_OK);
 	for (int i = 0; i < 3; i++)
 		EXPECT_INT(role_of(d1.client, t.member.id, t.workspace, 0),
 		    ROLE(MEMBER));
@@ -505,6 +517,26 @@ a_daemon_frozen_through_the_failover_sees_another_history(void)
 		    ROLE(READ_ONLY));
 	printf("  cache hits of the three checks after the lost write: %.0f\n",
 	    metric_of(p1, "exe_access_cache_hits_total") - hits);
+	/* The local cache: its feed has read the lost write, then it takes
+	 * the answer after it, and gives it from memory. */
+	exa_cache_stats ls;
+	t0 = fault_ms();
+	do {
+		usleep(10 * 1000);
+		exa_client_cache_stats(local, &ls);
+	} while (ls.applied_revision < lost && fault_ms() - t0 < 5000);
+	EXPECT(ls.applied_revision >= lost);
+	for (int i = 0; i < 3; i++)
+		EXPECT_INT(role_of(local, t.member.id, t.workspace, lost),
+		    ROLE(READ_ONLY));
+	exa_cache_stats ls0;
+	exa_client_cache_stats(local, &ls0);
+	EXPECT_INT(role_of(local, t.member.id, t.workspace, lost),
+	    ROLE(READ_ONLY));
+	exa_client_cache_stats(local, &ls);
+	EXPECT(ls.hits > ls0.hits);
+
+	uint64_t resyncs_before = ls.resyncs;
 
 	/* D1 frozen through the failover. */
 	EXPECT_INT(kill(d1.pid, SIGSTOP), 0);
@@ -542,6 +574,27 @@ a_daemon_frozen_through_the_failover_sees_another_history(void)
 	usleep(1200 * 1000); /* past the staleness bound (1 s) */
 	int later = role_of(d1.client, t.member.id, t.workspace, 0);
 	bool noticed = fault_daemon_logs_contain(&d1, "cache_history_changed");
+	/* The local cache, once its feed has read D1's log past `ahead`. */
+	t0 = fault_ms();
+	do {
+		exa_client_cache_stats(local, &ls);
+		if (ls.applied_revision < ahead)
+			usleep(10 * 1000);
+	} while (ls.applied_revision < ahead && fault_ms() - t0 < 5000);
+	int local_fresh = role_of(local, t.member.id, t.workspace, ahead);
+	int local_later = role_of(local, t.member.id, t.workspace, 0);
+	exa_client_cache_stats(local, &ls);
+	printf("  the local cache: at revision %llu, %llu resyncs since the "
+	       "lost write (%llu feed errors); checked with revision %llu: "
+	       "role %d, without: role %d\n",
+	    (unsigned long long)ls.applied_revision,
+	    (unsigned long long)(ls.resyncs - resyncs_before),
+	    (unsigned long long)ls.feed_errors, (unsigned long long)ahead,
+	    local_fresh, local_later);
+	EXPECT(ls.applied_revision >= ahead);
+	EXPECT_INT(local_fresh, ROLE(MEMBER));
+	EXPECT_INT(local_later, ROLE(MEMBER));
+	exa_client_close(local);
 	printf("  two daemons: %ld revisions kept, the write at revision %llu "
 	       "lost (the new primary is at %ld); the other daemon wrote up "
 	       "to revision %llu; the frozen one, thawed, read the log up to "
