@@ -289,6 +289,23 @@ role_of(exa_client *c, const char *user_id, const char *ws, uint64_t fresh)
 	return (int)d.role;
 }
 
+/* local_client opens a client of x with a local cache of 1000 entries,
+ * its staleness bound and poll interval, and a 1 s call timeout. */
+static exa_client *
+local_client(const struct harness *x, int staleness_ms, int poll_ms)
+{
+	exa_client_options lo = {0};
+	lo.timeout_ms = 1000;
+	lo.local_cache_entries = 1000;
+	lo.local_cache_max_staleness_ms = staleness_ms;
+	lo.local_cache_poll_ms = poll_ms;
+	exa_client *local = NULL;
+	exa_error err;
+	fault_must(exa_client_open(x->url, x->check_token, &lo, &local,
+	               &err) == EXA_OK);
+	return local;
+}
+
 /* async_cluster replaces the private cluster with a fresh one with an
  * asynchronous standby, and prepares x (named `name`) on it with the
  * multi-host URL; `standby` and `primary` (600 bytes each) get the
@@ -352,15 +369,7 @@ asynchronous_standby_without_the_last_writes(void)
 	/* And a backend's client with a cache of its own, following the
 	 * change feed (polled each second: it will not have read the lost
 	 * write when the primary goes). */
-	exa_client_options lo = {0};
-	lo.timeout_ms = 1000;
-	lo.local_cache_entries = 1000;
-	lo.local_cache_max_staleness_ms = 10000;
-	lo.local_cache_poll_ms = 1000;
-	exa_client *local = NULL;
-	exa_error lerr;
-	fault_must(exa_client_open(a.url, a.check_token, &lo, &local, &lerr) ==
-	    EXA_OK);
+	exa_client *local = local_client(&a, 10000, 1000);
 	/* The member's standing cached. */
 	for (int i = 0; i < 3; i++) {
 		EXPECT_INT(role_of(a.client, t.member.id, t.workspace, 0),
@@ -488,15 +497,7 @@ a_daemon_frozen_through_the_failover_sees_another_history(void)
 	struct fixture_team t;
 	fault_must(fixture_team_make(d1.client, "history", "History", &t));
 	/* And a backend's client of D1 with a cache of its own. */
-	exa_client_options lo = {0};
-	lo.timeout_ms = 1000;
-	lo.local_cache_entries = 1000;
-	lo.local_cache_max_staleness_ms = 5000;
-	lo.local_cache_poll_ms = 100;
-	exa_client *local = NULL;
-	exa_error lerr;
-	fault_must(exa_client_open(d1.url, d1.check_token, &lo, &local,
-	               &lerr) == EXA_OK);
+	exa_client *local = local_client(&d1, 5000, 100);
 	for (int i = 0; i < 3; i++)
 		EXPECT_INT(role_of(d1.client, t.member.id, t.workspace, 0),
 		    ROLE(MEMBER));
