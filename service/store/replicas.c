@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/status.h"
+#include "store/changes.h"
 #include "store/db.h"
 
 /* When the monitor first saw the primary at a revision: enough entries
@@ -139,29 +140,14 @@ enum history { HISTORY_SAME, HISTORY_OTHER, HISTORY_UNKNOWN };
 static enum history
 replicas_history(struct replicas *r, uint64_t revision, int64_t at_us)
 {
-	if (r->primary_conn == NULL || at_us < 0)
+	struct store_change_at primary;
+	if (r->primary_conn == NULL || at_us < 0 ||
+	    store_change_at(r->primary_conn, revision, &primary) != STATUS_OK)
 		return HISTORY_UNKNOWN;
-	char text[24];
-	snprintf(text, sizeof text, "%llu", (unsigned long long)revision);
-	const char *params[] = {text};
-	PGresult *res;
-	struct db_error err;
-	if (db_exec(r->primary_conn,
-	        "SELECT (SELECT max(revision) FROM change_log),"
-	        " (SELECT (extract(epoch FROM at) * 1000000)::bigint"
-	        "  FROM change_log WHERE revision = $1::bigint)",
-	        1, params, &res, &err) != STATUS_OK)
-		return HISTORY_UNKNOWN;
-	enum history h = HISTORY_UNKNOWN;
-	if (!PQgetisnull(res, 0, 1))
-		h = strtoll(PQgetvalue(res, 0, 1), NULL, 10) == at_us
-		    ? HISTORY_SAME
-		    : HISTORY_OTHER;
-	else if (!PQgetisnull(res, 0, 0) &&
-	    strtoull(PQgetvalue(res, 0, 0), NULL, 10) < revision)
-		h = HISTORY_OTHER; /* a revision the primary has not reached */
-	PQclear(res);
-	return h;
+	if (primary.found)
+		return primary.at_us == at_us ? HISTORY_SAME : HISTORY_OTHER;
+	/* Not there: a revision the primary has not reached, or pruned. */
+	return primary.current < revision ? HISTORY_OTHER : HISTORY_UNKNOWN;
 }
 
 /* replicas_note_primary remembers when the primary was first seen at
