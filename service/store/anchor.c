@@ -73,18 +73,7 @@ anchor_main(void *arg)
 	struct anchor *a = arg;
 	PGconn *conn = NULL;
 	for (;;) {
-		if (conn != NULL && db_conn_lost(conn)) {
-			PQfinish(conn);
-			conn = NULL;
-		}
-		if (conn == NULL) {
-			conn = db_connect(a->conninfo);
-			if (PQstatus(conn) != CONNECTION_OK) {
-				PQfinish(conn);
-				conn = NULL;
-			}
-		}
-		if (conn != NULL)
+		if (db_keep_connected(&conn, a->conninfo))
 			anchor_read(a, conn);
 		/* Without a connection, try again within a second. */
 		long ms = conn != NULL ? a->o.interval_s * 1000 : 1000;

@@ -109,6 +109,23 @@ db_connect(const char *conninfo)
 	return conn;
 }
 
+bool
+db_keep_connected(PGconn **conn, const char *conninfo)
+{
+	if (*conn != NULL && db_conn_lost(*conn)) {
+		PQfinish(*conn);
+		*conn = NULL;
+	}
+	if (*conn == NULL) {
+		*conn = db_connect(conninfo);
+		if (PQstatus(*conn) != CONNECTION_OK) {
+			PQfinish(*conn);
+			*conn = NULL;
+		}
+	}
+	return *conn != NULL;
+}
+
 /* prepared_of returns the connection's state, made on first use; NULL
  * for a connection not made by db_connect, or out of memory. */
 static struct prepared *

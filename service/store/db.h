@@ -27,6 +27,12 @@ struct db_error {
  * caller checks PQstatus and PQfinishes it. */
 PGconn *db_connect(const char *conninfo);
 
+/* db_keep_connected keeps *conn, a background thread's own connection,
+ * live: one marked lost (db_conn_lost) is closed and a new one made with
+ * `conninfo`, as is one that is NULL. True when *conn is connected; false,
+ * with *conn NULL, when no connection could be made. */
+bool db_keep_connected(PGconn **conn, const char *conninfo);
+
 /* db_exec runs `sql` with `nparams` text parameters (NULL for SQL NULL).
  * On success stores the result in *out (the caller PQclears it; `out` may
  * be NULL to discard it) and returns STATUS_OK. Otherwise returns

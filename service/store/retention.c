@@ -65,18 +65,8 @@ retention_main(void *arg)
 	struct retention *r = arg;
 	PGconn *conn = NULL;
 	for (;;) {
-		if (conn != NULL && db_conn_lost(conn)) {
-			PQfinish(conn);
-			conn = NULL;
-		}
-		if (conn == NULL) {
-			conn = db_connect(r->conninfo);
-			if (PQstatus(conn) != CONNECTION_OK) {
-				PQfinish(conn);
-				conn = NULL;
-			}
-		}
-		if (conn != NULL && !retention_round(r, conn))
+		if (db_keep_connected(&conn, r->conninfo) &&
+		    !retention_round(r, conn))
 			break;
 		if (!retention_sleep(r, r->o.interval_ms))
 			break;
